@@ -1,0 +1,110 @@
+"""Tables: applicants, bookings, the message log, the outbox and processed inbound events."""
+from __future__ import annotations
+
+import secrets
+from datetime import datetime, timezone
+from typing import Any, Optional
+
+from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from calendars.sqltypes import UTCDateTime
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _token() -> str:
+    return secrets.token_urlsafe(16)
+
+
+
+class Applicant(SQLModel, table=True):
+    """A candidate who applied for a job, with their contact details and conversation state."""
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    token: str = Field(default_factory=_token, unique=True, index=True, max_length=40)
+    external_id: Optional[str] = Field(default=None, unique=True, max_length=200)
+    name: str = Field(max_length=200)
+    email: Optional[str] = Field(default=None, max_length=320)
+    phone: Optional[str] = Field(default=None, max_length=20)  # E.164
+    line_user_id: Optional[str] = Field(default=None, unique=True, max_length=64)
+    link_code: Optional[str] = Field(default=None, unique=True, max_length=16)
+    channel: str = Field(max_length=16)  # line | sms | email | sandbox
+    contact_window: Optional[dict] = Field(default=None, sa_column=Column(JSON, nullable=True))
+    locale: str = Field(default="ja", max_length=5)
+    job_id: str = Field(max_length=64)
+    source: Optional[str] = Field(default=None, max_length=100)
+    state: str = Field(default="new", max_length=20, index=True)
+    offered: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    opted_out: bool = Field(default=False)
+    blocked: bool = Field(default=False)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
+    updated_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
+    last_inbound_at: Optional[datetime] = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
+
+
+class Booking(SQLModel, table=True):
+    """An interview booked for an applicant; `active_slot` is unique while the booking is live."""
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    token: str = Field(default_factory=_token, unique=True, max_length=40)
+    applicant_id: int = Field(foreign_key="applicant.id", index=True)
+    interviewer: str = Field(max_length=64)
+    start_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    end_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    status: str = Field(default="booked", max_length=16)  # booked|confirmed|cancelled|attended|no_show
+    # Set to the slot key while the booking is live, NULL once cancelled: the database refuses a
+    # second live booking of the same interviewer's slot (NULLs never collide).
+    active_slot: Optional[str] = Field(default=None, unique=True, max_length=120)
+    calendar_event_id: Optional[str] = Field(default=None, max_length=200)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
+    cancelled_at: Optional[datetime] = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
+
+
+class MessageLog(SQLModel, table=True):
+    """Every message in or out, per applicant, as the candidate saw or wrote it."""
+
+    __tablename__ = "message_log"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    applicant_id: int = Field(foreign_key="applicant.id", index=True)
+    direction: str = Field(max_length=3)  # in | out
+    channel: str = Field(max_length=16)
+    text: str = Field(default="", sa_column=Column(Text, nullable=False))
+    payload: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    outbox_id: Optional[int] = Field(default=None, index=True)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
+
+
+class Outbox(SQLModel, table=True):
+    """A message to send (now or at due_at), claimed and sent by the worker exactly once."""
+
+    __table_args__ = (Index("ix_outbox_due", "status", "due_at"),)
+    id: Optional[int] = Field(default=None, primary_key=True)
+    applicant_id: Optional[int] = Field(default=None, foreign_key="applicant.id", index=True)
+    booking_id: Optional[int] = Field(default=None, foreign_key="booking.id", index=True)
+    channel: str = Field(max_length=16)
+    kind: str = Field(max_length=32)  # greeting | slots | confirmation | reminder | ...
+    payload: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    due_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
+    status: str = Field(default="pending", max_length=12)  # pending|sending|sent|failed|cancelled
+    attempts: int = Field(default=0)
+    last_error: Optional[str] = Field(default=None, sa_column=Column(Text, nullable=True))
+    idempotency_key: str = Field(default_factory=lambda: secrets.token_hex(16), unique=True, max_length=64)
+    lease_owner: Optional[str] = Field(default=None, max_length=64)
+    lease_until: Optional[datetime] = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
+    provider_message_id: Optional[str] = Field(default=None, max_length=100)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
+    sent_at: Optional[datetime] = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
+
+
+class InboundEvent(SQLModel, table=True):
+    """An inbound event id already processed (webhook redeliveries are dropped by this key)."""
+
+    __tablename__ = "inbound_event"
+    __table_args__ = (UniqueConstraint("source", "event_id", name="uq_inbound_event"),)
+    id: Optional[int] = Field(default=None, primary_key=True)
+    source: str = Field(max_length=16)
+    event_id: str = Field(max_length=128)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))

@@ -1,0 +1,260 @@
+"""The company settings file (TOML): parsed into frozen dataclasses, every mistake named by key."""
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from datetime import time
+from importlib import resources
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from calendars.base import SlotRules
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+CONTENT_KINDS = ("video", "article", "message")
+
+
+class SettingsError(ValueError):
+    """A settings file problem; the message names the key and what is wrong."""
+
+    def __init__(self, key: str, problem: str):
+        super().__init__(f"settings: {key}: {problem}")
+        self.key = key
+        self.problem = problem
+
+
+@dataclass(frozen=True)
+class Text:
+    """A candidate-facing text in Japanese with an optional English form."""
+
+    ja: str
+    en: str = ""
+
+    def get(self, locale: str) -> str:
+        return self.en if locale == "en" and self.en else self.ja
+
+
+@dataclass(frozen=True)
+class Company:
+    name: Text
+    phone: str
+    timezone: ZoneInfo
+    address: Text
+    map_url: str
+    why_meet: Text
+
+
+@dataclass(frozen=True)
+class ContentLink:
+    kind: str
+    title: Text
+    url: str
+    thumbnail: str = ""
+
+
+@dataclass(frozen=True)
+class Interviewer:
+    id: str
+    name: Text
+    email: str = ""
+    calendar: str = "local"
+
+
+@dataclass(frozen=True)
+class Job:
+    id: str
+    title: Text
+    interviewers: tuple[str, ...]
+    mode: str = "online"
+    online_url: str = ""
+    bring: Text = Text("")
+
+
+@dataclass(frozen=True)
+class Settings:
+    company: Company
+    content: tuple[ContentLink, ...]
+    interviewers: dict[str, Interviewer]
+    jobs: dict[str, Job]
+    rules: SlotRules
+    offer_count: int
+    quiet_start: time
+    quiet_end: time
+    day_before_at: time
+    hours_before: int
+    templates: dict[str, dict[str, str]] = field(default_factory=dict)
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return self.company.timezone
+
+    def job(self, job_id: str) -> Job:
+        return self.jobs[job_id]
+
+
+def _req(table: dict, key: str, path: str, kind: type = str) -> Any:
+    if key not in table:
+        raise SettingsError(f"{path}.{key}" if path else key, "is required")
+    return _typed(table[key], f"{path}.{key}" if path else key, kind)
+
+
+def _typed(value: Any, key: str, kind: type) -> Any:
+    if kind is int and isinstance(value, bool) or not isinstance(value, kind):
+        raise SettingsError(key, f"must be {kind.__name__}, got {type(value).__name__} {value!r}")
+    if kind is str and not value.strip():
+        raise SettingsError(key, "must not be empty")
+    return value
+
+
+def _opt(table: dict, key: str, path: str, default: Any, kind: type = str) -> Any:
+    return _typed(table[key], f"{path}.{key}", kind) if key in table else default
+
+
+def _text(table: dict, key: str, path: str, required: bool = True) -> Text:
+    ja = _req(table, key, path) if required else _opt(table, key, path, "")
+    return Text(ja, _opt(table, f"{key}_en", path, ""))
+
+
+def _clock(value: Any, key: str) -> time:
+    try:
+        hh, mm = _typed(value, key, str).split(":")
+        return time(int(hh), int(mm))
+    except (ValueError, TypeError) as exc:
+        if isinstance(exc, SettingsError):
+            raise
+        raise SettingsError(key, f"must be a time like '09:30', got {value!r}") from None
+
+
+def _positive(table: dict, key: str, path: str, default: int, minimum: int = 1) -> int:
+    value = _opt(table, key, path, default, int)
+    if value < minimum:
+        raise SettingsError(f"{path}.{key}", f"must be at least {minimum}, got {value}")
+    return value
+
+
+def _working_hours(table: dict) -> dict[int, list[tuple[time, time]]]:
+    hours: dict[int, list[tuple[time, time]]] = {}
+    for name in table:
+        if name not in WEEKDAYS:
+            raise SettingsError(f"schedule.working_hours.{name}", f"unknown weekday; use one of {', '.join(WEEKDAYS)}")
+    for index, name in enumerate(WEEKDAYS):
+        key = f"schedule.working_hours.{name}"
+        spans = []
+        for i, span in enumerate(_opt(table, name, "schedule.working_hours", [], list)):
+            start, sep, end = _typed(span, f"{key}[{i}]", str).partition("-")
+            if not sep:
+                raise SettingsError(f"{key}[{i}]", f"must look like '10:00-12:00', got {span!r}")
+            begin, finish = _clock(start.strip(), f"{key}[{i}]"), _clock(end.strip(), f"{key}[{i}]")
+            if finish <= begin:
+                raise SettingsError(f"{key}[{i}]", "ends before it starts")
+            spans.append((begin, finish))
+        hours[index] = sorted(spans)
+    if not any(hours.values()):
+        raise SettingsError("schedule.working_hours", "no working hours on any day: no slot could ever be offered")
+    return hours
+
+
+def parse_settings(data: dict) -> Settings:
+    """Validate a parsed TOML document and build Settings."""
+    company = _req(data, "company", "", dict)
+    tz_name = _opt(company, "timezone", "company", "Asia/Tokyo")
+    try:
+        tz = ZoneInfo(tz_name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise SettingsError("company.timezone", f"unknown time zone {tz_name!r}") from None
+    comp = Company(
+        name=_text(company, "name", "company"),
+        phone=_req(company, "phone", "company"),
+        timezone=tz,
+        address=_text(company, "address", "company", required=False),
+        map_url=_opt(company, "map_url", "company", ""),
+        why_meet=_text(company, "why_meet", "company", required=False),
+    )
+    content = []
+    for i, item in enumerate(_opt(data, "content", "", [], list)):
+        path = f"content[{i}]"
+        kind = _req(item, "kind", path)
+        if kind not in CONTENT_KINDS:
+            raise SettingsError(f"{path}.kind", f"must be one of {', '.join(CONTENT_KINDS)}, got {kind!r}")
+        url = _req(item, "url", path)
+        if not url.startswith(("https://", "http://")):
+            raise SettingsError(f"{path}.url", f"must be an http(s) URL, got {url!r}")
+        content.append(ContentLink(kind, _text(item, "title", path), url, _opt(item, "thumbnail", path, "")))
+    interviewers: dict[str, Interviewer] = {}
+    for i, item in enumerate(_req(data, "interviewers", "", list)):
+        path = f"interviewers[{i}]"
+        iid = _req(item, "id", path)
+        if iid in interviewers:
+            raise SettingsError(f"{path}.id", f"duplicate interviewer id {iid!r}")
+        interviewers[iid] = Interviewer(iid, _text(item, "name", path), _opt(item, "email", path, ""),
+                                        _opt(item, "calendar", path, "local"))
+    if not interviewers:
+        raise SettingsError("interviewers", "at least one interviewer is needed")
+    jobs: dict[str, Job] = {}
+    for i, item in enumerate(_req(data, "jobs", "", list)):
+        path = f"jobs[{i}]"
+        jid = _req(item, "id", path)
+        if jid in jobs:
+            raise SettingsError(f"{path}.id", f"duplicate job id {jid!r}")
+        ids = tuple(_req(item, "interviewers", path, list))
+        if not ids:
+            raise SettingsError(f"{path}.interviewers", "at least one interviewer is needed")
+        for who in ids:
+            if who not in interviewers:
+                raise SettingsError(f"{path}.interviewers", f"unknown interviewer {who!r}")
+        mode = _opt(item, "mode", path, "online")
+        if mode not in ("online", "office"):
+            raise SettingsError(f"{path}.mode", f"must be 'online' or 'office', got {mode!r}")
+        jobs[jid] = Job(jid, _text(item, "title", path), ids, mode, _opt(item, "online_url", path, ""),
+                        _text(item, "bring", path, required=False))
+    if not jobs:
+        raise SettingsError("jobs", "at least one job is needed")
+    schedule = _opt(data, "schedule", "", {}, dict)
+    rules = SlotRules(
+        tz=tz,
+        working_hours=_working_hours(_req(schedule, "working_hours", "schedule", dict)),
+        slot_minutes=_positive(schedule, "slot_minutes", "schedule", 30, 5),
+        buffer_minutes=_positive(schedule, "buffer_minutes", "schedule", 0, 0),
+        min_notice_minutes=_positive(schedule, "min_notice_minutes", "schedule", 120, 0),
+        horizon_days=_positive(schedule, "horizon_days", "schedule", 14),
+        max_per_day=_positive(schedule, "max_per_day", "schedule", 8),
+    )
+    quiet = _opt(data, "quiet_hours", "", {}, dict)
+    reminders = _opt(data, "reminders", "", {}, dict)
+    templates = _opt(data, "templates", "", {}, dict)
+    for locale, table in templates.items():
+        if locale not in ("ja", "en"):
+            raise SettingsError(f"templates.{locale}", "locale must be 'ja' or 'en'")
+        for name, value in _typed(table, f"templates.{locale}", dict).items():
+            _typed(value, f"templates.{locale}.{name}", str)
+    return Settings(
+        company=comp,
+        content=tuple(content),
+        interviewers=interviewers,
+        jobs=jobs,
+        rules=rules,
+        offer_count=_positive(schedule, "offer_count", "schedule", 3),
+        quiet_start=_clock(quiet.get("start", "21:00"), "quiet_hours.start"),
+        quiet_end=_clock(quiet.get("end", "08:00"), "quiet_hours.end"),
+        day_before_at=_clock(reminders.get("day_before_at", "12:00"), "reminders.day_before_at"),
+        hours_before=_positive(reminders, "hours_before", "reminders", 3),
+        templates={k: dict(v) for k, v in templates.items()},
+    )
+
+
+def load_settings(path: str | None = None) -> Settings:
+    """Read the settings file at path, or the built-in demo company when path is None."""
+    if path is None:
+        raw = resources.files("bot").joinpath("default_settings.toml").read_text(encoding="utf-8")
+        source = "built-in demo settings"
+    else:
+        file = Path(path)
+        if not file.is_file():
+            raise SettingsError("SOKURESU_SETTINGS", f"no such file: {path}")
+        raw, source = file.read_text(encoding="utf-8"), path
+    try:
+        data = tomllib.loads(raw)
+    except tomllib.TOMLDecodeError as exc:
+        raise SettingsError(source, f"not valid TOML: {exc}") from None
+    return parse_settings(data)

@@ -1,0 +1,80 @@
+"""Value types and the small interface every calendar backend implements."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, time
+from typing import Mapping, Protocol, Sequence
+from zoneinfo import ZoneInfo
+
+
+class SlotTaken(Exception):
+    """The slot was booked by someone else (or became busy) before we could write it."""
+
+
+@dataclass(frozen=True, order=True)
+class Interval:
+    """A half-open span [start, end) of aware datetimes (UTC inside)."""
+
+    start: datetime
+    end: datetime
+
+    def overlaps(self, other: "Interval") -> bool:
+        return self.start < other.end and other.start < self.end
+
+
+@dataclass(frozen=True, order=True)
+class Slot:
+    """An interview slot of one interviewer, aware UTC datetimes."""
+
+    start: datetime
+    end: datetime
+    interviewer: str
+
+    @property
+    def key(self) -> str:
+        """Stable identity of the slot, used in offers, postbacks and the unique constraint."""
+        return f"{self.interviewer}@{self.start.astimezone(ZoneInfo('UTC')).strftime('%Y%m%dT%H%MZ')}"
+
+    @property
+    def interval(self) -> Interval:
+        return Interval(self.start, self.end)
+
+
+@dataclass(frozen=True)
+class SlotRules:
+    """Everything the slot engine needs besides busy time."""
+
+    tz: ZoneInfo
+    # weekday (0=Monday) -> list of (start, end) local wall-clock times
+    working_hours: Mapping[int, Sequence[tuple[time, time]]]
+    slot_minutes: int = 30
+    buffer_minutes: int = 0
+    min_notice_minutes: int = 120
+    horizon_days: int = 14
+    max_per_day: int = 8
+    holidays: frozenset = field(default_factory=frozenset)  # local dates with no interviews
+
+
+@dataclass(frozen=True)
+class BookingRequest:
+    """What a backend needs to write one interview into an interviewer's calendar."""
+
+    booking_id: str
+    slot: Slot
+    summary: str
+    description: str = ""
+    location: str = ""
+    attendee_email: str | None = None
+
+
+class Calendar(Protocol):
+    """Free/busy, book, cancel: the whole interface shared by the local and Google backends."""
+
+    def busy(self, interviewers: Sequence[str], start: datetime, end: datetime) -> dict[str, list[Interval]]:
+        """Busy intervals of each interviewer between start and end."""
+
+    def book(self, request: BookingRequest) -> str:
+        """Write the interview; return the backend's event id. Raise SlotTaken if it is no longer free."""
+
+    def cancel(self, event_id: str) -> None:
+        """Remove (or mark cancelled) a booked interview; unknown ids are ignored."""
