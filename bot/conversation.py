@@ -1,0 +1,202 @@
+"""The candidate conversation as a pure state machine: (context, event) -> Decision.
+
+States are constants, each has one handler, and a few global fallbacks (stop, start, help,
+reschedule, cancel) apply everywhere. docs/conversation.md draws the same machine.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from enum import StrEnum
+
+from calendars.base import Slot
+from bot.events import (AlertRecruiter, Applied, Book, Cancel, CancelBooking, ChooseSlot, Confirm, Decision,
+                        Event, Help, Marked, Offer, OtherDates, PickDate, Reschedule, Resume, Send,
+                        SlotTakenMeanwhile, Start, Stop, Unknown, WantSlots)
+
+
+class State(StrEnum):
+    NEW = "new"
+    GREETED = "greeted"            # thanked, content shared, slots offered
+    BOOKED = "booked"
+    CONFIRMED = "confirmed"        # the candidate said they will come
+    RESCHEDULING = "rescheduling"  # booked, new slots offered, old booking kept until one is picked
+    CANCELLED = "cancelled"
+    ATTENDED = "attended"
+    NO_SHOW = "no_show"
+    OPTED_OUT = "opted_out"
+    NEEDS_HUMAN = "needs_human"
+
+
+@dataclass(frozen=True)
+class Context:
+    """Everything the machine may look at: no I/O happens in here."""
+
+    state: State
+    now: datetime
+    offered: tuple[Slot, ...] = ()         # slots on offer, numbered 1..n
+    fresh: tuple[Slot, ...] = ()           # what the service would offer now (or on the picked date)
+    dates: tuple[date, ...] = ()           # days that still have free slots, for "other dates"
+    has_booking: bool = False
+
+    def offered_slot(self, event: ChooseSlot) -> Slot | None:
+        """Return the offered slot the event points at, or None when it is not (or no longer) offered."""
+        if event.key is not None:
+            return next((s for s in self.offered if s.key == event.key), None)
+        if event.number is not None and 1 <= event.number <= len(self.offered):
+            return self.offered[event.number - 1]
+        return None
+
+
+def _offer(kind: str, ctx: Context, state: State, *extra) -> Decision:
+    """Offer the fresh slots, or say there are none right now and fetch a person."""
+    if not ctx.fresh:
+        return Decision(State.NEEDS_HUMAN, (*extra, Send("no_slots"), AlertRecruiter("no_slots")))
+    return Decision(state, (*extra, Offer(ctx.fresh), Send(kind, slots=ctx.fresh)))
+
+
+def _handoff(ctx: Context, event: Unknown) -> Decision:
+    return Decision(State.NEEDS_HUMAN, (Send("handoff"), AlertRecruiter("not_understood", event.text)))
+
+
+def _choosing(ctx: Context, event: Event, state: State) -> Decision:
+    """Shared by every state where slots are on offer (greeted, rescheduling, no_show)."""
+    match event:
+        case ChooseSlot():
+            slot = ctx.offered_slot(event)
+            if slot is None:
+                if not ctx.offered:
+                    return _offer("offer_again", ctx, state)
+                return Decision(state, (Send("pick_again", slots=ctx.offered),))
+            return Decision(State.BOOKED, (Book(slot), Send("booked", slots=(slot,))))
+        case OtherDates():
+            if not ctx.dates:
+                return Decision(State.NEEDS_HUMAN, (Send("no_slots"), AlertRecruiter("no_slots")))
+            return Decision(state, (Send("date_menu", dates=ctx.dates),))
+        case PickDate():
+            if not ctx.fresh:
+                return Decision(state, (Send("no_slots_on_date", dates=ctx.dates),))
+            return Decision(state, (Offer(ctx.fresh), Send("offer_on_date", slots=ctx.fresh)))
+        case WantSlots() | SlotTakenMeanwhile():
+            return _offer("slot_taken" if isinstance(event, SlotTakenMeanwhile) else "offer_again", ctx, state)
+        case Confirm():
+            return Decision(state, (Send("pick_again", slots=ctx.offered),))
+        case Unknown():
+            return _handoff(ctx, event)
+    return Decision(state)
+
+
+def on_new(ctx: Context, event: Event) -> Decision:
+    if isinstance(event, Applied):
+        if not ctx.fresh:
+            return Decision(State.NEEDS_HUMAN, (Send("greeting"), AlertRecruiter("no_slots")))
+        return Decision(State.GREETED, (Offer(ctx.fresh), Send("greeting", slots=ctx.fresh)))
+    return Decision(State.NEW)
+
+
+def on_greeted(ctx: Context, event: Event) -> Decision:
+    return _choosing(ctx, event, State.GREETED)
+
+
+def on_rescheduling(ctx: Context, event: Event) -> Decision:
+    return _choosing(ctx, event, State.RESCHEDULING)
+
+
+def on_booked(ctx: Context, event: Event) -> Decision:
+    match event:
+        case Confirm():
+            return Decision(State.CONFIRMED, (Send("confirmed"),))
+        case ChooseSlot() | WantSlots() | OtherDates() | PickDate():
+            return Decision(ctx.state, (Send("already_booked"),))
+        case Marked(outcome="attended"):
+            return Decision(State.ATTENDED, (Send("thanks_after"),))
+        case Marked(outcome="no_show"):
+            return _offer("no_show", ctx, State.NO_SHOW)
+        case Unknown():
+            return _handoff(ctx, event)
+    return Decision(ctx.state)
+
+
+def on_cancelled(ctx: Context, event: Event) -> Decision:
+    match event:
+        case WantSlots() | Reschedule() | OtherDates() | ChooseSlot() | Confirm() | PickDate():
+            return _offer("offer_again", ctx, State.GREETED)
+        case Unknown():
+            return _handoff(ctx, event)
+    return Decision(State.CANCELLED)
+
+
+def on_no_show(ctx: Context, event: Event) -> Decision:
+    return _choosing(ctx, event, State.NO_SHOW)
+
+
+def on_attended(ctx: Context, event: Event) -> Decision:
+    if isinstance(event, Unknown):
+        return _handoff(ctx, event)
+    return Decision(State.ATTENDED)
+
+
+def on_opted_out(ctx: Context, event: Event) -> Decision:
+    if isinstance(event, (Start, Confirm)):
+        if ctx.has_booking:
+            return Decision(State.BOOKED, (Send("welcome_back_booked"),))
+        return _offer("welcome_back", ctx, State.GREETED)
+    return Decision(State.OPTED_OUT)  # silence: the candidate asked for no messages
+
+
+def on_needs_human(ctx: Context, event: Event) -> Decision:
+    match event:
+        case Resume():
+            if ctx.has_booking:
+                return Decision(State.BOOKED, (Send("back_to_bot_booked"),))
+            return _offer("offer_again", ctx, State.GREETED)
+        case ChooseSlot() if ctx.offered_slot(event) is not None and not ctx.has_booking:
+            return _choosing(ctx, event, State.GREETED)
+        case WantSlots() | OtherDates() | PickDate() if not ctx.has_booking:
+            return _choosing(ctx, event, State.GREETED)
+        case Confirm() if ctx.has_booking:
+            return Decision(State.CONFIRMED, (Send("confirmed"),))
+        case Marked():
+            return on_booked(ctx, event) if ctx.has_booking else Decision(State.NEEDS_HUMAN)
+    return Decision(State.NEEDS_HUMAN)  # a person is on it; no bot replies in between
+
+
+HANDLERS = {
+    State.NEW: on_new,
+    State.GREETED: on_greeted,
+    State.BOOKED: on_booked,
+    State.CONFIRMED: on_booked,
+    State.RESCHEDULING: on_rescheduling,
+    State.CANCELLED: on_cancelled,
+    State.ATTENDED: on_attended,
+    State.NO_SHOW: on_no_show,
+    State.OPTED_OUT: on_opted_out,
+    State.NEEDS_HUMAN: on_needs_human,
+}
+
+LIVE = (State.BOOKED, State.CONFIRMED, State.RESCHEDULING)
+
+
+def _fallback(ctx: Context, event: Event) -> Decision | None:
+    """Global fallbacks that mean the same in every state."""
+    if ctx.state is State.OPTED_OUT or ctx.state is State.NEW:
+        return None
+    match event:
+        case Stop():
+            return Decision(State.OPTED_OUT, (Send("stopped", ), AlertRecruiter("opted_out")))
+        case Help():
+            return Decision(ctx.state, (Send("help"),))
+        case Reschedule() if ctx.has_booking and ctx.state in (*LIVE, State.NEEDS_HUMAN):
+            return _offer("reschedule", ctx, State.RESCHEDULING)
+        case Reschedule() if not ctx.has_booking and ctx.state is not State.CANCELLED:
+            return _offer("offer_again", ctx, State.GREETED)
+        case Cancel() if ctx.has_booking:
+            return Decision(State.CANCELLED, (CancelBooking(), Send("cancelled"), AlertRecruiter("cancelled")))
+        case Cancel() if ctx.state in (State.GREETED, State.NO_SHOW):
+            return Decision(State.CANCELLED, (Offer(()), Send("withdrawn")))
+    return None
+
+
+def decide(ctx: Context, event: Event) -> Decision:
+    """Return the next state and the actions for this event; never performs I/O."""
+    return _fallback(ctx, event) or HANDLERS[ctx.state](ctx, event)

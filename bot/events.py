@@ -1,0 +1,144 @@
+"""Inbound events and outbound actions of the conversation: plain data, no behaviour."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from calendars.base import Slot
+
+
+# --- events: what happened (from the candidate, the recruiter, or the service itself) ---
+@dataclass(frozen=True)
+class Applied:
+    """The candidate has just applied."""
+
+
+@dataclass(frozen=True)
+class ChooseSlot:
+    """The candidate picked an offered slot, by its number in the offer or by its key (postback)."""
+
+    number: int | None = None
+    key: str | None = None
+
+
+@dataclass(frozen=True)
+class OtherDates:
+    """None of the offered slots suit; show other days."""
+
+
+@dataclass(frozen=True)
+class PickDate:
+    """The candidate named a day; offer the slots of that day."""
+
+    day: date
+
+
+@dataclass(frozen=True)
+class WantSlots:
+    """The candidate asks to book (again): offer fresh slots."""
+
+
+@dataclass(frozen=True)
+class Reschedule:
+    """Change the booked interview."""
+
+
+@dataclass(frozen=True)
+class Cancel:
+    """Cancel the booked interview."""
+
+
+@dataclass(frozen=True)
+class Confirm:
+    """Yes / I will attend."""
+
+
+@dataclass(frozen=True)
+class Help:
+    """What can I say here?"""
+
+
+@dataclass(frozen=True)
+class Stop:
+    """Send me nothing more (opt-out)."""
+
+
+@dataclass(frozen=True)
+class Start:
+    """Opt back in after a stop."""
+
+
+@dataclass(frozen=True)
+class Unknown:
+    """Anything the bot cannot understand; a person takes over."""
+
+    text: str = ""
+
+
+@dataclass(frozen=True)
+class SlotTakenMeanwhile:
+    """The service could not book the chosen slot: someone else got it first."""
+
+
+@dataclass(frozen=True)
+class Marked:
+    """The recruiter marked the interview's outcome: 'attended' or 'no_show'."""
+
+    outcome: str
+
+
+@dataclass(frozen=True)
+class Resume:
+    """The recruiter hands the conversation back to the bot."""
+
+
+Event = (Applied | ChooseSlot | OtherDates | PickDate | WantSlots | Reschedule | Cancel | Confirm | Help
+         | Stop | Start | Unknown | SlotTakenMeanwhile | Marked | Resume)
+
+
+# --- actions: what the service must do, in order, in one transaction ---
+@dataclass(frozen=True)
+class Send:
+    """Send the candidate the message `kind` (rendered later in their language)."""
+
+    kind: str
+    slots: tuple[Slot, ...] = ()
+    dates: tuple[date, ...] = ()
+
+
+@dataclass(frozen=True)
+class Offer:
+    """Remember these slots as the ones on offer (numbered 1..n in order)."""
+
+    slots: tuple[Slot, ...]
+
+
+@dataclass(frozen=True)
+class Book:
+    """Book this slot; the live booking, if any, is replaced (reschedule)."""
+
+    slot: Slot
+
+
+@dataclass(frozen=True)
+class CancelBooking:
+    """Cancel the live booking and its calendar event."""
+
+
+@dataclass(frozen=True)
+class AlertRecruiter:
+    """Tell the recruiter a person is needed, and why."""
+
+    reason: str
+    detail: str = ""
+
+
+Action = Send | Offer | Book | CancelBooking | AlertRecruiter
+
+
+@dataclass(frozen=True)
+class Decision:
+    """The next state and the actions that lead there."""
+
+    state: str
+    actions: tuple[Action, ...] = field(default_factory=tuple)

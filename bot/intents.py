@@ -1,0 +1,79 @@
+"""Turn what a candidate typed (or tapped) into a conversation event. Pure functions."""
+from __future__ import annotations
+
+import re
+import unicodedata
+from datetime import date
+
+from bot.events import (Cancel, ChooseSlot, Confirm, Event, Help, OtherDates, PickDate, Reschedule, Start, Stop,
+                        Unknown, WantSlots)
+
+# Carrier opt-out words (exact match, as Twilio applies them). A bare "cancel" is an opt-out at
+# the carrier, so the interview is cancelled with "cancel interview" or キャンセル instead.
+STOP_WORDS = {"stop", "stopall", "unsubscribe", "cancel", "end", "quit", "配信停止", "停止", "ストップ"}
+START_WORDS = {"start", "unstop", "配信再開", "再開"}
+_PHRASES: list[tuple[type, tuple[str, ...]]] = [
+    (Help, ("help", "ヘルプ", "使い方", "?", "info", "menu", "メニュー")),
+    (Cancel, ("cancel interview", "cancel my interview", "キャンセル", "面接キャンセル", "取り消し", "取消",
+              "辞退", "予約キャンセル")),
+    (Reschedule, ("reschedule", "change", "change date", "日程変更", "変更", "日時変更", "予約変更", "変えたい")),
+    (OtherDates, ("0", "other", "other dates", "other days", "他の日", "ほかの日", "別の日", "他の日程", "別日",
+                  "他の日にち", "ほかの日程", "どれも無理", "都合が合わない")),
+    (Confirm, ("yes", "y", "ok", "okay", "attend", "attending", "i will attend", "はい", "参加", "参加します",
+               "行きます", "伺います", "大丈夫です", "了解", "了解です", "承知しました", "わかりました")),
+    (WantSlots, ("book", "schedule", "slots", "予約", "日程", "面接", "面接予約", "予約したい")),
+]
+_NUMBER = re.compile(r"^(?:no\.?\s*)?(\d{1,2})\s*(?:番目?|ban|です|で|でお願いします|にします)?[。.!！]?$")
+_DATE = re.compile(r"^(?:(\d{4})[/\-年])?(\d{1,2})[/\-月](\d{1,2})日?(?:\(.\))?$")
+
+
+def normalise(text: str) -> str:
+    """NFKC (full-width digits and letters to half-width), trimmed, lower-case, single spaces."""
+    text = unicodedata.normalize("NFKC", text or "").strip().lower()
+    return re.sub(r"\s+", " ", text).strip(" 　。.!！")
+
+
+def _resolve_day(year: str | None, month: int, day: int, today: date) -> date | None:
+    try:
+        if year:
+            return date(int(year), month, day)
+        candidate = date(today.year, month, day)
+        return candidate if candidate >= today else date(today.year + 1, month, day)
+    except ValueError:
+        return None
+
+
+def parse_text(text: str, today: date) -> Event:
+    """Understand a free-text reply; anything unclear becomes Unknown (and goes to a person)."""
+    norm = normalise(text)
+    if norm in STOP_WORDS:
+        return Stop()
+    if norm in START_WORDS or norm == "unstop":
+        return Start()
+    if match := _NUMBER.match(norm):
+        return ChooseSlot(number=int(match.group(1))) if match.group(1) != "0" else OtherDates()
+    if match := _DATE.match(norm.replace(" ", "")):
+        day = _resolve_day(match.group(1), int(match.group(2)), int(match.group(3)), today)
+        if day is not None:
+            return PickDate(day)
+    for event_type, phrases in _PHRASES:
+        if norm in phrases:
+            return event_type()
+    return Unknown(text.strip()[:500])
+
+
+def parse_postback(data: str, today: date) -> Event:
+    """Understand a button's data ('slot:<key>', 'date:YYYY-MM-DD', 'other', ...); forged data is Unknown."""
+    kind, _, value = (data or "").partition(":")
+    simple = {"other": OtherDates, "reschedule": Reschedule, "cancel": Cancel, "confirm": Confirm,
+              "help": Help, "book": WantSlots}
+    if kind == "slot" and value and len(value) <= 120:
+        return ChooseSlot(key=value)
+    if kind == "date":
+        try:
+            return PickDate(date.fromisoformat(value))
+        except ValueError:
+            return Unknown(data[:100])
+    if kind in simple and not value:
+        return simple[kind]()
+    return Unknown(data[:100])

@@ -1,0 +1,124 @@
+"""Render a message kind into a channel-neutral payload: text, buttons and content links."""
+from __future__ import annotations
+
+import string
+from dataclasses import dataclass
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from calendars.base import Slot
+from bot.settings import Settings, SettingsError
+from bot.texts import TEXTS
+
+WEEKDAYS_JA = "月火水木金土日"
+FIELDS = {"name", "company", "job", "why_meet", "slots", "content", "phone", "current", "date", "count",
+          "example", "dates", "slot", "place", "interviewer", "bring", "ics_url", "url", "address", "map_url"}
+
+
+@dataclass(frozen=True)
+class Recipient:
+    """Who the message is for, as far as the wording goes."""
+
+    name: str
+    locale: str
+    job_id: str
+
+
+def format_slot(slot: Slot | datetime, tz: ZoneInfo, locale: str, end: datetime | None = None) -> str:
+    """12月3日(木) 14:00〜14:30 / Thu 3 Dec, 14:00–14:30, in the company's zone."""
+    start = (slot.start if isinstance(slot, Slot) else slot).astimezone(tz)
+    finish = (slot.end if isinstance(slot, Slot) else end or slot).astimezone(tz)
+    if locale == "en":
+        return f"{start:%a} {start.day} {start:%b}, {start:%H:%M}–{finish:%H:%M}"
+    return f"{start.month}月{start.day}日({WEEKDAYS_JA[start.weekday()]}) {start:%H:%M}〜{finish:%H:%M}"
+
+
+def format_day(day: date, locale: str) -> str:
+    if locale == "en":
+        return f"{day:%a} {day.day} {day:%b}"
+    return f"{day.month}月{day.day}日({WEEKDAYS_JA[day.weekday()]})"
+
+
+def _numbered(lines: list[str]) -> str:
+    return "\n".join(f"{i}) {line}" for i, line in enumerate(lines, 1))
+
+
+class _Blank(dict):
+    def __missing__(self, key: str) -> str:
+        return ""
+
+
+def validate_templates(settings: Settings) -> None:
+    """Fail at start when a template override names an unknown message or an unknown {field}."""
+    for locale, table in settings.templates.items():
+        for kind, text in table.items():
+            if kind not in TEXTS[locale]:
+                raise SettingsError(f"templates.{locale}.{kind}", "no such message")
+            try:
+                names = {f for _, f, _, _ in string.Formatter().parse(text) if f}
+            except ValueError as exc:
+                raise SettingsError(f"templates.{locale}.{kind}", f"bad braces: {exc}") from None
+            if unknown := names - FIELDS:
+                raise SettingsError(f"templates.{locale}.{kind}", f"unknown field(s) {sorted(unknown)}")
+
+
+class Renderer:
+    """Builds payloads from the settings' texts; one per app."""
+
+    def __init__(self, settings: Settings, public_base_url: str):
+        self.settings = settings
+        self.base = public_base_url
+
+    def text(self, locale: str, kind: str) -> str:
+        return self.settings.templates.get(locale, {}).get(kind) or TEXTS[locale][kind]
+
+    def place(self, job_id: str, locale: str) -> str:
+        job, company = self.settings.jobs.get(job_id), self.settings.company
+        if job is not None and job.mode == "online":
+            return self.text(locale, "online").format(url=job.online_url or "-")
+        return self.text(locale, "office").format(address=company.address.get(locale), map_url=company.map_url)
+
+    def render(self, kind: str, who: Recipient, slots: tuple[Slot, ...] = (), dates: tuple[date, ...] = (),
+               current: Slot | None = None, booking_token: str | None = None) -> dict:
+        """Return {'kind', 'text', 'buttons', 'links'} for one message to one candidate."""
+        s, loc, tz = self.settings, who.locale if who.locale in TEXTS else "ja", self.settings.tz
+        job = s.jobs.get(who.job_id)
+        if kind == "greeting" and not slots:
+            kind_text = "greeting_no_slots"
+        else:
+            kind_text = kind
+        links = [{"kind": c.kind, "title": c.title.get(loc), "url": c.url, "thumbnail": c.thumbnail}
+                 for c in s.content] if kind == "greeting" else []
+        content = ""
+        if links:
+            content = self.text(loc, "content_header") + "\n".join(f"・{l['title']} {l['url']}" for l in links) + "\n"
+        booked = slots[0] if kind == "booked" and slots else current
+        fields = _Blank(
+            name=who.name, company=s.company.name.get(loc), job=job.title.get(loc) if job else who.job_id,
+            why_meet=s.company.why_meet.get(loc), phone=s.company.phone, content=content,
+            slots=_numbered([format_slot(x, tz, loc) for x in slots]), count=len(slots),
+            dates=_numbered([format_day(d, loc) for d in dates]),
+            example=format_day(dates[0], loc) if dates else "",
+            date=format_day(slots[0].start.astimezone(tz).date(), loc) if slots else "",
+            current=format_slot(current, tz, loc) if current else "",
+        )
+        if booked is not None:
+            interviewer = s.interviewers.get(booked.interviewer)
+            fields.update(slot=format_slot(booked, tz, loc), place=self.place(who.job_id, loc),
+                          interviewer=interviewer.name.get(loc) if interviewer else "",
+                          bring=(job.bring.get(loc) if job else "") or "-",
+                          ics_url=f"{self.base}/booking/{booking_token}.ics" if booking_token else "")
+        text = string.Formatter().vformat(self.text(loc, kind_text), (), fields).strip()
+        return {"kind": kind, "text": text, "buttons": self._buttons(kind, loc, slots, dates), "links": links}
+
+    def _buttons(self, kind: str, loc: str, slots: tuple[Slot, ...], dates: tuple[date, ...]) -> list[dict]:
+        tz = self.settings.tz
+        if kind == "booked" or kind in ("already_booked", "confirmed", "welcome_back_booked", "back_to_bot_booked"):
+            return [{"label": self.text(loc, "reschedule_button"), "data": "reschedule"},
+                    {"label": self.text(loc, "cancel_button"), "data": "cancel"}]
+        if kind in ("date_menu", "no_slots_on_date"):
+            return [{"label": format_day(d, loc), "data": f"date:{d.isoformat()}"} for d in dates]
+        if slots:
+            return [{"label": format_slot(x, tz, loc), "data": f"slot:{x.key}"} for x in slots] + [
+                {"label": self.text(loc, "other_dates_button"), "data": "other"}]
+        return []

@@ -1,0 +1,133 @@
+"""Default candidate-facing texts, Japanese first, English second. Our own words, warm not formal.
+
+Fields in {braces} are filled in by bot.messages; a company may override any text per locale
+in its settings file ([templates.ja] / [templates.en]).
+"""
+
+JA = {
+    "greeting": (
+        "{name}さん、はじめまして。{company}採用担当です。\n"
+        "「{job}」へのご応募、本当にありがとうございます！\n"
+        "{why_meet}\n\n"
+        "さっそくですが、面接の日時を選んでいただけますか？\n{slots}\n"
+        "番号を送るか、ボタンを押すだけで予約できます。どれも合わなければ「0」か「他の日」と送ってください。\n"
+        "{content}"
+        "\nお電話は {phone} からおかけします。知らない番号でも、出ていただけるとうれしいです。"
+    ),
+    "greeting_no_slots": (
+        "{name}さん、はじめまして。{company}採用担当です。\n"
+        "「{job}」へのご応募、本当にありがとうございます！\n{why_meet}\n\n"
+        "面接の日時は、担当者から改めてご連絡しますね。少しだけお待ちください。\n"
+        "{content}"
+        "\nお電話は {phone} からおかけします。知らない番号でも、出ていただけるとうれしいです。"
+    ),
+    "content_header": "\n面接の前に、私たちのことを少しのぞいてみてください。\n",
+    "offer_again": "{name}さん、ご都合のよい日時を選んでくださいね。\n{slots}\n他の日がよければ「0」と送ってください。",
+    "slot_taken": (
+        "ごめんなさい、{name}さん。お選びいただいた時間は、たった今ほかの方の予約が入ってしまいました。\n"
+        "こちらの日時はいかがでしょうか？\n{slots}"
+    ),
+    "reschedule": (
+        "日程の変更ですね、もちろん大丈夫です。\n今の予約（{current}）はそのままにしてあります。"
+        "新しい日時を選んでください。\n{slots}\n他の日がよければ「0」と送ってください。"
+    ),
+    "offer_on_date": "{date}はこちらの時間が空いています。\n{slots}",
+    "pick_again": "すみません、どの日時かわかりませんでした。番号（1〜{count}）で教えてください。\n{slots}",
+    "date_menu": "ご希望の日を教えてください（例: {example}）。空きのある日はこちらです。\n{dates}",
+    "no_slots_on_date": "ごめんなさい、その日は空きがありませんでした。空きのある日はこちらです。\n{dates}",
+    "no_slots": "ごめんなさい、いまご案内できる空き枠がありません。担当者から直接ご連絡しますので、少しお待ちください。",
+    "booked": (
+        "ありがとうございます！面接のご予約が確定しました。\n\n"
+        "日時: {slot}\n場所: {place}\n面接担当: {interviewer}\n持ち物: {bring}\n\n"
+        "カレンダーに追加: {ics_url}\n"
+        "日程を変えたいときは「変更」、キャンセルは「キャンセル」と送ってください。\n"
+        "当日お会いできるのを楽しみにしています。"
+    ),
+    "already_booked": "面接はすでにご予約済みです（{current}）。変更したいときは「変更」と送ってくださいね。",
+    "confirmed": "ご返信ありがとうございます！{current}にお待ちしています。気をつけてお越しください。",
+    "cancelled": (
+        "面接のキャンセルを承りました。ご連絡ありがとうございます。\n"
+        "また受けてみようかなと思ったら、いつでも「予約」と送ってください。"
+    ),
+    "withdrawn": "承知しました。ご連絡ありがとうございます。気が変わったら、いつでも「予約」と送ってください。",
+    "handoff": "メッセージありがとうございます。担当者が確認して、このあと直接お返事しますね。",
+    "help": (
+        "こんなふうに送ってください。\n・番号（1, 2, 3…）: その日時で予約\n・「0」か「他の日」: 別の日を探す\n"
+        "・「変更」: 予約した日時を変える\n・「キャンセル」: 面接を取り消す\n・「配信停止」: メッセージを止める\n"
+        "お電話でのお問い合わせは {phone} へどうぞ。"
+    ),
+    "stopped": "メッセージの配信を止めました。再開したいときは「配信再開」と送ってください。",
+    "welcome_back": "おかえりなさい、{name}さん。面接の日時はこちらからどうぞ。\n{slots}",
+    "welcome_back_booked": "おかえりなさい、{name}さん。面接は{current}のままご予約済みです。",
+    "back_to_bot_booked": "お待たせしました。面接は{current}で承っています。",
+    "thanks_after": "{name}さん、今日は面接にお越しいただきありがとうございました！結果は担当者からご連絡します。",
+    "no_show": (
+        "{name}さん、今日はお会いできず残念でした。何かあったのかなと気にしています。\n"
+        "もしよければ、もう一度日程を選んでみませんか？\n{slots}"
+    ),
+    "other_dates_button": "他の日にする",
+    "reschedule_button": "日程を変更",
+    "cancel_button": "キャンセル",
+    "online": "オンライン（{url}）",
+    "office": "{address}（地図: {map_url}）",
+}
+
+EN = {
+    "greeting": (
+        "Hello {name}, this is the hiring team at {company}.\n"
+        "Thank you so much for applying for {job}!\n{why_meet}\n\n"
+        "Could you pick a time for your interview?\n{slots}\n"
+        "Just reply with the number or tap a button. If none of these work, send \"0\" or \"other\".\n"
+        "{content}"
+        "\nWe will call you from {phone}, so please pick up even if the number is new to you."
+    ),
+    "greeting_no_slots": (
+        "Hello {name}, this is the hiring team at {company}.\n"
+        "Thank you so much for applying for {job}!\n{why_meet}\n\n"
+        "A member of our team will get back to you shortly with interview times.\n"
+        "{content}"
+        "\nWe will call you from {phone}, so please pick up even if the number is new to you."
+    ),
+    "content_header": "\nBefore we meet, here is a little about us:\n",
+    "offer_again": "{name}, which time suits you?\n{slots}\nSend \"0\" for other days.",
+    "slot_taken": "Sorry, {name}, someone booked that time just a moment ago. Would one of these work?\n{slots}",
+    "reschedule": (
+        "Of course, let's find a new time. Your current booking ({current}) stays until you pick one.\n"
+        "{slots}\nSend \"0\" for other days."
+    ),
+    "offer_on_date": "On {date} these times are free:\n{slots}",
+    "pick_again": "Sorry, I couldn't tell which time you meant. Please reply with a number from 1 to {count}.\n{slots}",
+    "date_menu": "Which day would you like (e.g. {example})? These days still have free times:\n{dates}",
+    "no_slots_on_date": "Sorry, that day is fully booked. These days still have free times:\n{dates}",
+    "no_slots": "Sorry, there are no free times we can offer right now. Someone from our team will contact you directly.",
+    "booked": (
+        "Thank you! Your interview is booked.\n\n"
+        "When: {slot}\nWhere: {place}\nInterviewer: {interviewer}\nPlease bring: {bring}\n\n"
+        "Add to your calendar: {ics_url}\n"
+        "To change the time, reply \"change\"; to cancel, reply \"cancel interview\".\n"
+        "We look forward to meeting you."
+    ),
+    "already_booked": "Your interview is already booked ({current}). Reply \"change\" if you would like another time.",
+    "confirmed": "Thanks for letting us know! See you on {current}. Have a safe trip.",
+    "cancelled": "Your interview is cancelled. Thank you for telling us. If you change your mind, just reply \"book\".",
+    "withdrawn": "Understood, thank you for letting us know. If you change your mind, just reply \"book\".",
+    "handoff": "Thanks for your message! A member of our team will read it and reply to you personally.",
+    "help": (
+        "Here is what you can send:\n- a number (1, 2, 3...): book that time\n- \"0\" or \"other\": look at other days\n"
+        "- \"change\": move your interview\n- \"cancel interview\": cancel it\n- \"STOP\": no more messages\n"
+        "You can also call us at {phone}."
+    ),
+    "stopped": "You will receive no more messages. Send \"START\" to hear from us again.",
+    "welcome_back": "Welcome back, {name}! Here are the interview times:\n{slots}",
+    "welcome_back_booked": "Welcome back, {name}! Your interview is still booked for {current}.",
+    "back_to_bot_booked": "Thanks for waiting. Your interview is booked for {current}.",
+    "thanks_after": "{name}, thank you for coming to the interview today! We will be in touch about the next steps.",
+    "no_show": "{name}, we missed you today and hope everything is all right. Would you like to pick a new time?\n{slots}",
+    "other_dates_button": "Other days",
+    "reschedule_button": "Change time",
+    "cancel_button": "Cancel interview",
+    "online": "Online ({url})",
+    "office": "{address} (map: {map_url})",
+}
+
+TEXTS = {"ja": JA, "en": EN}
