@@ -84,6 +84,7 @@ class Settings:
     day_before_at: time
     hours_before: int
     templates: dict[str, dict[str, str]] = field(default_factory=dict)
+    line_basic_id: str = ""  # the LINE account's basic id (@xxxx), for add-friend links
 
     @property
     def tz(self) -> ZoneInfo:
@@ -240,6 +241,7 @@ def parse_settings(data: dict) -> Settings:
         day_before_at=_clock(reminders.get("day_before_at", "12:00"), "reminders.day_before_at"),
         hours_before=_positive(reminders, "hours_before", "reminders", 3),
         templates={k: dict(v) for k, v in templates.items()},
+        line_basic_id=_opt(_opt(data, "line", "", {}, dict), "basic_id", "line", ""),
     )
 
 

@@ -23,3 +23,16 @@ class UTCDateTime(TypeDecorator):
         if value is None:
             return None
         return value.replace(tzinfo=timezone.utc)
+
+
+# Name every constraint the same way on SQLite and PostgreSQL, so later migrations can refer to them.
+# Set here because both bot.models and calendars.local import this module before defining tables.
+from sqlmodel import SQLModel  # noqa: E402
+
+SQLModel.metadata.naming_convention = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}

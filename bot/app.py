@@ -1,0 +1,40 @@
+"""The Flask app factory: routes only verify, normalise, call the service, return."""
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, jsonify, request
+from werkzeug.exceptions import HTTPException
+
+from bot.bootstrap import Services, bootstrap
+
+
+def create_app(test_config: dict | None = None, services: Services | None = None) -> Flask:
+    """Build the app around Services (built from the environment unless a test hands them in)."""
+    services = services or bootstrap()
+    app = Flask(__name__)
+    app.config.update(SECRET_KEY=services.config.secret_key, JSON_AS_ASCII=False,
+                      SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax",
+                      MAX_CONTENT_LENGTH=256 * 1024)
+    app.json.ensure_ascii = False
+    if test_config:
+        app.config.update(test_config)
+    app.extensions["sokuresu"] = services
+
+    from bot.web import apply, feeds, health, intake, recruiter, sandbox
+
+    for module in (intake, apply, sandbox, recruiter, feeds, health):
+        app.register_blueprint(module.bp)
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException):
+        if request.path.startswith(("/api/", "/webhooks/", "/chat/")) or request.is_json:
+            return jsonify(error=exc.name, reason=exc.description), exc.code
+        return exc
+
+    @app.errorhandler(Exception)
+    def unexpected(exc: Exception):  # never a bare 500 page; the log keeps the trace (no request body)
+        logging.getLogger("sokuresu.web").exception("unhandled error on %s %s", request.method, request.path)
+        return jsonify(error="Internal Server Error", reason="something went wrong on our side; nothing was saved"), 500
+
+    return app

@@ -1,0 +1,72 @@
+"""The one wiring point: real adapters from config, or the fakes a test hands in."""
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Callable
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from calendars.base import Calendar
+from bot.channels import Channel
+from bot.channels.logmail import LogChannel
+from bot.channels.sandbox import SandboxChannel
+from bot.config import Config
+from bot.db import make_engine
+from bot.messages import Renderer, validate_templates
+from bot.settings import Settings, load_settings
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def local_calendar(session: Session) -> Calendar:
+    from calendars.local import LocalCalendar
+
+    return LocalCalendar(session)
+
+
+@dataclass
+class Services:
+    """Everything the service layer and the worker need, built once per process."""
+
+    config: Config
+    settings: Settings
+    engine: Engine
+    renderer: Renderer
+    channels: dict[str, Channel]
+    clock: Callable[[], datetime] = utcnow
+    calendar_for: Callable[[Session], Calendar] = local_calendar
+    wake: threading.Event = field(default_factory=threading.Event)
+
+    def enabled(self, channel: str) -> bool:
+        """Whether a real transport exists for this candidate channel."""
+        return channel in self.channels and channel != "sandbox"
+
+
+def default_channels(config: Config) -> dict[str, Channel]:
+    """Real adapters for the channels that are configured; the sandbox always."""
+    # A candidate channel without a transport (no LINE/Twilio/SMTP settings) is delivered to the
+    # sandbox chat instead, so the demo works with no accounts at all.
+    return {"sandbox": SandboxChannel(), "recruiter": LogChannel("recruiter")}
+
+
+def bootstrap(config: Config | None = None, settings: Settings | None = None, engine: Engine | None = None,
+              channels: dict[str, Channel] | None = None, clock: Callable[[], datetime] | None = None,
+              calendar_for: Callable[[Session], Calendar] | None = None) -> Services:
+    """Build Services; every argument left out comes from the environment."""
+    config = config or Config.from_env()
+    settings = settings or load_settings(config.settings_path)
+    validate_templates(settings)
+    return Services(
+        config=config,
+        settings=settings,
+        engine=engine or make_engine(config.database_url),
+        renderer=Renderer(settings, config.public_base_url),
+        channels=channels if channels is not None else default_channels(config),
+        clock=clock or utcnow,
+        calendar_for=calendar_for or local_calendar,
+    )

@@ -1,0 +1,39 @@
+"""Which slots to offer a candidate now: calendar busy time + our bookings -> the slot engine."""
+from __future__ import annotations
+
+from collections import Counter
+from datetime import date, datetime, timedelta
+
+from sqlmodel import Session, select
+
+from calendars.base import Calendar, Slot
+from calendars.slots import free_slots, pick_spread
+from bot.models import Booking
+from bot.settings import Settings
+
+LIVE_STATUSES = ("booked", "confirmed")
+
+
+def _live_bookings(session: Session, interviewers: tuple[str, ...], start: datetime, end: datetime) -> list[Booking]:
+    query = select(Booking).where(Booking.interviewer.in_(interviewers), Booking.status.in_(LIVE_STATUSES),
+                                  Booking.start_at < end, Booking.end_at > start)
+    return list(session.exec(query))
+
+
+def available(settings: Settings, calendar: Calendar, session: Session, job_id: str, now: datetime,
+              only_date: date | None = None, exclude: frozenset[str] = frozenset()) -> tuple[tuple[Slot, ...], tuple[date, ...]]:
+    """Return (a spread of slots to offer, the local days that still have free slots)."""
+    job = settings.jobs.get(job_id)
+    if job is None:
+        return (), ()
+    rules, tz = settings.rules, settings.tz
+    end = now + timedelta(days=rules.horizon_days + 1)
+    busy = calendar.busy(job.interviewers, now, end)
+    bookings = _live_bookings(session, job.interviewers, now - timedelta(days=1), end)
+    per_day = Counter((b.interviewer, b.start_at.astimezone(tz).date()) for b in bookings)
+    load = Counter(b.interviewer for b in bookings)
+    slots = [s for s in free_slots(rules, job.interviewers, busy, now, booked_per_day=per_day, only_date=only_date)
+             if s.key not in exclude]
+    days = tuple(sorted({s.start.astimezone(tz).date() for s in slots}))[:7]
+    count = max(settings.offer_count, 5) if only_date else settings.offer_count
+    return tuple(pick_spread(slots, count, tz, load)), days

@@ -1,0 +1,200 @@
+"""The service layer: run one event through the conversation and carry out its actions in one transaction."""
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, select, update
+
+from calendars.base import BookingRequest, Slot, SlotTaken
+from bot.bootstrap import Services
+from bot.conversation import Context, State, decide
+from bot.db import session_scope
+from bot.events import (AlertRecruiter, Book, CancelBooking, Decision, Event, Offer, PickDate, Send,
+                        SlotTakenMeanwhile)
+from bot.messages import Recipient, format_slot
+from bot.models import Applicant, Booking, InboundEvent, MessageLog, Outbox
+from bot.scheduling import LIVE_STATUSES, available
+
+log = logging.getLogger("sokuresu.service")
+
+
+def slot_to_dict(slot: Slot) -> dict:
+    return {"start": slot.start.isoformat(), "end": slot.end.isoformat(), "interviewer": slot.interviewer}
+
+
+def slot_from_dict(data: dict) -> Slot:
+    return Slot(datetime.fromisoformat(data["start"]), datetime.fromisoformat(data["end"]), data["interviewer"])
+
+
+def delivery_channel(svc: Services, applicant: Applicant) -> str:
+    """The candidate's own channel when it has a transport, else the sandbox chat."""
+    return applicant.channel if svc.enabled(applicant.channel) else "sandbox"
+
+
+def live_booking(session: Session, applicant_id: int) -> Booking | None:
+    query = select(Booking).where(Booking.applicant_id == applicant_id, Booking.status.in_(LIVE_STATUSES))
+    return session.exec(query.order_by(Booking.id.desc())).first()
+
+
+def is_duplicate(session: Session, source: str, event_id: str) -> bool:
+    """Record an inbound event id; True when it was seen before (a redelivery)."""
+    try:
+        with session.begin_nested():
+            session.add(InboundEvent(source=source, event_id=event_id))
+    except IntegrityError:
+        return True
+    return False
+
+
+def enqueue(session: Session, svc: Services, applicant: Applicant | None, payload: dict, *, channel: str,
+            booking_id: int | None = None, due_at: datetime | None = None) -> Outbox:
+    """Write one outbound message to the outbox (the worker sends it)."""
+    row = Outbox(applicant_id=applicant.id if applicant else None, booking_id=booking_id, channel=channel,
+                 kind=payload.get("kind", "message"), payload=payload, due_at=due_at or svc.clock())
+    session.add(row)
+    return row
+
+
+def cancel_pending(session: Session, *, applicant_id: int | None = None, booking_id: int | None = None) -> int:
+    """Cancel not-yet-sent outbox rows (reminders of a moved booking, messages to an opted-out number)."""
+    query = update(Outbox).where(Outbox.status == "pending").values(status="cancelled")
+    query = query.where(Outbox.booking_id == booking_id) if booking_id else query.where(Outbox.applicant_id == applicant_id)
+    return session.execute(query).rowcount
+
+
+class Turn:
+    """One event for one applicant, inside one transaction."""
+
+    def __init__(self, svc: Services, session: Session, applicant: Applicant):
+        self.svc, self.session, self.applicant = svc, session, applicant
+        self.calendar = svc.calendar_for(session)
+        self.now = svc.clock()
+        self.booking = live_booking(session, applicant.id)
+
+    def context(self, event: Event, exclude: frozenset[str] = frozenset()) -> Context:
+        day = event.day if isinstance(event, PickDate) else None
+        fresh, dates = available(self.svc.settings, self.calendar, self.session, self.applicant.job_id,
+                                 self.now, only_date=day, exclude=exclude)
+        offered = tuple(slot_from_dict(d) for d in self.applicant.offered or [])
+        return Context(State(self.applicant.state), self.now, offered, fresh, dates, self.booking is not None)
+
+    def run(self, event: Event) -> Decision:
+        ctx = self.context(event)
+        decision = decide(ctx, event)
+        for action in decision.actions:
+            if isinstance(action, Book) and not self.book(action.slot):
+                # Someone took the slot between offer and choice: apologise and offer fresh ones instead.
+                retry = decide(self.context(event, frozenset({action.slot.key})), SlotTakenMeanwhile())
+                return self.apply(retry)
+        return self.apply(decision)
+
+    def apply(self, decision: Decision) -> Decision:
+        for action in decision.actions:
+            match action:
+                case Offer(slots):
+                    self.applicant.offered = [slot_to_dict(s) for s in slots]
+                case Book():
+                    self.applicant.offered = []
+                case CancelBooking():
+                    self.cancel_booking()
+                case Send():
+                    self.send(action)
+                case AlertRecruiter(reason, detail):
+                    enqueue(self.session, self.svc, self.applicant, {"kind": "alert", "reason": reason,
+                            "detail": detail, "text": f"{reason}"}, channel="recruiter")
+        self.set_state(State(decision.state))
+        return decision
+
+    def book(self, slot: Slot) -> bool:
+        """Book the slot (replacing the live booking); False when it was taken meanwhile."""
+        job = self.svc.settings.jobs[self.applicant.job_id]
+        old = self.booking
+        try:
+            with self.session.begin_nested():
+                booking = Booking(applicant_id=self.applicant.id, interviewer=slot.interviewer, start_at=slot.start,
+                                  end_at=slot.end, active_slot=slot.key)
+                self.session.add(booking)
+                self.session.flush()
+                request = BookingRequest(
+                    booking_id=str(booking.id), slot=slot,
+                    summary=f"面接: {self.applicant.name} ({job.title.ja})",
+                    description=self.recruiter_note(job.title.ja),
+                    location=self.svc.renderer.place(job.id, "ja"), attendee_email=self.applicant.email)
+                booking.calendar_event_id = self.calendar.book(request)
+        except (IntegrityError, SlotTaken):
+            return False
+        if old is not None:
+            self.release(old, "cancelled")
+        self.booking = booking
+        return True
+
+    def recruiter_note(self, job_title: str) -> str:
+        a = self.applicant
+        return (f"応募者: {a.name}\n職種: {job_title}\n連絡手段: {a.channel}\n"
+                f"電話: {a.phone or '-'}\nメール: {a.email or '-'}\n応募経路: {a.source or '-'}")
+
+    def release(self, booking: Booking, status: str) -> None:
+        if booking.calendar_event_id:
+            self.calendar.cancel(booking.calendar_event_id)
+        booking.status, booking.active_slot, booking.cancelled_at = status, None, self.now
+        cancel_pending(self.session, booking_id=booking.id)
+
+    def cancel_booking(self) -> None:
+        if self.booking is not None:
+            self.release(self.booking, "cancelled")
+            self.booking = None
+
+    def send(self, action: Send) -> None:
+        a = self.applicant
+        if (a.opted_out or a.blocked) and action.kind != "stopped":
+            return
+        current = None
+        if self.booking is not None:
+            current = Slot(self.booking.start_at, self.booking.end_at, self.booking.interviewer)
+        payload = self.svc.renderer.render(action.kind, Recipient(a.name, a.locale, a.job_id), action.slots,
+                                           action.dates, current=current,
+                                           booking_token=self.booking.token if self.booking else None)
+        enqueue(self.session, self.svc, a, payload, channel=delivery_channel(self.svc, a),
+                booking_id=self.booking.id if self.booking else None)
+
+    def set_state(self, state: State) -> None:
+        a = self.applicant
+        if state is State.OPTED_OUT and not a.opted_out:
+            a.opted_out = True
+            self.session.flush()
+            # Nothing more goes out, except the acknowledgement written in this very turn.
+            self.session.execute(update(Outbox).where(Outbox.applicant_id == a.id, Outbox.status == "pending",
+                                                      Outbox.kind.notin_(("stopped", "alert"))).values(status="cancelled"))
+        elif state is not State.OPTED_OUT and a.opted_out:
+            a.opted_out = False
+        if self.booking is not None and state is State.CONFIRMED:
+            self.booking.status = "confirmed"
+        if self.booking is not None and state in (State.ATTENDED, State.NO_SHOW):
+            self.booking.status = state.value
+            self.booking.active_slot = None
+        a.state, a.updated_at = state.value, self.now
+
+
+def handle(svc: Services, applicant_id: int, event: Event, *, text: str | None = None, source: str = "sandbox",
+           event_id: str | None = None, payload: dict | None = None) -> Decision | None:
+    """Process one inbound event; None when it was a duplicate (already processed) or the applicant is gone."""
+    with session_scope(svc.engine) as session:
+        if event_id and is_duplicate(session, source, event_id):
+            return None
+        applicant = session.get(Applicant, applicant_id, with_for_update=True)
+        if applicant is None:
+            return None
+        if text is not None:
+            session.add(MessageLog(applicant_id=applicant.id, direction="in", channel=source, text=text,
+                                   payload=payload or {}))
+            applicant.last_inbound_at = svc.clock()
+        decision = Turn(svc, session, applicant).run(event)
+    svc.wake.set()
+    return decision
+
+
+def describe_booking(svc: Services, booking: Booking, locale: str = "ja") -> str:
+    """The booking's time as the candidate reads it."""
+    return format_slot(Slot(booking.start_at, booking.end_at, booking.interviewer), svc.settings.tz, locale)

@@ -1,0 +1,70 @@
+"""GET/POST /apply: the candidate-facing application form, Japanese by default."""
+from __future__ import annotations
+
+from flask import Blueprint, abort, redirect, render_template, request, url_for
+from sqlmodel import select
+
+from bot.db import session_scope
+from bot.intake import ApplicationInvalid, submit, validate
+from bot.models import Applicant
+from bot.service import delivery_channel
+from bot.web.common import locale, services
+from bot.web.pagetexts import PAGE
+from bot.web.security import check_csrf, csrf_token
+
+bp = Blueprint("apply", __name__)
+HOURS = [f"{h:02d}:00" for h in range(8, 23)]
+
+
+def _form_data() -> dict:
+    f = request.form
+    window = None
+    if f.get("window_from") or f.get("window_to") or f.get("window_days"):
+        window = {"days": f.get("window_days", "any"), "from": f.get("window_from", "09:00"),
+                  "to": f.get("window_to", "21:00")}
+    return {"name": f.get("name"), "channel": f.get("channel"), "job": f.get("job"), "email": f.get("email"),
+            "phone": f.get("phone"), "locale": locale(), "contact_window": window, "source": "web-form"}
+
+
+def _render(job_id: str | None, errors: dict | None = None, status: int = 200):
+    svc, loc = services(), locale()
+    t = PAGE[loc]
+    return render_template("apply.html", t=t, loc=loc, settings=svc.settings, job_id=job_id, hours=HOURS,
+                           errors=errors or {}, form=request.form, csrf=csrf_token(),
+                           company=svc.settings.company.name.get(loc)), status
+
+
+@bp.get("/apply")
+@bp.get("/apply/<job_id>")
+def form(job_id: str | None = None):
+    if job_id is not None and job_id not in services().settings.jobs:
+        abort(404, "no such job")
+    return _render(job_id)
+
+
+@bp.post("/apply")
+@bp.post("/apply/<job_id>")
+def post(job_id: str | None = None):
+    check_csrf()
+    svc = services()
+    data = _form_data()
+    data["job"] = job_id or data["job"]
+    try:
+        applicant, _ = submit(svc, validate(data, svc.settings))
+    except ApplicationInvalid as exc:
+        return _render(job_id, exc.errors, 422)
+    return redirect(url_for("apply.thanks", token=applicant.token, lang=locale()), 303)
+
+
+@bp.get("/apply/thanks/<token>")
+def thanks(token: str):
+    svc, loc = services(), locale()
+    with session_scope(svc.engine) as session:
+        applicant = session.exec(select(Applicant).where(Applicant.token == token)).first()
+        if applicant is None:
+            abort(404, "no such application")
+        via = delivery_channel(svc, applicant)
+    basic_id = svc.settings.line_basic_id
+    return render_template("thanks.html", t=PAGE[loc], loc=loc, applicant=applicant, via=via,
+                           company=svc.settings.company.name.get(loc),
+                           add_friend=f"https://line.me/R/ti/p/{basic_id}" if basic_id else None)

@@ -1,0 +1,81 @@
+"""The recruiter page: every applicant with their state and interview, alerts, failed sends, feeds."""
+from __future__ import annotations
+
+import hmac
+from functools import wraps
+
+from flask import Blueprint, abort, redirect, render_template, request, session, url_for
+from sqlmodel import select
+
+from bot.db import session_scope
+from bot.events import Marked, Resume
+from bot.messages import format_slot
+from bot.models import Applicant, Booking, Outbox
+from bot.service import delivery_channel, handle
+from bot.web.common import services
+from bot.web.security import check_csrf, csrf_token, feed_token, recruiter_key
+
+bp = Blueprint("recruiter", __name__, url_prefix="/recruiter")
+
+
+def login_required(view):
+    @wraps(view)
+    def wrapped(*args, **kwargs):
+        if not session.get("recruiter"):
+            abort(401, "open the recruiter link printed by `sokuresu recruiter-url` (or `sokuresu demo`) first")
+        return view(*args, **kwargs)
+    return wrapped
+
+
+@bp.get("/login/<key>")
+def login(key: str):
+    if not hmac.compare_digest(key, recruiter_key(services().config.secret_key)):
+        abort(403, "this recruiter link is not valid")
+    session.clear()
+    session["recruiter"] = True
+    return redirect(url_for("recruiter.index"))
+
+
+@bp.get("")
+@bp.get("/")
+@login_required
+def index():
+    svc = services()
+    tz = svc.settings.tz
+    with session_scope(svc.engine) as db:
+        applicants = db.exec(select(Applicant).order_by(Applicant.id.desc()).limit(300)).all()
+        ids = [a.id for a in applicants]
+        bookings = {}
+        for b in db.exec(select(Booking).where(Booking.applicant_id.in_(ids)).order_by(Booking.id)).all():
+            if b.status != "cancelled" or b.applicant_id not in bookings:
+                bookings[b.applicant_id] = b
+        alerts = db.exec(select(Outbox).where(Outbox.channel == "recruiter").order_by(Outbox.id.desc()).limit(50)).all()
+        failed = db.exec(select(Outbox).where(Outbox.status == "failed").order_by(Outbox.id.desc()).limit(50)).all()
+        pending = db.exec(select(Outbox).where(Outbox.status.in_(("pending", "sending")),
+                                               Outbox.channel != "recruiter")).all()
+    names = {a.id: a.name for a in applicants}
+    rows = []
+    for a in applicants:
+        b = bookings.get(a.id)
+        rows.append({"a": a, "via": delivery_channel(svc, a), "booking": b,
+                     "created": a.created_at.astimezone(tz).strftime("%Y-%m-%d %H:%M"),
+                     "when": format_slot(b.start_at, tz, "ja", b.end_at) if b else "",
+                     "interviewer": svc.settings.interviewers[b.interviewer].name.ja
+                     if b and b.interviewer in svc.settings.interviewers else ""})
+    feeds = [(i, url_for("feeds.interviewer_feed", token=feed_token(svc.config.secret_key, i.id), _external=True))
+             for i in svc.settings.interviewers.values()]
+    return render_template("recruiter.html", rows=rows, alerts=alerts, failed=failed, names=names, feeds=feeds,
+                           pending=len(pending), company=svc.settings.company.name.ja, csrf=csrf_token(),
+                           jobs=svc.settings.jobs, base=svc.config.public_base_url)
+
+
+@bp.post("/applicants/<int:applicant_id>/<action>")
+@login_required
+def act(applicant_id: int, action: str):
+    check_csrf()
+    events = {"attended": Marked("attended"), "no_show": Marked("no_show"), "resume": Resume()}
+    if action not in events:
+        abort(404, "unknown action")
+    if handle(services(), applicant_id, events[action]) is None:
+        abort(404, "no such applicant")
+    return redirect(url_for("recruiter.index"), 303)

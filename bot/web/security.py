@@ -1,0 +1,35 @@
+"""Secret links and form tokens derived from SECRET_KEY (nothing extra to store or configure)."""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+
+from flask import abort, request, session
+
+
+def derive(secret_key: str, purpose: str, length: int = 32) -> str:
+    """A stable, unguessable token for one purpose (an interviewer's feed, the recruiter login)."""
+    return hmac.new(secret_key.encode(), purpose.encode(), hashlib.sha256).hexdigest()[:length]
+
+
+def feed_token(secret_key: str, interviewer_id: str) -> str:
+    return derive(secret_key, f"feed:{interviewer_id}")
+
+
+def recruiter_key(secret_key: str) -> str:
+    return derive(secret_key, "recruiter-login", 40)
+
+
+def csrf_token() -> str:
+    """The form token of this browser session (created on first use)."""
+    if "csrf" not in session:
+        session["csrf"] = secrets.token_urlsafe(24)
+    return session["csrf"]
+
+
+def check_csrf() -> None:
+    """Refuse a form post whose token does not match the session's."""
+    sent = request.form.get("csrf", "")
+    if not sent or not hmac.compare_digest(sent, session.get("csrf", "")):
+        abort(400, "the form expired or came from another site; please reload the page and try again")
