@@ -40,3 +40,139 @@ def pg_url():
             # FORCE closes sessions a test left open (PostgreSQL 13+).
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+# --- The app on a throwaway SQLite file, a controlled clock, and a chat driver ----------------
+
+from datetime import datetime, timedelta, timezone  # noqa: E402
+
+
+class FakeClock:
+    """A clock the test moves by hand (UTC)."""
+
+    def __init__(self, now: datetime):
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta) -> None:
+        self.now += timedelta(**delta)
+
+
+class RecordingChannel:
+    """A channel that keeps every message it was asked to send."""
+
+    def __init__(self):
+        self.sent = []
+
+    def send(self, message):
+        self.sent.append(message)
+        return f"fake-{len(self.sent)}"
+
+
+# Monday 30 November 2026, 09:00 in Tokyo: working hours start at 10:00 the same day.
+START = datetime(2026, 11, 30, 0, 0, tzinfo=timezone.utc)
+
+
+def make_services(database_url: str, clock=None, channels=None, env=None, settings=None):
+    """Services on the given database (migrated), with the default demo settings unless given."""
+    from bot.bootstrap import bootstrap
+    from bot.channels.logmail import LogChannel
+    from bot.channels.sandbox import SandboxChannel
+    from bot.config import Config
+    from bot.migrate import upgrade
+
+    upgrade(database_url)
+    base = {"DATABASE_URL": database_url, "SECRET_KEY": "test-secret", "INTAKE_API_KEY": "test-intake-key",
+            "PUBLIC_BASE_URL": "http://localhost"}
+    config = Config.from_env({**base, **(env or {})})
+    if channels is None:
+        channels = {"sandbox": SandboxChannel(), "recruiter": LogChannel("recruiter")}
+    return bootstrap(config=config, settings=settings, channels=channels, clock=clock or FakeClock(START))
+
+
+@pytest.fixture
+def clock():
+    return FakeClock(START)
+
+
+@pytest.fixture
+def db_url(tmp_path):
+    return f"sqlite:///{tmp_path / 'test.sqlite3'}"
+
+
+@pytest.fixture
+def svc(db_url, clock):
+    services = make_services(db_url, clock)
+    yield services
+    services.engine.dispose()
+
+
+@pytest.fixture
+def app(svc):
+    from bot import create_app
+
+    return create_app({"TESTING": True}, services=svc)
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+AUTH = {"Authorization": "Bearer test-intake-key"}
+
+
+def application(**fields):
+    """A valid application body, overridable field by field."""
+    body = {"name": "山田 花子", "email": "hanako@example.com", "phone": "090-1234-5678", "channel": "sms",
+            "job": "bakery-staff", "locale": "ja", "source": "test-board",
+            "contact_window": {"days": "weekdays", "from": "18:00", "to": "21:00"}}
+    body.update(fields)
+    return {k: v for k, v in body.items() if v is not None}
+
+
+class Chat:
+    """Drive a candidate's sandbox conversation: apply, then say things and read the answers."""
+
+    def __init__(self, client, svc):
+        self.client, self.svc, self.token, self.seen = client, svc, None, 0
+
+    def apply(self, **fields):
+        res = self.client.post("/api/applications", json=application(**fields), headers=AUTH)
+        assert res.status_code == 201, res.get_json()
+        from sqlmodel import Session
+        from bot.models import Applicant
+
+        with Session(self.svc.engine) as s:
+            self.token = s.get(Applicant, res.get_json()["id"]).token
+        self.id = res.get_json()["id"]
+        return res.get_json()
+
+    def say(self, text=None, postback=None, event_id=None):
+        body = {"text": text} if text is not None else {"postback": postback}
+        if event_id:
+            body["id"] = event_id
+        res = self.client.post(f"/chat/{self.token}/say", json=body)
+        assert res.status_code == 202, res.get_json()
+        return res.get_json()
+
+    def replies(self):
+        """Deliver due outbox rows, then return the bot's new messages since the last call."""
+        from bot.outbox import run_once
+
+        while run_once(self.svc, "test-worker"):
+            pass
+        data = self.client.get(f"/chat/{self.token}/messages?after={self.seen}").get_json()
+        if data["messages"]:
+            self.seen = data["messages"][-1]["id"]
+        return [m for m in data["messages"] if m["direction"] == "out"]
+
+    def state(self):
+        return self.client.get(f"/chat/{self.token}/messages?after=0").get_json()["state"]
+
+
+@pytest.fixture
+def chat(client, svc):
+    return Chat(client, svc)
