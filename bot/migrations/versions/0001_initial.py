@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-27 18:39:26.104475
+Create Date: 2026-11-27 18:44:48.724065
 """
 from __future__ import annotations
 
@@ -42,10 +42,10 @@ def upgrade() -> None:
     sa.Column('created_at', calendars.sqltypes.UTCDateTime(), nullable=False),
     sa.Column('updated_at', calendars.sqltypes.UTCDateTime(), nullable=False),
     sa.Column('last_inbound_at', calendars.sqltypes.UTCDateTime(), nullable=True),
-    sa.PrimaryKeyConstraint('id'),
-    sa.UniqueConstraint('external_id'),
-    sa.UniqueConstraint('line_user_id'),
-    sa.UniqueConstraint('link_code')
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_applicant')),
+    sa.UniqueConstraint('external_id', name=op.f('uq_applicant_external_id')),
+    sa.UniqueConstraint('line_user_id', name=op.f('uq_applicant_line_user_id')),
+    sa.UniqueConstraint('link_code', name=op.f('uq_applicant_link_code'))
     )
     with op.batch_alter_table('applicant', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_applicant_state'), ['state'], unique=False)
@@ -67,9 +67,9 @@ def upgrade() -> None:
     sa.Column('active_key', sqlmodel.sql.sqltypes.AutoString(length=120), nullable=True),
     sa.Column('created_at', calendars.sqltypes.UTCDateTime(), nullable=False),
     sa.Column('updated_at', calendars.sqltypes.UTCDateTime(), nullable=False),
-    sa.PrimaryKeyConstraint('id'),
-    sa.UniqueConstraint('active_key'),
-    sa.UniqueConstraint('uid')
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_calendar_event')),
+    sa.UniqueConstraint('active_key', name=op.f('uq_calendar_event_active_key')),
+    sa.UniqueConstraint('uid', name=op.f('uq_calendar_event_uid'))
     )
     with op.batch_alter_table('calendar_event', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_calendar_event_calendar'), ['calendar'], unique=False)
@@ -79,7 +79,7 @@ def upgrade() -> None:
     sa.Column('source', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
     sa.Column('event_id', sqlmodel.sql.sqltypes.AutoString(length=128), nullable=False),
     sa.Column('created_at', calendars.sqltypes.UTCDateTime(), nullable=False),
-    sa.PrimaryKeyConstraint('id'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_inbound_event')),
     sa.UniqueConstraint('source', 'event_id', name='uq_inbound_event')
     )
     op.create_table('booking',
@@ -94,10 +94,10 @@ def upgrade() -> None:
     sa.Column('calendar_event_id', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=True),
     sa.Column('created_at', calendars.sqltypes.UTCDateTime(), nullable=False),
     sa.Column('cancelled_at', calendars.sqltypes.UTCDateTime(), nullable=True),
-    sa.ForeignKeyConstraint(['applicant_id'], ['applicant.id'], ),
-    sa.PrimaryKeyConstraint('id'),
-    sa.UniqueConstraint('active_slot'),
-    sa.UniqueConstraint('token')
+    sa.ForeignKeyConstraint(['applicant_id'], ['applicant.id'], name=op.f('fk_booking_applicant_id_applicant')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_booking')),
+    sa.UniqueConstraint('active_slot', name=op.f('uq_booking_active_slot')),
+    sa.UniqueConstraint('token', name=op.f('uq_booking_token'))
     )
     with op.batch_alter_table('booking', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_booking_applicant_id'), ['applicant_id'], unique=False)
@@ -111,8 +111,8 @@ def upgrade() -> None:
     sa.Column('payload', sa.JSON(), nullable=False),
     sa.Column('outbox_id', sa.Integer(), nullable=True),
     sa.Column('created_at', calendars.sqltypes.UTCDateTime(), nullable=False),
-    sa.ForeignKeyConstraint(['applicant_id'], ['applicant.id'], ),
-    sa.PrimaryKeyConstraint('id')
+    sa.ForeignKeyConstraint(['applicant_id'], ['applicant.id'], name=op.f('fk_message_log_applicant_id_applicant')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_message_log'))
     )
     with op.batch_alter_table('message_log', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_message_log_applicant_id'), ['applicant_id'], unique=False)
@@ -135,10 +135,10 @@ def upgrade() -> None:
     sa.Column('provider_message_id', sqlmodel.sql.sqltypes.AutoString(length=100), nullable=True),
     sa.Column('created_at', calendars.sqltypes.UTCDateTime(), nullable=False),
     sa.Column('sent_at', calendars.sqltypes.UTCDateTime(), nullable=True),
-    sa.ForeignKeyConstraint(['applicant_id'], ['applicant.id'], ),
-    sa.ForeignKeyConstraint(['booking_id'], ['booking.id'], ),
-    sa.PrimaryKeyConstraint('id'),
-    sa.UniqueConstraint('idempotency_key')
+    sa.ForeignKeyConstraint(['applicant_id'], ['applicant.id'], name=op.f('fk_outbox_applicant_id_applicant')),
+    sa.ForeignKeyConstraint(['booking_id'], ['booking.id'], name=op.f('fk_outbox_booking_id_booking')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_outbox')),
+    sa.UniqueConstraint('idempotency_key', name=op.f('uq_outbox_idempotency_key'))
     )
     with op.batch_alter_table('outbox', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_outbox_applicant_id'), ['applicant_id'], unique=False)
