@@ -91,6 +91,8 @@ class Turn:
         return self.apply(decision)
 
     def apply(self, decision: Decision) -> Decision:
+        if decision.state != State.OPTED_OUT and self.applicant.opted_out:
+            self.applicant.opted_out = False  # opted back in: this turn's own messages may go out
         for action in decision.actions:
             match action:
                 case Offer(slots):
@@ -167,8 +169,6 @@ class Turn:
             # Nothing more goes out, except the acknowledgement written in this very turn.
             self.session.execute(update(Outbox).where(Outbox.applicant_id == a.id, Outbox.status == "pending",
                                                       Outbox.kind.notin_(("stopped", "alert"))).values(status="cancelled"))
-        elif state is not State.OPTED_OUT and a.opted_out:
-            a.opted_out = False
         if self.booking is not None and state is State.CONFIRMED:
             self.booking.status = "confirmed"
         if self.booking is not None and state in (State.ATTENDED, State.NO_SHOW):

@@ -1,0 +1,181 @@
+"""Multi-turn conversations through the sandbox chat: reschedule, cancel, other dates, stop, hand-off."""
+from sqlmodel import Session, select
+
+from bot.models import Applicant, Booking, Outbox
+from bot.web.security import recruiter_key
+
+
+def slot_buttons(message):
+    return [b for b in message["buttons"] if b["data"].startswith("slot:")]
+
+
+def bookings(svc):
+    with Session(svc.engine) as s:
+        return s.exec(select(Booking).order_by(Booking.id)).all()
+
+
+def test_reschedule_books_the_new_slot_and_cancels_the_old_one(chat, svc):
+    chat.apply()
+    first = slot_buttons(chat.replies()[0])
+    chat.say(postback=first[0]["data"])
+    chat.replies()
+    chat.say("変更")
+    offer = chat.replies()[-1]
+    assert chat.state() == "rescheduling"
+    assert first[0]["label"] in offer["text"]  # the current booking is named, and kept meanwhile
+    assert [b.status for b in bookings(svc)] == ["booked"]
+    new = slot_buttons(offer)[-1]
+    chat.say(postback=new["data"])
+    assert "面接のご予約が確定しました" in chat.replies()[-1]["text"]
+    old, current = bookings(svc)
+    assert old.status == "cancelled" and old.active_slot is None
+    assert current.status == "booked" and current.active_slot == new["data"][5:]
+
+
+def test_cancel_interview_frees_the_slot_for_someone_else(chat, client, svc):
+    chat.apply()
+    choice = slot_buttons(chat.replies()[0])[0]
+    chat.say("1")
+    chat.replies()
+    chat.say("キャンセル")
+    assert "キャンセルを承りました" in chat.replies()[-1]["text"]
+    assert chat.state() == "cancelled"
+    assert bookings(svc)[0].status == "cancelled"
+    # The same slot is offered to the next candidate again.
+    from tests.conftest import Chat
+    other = Chat(client, svc)
+    other.apply(name="佐々木 次郎", email="jiro@example.com")
+    assert choice["data"] in [b["data"] for b in slot_buttons(other.replies()[0])]
+
+
+def test_english_cancel_keyword_is_not_the_carrier_opt_out(chat):
+    chat.apply(locale="en")
+    assert "Hello 山田 花子" in chat.replies()[0]["text"]
+    chat.say("1")
+    chat.replies()
+    chat.say("cancel interview")
+    assert chat.state() == "cancelled"
+
+
+def test_other_dates_then_a_day_offers_that_days_times(chat, svc):
+    chat.apply()
+    chat.replies()
+    chat.say("他の日")
+    menu = chat.replies()[-1]
+    day_buttons = [b for b in menu["buttons"] if b["data"].startswith("date:")]
+    assert day_buttons, menu
+    chat.say(postback=day_buttons[-1]["data"])
+    offer = chat.replies()[-1]
+    day = day_buttons[-1]["data"][5:]
+    starts = [b["data"].split("@")[1] for b in slot_buttons(offer)]
+    assert starts and all(s.startswith(day.replace("-", "")) for s in starts)  # Tokyo office hours fall on the same UTC date
+    assert day_buttons[-1]["label"] in offer["text"]
+    chat.say("1")
+    assert chat.state() == "booked"
+
+
+def test_a_number_not_on_offer_asks_again_and_books_nothing(chat, svc):
+    chat.apply()
+    chat.replies()
+    chat.say("7")
+    assert "番号（1〜3）" in chat.replies()[-1]["text"]
+    assert chat.state() == "greeted" and bookings(svc) == []
+
+
+def test_stale_or_forged_postback_reoffers_and_books_nothing(chat, svc):
+    chat.apply()
+    chat.replies()
+    chat.say(postback="slot:tanaka@20991231T0100Z")
+    assert "どの日時かわかりませんでした" in chat.replies()[-1]["text"]
+    assert bookings(svc) == []
+
+
+def test_duplicate_event_id_is_processed_once(chat, svc):
+    chat.apply()
+    chat.replies()
+    chat.say("1", event_id="tap-1")
+    chat.say("1", event_id="tap-1")
+    replies = chat.replies()
+    assert len([r for r in replies if "確定しました" in r["text"]]) == 1
+    assert len(bookings(svc)) == 1
+
+
+def test_two_candidates_choosing_one_slot_book_it_once(client, svc):
+    from tests.conftest import Chat
+
+    a, b = Chat(client, svc), Chat(client, svc)
+    a.apply()
+    b.apply(name="鈴木 一郎", email="ichiro@example.com")
+    offer_a, offer_b = slot_buttons(a.replies()[0]), slot_buttons(b.replies()[0])
+    shared = next(x for x in offer_a if x in offer_b)
+    a.say(postback=shared["data"])
+    b.say(postback=shared["data"])
+    assert a.state() == "booked"
+    apology = b.replies()[-1]
+    assert "ほかの方の予約が入ってしまいました" in apology["text"]
+    assert shared["data"] not in [x["data"] for x in slot_buttons(apology)]
+    assert b.state() == "greeted"
+    assert len([x for x in bookings(svc) if x.active_slot]) == 1
+
+
+def test_not_understood_goes_to_a_person_until_the_recruiter_resumes(chat, client, svc):
+    chat.apply()
+    chat.replies()
+    chat.say("面接って私服でいいですか？")
+    assert "担当者が確認して" in chat.replies()[-1]["text"]
+    assert chat.state() == "needs_human"
+    chat.say("よろしくお願いします")
+    assert chat.replies() == []  # no bot chatter while a person is on it
+    with Session(svc.engine) as s:
+        alert = s.exec(select(Outbox).where(Outbox.channel == "recruiter")).one()
+    assert alert.payload["reason"] == "not_understood"
+    client.get(f"/recruiter/login/{recruiter_key('test-secret')}")
+    page = client.get("/recruiter").get_data(as_text=True)
+    assert "面接って私服でいいですか" in page
+    csrf = page.split('name="csrf" value="')[1].split('"')[0]
+    res = client.post(f"/recruiter/applicants/{chat.id}/resume", data={"csrf": csrf})
+    assert res.status_code == 303
+    assert chat.state() == "greeted"
+    assert slot_buttons(chat.replies()[-1])
+
+
+def test_stop_silences_everything_until_start(chat, svc):
+    chat.apply()
+    chat.replies()
+    chat.say("配信停止")
+    assert "配信を止めました" in chat.replies()[-1]["text"]
+    chat.say("1")
+    assert chat.replies() == [] and chat.state() == "opted_out"
+    chat.say("配信再開")
+    assert chat.state() == "greeted"
+    assert slot_buttons(chat.replies()[-1])
+
+
+def test_recruiter_marks_no_show_and_the_candidate_is_offered_a_new_time(chat, client, svc):
+    chat.apply()
+    chat.replies()
+    chat.say("1")
+    chat.replies()
+    client.get(f"/recruiter/login/{recruiter_key('test-secret')}")
+    page = client.get("/recruiter").get_data(as_text=True)
+    csrf = page.split('name="csrf" value="')[1].split('"')[0]
+    client.post(f"/recruiter/applicants/{chat.id}/no_show", data={"csrf": csrf})
+    follow = chat.replies()[-1]
+    assert "お会いできず" in follow["text"] and slot_buttons(follow)
+    assert chat.state() == "no_show"
+    assert bookings(svc)[0].status == "no_show"
+
+
+def test_confirmation_then_attended(chat, client, svc):
+    chat.apply()
+    chat.replies()
+    chat.say("1")
+    chat.replies()
+    chat.say("はい")
+    assert chat.state() == "confirmed"
+    assert bookings(svc)[0].status == "confirmed"
+    client.get(f"/recruiter/login/{recruiter_key('test-secret')}")
+    csrf = client.get("/recruiter").get_data(as_text=True).split('name="csrf" value="')[1].split('"')[0]
+    client.post(f"/recruiter/applicants/{chat.id}/attended", data={"csrf": csrf})
+    assert chat.state() == "attended"
+    assert "ありがとうございました" in chat.replies()[-1]["text"]
