@@ -1,0 +1,120 @@
+"""Every page and endpoint answers bad input with a clear 4xx, never a 500, and writes nothing."""
+import pytest
+from sqlmodel import Session, func, select
+
+from bot.models import Applicant, InboundEvent, MessageLog
+from bot.web.security import recruiter_key
+
+
+def count(svc, model):
+    with Session(svc.engine) as s:
+        return s.exec(select(func.count()).select_from(model)).one()
+
+
+def test_healthz_answers_when_the_database_does(client):
+    res = client.get("/healthz")
+    assert res.status_code == 200 and res.get_json()["database"] == "ok"
+
+
+def test_healthz_says_503_when_the_database_is_gone(client, svc):
+    from sqlalchemy import create_engine
+    svc.engine = create_engine("sqlite:////nonexistent-dir/x.sqlite3")
+    assert client.get("/healthz").status_code == 503
+
+
+def test_apply_form_is_japanese_by_default_and_english_on_request(client):
+    ja = client.get("/apply").get_data(as_text=True)
+    assert "応募フォーム" in ja and "連絡がつきやすい時間帯" in ja
+    en = client.get("/apply?lang=en").get_data(as_text=True)
+    assert "How would you like us to contact you?" in en
+    assert "Apply" in client.get("/apply", headers={"Accept-Language": "en-US,en;q=0.9"}).get_data(as_text=True)
+
+
+def test_apply_for_an_unknown_job_is_404(client):
+    assert client.get("/apply/astronaut").status_code == 404
+
+
+def _csrf(client, path="/apply"):
+    return client.get(path).get_data(as_text=True).split('name="csrf" value="')[1].split('"')[0]
+
+
+def test_form_application_redirects_to_thanks_with_a_chat_link(client, svc):
+    res = client.post("/apply/bakery-staff", data={"csrf": _csrf(client, "/apply/bakery-staff"), "name": "田中 一郎",
+                      "channel": "sms", "phone": "080-1111-2222", "window_days": "weekdays",
+                      "window_from": "18:00", "window_to": "21:00"})
+    assert res.status_code == 303
+    page = client.get(res.headers["Location"]).get_data(as_text=True)
+    assert "チャットを開く" in page
+    with Session(svc.engine) as s:
+        a = s.exec(select(Applicant)).one()
+    assert a.phone == "+818011112222" and a.source == "web-form" and a.contact_window["from"] == "18:00"
+
+
+def test_form_errors_are_shown_in_japanese_and_nothing_is_stored(client, svc):
+    res = client.post("/apply", data={"csrf": _csrf(client), "name": "", "channel": "sms", "phone": "12",
+                                      "job": "bakery-staff"})
+    assert res.status_code == 422
+    page = res.get_data(as_text=True)
+    assert "お名前を入力してください" in page and "携帯電話番号を正しく入力してください" in page
+    assert count(svc, Applicant) == 0
+
+
+def test_form_post_without_its_token_is_refused(client, svc):
+    res = client.post("/apply", data={"name": "x", "channel": "sms", "phone": "09012345678", "job": "bakery-staff"})
+    assert res.status_code == 400 and count(svc, Applicant) == 0
+
+
+@pytest.mark.parametrize("body", [None, "text", [], {}, {"text": ""}, {"text": 5}, {"postback": ""},
+                                  {"text": "x" * 2001}, {"text": "hi", "id": 5}, {"text": "hi", "id": "x" * 65}])
+def test_chat_say_refuses_bad_bodies_and_stores_nothing(chat, client, svc, body):
+    chat.apply()
+    res = client.post(f"/chat/{chat.token}/say", json=body) if body is not None else \
+        client.post(f"/chat/{chat.token}/say", data="{", content_type="application/json")
+    assert res.status_code == 400 and res.get_json()["reason"]
+    assert count(svc, MessageLog) == 0 and count(svc, InboundEvent) == 0
+
+
+def test_unknown_chat_and_bad_cursor_are_4xx(chat, client):
+    chat.apply()
+    assert client.get("/chat/nope").status_code == 404
+    assert client.post("/chat/nope/say", json={"text": "1"}).status_code == 404
+    assert client.get(f"/chat/{chat.token}/messages?after=abc").status_code == 400
+
+
+def test_recruiter_page_needs_the_private_link(client):
+    assert client.get("/recruiter").status_code == 401
+    assert client.get("/recruiter/login/guess").status_code == 403
+    assert client.get(f"/recruiter/login/{recruiter_key('test-secret')}").status_code == 302
+    assert client.get("/recruiter").status_code == 200
+
+
+def test_recruiter_actions_need_the_form_token(chat, client):
+    chat.apply()
+    chat.replies()
+    chat.say("1")
+    client.get(f"/recruiter/login/{recruiter_key('test-secret')}")
+    assert client.post(f"/recruiter/applicants/{chat.id}/resume", data={}).status_code == 400
+    csrf = client.get("/recruiter").get_data(as_text=True).split('name="csrf" value="')[1].split('"')[0]
+    assert client.post(f"/recruiter/applicants/{chat.id}/explode", data={"csrf": csrf}).status_code == 404
+    assert client.post("/recruiter/applicants/9999/resume", data={"csrf": csrf}).status_code == 404
+
+
+def test_unknown_feed_and_booking_tokens_are_404(client):
+    assert client.get("/calendar/guess.ics").status_code == 404
+    assert client.get("/booking/guess.ics").status_code == 404
+
+
+def test_candidate_calendar_file_parses_and_goes_away_when_cancelled(chat, client):
+    import icalendar
+
+    chat.apply()
+    chat.replies()
+    chat.say("1")
+    link = next(w for w in chat.replies()[-1]["text"].split() if "/booking/" in w)
+    path = link.replace("http://localhost", "")
+    ics = client.get(path)
+    assert ics.status_code == 200
+    event = icalendar.Calendar.from_ical(ics.data).walk("VEVENT")[0]
+    assert "面接" in str(event["SUMMARY"])
+    chat.say("キャンセル")
+    assert client.get(path).status_code == 410
