@@ -3,15 +3,40 @@
   const log = document.getElementById("log");
   const token = log.dataset.token;
   const base = "/chat/" + encodeURIComponent(token);
+  const URL_RE = /https?:\/\/[^\s<>"'）」、。]+/g;
   let last = 0;
 
+  // The text as a fragment whose web addresses are links (built from text nodes: no HTML injection).
+  function linkified(text) {
+    const frag = document.createDocumentFragment();
+    let at = 0;
+    text.replace(URL_RE, function (url, offset) {
+      frag.appendChild(document.createTextNode(text.slice(at, offset)));
+      const a = document.createElement("a");
+      a.href = url; a.target = "_blank"; a.rel = "noopener";
+      a.textContent = url;
+      frag.appendChild(a);
+      at = offset + url.length;
+      return url;
+    });
+    frag.appendChild(document.createTextNode(text.slice(at)));
+    return frag;
+  }
+
+  // Like LINE: once the conversation moves on, earlier quick replies can no longer be tapped.
+  function retireQuickReplies() {
+    log.querySelectorAll(".quick:not(.used) .quick-reply").forEach(function (el) { el.disabled = true; });
+    log.querySelectorAll(".quick:not(.used)").forEach(function (bar) { bar.classList.add("used"); });
+  }
+
   function bubble(msg) {
+    retireQuickReplies();
     const row = document.createElement("div");
     row.className = "msg " + (msg.direction === "in" ? "me" : "them");
     row.dataset.id = msg.id;
     const b = document.createElement("div");
     b.className = "bubble";
-    b.textContent = msg.text;
+    b.appendChild(linkified(msg.text));
     row.appendChild(b);
     if (msg.links && msg.links.length) {
       const cards = document.createElement("div");
@@ -33,13 +58,19 @@
         el.type = "button";
         el.className = "quick-reply";
         el.textContent = btn.label;
-        el.addEventListener("click", function () { send({ postback: btn.data, label: btn.label }); });
+        el.addEventListener("click", function () { tap(bar, el, btn); });
         bar.appendChild(el);
       });
       row.appendChild(bar);
     }
     log.appendChild(row);
-    log.scrollTop = log.scrollHeight;
+    return row;
+  }
+
+  // Show the start of the first new message (a long greeting is read from its top), else the bottom.
+  function reveal(first) {
+    const top = first.offsetTop - 8;
+    log.scrollTop = Math.min(top, log.scrollHeight - log.clientHeight);
   }
 
   async function poll() {
@@ -47,7 +78,14 @@
       const res = await fetch(base + "/messages?after=" + last);
       if (res.ok) {
         const data = await res.json();
-        data.messages.forEach(function (m) { bubble(m); last = Math.max(last, m.id); });
+        let first = null;
+        data.messages.forEach(function (m) {
+          if (m.id <= last) return;  // a slow answer arriving after a newer one
+          const row = bubble(m);
+          first = first || row;
+          last = m.id;
+        });
+        if (first) reveal(first);
         document.body.dataset.state = data.state;
       }
     } catch (e) { /* offline for a moment: try again on the next tick */ }
@@ -56,18 +94,33 @@
 
   async function send(body) {
     body.id = (self.crypto && crypto.randomUUID) ? crypto.randomUUID() : String(Date.now() + Math.random());
-    await fetch(base + "/say", {
-      method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body)
-    });
+    try {
+      const res = await fetch(base + "/say", {
+        method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body)
+      });
+      return res.ok;
+    } catch (e) {
+      return false;
+    }
   }
 
-  document.getElementById("say").addEventListener("submit", function (ev) {
+  async function tap(bar, el, btn) {
+    const buttons = bar.querySelectorAll(".quick-reply");
+    buttons.forEach(function (b) { b.disabled = true; });  // one tap books once
+    el.classList.add("chosen");
+    if (!(await send({ postback: btn.data, label: btn.label })) && !bar.classList.contains("used")) {
+      buttons.forEach(function (b) { b.disabled = false; });  // not sent: let the person tap again
+      el.classList.remove("chosen");
+    }
+  }
+
+  document.getElementById("say").addEventListener("submit", async function (ev) {
     ev.preventDefault();
     const input = document.getElementById("text");
     const text = input.value.trim();
     if (!text) return;
     input.value = "";
-    send({ text: text });
+    if (!(await send({ text: text })) && !input.value) input.value = text;  // not sent: keep what they typed
   });
   poll();
 })();
