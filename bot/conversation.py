@@ -64,6 +64,8 @@ def _choosing(ctx: Context, event: Event, state: State) -> Decision:
     match event:
         case ChooseSlot():
             slot = ctx.offered_slot(event)
+            if slot is not None and slot.start <= ctx.now:  # the offer went stale: that time has passed
+                return _offer("offer_again", ctx, state)
             if slot is None:
                 if not ctx.offered:
                     return _offer("offer_again", ctx, state)
@@ -79,8 +81,10 @@ def _choosing(ctx: Context, event: Event, state: State) -> Decision:
             return Decision(state, (Offer(ctx.fresh), Send("offer_on_date", slots=ctx.fresh)))
         case WantSlots() | SlotTakenMeanwhile():
             return _offer("slot_taken" if isinstance(event, SlotTakenMeanwhile) else "offer_again", ctx, state)
-        case Confirm():
+        case Confirm() if ctx.offered:
             return Decision(state, (Send("pick_again", slots=ctx.offered),))
+        case Confirm():
+            return _offer("offer_again", ctx, state)
         case Unknown():
             return _handoff(ctx, event)
     return Decision(state)
@@ -99,6 +103,8 @@ def on_greeted(ctx: Context, event: Event) -> Decision:
 
 
 def on_rescheduling(ctx: Context, event: Event) -> Decision:
+    if isinstance(event, Marked):  # the interview happened (or not) before a new time was picked
+        return on_booked(ctx, event)
     return _choosing(ctx, event, State.RESCHEDULING)
 
 
@@ -152,7 +158,7 @@ def on_needs_human(ctx: Context, event: Event) -> Decision:
             return _offer("offer_again", ctx, State.GREETED)
         case ChooseSlot() if ctx.offered_slot(event) is not None and not ctx.has_booking:
             return _choosing(ctx, event, State.GREETED)
-        case WantSlots() | OtherDates() | PickDate() if not ctx.has_booking:
+        case WantSlots() | OtherDates() | PickDate() | SlotTakenMeanwhile() if not ctx.has_booking:
             return _choosing(ctx, event, State.GREETED)
         case Confirm() if ctx.has_booking:
             return Decision(State.CONFIRMED, (Send("confirmed"),))
@@ -188,7 +194,7 @@ def _fallback(ctx: Context, event: Event) -> Decision | None:
             return Decision(ctx.state, (Send("help"),))
         case Reschedule() if ctx.has_booking and ctx.state in (*LIVE, State.NEEDS_HUMAN):
             return _offer("reschedule", ctx, State.RESCHEDULING)
-        case Reschedule() if not ctx.has_booking and ctx.state is not State.CANCELLED:
+        case Reschedule() if not ctx.has_booking and ctx.state not in (State.CANCELLED, State.ATTENDED):
             return _offer("offer_again", ctx, State.GREETED)
         case Cancel() if ctx.has_booking:
             return Decision(State.CANCELLED, (CancelBooking(), Send("cancelled"), AlertRecruiter("cancelled")))

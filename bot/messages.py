@@ -116,6 +116,8 @@ class Renderer:
         if kind == "booked" or kind in ("already_booked", "confirmed", "welcome_back_booked", "back_to_bot_booked"):
             return [{"label": self.text(loc, "reschedule_button"), "data": "reschedule"},
                     {"label": self.text(loc, "cancel_button"), "data": "cancel"}]
+        if kind in ("cancelled", "withdrawn"):
+            return [{"label": self.text(loc, "book_button"), "data": "book"}]
         if kind in ("date_menu", "no_slots_on_date"):
             return [{"label": format_day(d, loc), "data": f"date:{d.isoformat()}"} for d in dates]
         if slots:

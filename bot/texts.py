@@ -68,6 +68,7 @@ JA = {
     "other_dates_button": "他の日にする",
     "reschedule_button": "日程を変更",
     "cancel_button": "キャンセル",
+    "book_button": "もう一度予約する",
     "online": "オンライン（{url}）",
     "office": "{address}（地図: {map_url}）",
 }
@@ -126,6 +127,7 @@ EN = {
     "other_dates_button": "Other days",
     "reschedule_button": "Change time",
     "cancel_button": "Cancel interview",
+    "book_button": "Book again",
     "online": "Online ({url})",
     "office": "{address} (map: {map_url})",
 }

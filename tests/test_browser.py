@@ -141,7 +141,8 @@ def test_candidate_applies_books_in_chat_and_recruiter_sees_booked(browser, live
     desk.goto(f"{base}/recruiter/login/{recruiter_key(svc.config.secret_key)}")
     row = desk.locator("#applicants tbody tr", has_text=NAME)
     expect(row).to_have_count(1)
-    expect(row.locator("td.state")).to_have_text("booked")
+    expect(row.locator("td.state")).to_have_attribute("data-state", "booked")
+    expect(row.locator("td.state")).to_have_text("予約済み")
     expect(row.locator("td.when")).to_contain_text(label)
     desk.screenshot(path=tmp_path / "recruiter.png", full_page=True)
 

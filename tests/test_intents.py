@@ -22,8 +22,6 @@ def test_a_number_half_or_full_width_chooses_that_slot(text, number):
 
 @pytest.mark.parametrize("text, number", [("2番です", 2), ("2番でお願いします", 2), ("３番目でお願いします", 3),
                                           ("2番にします", 2)])
-@pytest.mark.xfail(strict=True, reason="_NUMBER allows one suffix only: 番 followed by です/でお願いします/にします "
-                                       "is not understood and goes to a person")
 def test_a_number_with_ban_and_a_polite_ending_chooses_that_slot(text, number):
     assert parse_text(text, TODAY) == ChooseSlot(number=number)
 

@@ -118,3 +118,27 @@ def test_candidate_calendar_file_parses_and_goes_away_when_cancelled(chat, clien
     assert "面接" in str(event["SUMMARY"])
     chat.say("キャンセル")
     assert client.get(path).status_code == 410
+
+
+def test_recruiter_reads_a_conversation_without_speaking_as_the_candidate(chat, client):
+    chat.apply()
+    chat.replies()
+    chat.say("1")
+    chat.replies()
+    assert client.get(f"/recruiter/applicants/{chat.id}").status_code == 401
+    client.get(f"/recruiter/login/{recruiter_key('test-secret')}")
+    page = client.get(f"/recruiter/applicants/{chat.id}").get_data(as_text=True)
+    assert "予約済み" in page and "山田 花子さん、はじめまして" in page and "確定しました" in page
+    assert "<form" not in page and client.get("/recruiter/applicants/999").status_code == 404
+
+
+def test_after_cancelling_one_tap_books_again(chat):
+    chat.apply()
+    chat.replies()
+    chat.say("1")
+    chat.replies()
+    chat.say("キャンセル")
+    button = chat.replies()[-1]["buttons"][0]
+    assert button == {"label": "もう一度予約する", "data": "book"}
+    chat.say(postback="book")
+    assert chat.state() == "greeted"

@@ -31,6 +31,7 @@ def _render(job_id: str | None, errors: dict | None = None, status: int = 200):
     t = PAGE[loc]
     return render_template("apply.html", t=t, loc=loc, settings=svc.settings, job_id=job_id, hours=HOURS,
                            errors=errors or {}, form=request.form, csrf=csrf_token(),
+                           default_channel="line" if svc.enabled("line") else "sms",
                            company=svc.settings.company.name.get(loc)), status
 
 

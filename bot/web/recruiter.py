@@ -10,12 +10,17 @@ from sqlmodel import select
 from bot.db import session_scope
 from bot.events import Marked, Resume
 from bot.messages import format_slot
-from bot.models import Applicant, Booking, Outbox
+from bot.models import Applicant, Booking, MessageLog, Outbox
 from bot.service import delivery_channel, handle
 from bot.web.common import services
 from bot.web.security import check_csrf, csrf_token, feed_token, recruiter_key
 
 bp = Blueprint("recruiter", __name__, url_prefix="/recruiter")
+STATE_LABELS = {"new": "受付", "greeted": "日程選択中", "booked": "予約済み", "confirmed": "参加確認済み",
+                "rescheduling": "日程変更中", "cancelled": "キャンセル", "attended": "来社済み", "no_show": "不参加",
+                "opted_out": "配信停止", "needs_human": "要対応"}
+REASON_LABELS = {"not_understood": "ボットが理解できないメッセージ", "no_slots": "案内できる空き枠がない",
+                 "opted_out": "配信停止の連絡", "cancelled": "面接キャンセル"}
 
 
 def login_required(view):
@@ -66,7 +71,23 @@ def index():
              for i in svc.settings.interviewers.values()]
     return render_template("recruiter.html", rows=rows, alerts=alerts, failed=failed, names=names, feeds=feeds,
                            pending=len(pending), company=svc.settings.company.name.ja, csrf=csrf_token(),
-                           jobs=svc.settings.jobs, base=svc.config.public_base_url)
+                           jobs=svc.settings.jobs, base=svc.config.public_base_url, tz=tz,
+                           state_labels=STATE_LABELS, reason_labels=REASON_LABELS)
+
+
+@bp.get("/applicants/<int:applicant_id>")
+@login_required
+def conversation(applicant_id: int):
+    """The whole conversation with one applicant, read-only (replies go through the candidate's channel)."""
+    svc = services()
+    with session_scope(svc.engine) as db:
+        applicant = db.get(Applicant, applicant_id)
+        if applicant is None:
+            abort(404, "no such applicant")
+        log = db.exec(select(MessageLog).where(MessageLog.applicant_id == applicant_id).order_by(MessageLog.id)).all()
+    return render_template("conversation.html", a=applicant, log=log, tz=svc.settings.tz,
+                           state=STATE_LABELS.get(applicant.state, applicant.state),
+                           company=svc.settings.company.name.ja)
 
 
 @bp.post("/applicants/<int:applicant_id>/<action>")
