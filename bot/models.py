@@ -39,7 +39,8 @@ class Applicant(SQLModel, table=True):
     state: str = Field(default="new", max_length=20, index=True)
     offered: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     opted_out: bool = Field(default=False)
-    blocked: bool = Field(default=False)
+    blocked: bool = Field(default=False)  # blocked our LINE account (unfollow)
+    unreachable: bool = Field(default=False)  # no reply after every nudge
     created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
     updated_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
     last_inbound_at: Optional[datetime] = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
@@ -59,7 +60,9 @@ class Booking(SQLModel, table=True):
     # second live booking of the same interviewer's slot (NULLs never collide).
     active_slot: Optional[str] = Field(default=None, unique=True, max_length=120)
     calendar_event_id: Optional[str] = Field(default=None, max_length=200)
+    calendar_id: Optional[str] = Field(default=None, max_length=200)  # the backend calendar holding the event
     created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
+    confirmed_at: Optional[datetime] = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
     cancelled_at: Optional[datetime] = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
 
 
@@ -94,7 +97,10 @@ class Outbox(SQLModel, table=True):
     idempotency_key: str = Field(default_factory=lambda: secrets.token_hex(16), unique=True, max_length=64)
     lease_owner: Optional[str] = Field(default=None, max_length=64)
     lease_until: Optional[datetime] = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
-    provider_message_id: Optional[str] = Field(default=None, max_length=100)
+    provider_message_id: Optional[str] = Field(default=None, max_length=100, index=True)
+    delivery_mode: Optional[str] = Field(default=None, max_length=12)  # LINE: reply | push
+    delivery_status: Optional[str] = Field(default=None, max_length=20)  # provider callbacks: delivered, ...
+    fallback_for: Optional[int] = Field(default=None)  # the outbox row this one replaces on another channel
     created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
     sent_at: Optional[datetime] = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
 
@@ -108,3 +114,52 @@ class InboundEvent(SQLModel, table=True):
     source: str = Field(max_length=16)
     event_id: str = Field(max_length=128)
     created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
+
+
+class ShortLink(SQLModel, table=True):
+    """A short /r/<token> link to content, so SMS stay short and opens are counted."""
+
+    __tablename__ = "short_link"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    token: str = Field(unique=True, max_length=16)
+    applicant_id: Optional[int] = Field(default=None, foreign_key="applicant.id", index=True)
+    url: str = Field(sa_column=Column(Text, nullable=False))
+    opens: int = Field(default=0)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
+    first_opened_at: Optional[datetime] = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
+
+
+class LineLead(SQLModel, table=True):
+    """A LINE friend without an application yet, part-way through applying inside LINE."""
+
+    __tablename__ = "line_lead"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    line_user_id: str = Field(unique=True, max_length=64)
+    step: str = Field(default="name", max_length=16)
+    name: Optional[str] = Field(default=None, max_length=200)
+    job_id: Optional[str] = Field(default=None, max_length=64)
+    phone: Optional[str] = Field(default=None, max_length=20)
+    locale: str = Field(default="ja", max_length=5)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
+    updated_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
+
+
+class CalendarSync(SQLModel, table=True):
+    """Where the worker left off reading an outside calendar's changes (Google sync token)."""
+
+    __tablename__ = "calendar_sync"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    calendar: str = Field(unique=True, max_length=200)
+    sync_token: Optional[str] = Field(default=None, sa_column=Column(Text, nullable=True))
+    last_synced_at: Optional[datetime] = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
+    last_error: Optional[str] = Field(default=None, sa_column=Column(Text, nullable=True))
+
+
+class StoredCredential(SQLModel, table=True):
+    """A secret we had to keep (an OAuth refresh token), encrypted with a key derived from SECRET_KEY."""
+
+    __tablename__ = "stored_credential"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    name: str = Field(unique=True, max_length=200)
+    ciphertext: str = Field(sa_column=Column(Text, nullable=False))
+    updated_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))

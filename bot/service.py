@@ -67,8 +67,10 @@ def cancel_pending(session: Session, *, applicant_id: int | None = None, booking
 class Turn:
     """One event for one applicant, inside one transaction."""
 
-    def __init__(self, svc: Services, session: Session, applicant: Applicant):
+    def __init__(self, svc: Services, session: Session, applicant: Applicant, reply_to: dict | None = None):
         self.svc, self.session, self.applicant = svc, session, applicant
+        # How to answer the candidate's own message (e.g. a LINE reply token); used by the first Send only.
+        self.reply_to = reply_to
         self.calendar = svc.calendar_for(session)
         self.now = svc.clock()
         self.booking = live_booking(session, applicant.id)
@@ -158,6 +160,8 @@ class Turn:
         payload = self.svc.renderer.render(action.kind, Recipient(a.name, a.locale, a.job_id), action.slots,
                                            action.dates, current=current,
                                            booking_token=self.booking.token if self.booking else None)
+        if self.reply_to:
+            payload["reply_to"], self.reply_to = self.reply_to, None
         enqueue(self.session, self.svc, a, payload, channel=delivery_channel(self.svc, a),
                 booking_id=self.booking.id if self.booking else None)
 
@@ -178,7 +182,7 @@ class Turn:
 
 
 def handle(svc: Services, applicant_id: int, event: Event, *, text: str | None = None, source: str = "sandbox",
-           event_id: str | None = None, payload: dict | None = None) -> Decision | None:
+           event_id: str | None = None, payload: dict | None = None, reply_to: dict | None = None) -> Decision | None:
     """Process one inbound event; None when it was a duplicate (already processed) or the applicant is gone."""
     with session_scope(svc.engine) as session:
         if event_id and is_duplicate(session, source, event_id):
@@ -190,7 +194,7 @@ def handle(svc: Services, applicant_id: int, event: Event, *, text: str | None =
             session.add(MessageLog(applicant_id=applicant.id, direction="in", channel=source, text=text,
                                    payload=payload or {}))
             applicant.last_inbound_at = svc.clock()
-        decision = Turn(svc, session, applicant).run(event)
+        decision = Turn(svc, session, applicant, reply_to).run(event)
     svc.wake.set()
     return decision
 
