@@ -25,6 +25,10 @@ def create_app(test_config: dict | None = None, services: Services | None = None
 
     for module in (intake, apply, sandbox, recruiter, feeds, health):
         app.register_blueprint(module.bp)
+    from bot.web import links, twilio  # SMS webhooks, short links and e-mail unsubscribe
+
+    for module in (links, twilio):
+        app.register_blueprint(module.bp)
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):

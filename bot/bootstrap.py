@@ -51,7 +51,16 @@ def default_channels(config: Config) -> dict[str, Channel]:
     """Real adapters for the channels that are configured; the sandbox always."""
     # A candidate channel without a transport (no LINE/Twilio/SMTP settings) is delivered to the
     # sandbox chat instead, so the demo works with no accounts at all.
-    return {"sandbox": SandboxChannel(), "recruiter": LogChannel("recruiter")}
+    channels: dict[str, Channel] = {"sandbox": SandboxChannel(), "recruiter": LogChannel("recruiter")}
+    if config.sms_enabled:
+        from bot.channels.sms import SmsChannel  # twilio is imported only when SMS is configured
+
+        channels["sms"] = SmsChannel(config)
+    if config.smtp_url:
+        from bot.channels.mail import MailChannel
+
+        channels["email"] = MailChannel(config)
+    return channels
 
 
 def bootstrap(config: Config | None = None, settings: Settings | None = None, engine: Engine | None = None,
@@ -61,7 +70,7 @@ def bootstrap(config: Config | None = None, settings: Settings | None = None, en
     config = config or Config.from_env()
     settings = settings or load_settings(config.settings_path)
     validate_templates(settings)
-    return Services(
+    services = Services(
         config=config,
         settings=settings,
         engine=engine or make_engine(config.database_url),
@@ -70,3 +79,7 @@ def bootstrap(config: Config | None = None, settings: Settings | None = None, en
         clock=clock or utcnow,
         calendar_for=calendar_for or local_calendar,
     )
+    from bot.fallback import attach  # hooks that need the database (Twilio 21610 marks an opt-out)
+
+    attach(services)
+    return services

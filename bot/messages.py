@@ -109,10 +109,23 @@ class Renderer:
                           bring=(job.bring.get(loc) if job else "") or "-",
                           ics_url=f"{self.base}/booking/{booking_token}.ics" if booking_token else "")
         text = string.Formatter().vformat(self.text(loc, kind_text), (), fields).strip()
-        return {"kind": kind, "text": text, "buttons": self._buttons(kind, loc, slots, dates), "links": links}
+        # Structured facts for channels that word things their own way (short SMS, e-mail subject and .ics).
+        facts = {k: fields[k] for k in ("name", "company", "phone", "slot", "current", "place", "ics_url") if fields.get(k)}
+        facts.update(slot_starts=[x.start.isoformat() for x in slots], days=[d.isoformat() for d in dates],
+                     current_start=current.start.isoformat() if current else None, booking_token=booking_token)
+        if booked is not None:
+            facts.update(slot_start=booked.start.isoformat(), slot_end=booked.end.isoformat())
+        return {"kind": kind, "text": text, "buttons": self._buttons(kind, loc, slots, dates), "links": links,
+                "facts": facts}
 
     def _buttons(self, kind: str, loc: str, slots: tuple[Slot, ...], dates: tuple[date, ...]) -> list[dict]:
         tz = self.settings.tz
+        if kind in ("reminder_day_before", "reminder_soon", "unconfirmed_nudge"):
+            return [{"label": self.text(loc, "confirm_button"), "data": "confirm"},
+                    {"label": self.text(loc, "reschedule_button"), "data": "reschedule"},
+                    {"label": self.text(loc, "cancel_button"), "data": "cancel"}]
+        if kind == "nudge":
+            return [{"label": self.text(loc, "pick_button"), "data": "book"}]
         if kind == "booked" or kind in ("already_booked", "confirmed", "welcome_back_booked", "back_to_bot_booked"):
             return [{"label": self.text(loc, "reschedule_button"), "data": "reschedule"},
                     {"label": self.text(loc, "cancel_button"), "data": "cancel"}]

@@ -15,6 +15,7 @@ from bot.events import (AlertRecruiter, Book, CancelBooking, Decision, Event, Of
                         SlotTakenMeanwhile)
 from bot.messages import Recipient, format_slot
 from bot.models import Applicant, Booking, InboundEvent, MessageLog, Outbox
+from bot.nudges import answered, confirmed, schedule_nudges, schedule_reminders, was_reminded
 from bot.scheduling import LIVE_STATUSES, available
 
 log = logging.getLogger("sokuresu.service")
@@ -54,6 +55,10 @@ def enqueue(session: Session, svc: Services, applicant: Applicant | None, payloa
     row = Outbox(applicant_id=applicant.id if applicant else None, booking_id=booking_id, channel=channel,
                  kind=payload.get("kind", "message"), payload=payload, due_at=due_at or svc.clock())
     session.add(row)
+    if channel == "sms":
+        from bot.sms_text import prepare_sms  # SMS wording, short links and follow-ups, fixed in this transaction
+
+        prepare_sms(session, svc, applicant, row)
     return row
 
 
@@ -80,7 +85,8 @@ class Turn:
         fresh, dates = available(self.svc.settings, self.calendar, self.session, self.applicant.job_id,
                                  self.now, only_date=day, exclude=exclude)
         offered = tuple(slot_from_dict(d) for d in self.applicant.offered or [])
-        return Context(State(self.applicant.state), self.now, offered, fresh, dates, self.booking is not None)
+        return Context(State(self.applicant.state), self.now, offered, fresh, dates, self.booking is not None,
+                       reminded=was_reminded(self.session, self.booking.id if self.booking else None))
 
     def run(self, event: Event) -> Decision:
         ctx = self.context(event)
@@ -132,6 +138,7 @@ class Turn:
         if old is not None:
             self.release(old, "cancelled")
         self.booking = booking
+        schedule_reminders(self.session, self.svc, self.applicant, booking, self.now)
         return True
 
     def recruiter_note(self, job_title: str) -> str:
@@ -164,6 +171,8 @@ class Turn:
             payload["reply_to"], self.reply_to = self.reply_to, None
         enqueue(self.session, self.svc, a, payload, channel=delivery_channel(self.svc, a),
                 booking_id=self.booking.id if self.booking else None)
+        if action.kind == "greeting" and action.slots:  # slots offered: nudge if no answer comes
+            schedule_nudges(self.session, self.svc, a, self.now)
 
     def set_state(self, state: State) -> None:
         a = self.applicant
@@ -175,6 +184,7 @@ class Turn:
                                                       Outbox.kind.notin_(("stopped", "alert"))).values(status="cancelled"))
         if self.booking is not None and state is State.CONFIRMED:
             self.booking.status = "confirmed"
+            confirmed(self.session, self.booking, self.now)
         if self.booking is not None and state in (State.ATTENDED, State.NO_SHOW):
             self.booking.status = state.value
             self.booking.active_slot = None
@@ -194,6 +204,7 @@ def handle(svc: Services, applicant_id: int, event: Event, *, text: str | None =
             session.add(MessageLog(applicant_id=applicant.id, direction="in", channel=source, text=text,
                                    payload=payload or {}))
             applicant.last_inbound_at = svc.clock()
+            answered(session, applicant.id)
         decision = Turn(svc, session, applicant, reply_to).run(event)
     svc.wake.set()
     return decision

@@ -1,0 +1,130 @@
+"""E-mail over SMTP: multipart text + HTML in UTF-8, List-Unsubscribe, an .ics invitation with a booking."""
+from __future__ import annotations
+
+import html
+import re
+import smtplib
+import ssl
+from datetime import datetime
+from email.message import EmailMessage
+from email.utils import formataddr, formatdate, parseaddr
+from urllib.parse import unquote, urlsplit
+
+from icalendar import Calendar, vCalAddress
+
+from calendars.ics import single_event
+from bot.channels import Outgoing, PermanentError, TemporaryError
+from bot.config import Config
+from bot.shortlinks import unsubscribe_url
+
+TIMEOUT = 20.0
+SUBJECTS = {
+    "ja": {"greeting": "ご応募ありがとうございます（{company}）", "booked": "面接のご予約が確定しました（{company}）",
+           "cancelled": "面接のキャンセルを承りました（{company}）", "stopped": "配信を停止しました（{company}）",
+           "": "{company} 採用担当からのご連絡"},
+    "en": {"greeting": "Thank you for applying to {company}", "booked": "Your interview with {company} is booked",
+           "cancelled": "Your interview with {company} is cancelled", "stopped": "You will hear no more from {company}",
+           "": "A message from the {company} hiring team"},
+}
+FOOTER = {
+    "ja": ("お返事はこちらのチャットからどうぞ（番号を送るだけで予約できます）: {chat}",
+           "今後のご案内が不要な場合はこちら: {unsubscribe}"),
+    "en": ("Reply in our chat (just send a number to book): {chat}", "No more messages: {unsubscribe}"),
+}
+_URL = re.compile(r"https?://[^\s<>（）「」]+")
+
+
+class MailChannel:
+    """Send one payload as an e-mail through the SMTP server named by SMTP_URL."""
+
+    def __init__(self, config: Config, timeout: float = TIMEOUT):
+        self.url, self.config, self.timeout = urlsplit(config.smtp_url), config, timeout
+        host = urlsplit(config.public_base_url).hostname or "localhost"
+        self.sender = parseaddr(config.mail_from or f"no-reply@{host}")
+
+    def send(self, message: Outgoing) -> str | None:
+        if not message.address.get("email"):
+            raise PermanentError("the candidate gave no e-mail address")
+        mail = self.compose(message)
+        try:
+            with self._connect() as smtp:
+                smtp.send_message(mail)
+        except smtplib.SMTPAuthenticationError as exc:  # fixable setting: keep the mail for a retry
+            raise TemporaryError(f"SMTP login refused ({exc.smtp_code}): check SMTP_URL") from None
+        except smtplib.SMTPRecipientsRefused as exc:
+            codes = [code for code, _ in exc.recipients.values()]
+            error = PermanentError if codes and min(codes) >= 500 else TemporaryError
+            raise error(f"SMTP refused the recipient ({', '.join(map(str, codes))})") from None
+        except smtplib.SMTPResponseException as exc:
+            error = PermanentError if exc.smtp_code >= 500 else TemporaryError
+            raise error(f"SMTP error {exc.smtp_code}: {exc.smtp_error.decode(errors='replace')[:200]}") from None
+        except (smtplib.SMTPException, OSError) as exc:  # refused, disconnected, timed out
+            raise TemporaryError(f"SMTP server unreachable: {type(exc).__name__}") from None
+        return mail["Message-ID"]
+
+    def _connect(self) -> smtplib.SMTP:
+        host, context = self.url.hostname or "localhost", ssl.create_default_context()
+        if self.url.scheme == "smtps":
+            smtp = smtplib.SMTP_SSL(host, self.url.port or 465, timeout=self.timeout, context=context)
+        else:
+            smtp = smtplib.SMTP(host, self.url.port or 25, timeout=self.timeout)
+            smtp.ehlo()
+            if smtp.has_extn("starttls"):  # never send a password in the clear when the server can encrypt
+                smtp.starttls(context=context)
+                smtp.ehlo()
+        if self.url.username:
+            smtp.login(unquote(self.url.username), unquote(self.url.password or ""))
+        return smtp
+
+    def compose(self, message: Outgoing) -> EmailMessage:
+        """Build the MIME message: text and HTML alternatives, plus the invitation for a booking."""
+        payload, loc = message.payload, message.locale if message.locale in SUBJECTS else "ja"
+        facts, kind = payload.get("facts") or {}, payload.get("kind", "")
+        company = facts.get("company", "")
+        base, token = self.config.public_base_url, message.address.get("token", "")
+        unsubscribe = unsubscribe_url(self.config.secret_key, base, token)
+        footer = [line.format(chat=f"{base}/chat/{token}", unsubscribe=unsubscribe) for line in FOOTER[loc]]
+        text = payload.get("text", "")
+        mail = EmailMessage()
+        mail["Subject"] = SUBJECTS[loc].get(kind, SUBJECTS[loc][""]).format(company=company)
+        mail["From"] = formataddr((self.sender[0] or company, self.sender[1]))
+        mail["To"] = formataddr((message.address.get("name") or "", message.address["email"]))
+        mail["Date"] = formatdate(localtime=False)
+        # The same id on every attempt, so a resend after a crash is recognisable as the same mail.
+        mail["Message-ID"] = f"<{message.idempotency_key}@{self.sender[1].partition('@')[2] or 'sokuresu'}>"
+        mail["List-Unsubscribe"] = f"<{unsubscribe}>"
+        mail["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+        mail.set_content(text + "\n\n--\n" + "\n".join(footer) + "\n", charset="utf-8")
+        mail.add_alternative(_html(text, footer), subtype="html", charset="utf-8")
+        if kind == "booked" and facts.get("slot_start") and facts.get("booking_token"):
+            mail.add_attachment(self.invitation(facts, message, loc), maintype="text", subtype="calendar",
+                                filename="interview.ics", params={"method": "REQUEST", "charset": "UTF-8"})
+        return mail
+
+    def invitation(self, facts: dict, message: Outgoing, loc: str) -> bytes:
+        """An iTIP REQUEST for the interview: organiser is our sender, the candidate the attendee."""
+        company = facts.get("company", "")
+        summary = f"Interview at {company}" if loc == "en" else f"{company} 面接"
+        raw = single_event(f"booking-{facts['booking_token']}@sokuresu", datetime.fromisoformat(facts["slot_start"]),
+                           datetime.fromisoformat(facts["slot_end"]), summary, facts.get("place", ""),
+                           facts.get("place", ""), url=facts.get("ics_url"), method="REQUEST")
+        cal = Calendar.from_ical(raw)
+        for event in cal.walk("VEVENT"):
+            organizer = vCalAddress(f"mailto:{self.sender[1]}")
+            organizer.params["cn"] = company
+            attendee = vCalAddress(f"mailto:{message.address['email']}")
+            attendee.params.update(role="REQ-PARTICIPANT", partstat="ACCEPTED", rsvp="FALSE")
+            event.add("organizer", organizer)
+            event.add("attendee", attendee)
+        return cal.to_ical()
+
+
+def _html(text: str, footer: list[str]) -> str:
+    """The same words as HTML: links clickable, line breaks kept, nothing else to go wrong."""
+    def block(value: str) -> str:
+        escaped = html.escape(value)
+        return _URL.sub(lambda m: f'<a href="{m.group(0)}">{m.group(0)}</a>', escaped).replace("\n", "<br>\n")
+
+    return (f'<!doctype html><html><head><meta charset="utf-8"></head>'
+            f'<body style="font-family:sans-serif;line-height:1.6"><p>{block(text)}</p>'
+            f'<hr><p style="color:#666;font-size:90%">{block(chr(10).join(footer))}</p></body></html>')

@@ -1,0 +1,77 @@
+"""Short /r/<token> links: keep SMS short and count how often a candidate opened our content."""
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+from datetime import datetime
+from typing import Callable
+
+from sqlalchemy import func, update
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, select
+
+from bot.models import ShortLink
+
+TOKEN_LENGTH = 8  # 48 bits from an HMAC: unguessable enough for links that only redirect
+
+
+def token_for(secret_key: str, applicant_id: int | None, url: str) -> str:
+    """The same candidate and URL always get the same token, so a resend reuses the link."""
+    digest = hmac.new(secret_key.encode(), f"link:{applicant_id}:{url}".encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest).decode()[:TOKEN_LENGTH]
+
+
+def shortener(session: Session, secret_key: str, base_url: str, applicant_id: int | None) -> Callable[[str], str]:
+    """A function turning a URL into {base}/r/<token>, storing the link in the caller's transaction."""
+
+    def shorten(url: str) -> str:
+        token = token_for(secret_key, applicant_id, url)
+        if session.exec(select(ShortLink.id).where(ShortLink.token == token)).first() is None:
+            try:
+                with session.begin_nested():
+                    session.add(ShortLink(token=token, applicant_id=applicant_id, url=url))
+            except IntegrityError:
+                pass  # a concurrent turn stored the very same link
+        return f"{base_url}/r/{token}"
+
+    return shorten
+
+
+def open_link(session: Session, token: str, now: datetime) -> str | None:
+    """Count one open and return the target URL (None for an unknown token)."""
+    link = session.exec(select(ShortLink).where(ShortLink.token == token)).first()
+    if link is None:
+        return None
+    # One UPDATE, so parallel opens are all counted.
+    session.execute(update(ShortLink).where(ShortLink.id == link.id)
+                    .values(opens=ShortLink.opens + 1, first_opened_at=func.coalesce(ShortLink.first_opened_at, now)))
+    return link.url
+
+
+def opens_by_applicant(session: Session, applicant_ids: list[int]) -> dict[int, int]:
+    """How many times each candidate opened any of their links."""
+    rows = session.execute(select(ShortLink.applicant_id, func.sum(ShortLink.opens))
+                           .where(ShortLink.applicant_id.in_(applicant_ids)).group_by(ShortLink.applicant_id)).all()
+    return {applicant_id: int(total or 0) for applicant_id, total in rows}
+
+
+def _unsubscribe_signer(secret_key: str):
+    from itsdangerous import URLSafeSerializer
+
+    return URLSafeSerializer(secret_key, salt="unsubscribe")
+
+
+def unsubscribe_url(secret_key: str, base_url: str, applicant_token: str) -> str:
+    """A signed one-click unsubscribe link for the List-Unsubscribe header."""
+    return f"{base_url}/u/{_unsubscribe_signer(secret_key).dumps(applicant_token)}"
+
+
+def unsubscribe_token(secret_key: str, signed: str) -> str | None:
+    """The applicant token inside a signed unsubscribe link, or None when it was tampered with."""
+    from itsdangerous import BadSignature
+
+    try:
+        return _unsubscribe_signer(secret_key).loads(signed)
+    except BadSignature:
+        return None

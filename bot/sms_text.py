@@ -1,0 +1,157 @@
+"""A message payload as plain SMS text: numbered choices, short links, within a segment budget."""
+from __future__ import annotations
+
+import math
+import re
+from datetime import date, datetime
+from typing import Callable
+from zoneinfo import ZoneInfo
+
+# Each SMS may use at most this many segments (Japanese text is UCS-2: 70 characters alone, 67 per part).
+SEGMENT_BUDGET = 2
+_GSM7 = set("@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?¡ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+            "ÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà")
+_GSM7_EXT = set("^{}\\[~]|€\f")  # two septets each (escape + char)
+_URL = re.compile(r"https?://[^\s）)」]+")
+_WD_JA = "月火水木金土日"
+
+# Our own short wordings for SMS; the long ones in bot.texts stay for LINE, e-mail and the chat.
+LEADS = {
+    "ja": {
+        "greeting": "{name}さん、{company}です。ご応募ありがとうございます！面接の日時を番号で返信してください。",
+        "greeting_no_slots": "{name}さん、{company}です。ご応募ありがとうございます！面接の日時は担当者からご連絡しますね。",
+        "offer_again": "ご都合のよい日時を番号で返信してください。",
+        "slot_taken": "ごめんなさい、その時間はたった今埋まりました。こちらはいかがですか？",
+        "reschedule": "日程変更ですね。今の予約（{current}）はそのままです。新しい日時を番号でどうぞ。",
+        "offer_on_date": "この日はこちらが空いています。番号でどうぞ。",
+        "pick_again": "すみません、番号で教えてください。",
+        "welcome_back": "おかえりなさい、{name}さん。面接の日時を番号でどうぞ。",
+        "no_show": "{name}さん、今日はお会いできず残念でした。よければもう一度選んでください。",
+        "date_menu": "ご希望の日を「12/3」のように送ってください。空きのある日:",
+        "no_slots_on_date": "その日は空きがありませんでした。空きのある日:",
+        "booked": "ご予約が確定しました！\n{slot}\n{place}",
+        "other": "0) 他の日",
+        "content": "面接の前に、私たちのことを少しのぞいてみてください。",
+        "links": {"video": "動画", "article": "記事", "message": "メッセージ"},
+        "phone": "お電話は{phone}からおかけします。",
+        "ics": "カレンダー登録: {ics}",
+        "booked_hint": "変更は「変更」、取り消しは「キャンセル」と返信してください。",
+    },
+    "en": {
+        "greeting": "Hi {name}, {company} here. Thanks for applying! Reply with a number to book your interview:",
+        "greeting_no_slots": "Hi {name}, this is {company}. Thank you for applying! We will text you interview times soon.",
+        "offer_again": "Which time suits you? Reply with its number.",
+        "slot_taken": "Sorry, that time was just taken. Would one of these work?",
+        "reschedule": "Sure. Your booking ({current}) stays until you pick a new time:",
+        "offer_on_date": "These times are free that day. Reply with a number:",
+        "pick_again": "Sorry, please reply with one of the numbers.",
+        "welcome_back": "Welcome back, {name}! Reply with a number to pick a time:",
+        "no_show": "{name}, we missed you today. Would you like a new time? Reply with a number:",
+        "date_menu": "Send the day you would like, e.g. 12/3. Days with free times:",
+        "no_slots_on_date": "That day is full. Days with free times:",
+        "booked": "You're booked!\n{slot}\n{place}",
+        "other": "0) other days",
+        "content": "Before we meet, a little about us:",
+        "links": {"video": "Video", "article": "Story", "message": "Message"},
+        "phone": "We will call from {phone}.",
+        "ics": "Calendar: {ics}",
+        "booked_hint": "Reply \"change\" to move it or \"cancel interview\" to cancel.",
+    },
+}
+_OFFERS = {"greeting", "offer_again", "slot_taken", "reschedule", "offer_on_date", "pick_again", "welcome_back",
+           "no_show"}
+
+
+def segments(text: str) -> int:
+    """How many SMS segments Twilio bills for this text (GSM-7 160/153, otherwise UCS-2 70/67)."""
+    if all(c in _GSM7 or c in _GSM7_EXT for c in text):
+        units, single, part = sum(2 if c in _GSM7_EXT else 1 for c in text), 160, 153
+    else:  # characters beyond the BMP (emoji) take two UTF-16 units
+        units, single, part = sum(2 if ord(c) > 0xFFFF else 1 for c in text), 70, 67
+    return 0 if units == 0 else 1 if units <= single else math.ceil(units / part)
+
+
+def short_slot(start: datetime, tz: ZoneInfo, locale: str) -> str:
+    """12/3(木)14:00 or Thu 3 Dec 14:00: a slot in as few characters as stays clear."""
+    t = start.astimezone(tz)
+    if locale == "en":
+        return f"{t:%a} {t.day} {t:%b} {t:%H:%M}"
+    return f"{t.month}/{t.day}({_WD_JA[t.weekday()]}){t:%H:%M}"
+
+
+def short_day(day: date, locale: str) -> str:
+    return f"{day:%a} {day.month}/{day.day}" if locale == "en" else f"{day.month}/{day.day}({_WD_JA[day.weekday()]})"
+
+
+def fit(required: list[str], optional: list[str], budget: int, priority: list[int] | None = None) -> str:
+    """Join the required lines, then add optional ones (most important first) while the budget holds."""
+    lines = list(required)
+    while len(lines[0]) > 1 and segments("\n".join(lines)) > budget:  # too long even bare: shorten the lead
+        lines[0] = lines[0][:-2] + "…"
+    chosen: set[int] = set()
+    for j in priority if priority is not None else range(len(optional)):
+        if segments("\n".join(lines + [optional[i] for i in sorted(chosen | {j})])) <= budget:
+            chosen.add(j)
+    text = "\n".join(lines + [optional[i] for i in sorted(chosen)])
+    while segments(text) > budget and len(text) > 1:  # last resort: never send more than we pay for
+        text = text[:-2] + "…"
+    return text
+
+
+def compose(payload: dict, locale: str, tz: ZoneInfo, shorten: Callable[[str], str],
+            budget: int = SEGMENT_BUDGET) -> str:
+    """Render one payload as SMS text within `budget` segments."""
+    loc = locale if locale in LEADS else "ja"
+    w, kind, facts = LEADS[loc], payload.get("kind", ""), payload.get("facts") or {}
+    fields = {k: v for k, v in facts.items() if isinstance(v, str)}
+    fields.update(current=short_slot(datetime.fromisoformat(facts["current_start"]), tz, loc)
+                  if facts.get("current_start") else fields.get("current", ""))
+    starts = [datetime.fromisoformat(s) for s in facts.get("slot_starts", [])]
+    days = [date.fromisoformat(d) for d in facts.get("days", [])]
+    links = [(w["links"].get(link.get("kind"), "Link") + " " + shorten(link["url"])) for link in payload.get("links", [])]
+    phone = [w["phone"].format(**fields)] if fields.get("phone") else []
+    lead_kind = "greeting_no_slots" if kind == "greeting" and not starts else kind
+    if kind == "content":  # the greeting's follow-up: content links and the number we will call from
+        return fit([w["content"]], links + phone, budget, priority=[0, len(links), *range(1, len(links))][:len(links) + len(phone)])
+    if kind in _OFFERS and lead_kind in w:
+        numbered = [f"{i}) {short_slot(s, tz, loc)}" for i, s in enumerate(starts, 1)]
+        extra = [w["other"]] if starts else []
+        return fit([w[lead_kind].format_map(_Blank(fields)), *numbered, *extra], [], budget)
+    if kind in ("date_menu", "no_slots_on_date") and days:
+        return fit([w[kind], "、".join(short_day(d, loc) for d in days) if loc == "ja" else
+                    ", ".join(short_day(d, loc) for d in days)], [], budget)
+    if kind == "booked" and fields.get("slot"):
+        place = _URL.sub(lambda m: shorten(m.group(0)), fields.get("place", ""))
+        slot = short_slot(datetime.fromisoformat(facts["slot_start"]), tz, loc) if facts.get("slot_start") else fields["slot"]
+        ics = [w["ics"].format(ics=shorten(fields["ics_url"]))] if fields.get("ics_url") else []
+        return fit([w["booked"].format(slot=slot, place=place), w["booked_hint"]], ics, budget)
+    text = _URL.sub(lambda m: shorten(m.group(0)), payload.get("text", ""))
+    text = re.sub(r"\n{2,}", "\n", text).strip()
+    lines = text.split("\n")
+    return fit(lines[:1], lines[1:], budget)
+
+
+class _Blank(dict):
+    def __missing__(self, key: str) -> str:
+        return ""
+
+
+def prepare_sms(session, svc, applicant, row) -> None:
+    """Fix the SMS text of an outbox row (short links stored in this transaction); a greeting gets a follow-up."""
+    from bot.models import Outbox
+    from bot.shortlinks import shortener
+
+    locale = applicant.locale if applicant else "ja"
+    shorten = shortener(session, svc.config.secret_key, svc.config.public_base_url,
+                        applicant.id if applicant else None)
+    payload = dict(row.payload)
+    if "sms" not in payload:
+        text = compose(payload, locale, svc.settings.tz, shorten)
+        row.payload = {**payload, "sms": text, "segments": segments(text)}
+    if payload.get("kind") == "greeting" and payload.get("links"):
+        # Slots and content do not fit one short SMS: the content follows as a second message.
+        follow = {"kind": "content", "links": payload["links"], "facts": payload.get("facts", {}), "buttons": []}
+        text = compose(follow, locale, svc.settings.tz, shorten)
+        session.add(Outbox(applicant_id=row.applicant_id, booking_id=row.booking_id, channel=row.channel,
+                           kind="content", due_at=row.due_at,
+                           payload={**follow, "text": text, "sms": text, "segments": segments(text)}))

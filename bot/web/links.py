@@ -1,0 +1,64 @@
+"""Short links that count opens (/r/<token>) and the one-click e-mail unsubscribe (/u/<signed>)."""
+from __future__ import annotations
+
+from flask import Blueprint, abort, redirect, request
+from sqlmodel import select
+
+from bot.db import session_scope
+from bot.events import Stop
+from bot.models import Applicant
+from bot.service import handle
+from bot.shortlinks import open_link, unsubscribe_token
+from bot.web.common import services
+
+bp = Blueprint("links", __name__)
+PAGE = ('<!doctype html><html lang="ja"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width,initial-scale=1"><title>{title}</title></head>'
+        '<body style="font-family:sans-serif;max-width:32rem;margin:3rem auto;padding:0 1rem">{body}</body></html>')
+
+
+@bp.get("/r/<token>")
+def follow(token: str):
+    """Redirect to the content; a GET (not a link preview's HEAD) counts as one open."""
+    if len(token) > 16:
+        abort(404, "no such link")
+    svc = services()
+    with session_scope(svc.engine) as session:
+        if request.method == "HEAD":
+            from bot.models import ShortLink
+
+            url = session.exec(select(ShortLink.url).where(ShortLink.token == token)).first()
+        else:
+            url = open_link(session, token, svc.clock())
+    if url is None:
+        abort(404, "no such link")
+    return redirect(url, 302)
+
+
+def _applicant_id(signed: str) -> int:
+    svc = services()
+    token = unsubscribe_token(svc.config.secret_key, signed)
+    with session_scope(svc.engine) as session:
+        applicant = session.exec(select(Applicant).where(Applicant.token == token)).first() if token else None
+        if applicant is None:
+            abort(404, "this unsubscribe link is not valid")
+        return applicant.id
+
+
+@bp.get("/u/<signed>")
+def unsubscribe_page(signed: str):
+    """Ask before stopping: mail scanners open links, only a person presses the button."""
+    _applicant_id(signed)
+    body = ('<h1>配信停止 / Unsubscribe</h1><p>今後のご案内を止めますか？<br>Stop all messages from us?</p>'
+            '<form method="post"><button style="font-size:1.1rem;padding:.6rem 1.2rem">'
+            '配信を停止する / Stop messages</button></form>')
+    return PAGE.format(title="配信停止 / Unsubscribe", body=body)
+
+
+@bp.post("/u/<signed>")
+def unsubscribe(signed: str):
+    """RFC 8058 one-click unsubscribe (and the page's button): the candidate opts out."""
+    handle(services(), _applicant_id(signed), Stop(), source="email")
+    body = ('<h1>配信を停止しました</h1><p>ご連絡ありがとうございました。再開したいときは、チャットで「配信再開」と送ってください。</p>'
+            '<p lang="en">You will receive no more messages. Thank you for letting us know.</p>')
+    return PAGE.format(title="配信停止 / Unsubscribed", body=body)
