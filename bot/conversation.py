@@ -38,6 +38,7 @@ class Context:
     fresh: tuple[Slot, ...] = ()           # what the service would offer now (or on the picked date)
     dates: tuple[date, ...] = ()           # days that still have free slots, for "other dates"
     has_booking: bool = False
+    reminded: bool = False  # a reminder asking "1 = attending, 2 = change" went out for the live booking
 
     def offered_slot(self, event: ChooseSlot) -> Slot | None:
         """Return the offered slot the event points at, or None when it is not (or no longer) offered."""
@@ -112,6 +113,11 @@ def on_booked(ctx: Context, event: Event) -> Decision:
     match event:
         case Confirm():
             return Decision(State.CONFIRMED, (Send("confirmed"),))
+        # After a reminder a bare "1" / "2" answers it; it never books (only postback keys name slots here).
+        case ChooseSlot(number=1, key=None) if ctx.reminded:
+            return Decision(State.CONFIRMED, (Send("confirmed"),))
+        case ChooseSlot(number=2, key=None) if ctx.reminded:
+            return _offer("reschedule", ctx, State.RESCHEDULING)
         case ChooseSlot() | WantSlots() | OtherDates() | PickDate():
             return Decision(ctx.state, (Send("already_booked"),))
         case Marked(outcome="attended"):

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import logging
 import random
+import threading
+import time
 from datetime import datetime, timedelta
 
 from sqlalchemy import and_, or_, select, update
@@ -11,10 +13,13 @@ from bot.bootstrap import Services
 from bot.channels import Outgoing, PermanentError
 from bot.db import session_scope
 from bot.models import Applicant, MessageLog, Outbox
+from bot.nudges import hold
+from bot.ratelimit import Limiter
 
 log = logging.getLogger("sokuresu.outbox")
 LEASE = timedelta(seconds=60)
 MAX_ATTEMPTS = 8
+MAX_RATE_WAIT = 5.0  # seconds a claimed row may wait for its channel's token; longer, it goes back to the queue
 
 
 def backoff(attempts: int) -> timedelta:
@@ -46,7 +51,20 @@ def _address(applicant: Applicant | None) -> dict:
             "email": applicant.email, "name": applicant.name}
 
 
-def deliver(svc: Services, row_id: int, owner: str) -> str:
+def release(svc: Services, ids: list[int], owner: str, due_at: datetime | None = None) -> int:
+    """Hand claimed rows back unsent (shutdown, or a channel over its rate), as if never claimed."""
+    if not ids:
+        return 0
+    values = {"status": "pending", "lease_owner": None, "lease_until": None, "attempts": Outbox.attempts - 1}
+    if due_at is not None:
+        values["due_at"] = due_at
+    stmt = (update(Outbox).where(Outbox.id.in_(ids), Outbox.lease_owner == owner, Outbox.status == "sending")
+            .values(**values))
+    with session_scope(svc.engine) as session:
+        return session.execute(stmt, execution_options={"synchronize_session": False}).rowcount
+
+
+def deliver(svc: Services, row_id: int, owner: str, limiter: Limiter | None = None) -> str:
     """Send one claimed row; return its new status."""
     with session_scope(svc.engine) as session:
         row = session.get(Outbox, row_id)
@@ -56,10 +74,18 @@ def deliver(svc: Services, row_id: int, owner: str) -> str:
         if applicant is not None and (applicant.opted_out or applicant.blocked) and row.kind not in ("stopped", "alert"):
             row.status, row.last_error = "cancelled", "candidate opted out or blocked us"
             return row.status
+        if (held := hold(session, svc, row, applicant)) is not None:  # a reminder or nudge gone stale, or quiet hours
+            return held
         message = Outgoing(row.channel, _address(applicant), row.payload, row.idempotency_key,
                            applicant.locale if applicant else "ja", {"outbox_id": row.id, "kind": row.kind})
         channel = svc.channels.get(row.channel)
         attempts = row.attempts
+    if limiter is not None and channel is not None and (wait := limiter.reserve(message.channel)) > 0:
+        if wait > MAX_RATE_WAIT:  # do not sit on a lease: let any worker pick it up when the channel has room
+            limiter.refund(message.channel)
+            release(svc, [row_id], owner, svc.clock() + timedelta(seconds=wait))
+            return "pending"
+        time.sleep(wait)
     now = svc.clock()
     status, error, provider_id = "sent", None, None
     if channel is None:
@@ -72,6 +98,8 @@ def deliver(svc: Services, row_id: int, owner: str) -> str:
         except Exception as exc:  # network, 429, 5xx, timeouts: try again later
             error = f"{type(exc).__name__}: {exc}"[:500]
             status = "failed" if attempts >= MAX_ATTEMPTS else "pending"
+            if limiter is not None:
+                limiter.penalise(message.channel, exc)  # a 429 slows the whole channel, not just this row
     with session_scope(svc.engine) as session:
         row = session.get(Outbox, row_id)
         if row is None or row.lease_owner != owner:
@@ -91,11 +119,15 @@ def deliver(svc: Services, row_id: int, owner: str) -> str:
     return status
 
 
-def run_once(svc: Services, owner: str, limit: int = 50) -> int:
+def run_once(svc: Services, owner: str, limit: int = 50, limiter: Limiter | None = None,
+             stop: threading.Event | None = None) -> int:
     """Claim and deliver one batch; return how many rows were handled."""
     ids = claim(svc, owner, limit)
-    for row_id in ids:
-        deliver(svc, row_id, owner)
+    for n, row_id in enumerate(ids):
+        if stop is not None and stop.is_set():  # SIGTERM: hand the rest back now rather than at lease expiry
+            release(svc, ids[n:], owner)
+            break
+        deliver(svc, row_id, owner, limiter)
     return len(ids)
 
 

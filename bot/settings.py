@@ -10,6 +10,8 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from calendars.base import SlotRules
+from bot.ratelimit import parse_rates
+from bot.reminders import Policy, PolicyError, parse_policy
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 CONTENT_KINDS = ("video", "article", "message")
@@ -85,6 +87,8 @@ class Settings:
     hours_before: int
     templates: dict[str, dict[str, str]] = field(default_factory=dict)
     line_basic_id: str = ""  # the LINE account's basic id (@xxxx), for add-friend links
+    policy: Policy = field(default_factory=Policy)  # reminders, nudges and quiet hours together
+    rate_limits: dict[str, float] = field(default_factory=dict)  # channel -> messages a second
 
     @property
     def tz(self) -> ZoneInfo:
@@ -229,6 +233,16 @@ def parse_settings(data: dict) -> Settings:
             raise SettingsError(f"templates.{locale}", "locale must be 'ja' or 'en'")
         for name, value in _typed(table, f"templates.{locale}", dict).items():
             _typed(value, f"templates.{locale}.{name}", str)
+    try:
+        day_before_at = _clock(reminders.get("day_before_at", "12:00"), "reminders.day_before_at")
+        quiet_start = _clock(quiet.get("start", "21:00"), "quiet_hours.start")
+        quiet_end = _clock(quiet.get("end", "08:00"), "quiet_hours.end")
+        policy = parse_policy(reminders, _opt(data, "nudges", "", {}, dict), day_before_at=day_before_at,
+                              hours_before=_positive(reminders, "hours_before", "reminders", 3),
+                              quiet_start=quiet_start, quiet_end=quiet_end)
+        rate_limits = parse_rates(_opt(data, "rate_limits", "", {}, dict))
+    except PolicyError as exc:
+        raise SettingsError(exc.key, exc.problem) from None
     return Settings(
         company=comp,
         content=tuple(content),
@@ -242,6 +256,8 @@ def parse_settings(data: dict) -> Settings:
         hours_before=_positive(reminders, "hours_before", "reminders", 3),
         templates={k: dict(v) for k, v in templates.items()},
         line_basic_id=_opt(_opt(data, "line", "", {}, dict), "basic_id", "line", ""),
+        policy=policy,
+        rate_limits=rate_limits,
     )
 
 

@@ -71,6 +71,28 @@ JA = {
     "book_button": "もう一度予約する",
     "online": "オンライン（{url}）",
     "office": "{address}（地図: {map_url}）",
+    "reminder_day_before": (
+        "{name}さん、こんにちは。{company}です。\n明日はいよいよ面接ですね。お会いできるのを楽しみにしています。\n\n"
+        "日時: {slot}\n場所: {place}\n\n"
+        "ご参加いただけるなら「1」、日程を変えたいときは「2」を送ってください（ボタンでも大丈夫です）。"
+        "取り消す場合は「キャンセル」と送ってください。"
+    ),
+    "reminder_soon": (
+        "{name}さん、このあと面接ですね。どうぞリラックスしてお越しください。\n\n日時: {slot}\n場所: {place}\n\n"
+        "参加されるなら「1」、変更したいときは「2」を送ってください。困ったときは {phone} へお電話ください。"
+    ),
+    "unconfirmed_nudge": (
+        "{name}さん、{company}です。念のため、こちらにもご連絡しました。\n"
+        "面接は {slot} です。ご参加いただけるなら「1」、日程を変えたいときは「2」を送ってください。\n"
+        "担当者から {phone} でお電話することもあります。"
+    ),
+    "nudge": (
+        "{name}さん、{company}です。先ほどのメッセージは届いていますか？\n"
+        "面接の日時は、いつでも選んでいただけます。「予約」と送るか、下のボタンを押してください。\n"
+        "お電話は {phone} からおかけします。"
+    ),
+    "confirm_button": "参加します",
+    "pick_button": "日時を選ぶ",
 }
 
 EN = {
@@ -130,6 +152,35 @@ EN = {
     "book_button": "Book again",
     "online": "Online ({url})",
     "office": "{address} (map: {map_url})",
+    "reminder_day_before": (
+        "Hello {name}, this is {company}. Your interview is tomorrow, and we are looking forward to meeting you.\n\n"
+        "When: {slot}\nWhere: {place}\n\n"
+        "Reply \"1\" if you can make it or \"2\" to change the time (or tap a button). "
+        "To cancel, reply \"cancel interview\"."
+    ),
+    "reminder_soon": (
+        "{name}, your interview is coming up soon. Take your time and come as you are.\n\n"
+        "When: {slot}\nWhere: {place}\n\nReply \"1\" if you are coming or \"2\" to change the time. "
+        "If anything comes up, call us at {phone}."
+    ),
+    "unconfirmed_nudge": (
+        "Hello {name}, this is {company}. We are writing here too, just in case.\n"
+        "Your interview is on {slot}. Reply \"1\" if you can make it or \"2\" to change the time.\n"
+        "Someone from our team may also call you from {phone}."
+    ),
+    "nudge": (
+        "Hello {name}, this is {company}. Did our earlier message reach you?\n"
+        "You can pick an interview time whenever you like: reply \"book\" or tap the button below.\n"
+        "We will call you from {phone}."
+    ),
+    "confirm_button": "I'll be there",
+    "pick_button": "Pick a time",
+}
+
+# Alerts for the recruiter (Japanese: the recruiter page and mail are in Japanese).
+RECRUITER = {
+    "unconfirmed": "{name}さん（#{id}）が {when} の面接の前日リマインドにまだ返信していません。{phone} からお電話で確認をお願いします。",
+    "unreachable": "{name}さん（#{id}）は最初のご連絡と{count}回のフォローに返信がありません。連絡不通にしました。",
 }
 
 TEXTS = {"ja": JA, "en": EN}

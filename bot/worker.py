@@ -6,11 +6,23 @@ import os
 import signal
 import socket
 import threading
+import time
 
 from bot.bootstrap import Services
+from bot.nudges import backfill
 from bot.outbox import run_once
+from bot.ratelimit import Limiter
 
 log = logging.getLogger("sokuresu.worker")
+CHECK_EVERY = 60.0  # seconds between the time-driven checks (reminders for bookings made elsewhere)
+
+
+def periodic(svc: Services) -> None:
+    """Run the time-driven checks; a failure is logged and retried next round."""
+    try:
+        backfill(svc)
+    except Exception:
+        log.exception("periodic checks failed; retrying next round")
 
 
 def worker_id() -> str:
@@ -21,9 +33,13 @@ def run(svc: Services, stop: threading.Event, poll: float = 0.5, batch: int = 50
     """Deliver due rows until `stop` is set; wake early when this process enqueues something."""
     owner = worker_id()
     log.info("worker %s started", owner)
+    limiter, next_check = Limiter(svc.settings.rate_limits), 0.0
     while not stop.is_set():
+        if time.monotonic() >= next_check:
+            next_check = time.monotonic() + CHECK_EVERY
+            periodic(svc)
         try:
-            handled = run_once(svc, owner, batch)
+            handled = run_once(svc, owner, batch, limiter, stop)
         except Exception:  # a database hiccup must not kill the worker; the lease protects the rows
             log.exception("worker %s: batch failed, retrying shortly", owner)
             handled = 0
@@ -34,7 +50,7 @@ def run(svc: Services, stop: threading.Event, poll: float = 0.5, batch: int = 50
 
 
 def run_until_signalled(svc: Services, poll: float = 0.5) -> None:
-    """Run in the foreground; SIGTERM/SIGINT stop it after the current batch."""
+    """Run in the foreground; SIGTERM/SIGINT stop it after the message in hand, handing back the rest."""
     stop = threading.Event()
 
     def _stop(signum, _frame):
