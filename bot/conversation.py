@@ -10,6 +10,7 @@ from datetime import date, datetime
 from enum import StrEnum
 
 from calendars.base import Slot
+from bot.events import CalendarDeleted, CalendarMoved, MoveBooking
 from bot.events import (AlertRecruiter, Applied, Book, Cancel, CancelBooking, ChooseSlot, Confirm, Decision,
                         Event, Help, Marked, Offer, OtherDates, PickDate, Reschedule, Resume, Send,
                         SlotTakenMeanwhile, Start, Stop, Unknown, WantSlots)
@@ -209,6 +210,26 @@ def _fallback(ctx: Context, event: Event) -> Decision | None:
     return None
 
 
+def on_calendar_change(ctx: Context, event: Event) -> Decision | None:
+    """The recruiter moved or deleted the interview in their calendar: follow it, tell the candidate, offer others."""
+    if not isinstance(event, (CalendarMoved, CalendarDeleted)):
+        return None
+    if not ctx.has_booking:
+        return Decision(ctx.state)
+    quiet = ctx.state is State.OPTED_OUT  # the booking still follows the calendar; no message goes out
+    if isinstance(event, CalendarMoved):
+        if quiet or not ctx.fresh:
+            return Decision(ctx.state, (MoveBooking(event.slot),) + (() if quiet else (Send("calendar_moved_only"),)))
+        return Decision(State.RESCHEDULING, (MoveBooking(event.slot), Offer(ctx.fresh),
+                                             Send("calendar_moved", slots=ctx.fresh)))
+    if quiet:
+        return Decision(ctx.state, (CancelBooking(),))
+    if not ctx.fresh:
+        return Decision(State.NEEDS_HUMAN, (CancelBooking(), Send("calendar_cancelled_no_slots"),
+                                            AlertRecruiter("no_slots")))
+    return Decision(State.GREETED, (CancelBooking(), Offer(ctx.fresh), Send("calendar_cancelled", slots=ctx.fresh)))
+
+
 def decide(ctx: Context, event: Event) -> Decision:
     """Return the next state and the actions for this event; never performs I/O."""
-    return _fallback(ctx, event) or HANDLERS[ctx.state](ctx, event)
+    return on_calendar_change(ctx, event) or _fallback(ctx, event) or HANDLERS[ctx.state](ctx, event)

@@ -92,8 +92,20 @@ class Resume:
     """The recruiter hands the conversation back to the bot."""
 
 
+@dataclass(frozen=True)
+class CalendarMoved:
+    """The recruiter moved the booked interview in their calendar (Google): it now takes place at `slot`."""
+
+    slot: Slot
+
+
+@dataclass(frozen=True)
+class CalendarDeleted:
+    """The booked interview vanished from the interviewer's calendar (deleted there, or its time got taken)."""
+
+
 Event = (Applied | ChooseSlot | OtherDates | PickDate | WantSlots | Reschedule | Cancel | Confirm | Help
-         | Stop | Start | Unknown | SlotTakenMeanwhile | Marked | Resume)
+         | Stop | Start | Unknown | SlotTakenMeanwhile | Marked | Resume | CalendarMoved | CalendarDeleted)
 
 
 # --- actions: what the service must do, in order, in one transaction ---
@@ -133,7 +145,14 @@ class AlertRecruiter:
     detail: str = ""
 
 
-Action = Send | Offer | Book | CancelBooking | AlertRecruiter
+@dataclass(frozen=True)
+class MoveBooking:
+    """Keep the live booking but at this new time (the calendar already shows it there)."""
+
+    slot: Slot
+
+
+Action = Send | Offer | Book | CancelBooking | AlertRecruiter | MoveBooking
 
 
 @dataclass(frozen=True)

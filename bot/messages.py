@@ -72,14 +72,15 @@ class Renderer:
     def text(self, locale: str, kind: str) -> str:
         return self.settings.templates.get(locale, {}).get(kind) or TEXTS[locale][kind]
 
-    def place(self, job_id: str, locale: str) -> str:
+    def place(self, job_id: str, locale: str, meeting_url: str | None = None) -> str:
         job, company = self.settings.jobs.get(job_id), self.settings.company
         if job is not None and job.mode == "online":
-            return self.text(locale, "online").format(url=job.online_url or "-")
+            # A Meet link made for this very booking wins over the job's standing online URL.
+            return self.text(locale, "online").format(url=meeting_url or job.online_url or "-")
         return self.text(locale, "office").format(address=company.address.get(locale), map_url=company.map_url)
 
     def render(self, kind: str, who: Recipient, slots: tuple[Slot, ...] = (), dates: tuple[date, ...] = (),
-               current: Slot | None = None, booking_token: str | None = None) -> dict:
+               current: Slot | None = None, booking_token: str | None = None, meeting_url: str | None = None) -> dict:
         """Return {'kind', 'text', 'buttons', 'links'} for one message to one candidate."""
         s, loc, tz = self.settings, who.locale if who.locale in TEXTS else "ja", self.settings.tz
         job = s.jobs.get(who.job_id)
@@ -104,7 +105,7 @@ class Renderer:
         )
         if booked is not None:
             interviewer = s.interviewers.get(booked.interviewer)
-            fields.update(slot=format_slot(booked, tz, loc), place=self.place(who.job_id, loc),
+            fields.update(slot=format_slot(booked, tz, loc), place=self.place(who.job_id, loc, meeting_url),
                           interviewer=interviewer.name.get(loc) if interviewer else "",
                           bring=(job.bring.get(loc) if job else "") or "-",
                           ics_url=f"{self.base}/booking/{booking_token}.ics" if booking_token else "")

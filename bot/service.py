@@ -11,10 +11,13 @@ from calendars.base import BookingRequest, Slot, SlotTaken
 from bot.bootstrap import Services
 from bot.conversation import Context, State, decide
 from bot.db import session_scope
+from bot.events import MoveBooking
 from bot.events import (AlertRecruiter, Book, CancelBooking, Decision, Event, Offer, PickDate, Send,
                         SlotTakenMeanwhile)
 from bot.messages import Recipient, format_slot
 from bot.models import Applicant, Booking, InboundEvent, MessageLog, Outbox
+from bot.google_calendars import meeting_url_of, write_booking
+from bot.recruiter_note import note_extras
 from bot.nudges import answered, confirmed, schedule_nudges, schedule_reminders, was_reminded
 from bot.scheduling import LIVE_STATUSES, available
 
@@ -109,6 +112,8 @@ class Turn:
                     self.applicant.offered = []
                 case CancelBooking():
                     self.cancel_booking()
+                case MoveBooking(slot):
+                    self.move_booking(slot)
                 case Send():
                     self.send(action)
                 case AlertRecruiter(reason, detail):
@@ -132,7 +137,7 @@ class Turn:
                     summary=f"面接: {self.applicant.name} ({job.title.ja})",
                     description=self.recruiter_note(job.title.ja),
                     location=self.svc.renderer.place(job.id, "ja"), attendee_email=self.applicant.email)
-                booking.calendar_event_id = self.calendar.book(request)
+                booking.calendar_event_id, booking.calendar_id = write_booking(self.calendar, request, old)
         except (IntegrityError, SlotTaken):
             return False
         if old is not None:
@@ -144,13 +149,26 @@ class Turn:
     def recruiter_note(self, job_title: str) -> str:
         a = self.applicant
         return (f"応募者: {a.name}\n職種: {job_title}\n連絡手段: {a.channel}\n"
-                f"電話: {a.phone or '-'}\nメール: {a.email or '-'}\n応募経路: {a.source or '-'}")
+                f"電話: {a.phone or '-'}\nメール: {a.email or '-'}\n応募経路: {a.source or '-'}"
+                + note_extras(self.session, self.svc.settings, a))
 
     def release(self, booking: Booking, status: str) -> None:
         if booking.calendar_event_id:
             self.calendar.cancel(booking.calendar_event_id)
         booking.status, booking.active_slot, booking.cancelled_at = status, None, self.now
         cancel_pending(self.session, booking_id=booking.id)
+
+    def move_booking(self, slot: Slot) -> None:
+        """Follow a move the recruiter made in their calendar; the reminders follow the new time."""
+        b = self.booking
+        if b is None:
+            return
+        taken = self.session.exec(select(Booking.id).where(Booking.active_slot == slot.key, Booking.id != b.id)).first()
+        b.start_at, b.end_at = slot.start, slot.end
+        b.active_slot = None if taken else slot.key  # the recruiter may knowingly overlap two interviews
+        cancel_pending(self.session, booking_id=b.id)
+        self.session.flush()
+        schedule_reminders(self.session, self.svc, self.applicant, b, self.now)
 
     def cancel_booking(self) -> None:
         if self.booking is not None:
@@ -166,7 +184,8 @@ class Turn:
             current = Slot(self.booking.start_at, self.booking.end_at, self.booking.interviewer)
         payload = self.svc.renderer.render(action.kind, Recipient(a.name, a.locale, a.job_id), action.slots,
                                            action.dates, current=current,
-                                           booking_token=self.booking.token if self.booking else None)
+                                           booking_token=self.booking.token if self.booking else None,
+                                           meeting_url=meeting_url_of(self.calendar, self.booking))
         if self.reply_to:
             payload["reply_to"], self.reply_to = self.reply_to, None
         enqueue(self.session, self.svc, a, payload, channel=delivery_channel(self.svc, a),

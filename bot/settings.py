@@ -71,6 +71,18 @@ class Job:
     mode: str = "online"
     online_url: str = ""
     bring: Text = Text("")
+    assignment: str = "pool"  # pool: any free interviewer (least booked first) | panel: all of them together
+
+
+@dataclass(frozen=True)
+class CalendarOptions:
+    """[calendar]: how bookings are written to Google Calendar and how often it is read."""
+
+    send_updates: str = "all"     # all | externalOnly | none (Google's invitation e-mails)
+    all_day_blocks: bool = True   # an all-day event blocks the day even when shown as free
+    meet: bool = True             # online interviews get a Google Meet link
+    cache_seconds: int = 60       # free/busy answers reused for this long
+    poll_seconds: int = 60        # how often the worker reads recruiter-side changes
 
 
 @dataclass(frozen=True)
@@ -89,6 +101,7 @@ class Settings:
     line_basic_id: str = ""  # the LINE account's basic id (@xxxx), for add-friend links
     policy: Policy = field(default_factory=Policy)  # reminders, nudges and quiet hours together
     rate_limits: dict[str, float] = field(default_factory=dict)  # channel -> messages a second
+    calendar: CalendarOptions = field(default_factory=CalendarOptions)
 
     @property
     def tz(self) -> ZoneInfo:
@@ -211,8 +224,11 @@ def parse_settings(data: dict) -> Settings:
         mode = _opt(item, "mode", path, "online")
         if mode not in ("online", "office"):
             raise SettingsError(f"{path}.mode", f"must be 'online' or 'office', got {mode!r}")
+        assignment = _opt(item, "assignment", path, "pool")
+        if assignment not in ("pool", "panel"):
+            raise SettingsError(f"{path}.assignment", f"must be 'pool' or 'panel', got {assignment!r}")
         jobs[jid] = Job(jid, _text(item, "title", path), ids, mode, _opt(item, "online_url", path, ""),
-                        _text(item, "bring", path, required=False))
+                        _text(item, "bring", path, required=False), assignment)
     if not jobs:
         raise SettingsError("jobs", "at least one job is needed")
     schedule = _opt(data, "schedule", "", {}, dict)
@@ -258,7 +274,18 @@ def parse_settings(data: dict) -> Settings:
         line_basic_id=_opt(_opt(data, "line", "", {}, dict), "basic_id", "line", ""),
         policy=policy,
         rate_limits=rate_limits,
+        calendar=_calendar_options(_opt(data, "calendar", "", {}, dict)),
     )
+
+
+def _calendar_options(table: dict) -> CalendarOptions:
+    send = _opt(table, "send_updates", "calendar", "all")
+    if send not in ("all", "externalOnly", "none"):
+        raise SettingsError("calendar.send_updates", f"must be 'all', 'externalOnly' or 'none', got {send!r}")
+    return CalendarOptions(send, _opt(table, "all_day_blocks", "calendar", True, bool),
+                           _opt(table, "meet", "calendar", True, bool),
+                           _positive(table, "cache_seconds", "calendar", 60, 0),
+                           _positive(table, "poll_seconds", "calendar", 60, 5))
 
 
 def load_settings(path: str | None = None) -> Settings:

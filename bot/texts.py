@@ -71,6 +71,22 @@ JA = {
     "book_button": "もう一度予約する",
     "online": "オンライン（{url}）",
     "office": "{address}（地図: {map_url}）",
+    "calendar_moved": (
+        "{name}さん、{company}です。面接担当の都合で、面接を{current}に移させていただきました。急な変更でごめんなさい。\n"
+        "この日時で大丈夫でしたら、お返事はいりません。ご都合が悪ければ、こちらから選び直してください。\n{slots}"
+    ),
+    "calendar_moved_only": (
+        "{name}さん、{company}です。面接担当の都合で、面接を{current}に移させていただきました。急な変更でごめんなさい。\n"
+        "ご都合が悪ければ「変更」と送ってください。一緒に別の日時を探します。"
+    ),
+    "calendar_cancelled": (
+        "{name}さん、ごめんなさい。面接担当の予定が変わってしまい、ご予約の時間に面接ができなくなりました。\n"
+        "お手数をおかけしますが、こちらから新しい日時を選んでいただけますか？\n{slots}"
+    ),
+    "calendar_cancelled_no_slots": (
+        "{name}さん、ごめんなさい。面接担当の予定が変わってしまい、ご予約の時間に面接ができなくなりました。\n"
+        "新しい日時は担当者から直接ご連絡します。少しだけお待ちください。"
+    ),
     "reminder_day_before": (
         "{name}さん、こんにちは。{company}です。\n明日はいよいよ面接ですね。お会いできるのを楽しみにしています。\n\n"
         "日時: {slot}\n場所: {place}\n\n"
@@ -152,6 +168,23 @@ EN = {
     "book_button": "Book again",
     "online": "Online ({url})",
     "office": "{address} (map: {map_url})",
+    "calendar_moved": (
+        "Hello {name}, this is {company}. Our interviewer had to move your interview to {current}. "
+        "We are sorry for the change.\nIf the new time works, there is no need to reply. "
+        "If it does not, please pick another one:\n{slots}"
+    ),
+    "calendar_moved_only": (
+        "Hello {name}, this is {company}. Our interviewer had to move your interview to {current}. "
+        "We are sorry for the change.\nIf it does not suit you, reply \"change\" and we will find another time together."
+    ),
+    "calendar_cancelled": (
+        "{name}, we are sorry: our interviewer's plans changed and we can no longer meet at the time you booked.\n"
+        "Could you pick a new time?\n{slots}"
+    ),
+    "calendar_cancelled_no_slots": (
+        "{name}, we are sorry: our interviewer's plans changed and we can no longer meet at the time you booked.\n"
+        "Someone from our team will contact you shortly with a new time."
+    ),
     "reminder_day_before": (
         "Hello {name}, this is {company}. Your interview is tomorrow, and we are looking forward to meeting you.\n\n"
         "When: {slot}\nWhere: {place}\n\n"

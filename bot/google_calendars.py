@@ -1,0 +1,121 @@
+"""Wire Google Calendar in: credentials from config or a stored OAuth grant, one hub per process, a router per session."""
+from __future__ import annotations
+
+import json
+import threading
+from datetime import datetime
+from pathlib import Path
+from typing import Callable
+
+from sqlmodel import Session
+
+from calendars.local import LocalCalendar
+from calendars.router import LOCAL, CalendarRouter, GoogleHub, GoogleOptions
+from bot.config import Config
+from bot.models import Outbox
+from bot.settings import Settings
+from bot import vault
+
+OAUTH_PREFIX = "google-oauth:"  # StoredCredential name of a personal account's grant, per calendar id
+
+
+def service_account_info(config: Config) -> dict | None:
+    """The service-account key from GOOGLE_SERVICE_ACCOUNT_JSON or the file GOOGLE_SERVICE_ACCOUNT_FILE."""
+    if config.google_service_account_json:
+        return json.loads(config.google_service_account_json)
+    if config.google_service_account_file:
+        return json.loads(Path(config.google_service_account_file).read_text(encoding="utf-8"))
+    return None
+
+
+def google_calendar_ids(settings: Settings) -> list[str]:
+    return list(dict.fromkeys(i.calendar for i in settings.interviewers.values() if i.calendar != LOCAL))
+
+
+def options_from(settings: Settings, renderer) -> GoogleOptions:
+    c = settings.calendar
+    online = frozenset(renderer.place(j.id, "ja") for j in settings.jobs.values() if j.mode == "online")
+    panels = tuple(j.interviewers for j in settings.jobs.values() if j.assignment == "panel" and len(j.interviewers) > 1)
+    return GoogleOptions(send_updates=c.send_updates, all_day_blocks=c.all_day_blocks,
+                         meet_places=online if c.meet else frozenset(), cache_seconds=c.cache_seconds, panels=panels)
+
+
+class GoogleCalendars:
+    """`calendar_for(session)` when some interviewer lives in Google Calendar."""
+
+    def __init__(self, config: Config, settings: Settings, renderer, clock: Callable[[], datetime],
+                 sleep: Callable[[float], None] | None = None):
+        self.config, self.settings, self.clock, self.sleep = config, settings, clock, sleep
+        self.routes = {i.id: i.calendar for i in settings.interviewers.values()}
+        self.hub = GoogleHub(self.client_for, options_from(settings, renderer))
+        self._clients: dict[str, object] = {}
+        self._oauth: dict[str, dict] | None = None  # calendar id -> authorized-user record, read once
+        self._lock = threading.Lock()
+        self.last_poll = 0.0
+
+    def _client(self, key: str, make_credentials):
+        from calendars.google import GoogleCalendar
+
+        with self._lock:
+            if key not in self._clients:
+                kw = {"sleep": self.sleep} if self.sleep else {}
+                self._clients[key] = GoogleCalendar(make_credentials(), self.config.google_api_endpoint,
+                                                    self.settings.tz, **kw)
+            return self._clients[key]
+
+    def client_for(self, calendar_id: str):
+        """The client for a calendar: its own stored OAuth grant if it has one, else the service account."""
+        from calendars.google import service_account_credentials, user_credentials
+        from calendars.errors import CalendarPermissionError
+
+        grant = (self._oauth or {}).get(calendar_id)
+        if grant is not None:
+            return self._client(OAUTH_PREFIX + calendar_id, lambda: user_credentials(grant, self.config.google_token_uri))
+        info = service_account_info(self.config)
+        if info is None:
+            raise CalendarPermissionError(f"no credentials for {calendar_id}: set GOOGLE_SERVICE_ACCOUNT_FILE "
+                                          "or run `sokuresu google auth`")
+        return self._client("service-account", lambda: service_account_credentials(
+            info, self.config.google_delegated_user, self.config.google_token_uri))
+
+    def load_grants(self, session: Session) -> None:
+        """Read the stored personal-account grants (once per process; a new grant needs a restart)."""
+        if self._oauth is None:
+            found = {}
+            for name in vault.names(session, OAUTH_PREFIX):
+                found[name.removeprefix(OAUTH_PREFIX)] = vault.load(session, self.config.secret_key, name)
+            self._oauth = found
+
+    def __call__(self, session: Session, defer: bool = True) -> CalendarRouter:
+        self.load_grants(session)
+        later = (lambda op, data: self.defer(session, op, data)) if defer else None
+        return CalendarRouter(self.hub, LocalCalendar(session), self.routes, defer=later)
+
+    def defer(self, session: Session, op: str, data: dict) -> None:
+        """Queue a calendar write for the worker, in the caller's transaction, so the choice survives an outage."""
+        booking_id = int(data["booking_id"]) if "booking_id" in data else None
+        session.add(Outbox(channel="calendar", kind=f"calendar_{op}", payload={"op": op, **data},
+                           booking_id=booking_id, due_at=self.clock()))
+
+
+def enabled(config: Config, settings: Settings) -> bool:
+    """Google is on when some interviewer names a Google calendar instead of 'local'."""
+    return bool(google_calendar_ids(settings))
+
+
+def write_booking(calendar, request, old) -> tuple[str, str | None]:
+    """Write a booking's event, moving the old booking's event when the backend can; (event id, calendar id)."""
+    move = getattr(calendar, "reschedule", None)
+    if old is not None and old.calendar_event_id and move is not None:
+        ref = move(old.calendar_event_id, request)
+        old.calendar_event_id = None  # the event now belongs to the new booking (or was deleted by the router)
+    else:
+        ref = calendar.book(request)
+    where = getattr(calendar, "calendar_of", None)
+    return ref, where(request.slot.interviewer) if where else None
+
+
+def meeting_url_of(calendar, booking) -> str | None:
+    """The Meet link Google made for this booking, when the calendar knows one."""
+    lookup = getattr(calendar, "meeting_url", None)
+    return lookup(booking.calendar_event_id) if lookup and booking is not None else None

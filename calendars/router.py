@@ -1,0 +1,261 @@
+"""Route each interviewer to the local calendar or a Google calendar, with a short free/busy cache."""
+from __future__ import annotations
+
+import hashlib
+import logging
+import secrets
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Callable, Mapping, Sequence
+
+from calendars.base import BookingRequest, Calendar, Interval, SlotTaken
+from calendars.errors import CalendarError, CalendarUnavailable
+
+log = logging.getLogger("sokuresu.calendar")
+LOCAL = "local"
+STALE_OK = 3600.0  # during an outage, free/busy up to an hour old beats offering nothing
+
+
+def event_ref(calendar_id: str, event_id: str) -> str:
+    """Our stored id of a Google event: Google event ids never contain '/', so it splits back cleanly."""
+    return f"g/{event_id}/{calendar_id}"
+
+
+def split_ref(ref: str) -> tuple[str, str] | None:
+    """(calendar id, event id) of a Google ref, None for a local UID."""
+    if not ref.startswith("g/"):
+        return None
+    _, event_id, calendar_id = ref.split("/", 2)
+    return calendar_id, event_id
+
+
+@dataclass(frozen=True)
+class GoogleOptions:
+    """How bookings are written: plain data from the settings file."""
+
+    send_updates: str = "all"                       # all | externalOnly | none
+    all_day_blocks: bool = True                     # all-day events block the day even when shown as free
+    meet_places: frozenset = frozenset()            # BookingRequest.location values of online jobs
+    cache_seconds: float = 60.0
+    panels: tuple = ()                              # interviewer tuples that must all be free together
+
+
+@dataclass
+class GoogleHub:
+    """Process-wide: one client per credential and the free/busy cache shared by every request."""
+
+    client_for: Callable[[str], object]            # calendar id -> GoogleCalendar
+    options: GoogleOptions = field(default_factory=GoogleOptions)
+    clock: Callable[[], float] = time.monotonic
+    links: dict = field(default_factory=dict)       # event ref -> Meet link, for the confirmation message
+    _cache: dict = field(default_factory=dict)      # calendar id -> (fetched_at, start, end, intervals)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def forget(self, calendar_id: str) -> None:
+        with self._lock:
+            self._cache.pop(calendar_id, None)
+
+    def busy(self, calendar_ids: Sequence[str], start: datetime, end: datetime, fresh: bool = False
+             ) -> dict[str, list[Interval]]:
+        """Busy time per calendar; a calendar Google cannot answer for counts as busy all along."""
+        now, result, missing = self.clock(), {}, []
+        with self._lock:
+            for cal in dict.fromkeys(calendar_ids):
+                hit = self._cache.get(cal)
+                if not fresh and hit and now - hit[0] < self.options.cache_seconds and hit[1] <= start and hit[2] >= end:
+                    result[cal] = hit[3]
+                else:
+                    missing.append(cal)
+        by_client: dict[int, tuple[object, list[str]]] = {}
+        for cal in missing:
+            client = self.client_for(cal)
+            by_client.setdefault(id(client), (client, []))[1].append(cal)
+        # Fetch a day more than asked so the next candidate's slightly later window is still a cache hit.
+        until = end + timedelta(days=1)
+        for client, cals in by_client.values():
+            try:
+                found, errors = client.freebusy(cals, start, until)
+                if self.options.all_day_blocks:
+                    for cal in cals:
+                        found.setdefault(cal, []).extend(self._all_day(client, cal, start, until))
+            except CalendarError as exc:
+                found, errors = {}, {cal: str(exc) for cal in cals}
+            for cal in cals:
+                if cal in errors:
+                    result[cal] = self._fallback(cal, start, end, errors[cal])
+                else:
+                    result[cal] = sorted(found.get(cal, []))
+                    with self._lock:
+                        self._cache[cal] = (now, start, until, result[cal])
+        return result
+
+    def _all_day(self, client, cal: str, start: datetime, end: datetime) -> list[Interval]:
+        from calendars.google import declined_by_owner, is_all_day, parse_time
+
+        return [Interval(parse_time(e["start"], client.tz), parse_time(e["end"], client.tz))
+                for e in client.events_between(cal, start, end)
+                if is_all_day(e) and e.get("status") != "cancelled" and not declined_by_owner(e)]
+
+    def _fallback(self, cal: str, start: datetime, end: datetime, why: str) -> list[Interval]:
+        hit = self._cache.get(cal)
+        if hit and self.clock() - hit[0] < STALE_OK and hit[1] <= start and hit[2] >= end:
+            log.warning("calendar %s: free/busy failed (%s); using the last answer", cal, why)
+            return hit[3]
+        log.warning("calendar %s: free/busy failed (%s); treating it as busy", cal, why)
+        return [Interval(start, end)]
+
+
+class CalendarRouter:
+    """The Calendar interface over a local calendar and Google calendars, chosen per interviewer."""
+
+    def __init__(self, hub: GoogleHub, local: Calendar, routes: Mapping[str, str],
+                 defer: Callable[[str, dict], None] | None = None):
+        self.hub, self.local, self.routes, self.defer = hub, local, routes, defer
+
+    def calendar_of(self, interviewer: str) -> str:
+        return self.routes.get(interviewer, LOCAL)
+
+    def busy(self, interviewers: Sequence[str], start: datetime, end: datetime) -> dict[str, list[Interval]]:
+        """Busy time of each interviewer; members of a panel are busy whenever any member is."""
+        local = [w for w in interviewers if self.calendar_of(w) == LOCAL]
+        result = self.local.busy(local, start, end) if local else {}
+        remote = [w for w in interviewers if w not in local]
+        if remote:
+            found = self.hub.busy([self.calendar_of(w) for w in remote], start, end)
+            result.update({w: found[self.calendar_of(w)] for w in remote})
+        if tuple(interviewers) in self.hub.options.panels:
+            joined = sorted(i for w in interviewers for i in result.get(w, []))
+            result = {w: joined for w in interviewers}
+        return result
+
+    def _event_id(self, request: BookingRequest, cal: str) -> str:
+        # Deterministic, so a retried insert finds the event the lost answer created (base32hex alphabet).
+        return "sk" + hashlib.sha256(f"{request.booking_id}|{request.slot.key}|{cal}".encode()).hexdigest()[:30]
+
+    def _panel_of(self, interviewer: str) -> tuple[str, ...]:
+        return next((p for p in self.hub.options.panels if p and p[0] == interviewer), (interviewer,))
+
+    def book(self, request: BookingRequest) -> str:
+        """Re-check free/busy, then write the event; a Google outage defers the write (the choice is kept)."""
+        cal = self.calendar_of(request.slot.interviewer)
+        if cal == LOCAL:
+            return self.local.book(request)
+        try:
+            return self._write(request, cal)
+        except CalendarError as exc:  # down, rate-limited or refused: keep the choice, write it later
+            if self.defer is None:
+                raise
+            log.warning("booking %s: calendar write deferred: %s", request.booking_id, exc)
+            slot = request.slot
+            self.defer("book", {"booking_id": request.booking_id, "start": slot.start.isoformat(),
+                                "end": slot.end.isoformat(), "interviewer": slot.interviewer,
+                                "summary": request.summary, "description": request.description,
+                                "location": request.location, "attendee_email": request.attendee_email})
+            return event_ref(cal, "pending")
+
+    def _write(self, request: BookingRequest, cal: str, ignore: str | None = None) -> str:
+        from calendars.google import booking_of, interview_body, meeting_url
+
+        client, slot, opts = self.hub.client_for(cal), request.slot, self.hub.options
+        event_id = self._event_id(request, cal)
+        members = [self.calendar_of(w) for w in self._panel_of(slot.interviewer)]
+        if self._clashes(members, slot.start, slot.end, ignore=ignore):
+            existing = self._ours(client, cal, event_id, request.booking_id)
+            if existing is None:
+                raise SlotTaken(slot.key)
+            return existing
+        meet = request.location in opts.meet_places
+        body = interview_body(request, meet=meet, location="" if meet else request.location)
+        body["id"] = event_id
+        if len(members) > 1:  # a panel: the other interviewers are invited to the lead's event
+            body.setdefault("attendees", []).extend({"email": m} for m in members[1:] if m != LOCAL and "@" in m)
+        try:
+            event = client.insert(cal, body, opts.send_updates)
+        except CalendarError as exc:
+            if type(exc).__name__ != "Conflict":
+                raise
+            found = client.get(cal, event_id)
+            if found.get("status") == "cancelled" or booking_of(found) != request.booking_id:
+                body["id"] = event_id + secrets.token_hex(4)
+                event = client.insert(cal, body, opts.send_updates)
+            else:
+                event = found
+        for member in members:
+            self.hub.forget(member)
+        ref = event_ref(cal, event["id"])
+        if meeting_url(event):
+            self.hub.links[ref] = meeting_url(event)
+        return ref
+
+    def _clashes(self, cals: list[str], start: datetime, end: datetime, ignore: str | None = None) -> bool:
+        fresh = self.hub.busy(cals, start, end, fresh=True)
+        if ignore is None:
+            return any(Interval(start, end).overlaps(b) for c in cals for b in fresh[c])
+        # Moving our own event: its current span must not count against the new one.
+        from calendars.google import declined_by_owner
+
+        for cal in cals:
+            client = self.hub.client_for(cal)
+            for e in client.events_between(cal, start, end):
+                if e["id"] != ignore and e.get("transparency") != "transparent" and not declined_by_owner(e):
+                    return True
+        return False
+
+    def _ours(self, client, cal: str, event_id: str, booking_id: str) -> str | None:
+        from calendars.google import NotFound, booking_of
+
+        try:
+            event = client.get(cal, event_id)
+        except NotFound:
+            return None
+        live = event.get("status") != "cancelled" and booking_of(event) == booking_id
+        return event_ref(cal, event_id) if live else None
+
+    def reschedule(self, old_ref: str, request: BookingRequest) -> str:
+        """Move the interview: patch the event when it stays in the same calendar, else write new and delete old."""
+        old = split_ref(old_ref)
+        cal = self.calendar_of(request.slot.interviewer)
+        if old is None or old[0] != cal or old[1] == "pending":
+            new_ref = self.book(request)
+            self.cancel(old_ref)
+            return new_ref
+        from calendars.google import interview_body, meeting_url
+
+        client = self.hub.client_for(cal)
+        try:
+            if self._clashes([cal], request.slot.start, request.slot.end, ignore=old[1]):
+                raise SlotTaken(request.slot.key)
+            body = interview_body(request, meet=False)
+            body.pop("status")
+            event = client.patch(cal, old[1], body, self.hub.options.send_updates)
+        except CalendarUnavailable:
+            new_ref = self.book(request)  # deferred write of the new time, deferred delete of the old
+            self.cancel(old_ref)
+            return new_ref
+        self.hub.forget(cal)
+        if meeting_url(event):
+            self.hub.links[old_ref] = meeting_url(event)
+        return old_ref
+
+    def cancel(self, event_id: str) -> None:
+        """Delete the event (Google) or mark it cancelled (local); an outage defers the delete."""
+        ref = split_ref(event_id)
+        if ref is None:
+            return self.local.cancel(event_id)
+        cal, google_id = ref
+        if google_id == "pending":
+            return  # never written; the pending write is cancelled with the booking's outbox rows
+        try:
+            self.hub.client_for(cal).delete(cal, google_id, self.hub.options.send_updates)
+            self.hub.forget(cal)
+        except CalendarError as exc:
+            if self.defer is None:
+                raise
+            log.warning("calendar delete deferred: %s", exc)
+            self.defer("cancel", {"event": event_id})
+
+    def meeting_url(self, event_id: str | None) -> str | None:
+        """The Meet link of a booked event, when Google made one."""
+        return self.hub.links.get(event_id) if event_id else None
