@@ -83,17 +83,23 @@ def opt_out(session: Session, applicant_id: int, why: str) -> None:
                        payload={"kind": "alert", "reason": "opted_out", "detail": why, "text": "opted_out"}))
 
 
-def opted_out_by_carrier(svc: Services, message: Outgoing) -> None:
-    """Twilio refused a send with 21610: the number replied STOP at some point."""
-    token = message.address.get("token")
+def refused(svc: Services, message: Outgoing, code: int) -> None:
+    """Twilio refused a send: 21610 (the number replied STOP) opts out, 21211 (bad number) falls back."""
     with session_scope(svc.engine) as session:
-        applicant = session.exec(select(Applicant).where(Applicant.token == token)).first() if token else None
-        if applicant is not None:
-            opt_out(session, applicant.id, "Twilio 21610: the number replied STOP")
+        if code == 21610:
+            token = message.address.get("token")
+            applicant = session.exec(select(Applicant).where(Applicant.token == token)).first() if token else None
+            if applicant is not None:
+                opt_out(session, applicant.id, "Twilio 21610: the number replied STOP")
+            return
+        row = session.get(Outbox, message.meta.get("outbox_id"))
+        if row is not None and row.kind in FALLBACK_KINDS:
+            row.delivery_status = "failed"
+            fall_back(session, svc, row)
 
 
 def attach(svc: Services) -> None:
     """Give channels the database hooks they need once Services exist."""
     for channel in svc.channels.values():
-        if hasattr(channel, "on_opted_out"):
-            channel.on_opted_out = partial(opted_out_by_carrier, svc)
+        if hasattr(channel, "on_refused"):
+            channel.on_refused = partial(refused, svc)

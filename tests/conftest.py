@@ -176,3 +176,62 @@ class Chat:
 @pytest.fixture
 def chat(client, svc):
     return Chat(client, svc)
+
+
+# --- SMS and e-mail: the real twilio client against a fake REST API, a real SMTP server on loopback ---
+
+TWILIO_TOKEN = "test-twilio-auth-token"
+
+
+def twilio_env(origin: str) -> dict:
+    return {"TWILIO_ACCOUNT_SID": "AC" + "0" * 32, "TWILIO_AUTH_TOKEN": TWILIO_TOKEN,
+            "TWILIO_FROM_NUMBER": "+815012345678", "TWILIO_API_BASE_URL": origin,
+            "PUBLIC_BASE_URL": "https://jobs.example.com", "MAIL_FROM": "saiyo@soyokaze.example"}
+
+
+@pytest.fixture
+def fake_twilio():
+    from tests.fakes.twilio_api import FakeTwilio
+
+    fake = FakeTwilio().start()
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture
+def smtp_server():
+    from tests.fakes.smtp_server import SmtpServer
+
+    server = SmtpServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def sms_svc(db_url, clock, fake_twilio, smtp_server):
+    """Services with the real SMS and e-mail adapters, pointed at the fakes."""
+    from bot.bootstrap import default_channels
+
+    env = {**twilio_env(fake_twilio.origin), "SMTP_URL": smtp_server.url}
+    services = make_services(db_url, clock, env=env)
+    services.channels.update(default_channels(services.config))
+    services.channels["sms"].client.http_client.timeout = 1.0  # a hung Twilio must not hang the test
+    from bot.fallback import attach
+
+    attach(services)
+    yield services
+    services.engine.dispose()
+
+
+@pytest.fixture
+def sms_client(sms_svc):
+    from bot import create_app
+
+    return create_app({"TESTING": True}, services=sms_svc).test_client()
+
+
+@pytest.fixture
+def phone(sms_client, sms_svc, fake_twilio):
+    from tests.fakes.sms_phone import Phone
+
+    return Phone(sms_client, sms_svc, fake_twilio)

@@ -45,8 +45,8 @@ class SmsChannel:
         self.status_callback = config.public_base_url + STATUS_PATH
         self.client = Client(config.twilio_account_sid, config.twilio_auth_token,
                              http_client=_OriginClient(config.twilio_api_base_url, timeout))
-        # Set by bot.fallback.attach(): marks the candidate opted out when Twilio answers 21610.
-        self.on_opted_out: Callable[[Outgoing], None] | None = None
+        # Set by bot.fallback.attach(): 21610 marks the candidate opted out, 21211 starts the fallback.
+        self.on_refused: Callable[[Outgoing, int], None] | None = None
 
     def send(self, message: Outgoing) -> str | None:
         phone = message.address.get("phone")
@@ -66,9 +66,9 @@ class SmsChannel:
 
     def _classify(self, exc: TwilioRestException, message: Outgoing) -> Exception:
         reason = f"Twilio {exc.status} error {exc.code}: {exc.msg}"[:400]
+        if exc.code in (OPTED_OUT, INVALID_NUMBER) and self.on_refused is not None:
+            self.on_refused(message, exc.code)
         if exc.code == OPTED_OUT:
-            if self.on_opted_out is not None:
-                self.on_opted_out(message)
             return PermanentError(f"{reason} (the candidate replied STOP; marked as opted out)")
         if exc.code == INVALID_NUMBER:
             return PermanentError(f"{reason} (the phone number is not valid for SMS)")

@@ -12,6 +12,7 @@ from bot.events import Marked, Resume
 from bot.messages import format_slot
 from bot.models import Applicant, Booking, MessageLog, Outbox
 from bot.service import delivery_channel, handle
+from bot.shortlinks import opens_by_applicant
 from bot.web.common import services
 from bot.web.security import check_csrf, csrf_token, feed_token, recruiter_key
 
@@ -20,7 +21,10 @@ STATE_LABELS = {"new": "受付", "greeted": "日程選択中", "booked": "予約
                 "rescheduling": "日程変更中", "cancelled": "キャンセル", "attended": "来社済み", "no_show": "不参加",
                 "opted_out": "配信停止", "needs_human": "要対応"}
 REASON_LABELS = {"not_understood": "ボットが理解できないメッセージ", "no_slots": "案内できる空き枠がない",
-                 "opted_out": "配信停止の連絡", "cancelled": "面接キャンセル"}
+                 "opted_out": "配信停止の連絡", "cancelled": "面接キャンセル",
+                 "undelivered": "メッセージが届かず、別の手段で再送"}
+DELIVERY_LABELS = {"queued": "送信待ち", "sent": "送信済み", "delivered": "到達", "undelivered": "不達",
+                   "failed": "失敗", "read": "既読"}
 
 
 def login_required(view):
@@ -58,6 +62,10 @@ def index():
         failed = db.exec(select(Outbox).where(Outbox.status == "failed").order_by(Outbox.id.desc()).limit(50)).all()
         pending = db.exec(select(Outbox).where(Outbox.status.in_(("pending", "sending")),
                                                Outbox.channel != "recruiter")).all()
+        # Provider delivery reports (SMS) and the fallbacks they started, newest first.
+        deliveries = db.exec(select(Outbox).where((Outbox.delivery_status.is_not(None)) | (Outbox.fallback_for.is_not(None)))
+                             .order_by(Outbox.id.desc()).limit(50)).all()
+        opens = opens_by_applicant(db, ids)
     names = {a.id: a.name for a in applicants}
     rows = []
     for a in applicants:
@@ -70,6 +78,7 @@ def index():
     feeds = [(i, url_for("feeds.interviewer_feed", token=feed_token(svc.config.secret_key, i.id), _external=True))
              for i in svc.settings.interviewers.values()]
     return render_template("recruiter.html", rows=rows, alerts=alerts, failed=failed, names=names, feeds=feeds,
+                           deliveries=deliveries, opens=opens, delivery_labels=DELIVERY_LABELS,
                            pending=len(pending), company=svc.settings.company.name.ja, csrf=csrf_token(),
                            jobs=svc.settings.jobs, base=svc.config.public_base_url, tz=tz,
                            state_labels=STATE_LABELS, reason_labels=REASON_LABELS)

@@ -1,0 +1,220 @@
+"""The SMS conversation end to end: real twilio client → fake Twilio API; signed inbound webhooks."""
+from __future__ import annotations
+
+from sqlmodel import Session, select
+
+from bot.models import Applicant, Booking, InboundEvent, MessageLog, Outbox
+from bot.sms_text import SEGMENT_BUDGET, segments
+
+
+def _applicant(svc, applicant_id) -> Applicant:
+    with Session(svc.engine) as s:
+        return s.get(Applicant, applicant_id)
+
+
+def _rows(svc, applicant_id, **where) -> list[Outbox]:
+    with Session(svc.engine) as s:
+        query = select(Outbox).where(Outbox.applicant_id == applicant_id)
+        for key, value in where.items():
+            query = query.where(getattr(Outbox, key) == value)
+        return s.exec(query.order_by(Outbox.id)).all()
+
+
+def _bookings(svc, applicant_id) -> list[Booking]:
+    with Session(svc.engine) as s:
+        return s.exec(select(Booking).where(Booking.applicant_id == applicant_id).order_by(Booking.id)).all()
+
+
+def test_whole_sms_flow_apply_greet_book_confirm_reschedule_cancel(phone, sms_svc, fake_twilio):
+    phone.apply(phone="090-1234-5678")
+    greeting, content = phone.inbox()
+    assert greeting.to == "+819012345678" and greeting.form["From"] == "+815012345678"
+    assert greeting.form["StatusCallback"] == "https://jobs.example.com/webhooks/twilio/status"
+    assert "山田 花子さん" in greeting.body and "1) " in greeting.body and "3) " in greeting.body
+    assert "0) 他の日" in greeting.body
+    assert "https://jobs.example.com/r/" in content.body and "03-6820-1234" in content.body
+    assert fake_twilio.created[0].account == "AC" + "0" * 32
+
+    assert phone.text("1").get_data(as_text=True).endswith("<Response />")  # answers come via the outbox
+    (booked,) = phone.inbox()
+    assert "確定" in booked.body and "「キャンセル」" in booked.body
+    assert [b.status for b in _bookings(sms_svc, phone.id)] == ["booked"]
+
+    phone.text("はい")
+    (confirmed,) = phone.inbox()
+    assert "お待ちしています" in confirmed.body and _applicant(sms_svc, phone.id).state == "confirmed"
+
+    phone.text("変更")
+    (offer,) = phone.inbox()
+    assert "今の予約" in offer.body and "1) " in offer.body
+    phone.text("2")
+    (rebooked,) = phone.inbox()
+    assert "確定" in rebooked.body
+    assert [b.status for b in _bookings(sms_svc, phone.id)] == ["cancelled", "booked"]
+
+    phone.text("キャンセル")
+    (cancelled,) = phone.inbox()
+    assert "キャンセルを承りました" in cancelled.body
+    assert [b.status for b in _bookings(sms_svc, phone.id)] == ["cancelled", "cancelled"]
+    assert _applicant(sms_svc, phone.id).state == "cancelled"
+
+    for sms in fake_twilio.created:  # every message within the budget (figures printed by Phone.inbox)
+        assert segments(sms.body) <= SEGMENT_BUDGET, sms.body
+    with Session(sms_svc.engine) as s:
+        sent = s.exec(select(Outbox).where(Outbox.channel == "sms", Outbox.status == "sent")).all()
+        assert all(row.provider_message_id.startswith("SM") for row in sent)
+        assert {row.payload["segments"] for row in sent} <= {1, 2}
+
+
+def test_english_sms_cancels_with_cancel_interview_not_the_carrier_word(phone, sms_svc):
+    phone.apply(locale="en", name="Hanako Yamada")
+    greeting, _ = phone.inbox()
+    assert greeting.body.startswith("Hi Hanako Yamada") and segments(greeting.body) <= SEGMENT_BUDGET
+    phone.text("1")
+    (booked,) = phone.inbox()
+    assert '"cancel interview"' in booked.body
+    phone.text("help")
+    (help_text,) = phone.inbox()
+    assert "cancel interview" in help_text.body and segments(help_text.body) <= SEGMENT_BUDGET
+    phone.text("Cancel Interview")
+    (cancelled,) = phone.inbox()
+    assert "cancelled" in cancelled.body and not _applicant(sms_svc, phone.id).opted_out
+
+
+def test_full_width_digits_and_ban_pick_a_slot(phone, sms_svc):
+    phone.apply()
+    phone.inbox()
+    phone.text("２番")
+    (booked,) = phone.inbox()
+    assert "確定" in booked.body
+    offered = _applicant(sms_svc, phone.id).offered
+    assert offered == [] and len(_bookings(sms_svc, phone.id)) == 1
+    phone.text("変更")
+    phone.inbox()
+    phone.text("１")
+    assert "確定" in phone.inbox()[0].body
+
+
+def test_other_dates_lists_days_to_type_not_numbers(phone):
+    phone.apply()
+    phone.inbox()
+    phone.text("0")
+    (menu,) = phone.inbox()
+    assert "12/3" in menu.body and "1) " not in menu.body
+
+
+def test_stop_opts_out_at_once_and_start_opts_back_in(phone, sms_svc):
+    phone.apply()
+    phone.inbox()
+    phone.text("STOP")
+    assert phone.inbox() == []  # Twilio sends its own confirmation; ours would be refused (21610)
+    applicant = _applicant(sms_svc, phone.id)
+    assert applicant.opted_out and applicant.state == "opted_out"
+    (ack,) = _rows(sms_svc, phone.id, kind="stopped")
+    assert ack.status == "cancelled" and "Twilio confirmed" in ack.last_error
+    assert [r.payload["reason"] for r in _rows(sms_svc, phone.id, channel="recruiter")] == ["opted_out"]
+
+    phone.text("1")  # anything else while opted out: silence
+    assert phone.inbox() == []
+    phone.text("start")
+    (welcome,) = phone.inbox()
+    assert "おかえりなさい" in welcome.body and "1) " in welcome.body
+    assert not _applicant(sms_svc, phone.id).opted_out
+
+
+def test_every_carrier_word_is_an_opt_out_but_only_as_the_whole_message(phone, sms_svc):
+    phone.apply()
+    phone.inbox()
+    phone.text("please cancel")  # not exact: a person reads it
+    assert _applicant(sms_svc, phone.id).state == "needs_human"
+    for word in ("cancel", "Revoke", "OPTOUT", "end"):
+        phone.text(word)
+        assert _applicant(sms_svc, phone.id).opted_out, word
+        phone.text("YES")  # Twilio's opt-in word
+        assert not _applicant(sms_svc, phone.id).opted_out, word
+
+
+def test_advanced_opt_out_type_wins_over_the_words(phone, sms_svc):
+    phone.apply()
+    phone.inbox()
+    phone.text("やめて", OptOutType="STOP")  # a custom keyword the Messaging Service matched
+    assert _applicant(sms_svc, phone.id).opted_out
+    phone.text("もう一度", OptOutType="START")
+    assert not _applicant(sms_svc, phone.id).opted_out
+
+
+def test_japanese_stop_word_is_ours_so_we_confirm_it_ourselves(phone, sms_svc):
+    phone.apply()
+    phone.inbox()
+    phone.text("配信停止")
+    (ack,) = phone.inbox()
+    assert "配信を止めました" in ack.body and _applicant(sms_svc, phone.id).opted_out
+
+
+def test_forged_signature_is_refused_and_nothing_is_stored(phone, sms_svc):
+    phone.apply()
+    phone.inbox()
+    form = {"MessageSid": "SM" + "f" * 32, "From": phone.number, "To": "+815012345678", "Body": "1"}
+    assert phone.post("/webhooks/twilio/sms", form, signature="AAAAAAAAAAAAAAAAAAAAAAAAAAA=").status_code == 403
+    assert phone.post("/webhooks/twilio/sms", form, signature="").status_code == 403
+    # Signed for the internal URL, not PUBLIC_BASE_URL: the proxy case must use the public one.
+    assert phone.post("/webhooks/twilio/sms", form, url="http://localhost/webhooks/twilio/sms").status_code == 403
+    forged_body = dict(form, Body="2")
+    from twilio.request_validator import RequestValidator
+
+    from tests.conftest import TWILIO_TOKEN
+
+    good = RequestValidator(TWILIO_TOKEN).compute_signature("https://jobs.example.com/webhooks/twilio/sms", form)
+    assert phone.post("/webhooks/twilio/sms", forged_body, signature=good).status_code == 403
+    shared = {"X-Twilio-Webhooks-Signature-Settings": "key=webhooks_sharedkey_x,algorithm=HMAC_SHA256"}
+    assert phone.post("/webhooks/twilio/sms", form, headers=shared).status_code == 403
+    assert phone.post("/webhooks/twilio/status", {"MessageSid": "SMx", "MessageStatus": "failed"},
+                      signature="bad").status_code == 403
+    with Session(sms_svc.engine) as s:
+        assert s.exec(select(MessageLog).where(MessageLog.direction == "in")).all() == []
+        assert s.exec(select(InboundEvent)).all() == []
+    assert _applicant(sms_svc, phone.id).state == "greeted"
+
+
+def test_duplicate_message_sid_is_processed_once(phone, sms_svc):
+    phone.apply()
+    phone.inbox()
+    phone.text("1", sid="SM" + "d" * 32)
+    phone.text("1", sid="SM" + "d" * 32)  # Twilio retried the webhook
+    assert len(phone.inbox()) == 1
+    with Session(sms_svc.engine) as s:
+        assert len(s.exec(select(MessageLog).where(MessageLog.direction == "in")).all()) == 1
+    assert len(_bookings(sms_svc, phone.id)) == 1
+
+
+def test_unknown_number_gets_one_immediate_twiml_answer(phone, sms_svc, fake_twilio):
+    first = phone.text("こんにちは").get_data(as_text=True)
+    assert "<Message>" in first and "03-6820-1234" in first
+    assert "<Message>" not in phone.text("もしもし").get_data(as_text=True)
+    assert "<Message>" not in phone.text("STOP", sid=None).get_data(as_text=True)
+    assert fake_twilio.created == []
+
+
+def test_anything_unclear_goes_to_a_person_with_a_polite_holding_reply(phone, sms_svc):
+    phone.apply()
+    phone.inbox()
+    phone.text("駐車場はありますか？")
+    (holding,) = phone.inbox()
+    assert "担当者" in holding.body and _applicant(sms_svc, phone.id).state == "needs_human"
+
+
+def test_short_link_redirects_and_counts_opens(phone, sms_svc, sms_client):
+    phone.apply()
+    _, content = phone.inbox()
+    link = next(w for w in content.body.split() if "/r/" in w)
+    path = link.removeprefix("https://jobs.example.com")
+    assert sms_client.head(path).status_code == 302  # a link preview: not an open
+    res = sms_client.get(path)
+    assert res.status_code == 302 and res.headers["Location"] == "https://video.example.com/soyokaze-day"
+    sms_client.get(path)
+    from bot.models import ShortLink
+
+    with Session(sms_svc.engine) as s:
+        row = s.exec(select(ShortLink).where(ShortLink.token == path.rsplit("/", 1)[1])).one()
+        assert row.opens == 2 and row.applicant_id == phone.id and row.first_opened_at is not None
+    assert sms_client.get("/r/nope").status_code == 404
