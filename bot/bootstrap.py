@@ -83,3 +83,7 @@ def bootstrap(config: Config | None = None, settings: Settings | None = None, en
 
     attach(services)
     return services
+    if calendar_for is None:
+        from bot.google_calendars import attach as attach_google  # interviewers whose calendar is in Google
+
+        attach_google(services)

@@ -119,3 +119,14 @@ def meeting_url_of(calendar, booking) -> str | None:
     """The Meet link Google made for this booking, when the calendar knows one."""
     lookup = getattr(calendar, "meeting_url", None)
     return lookup(booking.calendar_event_id) if lookup and booking is not None else None
+
+
+def attach(services) -> None:
+    """Switch Services to the Google router and the deferred-write channel when some interviewer uses Google."""
+    if not enabled(services.config, services.settings):
+        return
+    from bot.calendar_sync import CalendarWriter
+
+    services.calendar_for = GoogleCalendars(services.config, services.settings, services.renderer,
+                                            lambda: services.clock())
+    services.channels.setdefault("calendar", CalendarWriter(services))

@@ -58,7 +58,8 @@ def schedule_reminders(session: Session, svc: Services, applicant: Applicant, bo
 
     def payload(p: Planned) -> dict:
         if p.kind == "unconfirmed_alert":
-            return _alert("unconfirmed", applicant, when=format_slot(slot, s.tz, "ja"), phone=applicant.phone or "-")
+            return _alert("unconfirmed", applicant, when=format_slot(slot, s.tz, "ja"), phone=applicant.phone or "-",
+                          company_phone=s.company.phone)
         return svc.renderer.render(p.kind, who, current=slot, booking_token=booking.token)
 
     return _write(session, svc, applicant, plan, payload, booking.id)

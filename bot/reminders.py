@@ -38,7 +38,7 @@ class Policy:
 class Planned:
     """One outbox row to write: what, when (UTC) and on which channel."""
 
-    kind: str  # reminder_day_before | reminder_soon | unconfirmed_nudge | unconfirmed_alert | nudge | give_up
+    kind: str  # reminder_day_before | reminder_soon | unconfirmed_nudge | unconfirmed_alert | nudge | unreachable
     due_at: datetime
     channel: str
 
@@ -178,7 +178,7 @@ def greeting_nudges(now: datetime, tz: ZoneInfo, policy: Policy, window: dict | 
         due = next_allowed(max(now + timedelta(hours=hours), previous + LATE_GAP), tz, policy, window)
         plan.append(Planned("nudge", due, channels[i % len(channels)]))
         previous = due
-    plan.append(Planned("give_up", previous + timedelta(hours=policy.give_up_after_hours), "recruiter"))
+    plan.append(Planned("unreachable", previous + timedelta(hours=policy.give_up_after_hours), "recruiter"))
     return plan
 
 

@@ -212,7 +212,8 @@ EN = {
 
 # Alerts for the recruiter (Japanese: the recruiter page and mail are in Japanese).
 RECRUITER = {
-    "unconfirmed": "{name}さん（#{id}）が {when} の面接の前日リマインドにまだ返信していません。{phone} からお電話で確認をお願いします。",
+    "unconfirmed": ("{name}さん（#{id}、電話 {phone}）が {when} の面接の前日リマインドにまだ返信していません。"
+                    "事前にお知らせした番号 {company_phone} からお電話で確認をお願いします。"),
     "unreachable": "{name}さん（#{id}）は最初のご連絡と{count}回のフォローに返信がありません。連絡不通にしました。",
 }
 

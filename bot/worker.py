@@ -11,6 +11,7 @@ import time
 from bot.bootstrap import Services
 from bot.nudges import backfill
 from bot.outbox import run_once
+from bot.calendar_sync import poll as calendar_poll
 from bot.ratelimit import Limiter
 
 log = logging.getLogger("sokuresu.worker")
@@ -23,6 +24,10 @@ def periodic(svc: Services) -> None:
         backfill(svc)
     except Exception:
         log.exception("periodic checks failed; retrying next round")
+    try:
+        calendar_poll(svc)  # recruiter-side moves and deletes in Google Calendar
+    except Exception:
+        log.exception("calendar poll failed; retrying next round")
 
 
 def worker_id() -> str:

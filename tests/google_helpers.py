@@ -25,3 +25,39 @@ def google_env(fake, delegated: str | None = "recruit@example.com") -> dict:
     if delegated:
         env["GOOGLE_DELEGATED_USER"] = delegated
     return env
+
+
+SATO, TANAKA = "sato@example.com", "tanaka@example.com"
+
+
+def google_settings(**jobs):
+    """The demo settings with both interviewers in Google Calendar; jobs overridable by id."""
+    from dataclasses import replace
+
+    from bot.settings import load_settings
+
+    base = load_settings(None)
+    interviewers = {k: replace(v, calendar=f"{k}@example.com") for k, v in base.interviewers.items()}
+    merged = {**base.jobs, **{k: replace(base.jobs[k], **v) for k, v in jobs.items()}}
+    return replace(base, interviewers=interviewers, jobs=merged)
+
+
+def google_services(fake, db_url, clock, settings=None, delegated="recruit@example.com"):
+    """Services wired to Google through the fake; retries sleep into a list instead of the clock."""
+    from tests.conftest import make_services
+
+    fake.add_calendar(SATO)
+    fake.add_calendar(TANAKA)
+    svc = make_services(db_url, clock, env=google_env(fake, delegated), settings=settings or google_settings())
+    svc.sleeps = []
+    svc.calendar_for.sleep = svc.sleeps.append
+    return svc
+
+
+def run_worker(svc, rounds: int = 5) -> None:
+    """Deliver everything due now (the calendar writes included)."""
+    from bot.outbox import run_once
+
+    for _ in range(rounds):
+        if not run_once(svc, "test-worker"):
+            return
