@@ -29,6 +29,9 @@ def create_app(test_config: dict | None = None, services: Services | None = None
 
     for module in (links, twilio):
         app.register_blueprint(module.bp)
+    from bot.web import line  # LINE webhook (404 while the LINE channel is off)
+
+    app.register_blueprint(line.bp)
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):

@@ -60,6 +60,10 @@ def default_channels(config: Config) -> dict[str, Channel]:
         from bot.channels.mail import MailChannel
 
         channels["email"] = MailChannel(config)
+    if config.line_enabled:
+        from bot.channels.line import LineChannel  # linebot is imported only when LINE is configured
+
+        channels["line"] = LineChannel(config)
     return channels
 
 

@@ -58,6 +58,10 @@ def enqueue(session: Session, svc: Services, applicant: Applicant | None, payloa
     row = Outbox(applicant_id=applicant.id if applicant else None, booking_id=booking_id, channel=channel,
                  kind=payload.get("kind", "message"), payload=payload, due_at=due_at or svc.clock())
     session.add(row)
+    if channel == "line":
+        from bot.line_payload import prepare_line  # the booking card and content card, fixed in this transaction
+
+        prepare_line(session, svc, applicant, row)
     if channel == "sms":
         from bot.sms_text import prepare_sms  # SMS wording, short links and follow-ups, fixed in this transaction
 

@@ -218,3 +218,90 @@ RECRUITER = {
 }
 
 TEXTS = {"ja": JA, "en": EN}
+
+# LINE: answers to stickers and photos, applying inside LINE, the booking card. Merged into the tables above
+# so a company can override them like any other text.
+JA.update({
+    "line_content": "私たちのことを、動画や記事で少しご紹介させてください。",
+    "sticker_reply": "スタンプありがとうございます！ご用件を文字で送っていただければ、すぐにお返事しますね。",
+    "media_reply": "送ってくださってありがとうございます。担当者が確認して、あらためてご連絡しますね。",
+    "unsupported_reply": (
+        "ありがとうございます。ごめんなさい、このメッセージには自動でお返事できません。"
+        "文字で送っていただくか、お電話（{phone}）でご連絡ください。"
+    ),
+    "group_reply": (
+        "お招きいただきありがとうございます。ごめんなさい、{company}の採用アカウントは1対1のトークでだけお返事しています。"
+        "友だち追加して、個別にメッセージを送ってくださいね。"
+    ),
+    "human_requested": "承知しました。担当者からこのトークでご連絡しますね。お急ぎのときは {phone} までお電話ください。",
+    "line_welcome": (
+        "友だち追加ありがとうございます！{company}採用担当です。\n\n"
+        "Webで応募済みの方は、応募完了画面の6文字のコードを送ってください。\n"
+        "これから応募する方は、このトークで1分ほどで応募できます。まずはお名前（フルネーム）を教えてください。\n\n"
+        "English: send the 6-letter code from your application, or your full name to apply here."
+    ),
+    "line_ask_name": "お名前（フルネーム）を文字で送ってください。例: 山田 花子",
+    "line_ask_job": "{name}さん、ありがとうございます！ご希望のお仕事を下のボタンから選んでください。",
+    "line_ask_phone": (
+        "最後に、お電話番号を教えてください。面接の前にお電話することがあります。\n"
+        "番号を伝えたくないときは「スキップ」を押してください。"
+    ),
+    "line_bad_phone": "ごめんなさい、電話番号として読み取れませんでした。090-1234-5678 のように送るか、「スキップ」を押してください。",
+    "line_code_unknown": (
+        "ごめんなさい、そのコードが見つかりませんでした。応募完了画面の6文字のコードをもう一度ご確認ください。"
+        "わからないときは {phone} までお電話ください。"
+    ),
+    "skip_button": "スキップ",
+    "card_title": "面接のご予約",
+    "card_date": "日付",
+    "card_time": "時間",
+    "card_place": "場所",
+    "card_online": "オンライン",
+    "card_interviewer": "面接担当",
+    "card_bring": "持ち物",
+    "card_phone": "電話",
+    "card_join": "オンライン面接に参加",
+    "card_map": "地図を開く",
+    "card_call": "電話する",
+    "card_calendar": "カレンダーに追加",
+})
+EN.update({
+    "line_content": "Here is a little about us, in videos and articles.",
+    "sticker_reply": "Thanks for the sticker! If you send your question as text, I can answer right away.",
+    "media_reply": "Thank you for sending this. A member of our team will look at it and get back to you.",
+    "unsupported_reply": "Thank you! Sorry, I can't answer this kind of message by myself. Please send text, or call us at {phone}.",
+    "group_reply": (
+        "Thanks for inviting us! Sorry, the {company} hiring account only answers one-to-one chats. "
+        "Please add us as a friend and message us directly."
+    ),
+    "human_requested": "Of course. Someone from our team will reply to you in this chat. If it is urgent, call us at {phone}.",
+    "line_welcome": (
+        "Thanks for adding us! This is the hiring team at {company}.\n\n"
+        "If you applied on our website, send the 6-letter code shown after you applied.\n"
+        "If not, you can apply right here in about a minute. First, what is your full name?"
+    ),
+    "line_ask_name": "Please send your full name as text, e.g. Hanako Yamada.",
+    "line_ask_job": "Thank you, {name}! Which job would you like? Tap one below.",
+    "line_ask_phone": (
+        "Last step: your phone number, in case we need to call before the interview.\n"
+        "If you would rather not share it, tap \"Skip\"."
+    ),
+    "line_bad_phone": "Sorry, that doesn't look like a phone number. Send it like 090-1234-5678, or tap \"Skip\".",
+    "line_code_unknown": (
+        "Sorry, I couldn't find that code. Please check the 6-letter code shown after you applied, "
+        "or call us at {phone}."
+    ),
+    "skip_button": "Skip",
+    "card_title": "Your interview",
+    "card_date": "Date",
+    "card_time": "Time",
+    "card_place": "Place",
+    "card_online": "Online",
+    "card_interviewer": "Interviewer",
+    "card_bring": "Bring",
+    "card_phone": "Phone",
+    "card_join": "Join the interview",
+    "card_map": "Open the map",
+    "card_call": "Call us",
+    "card_calendar": "Add to calendar",
+})

@@ -23,6 +23,8 @@ STATE_LABELS = {"new": "受付", "greeted": "日程選択中", "booked": "予約
 REASON_LABELS = {"not_understood": "ボットが理解できないメッセージ", "no_slots": "案内できる空き枠がない",
                  "opted_out": "配信停止の連絡", "cancelled": "面接キャンセル",
                  "undelivered": "メッセージが届かず、別の手段で再送"}
+REASON_LABELS.update(line_blocked="LINEでブロックされた（電話で連絡を）", media_received="写真やファイルが届いた",
+                     asked_for_person="担当者との会話を希望")
 DELIVERY_LABELS = {"queued": "送信待ち", "sent": "送信済み", "delivered": "到達", "undelivered": "不達",
                    "failed": "失敗", "read": "既読"}
 
@@ -62,6 +64,12 @@ def index():
         failed = db.exec(select(Outbox).where(Outbox.status == "failed").order_by(Outbox.id.desc()).limit(50)).all()
         pending = db.exec(select(Outbox).where(Outbox.status.in_(("pending", "sending")),
                                                Outbox.channel != "recruiter")).all()
+        if svc.config.line_enabled:  # LINE plans cap pushes per month; replies are free
+            from flask import g
+
+            from bot.line_payload import push_count
+
+            g.line_pushes = push_count(db, svc)
         # Provider delivery reports (SMS) and the fallbacks they started, newest first.
         deliveries = db.exec(select(Outbox).where((Outbox.delivery_status.is_not(None)) | (Outbox.fallback_for.is_not(None)))
                              .order_by(Outbox.id.desc()).limit(50)).all()
