@@ -30,6 +30,11 @@ LEADS = {
         "date_menu": "ご希望の日を「12/3」のように送ってください。空きのある日:",
         "no_slots_on_date": "その日は空きがありませんでした。空きのある日:",
         "booked": "ご予約が確定しました！\n{slot}\n{place}",
+        "reminder_day_before": "{name}さん、{company}です。明日は面接ですね。\n{slot}\n{place}",
+        "reminder_soon": "{name}さん、このあと面接ですね。お気をつけてお越しください。\n{slot}\n{place}",
+        "unconfirmed_nudge": "{name}さん、{company}です。面接は{slot}です。",
+        "nudge": "{name}さん、{company}です。面接の日時はいつでも選べます。「予約」と返信してください。",
+        "reply_hint": "参加なら「1」、変更は「2」、取り消しは「キャンセル」と返信してください。",
         "other": "0) 他の日",
         "content": "面接の前に、私たちのことを少しのぞいてみてください。",
         "links": {"video": "動画", "article": "記事", "message": "メッセージ"},
@@ -50,6 +55,11 @@ LEADS = {
         "date_menu": "Send the day you would like, e.g. 12/3. Days with free times:",
         "no_slots_on_date": "That day is full. Days with free times:",
         "booked": "You're booked!\n{slot}\n{place}",
+        "reminder_day_before": "Hi {name}, {company} here. Your interview is tomorrow.\n{slot}\n{place}",
+        "reminder_soon": "{name}, your interview is coming up soon.\n{slot}\n{place}",
+        "unconfirmed_nudge": "Hi {name}, {company} here. Your interview is on {slot}.",
+        "nudge": "Hi {name}, {company} here. You can pick an interview time any time: reply \"book\".",
+        "reply_hint": "Reply 1 if you are coming, 2 to change, or \"cancel interview\".",
         "other": "0) other days",
         "content": "Before we meet, a little about us:",
         "links": {"video": "Video", "article": "Story", "message": "Message"},
@@ -58,6 +68,7 @@ LEADS = {
         "booked_hint": "Reply \"change\" to move it or \"cancel interview\" to cancel.",
     },
 }
+_BOOKING = {"booked", "reminder_day_before", "reminder_soon", "unconfirmed_nudge", "nudge"}
 _OFFERS = {"greeting", "offer_again", "slot_taken", "reschedule", "offer_on_date", "pick_again", "welcome_back",
            "no_show"}
 
@@ -120,11 +131,13 @@ def compose(payload: dict, locale: str, tz: ZoneInfo, shorten: Callable[[str], s
     if kind in ("date_menu", "no_slots_on_date") and days:
         return fit([w[kind], "、".join(short_day(d, loc) for d in days) if loc == "ja" else
                     ", ".join(short_day(d, loc) for d in days)], [], budget)
-    if kind == "booked" and fields.get("slot"):
-        place = _URL.sub(lambda m: shorten(m.group(0)), fields.get("place", ""))
-        slot = short_slot(datetime.fromisoformat(facts["slot_start"]), tz, loc) if facts.get("slot_start") else fields["slot"]
-        ics = [w["ics"].format(ics=shorten(fields["ics_url"]))] if fields.get("ics_url") else []
-        return fit([w["booked"].format(slot=slot, place=place), w["booked_hint"]], ics, budget)
+    if kind in _BOOKING and (fields.get("slot") or kind == "nudge"):
+        fields["place"] = _URL.sub(lambda m: shorten(m.group(0)), fields.get("place", ""))
+        if facts.get("slot_start"):
+            fields["slot"] = short_slot(datetime.fromisoformat(facts["slot_start"]), tz, loc)
+        hint = [w["booked_hint"] if kind == "booked" else w["reply_hint"]] if kind != "nudge" else []
+        ics = [w["ics"].format(ics=shorten(fields["ics_url"]))] if fields.get("ics_url") and kind == "booked" else []
+        return fit([w[kind].format_map(_Blank(fields)), *hint], ics + (phone if kind != "booked" else []), budget)
     text = _URL.sub(lambda m: shorten(m.group(0)), payload.get("text", ""))
     text = re.sub(r"\n{2,}", "\n", text).strip()
     lines = text.split("\n")

@@ -73,7 +73,9 @@ class SmsChannel:
         if exc.code == INVALID_NUMBER:
             return PermanentError(f"{reason} (the phone number is not valid for SMS)")
         if exc.status == 429 or exc.status >= 500:
-            return TemporaryError(reason)
+            error = TemporaryError(reason)
+            error.status = exc.status  # the worker's rate limiter slows the channel down on a 429
+            return error
         if exc.status in (401, 403):  # wrong credentials: fixable, so keep the message for a retry
             return TemporaryError(f"{reason} (check TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN)")
         return PermanentError(reason)
