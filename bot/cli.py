@@ -130,5 +130,15 @@ def demo(host: str, port: int) -> None:
     run_simple(host, port, app, threaded=True, use_reloader=False)
 
 
+from bot.cli_google import google as google_commands  # noqa: E402  (`sokuresu google auth|check`)
+
+main.add_command(google_commands)
+
+
+from bot.cli_line import line as line_commands  # noqa: E402  (`sokuresu line setup-richmenu`)
+
+main.add_command(line_commands)
+
+
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())

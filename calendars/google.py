@@ -46,8 +46,10 @@ def service_account_credentials(info: dict, delegated_user: str | None = None, t
 
 def user_credentials(info: dict, token_uri: str | None = None):
     """Credentials of a personal account from a stored authorized-user record (refresh token inside)."""
-    info = {**info, "token_uri": token_uri} if token_uri else info
-    return user_creds.Credentials.from_authorized_user_info(info, scopes=SCOPES)
+    # Built by hand: from_authorized_user_info always resets token_uri to Google's, ignoring an override.
+    return user_creds.Credentials(None, refresh_token=info["refresh_token"], client_id=info["client_id"],
+                                  client_secret=info["client_secret"], scopes=SCOPES,
+                                  token_uri=token_uri or info.get("token_uri") or "https://oauth2.googleapis.com/token")
 
 
 def rfc3339(moment: datetime) -> str:

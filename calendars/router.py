@@ -126,8 +126,10 @@ class CalendarRouter:
             found = self.hub.busy([self.calendar_of(w) for w in remote], start, end)
             result.update({w: found[self.calendar_of(w)] for w in remote})
         if tuple(interviewers) in self.hub.options.panels:
+            # The first interviewer leads: free only when everyone is; the event goes in the lead's calendar.
             joined = sorted(i for w in interviewers for i in result.get(w, []))
-            result = {w: joined for w in interviewers}
+            result = {w: [Interval(start, end)] for w in interviewers}
+            result[interviewers[0]] = joined
         return result
 
     def _event_id(self, request: BookingRequest, cal: str) -> str:

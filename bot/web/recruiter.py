@@ -74,6 +74,11 @@ def index():
         deliveries = db.exec(select(Outbox).where((Outbox.delivery_status.is_not(None)) | (Outbox.fallback_for.is_not(None)))
                              .order_by(Outbox.id.desc()).limit(50)).all()
         opens = opens_by_applicant(db, ids)
+        from flask import g
+
+        from bot.calendar_health import calendar_problems
+
+        g.calendar_problems = calendar_problems(db, svc.settings)  # Google access errors, shown before they bite
     names = {a.id: a.name for a in applicants}
     rows = []
     for a in applicants:

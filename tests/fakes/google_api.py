@@ -143,6 +143,13 @@ class Handler(BaseHTTPRequestHandler):
     def _token(self, form: dict) -> None:
         fake = self.fake
         grant = form.get("grant_type", [""])[0]
+        if grant == "authorization_code":  # the installed-app flow trading its code
+            refresh = f"refresh-{next(fake.seq)}"
+            fake.refresh_tokens.add(refresh)
+            token = f"fake-access-{next(fake.seq)}"
+            fake.tokens[token] = "oauth-user"
+            return self._reply(200, {"access_token": token, "refresh_token": refresh, "expires_in": 3600,
+                                     "token_type": "Bearer", "scope": "https://www.googleapis.com/auth/calendar"})
         if grant == "refresh_token":
             if form.get("refresh_token", [""])[0] not in fake.refresh_tokens:
                 return self._reply(400, {"error": "invalid_grant", "error_description": "Token has been revoked."})
