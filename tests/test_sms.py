@@ -218,3 +218,28 @@ def test_short_link_redirects_and_counts_opens(phone, sms_svc, sms_client):
         row = s.exec(select(ShortLink).where(ShortLink.token == path.rsplit("/", 1)[1])).one()
         assert row.opens == 2 and row.applicant_id == phone.id and row.first_opened_at is not None
     assert sms_client.get("/r/nope").status_code == 404
+
+
+def test_a_worker_racing_the_webhook_still_sends_no_acknowledgement_after_stop(phone, sms_svc, fake_twilio):
+    from bot.channels import Outgoing
+
+    phone.apply()
+    phone.inbox()
+    payload = {"kind": "stopped", "text": "止めました", "reply_to": {"carrier_confirmed": True}}
+    assert sms_svc.channels["sms"].send(Outgoing("sms", {"phone": phone.number}, payload, "k")) is None
+    assert phone.inbox() == []
+
+
+def test_undelivered_greeting_falls_back_to_line_when_linked(phone, sms_svc, fake_twilio):
+    from tests.conftest import RecordingChannel
+
+    line = sms_svc.channels["line"] = RecordingChannel()
+    phone.apply(line_user_id="U" + "a" * 32)
+    phone.inbox()
+    (greeting,) = _rows(sms_svc, phone.id, kind="greeting", channel="sms")
+    phone.report(greeting.provider_message_id, "failed", "30008")
+    phone.inbox()
+    (sent,) = line.sent
+    assert sent.channel == "line" and sent.payload["kind"] == "greeting" and "sms" not in sent.payload
+    (fallback,) = _rows(sms_svc, phone.id, fallback_for=greeting.id)
+    assert fallback.status == "sent"

@@ -52,6 +52,8 @@ class SmsChannel:
         phone = message.address.get("phone")
         if not phone:
             raise PermanentError("the candidate gave no phone number")
+        if (message.payload.get("reply_to") or {}).get("carrier_confirmed"):
+            return None  # Twilio confirmed the STOP itself, and would refuse ours (21610)
         body = message.payload.get("sms") or message.payload.get("text", "")
         try:
             sent = self.client.messages.create(to=phone, body=body, status_callback=self.status_callback,

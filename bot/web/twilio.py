@@ -84,7 +84,9 @@ def inbound():
     if applicant_id is None:
         return _xml(twiml(_unknown_sender(svc, sid, form.get("From", ""), event)))
     body = form.get("Body", "")[:2000]
-    decision = handle(svc, applicant_id, event, text=body, source="sms", event_id=sid, payload={"message_sid": sid})
+    # After a carrier STOP Twilio has already answered; the flag keeps our acknowledgement from being sent.
+    decision = handle(svc, applicant_id, event, text=body, source="sms", event_id=sid, payload={"message_sid": sid},
+                      reply_to={"carrier_confirmed": True} if by_carrier else None)
     if decision is not None and by_carrier:
         _carrier_confirmed(svc, applicant_id)
     return _xml(twiml())
