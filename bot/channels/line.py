@@ -187,12 +187,12 @@ def install_rich_menu(config: Config, menu: dict, image: bytes, content_type: st
     with ApiClient(Configuration(host=host, access_token=config.line_channel_access_token)) as client:
         api, blob = MessagingApi(client), MessagingApiBlob(client)
         try:
-            previous = api.get_default_rich_menu_id().rich_menu_id
-        except ApiException as exc:
-            if exc.status != 404:
-                raise RuntimeError(_problem(exc)) from None
-            previous = None
-        try:
+            try:
+                previous = api.get_default_rich_menu_id().rich_menu_id
+            except ApiException as exc:
+                if exc.status != 404:
+                    raise
+                previous = None
             menu_id = api.create_rich_menu(RichMenuRequest.from_dict(menu)).rich_menu_id
             blob.set_rich_menu_image(menu_id, body=image, _headers={"Content-Type": content_type})
             api.set_default_rich_menu(menu_id)
@@ -200,4 +200,6 @@ def install_rich_menu(config: Config, menu: dict, image: bytes, content_type: st
                 api.delete_rich_menu(previous)  # only a menu this command made; hand-made ones stay
         except ApiException as exc:
             raise RuntimeError(_problem(exc)) from None
+        except urllib3.exceptions.HTTPError as exc:
+            raise RuntimeError(f"could not reach LINE: {type(exc).__name__}") from None
     return menu_id
