@@ -16,9 +16,10 @@ from bot.channels import Outgoing
 from bot.db import session_scope
 from bot.events import CalendarDeleted, CalendarMoved
 from bot.google_calendars import GoogleCalendars, google_calendar_ids
-from bot.models import Booking, CalendarSync, Outbox
+from bot.messages import Recipient
+from bot.models import Applicant, Booking, CalendarSync, Outbox
 from bot.scheduling import LIVE_STATUSES
-from bot.service import handle
+from bot.service import delivery_channel, enqueue, handle
 
 log = logging.getLogger("sokuresu.calendar_sync")
 LOOK_BACK = timedelta(days=1)  # a full (re)sync reads events ending after this long ago
@@ -53,11 +54,24 @@ class CalendarWriter:
             try:
                 ref = router.book(request)
                 booking.calendar_event_id, booking.calendar_id = ref, router.calendar_of(slot.interviewer)
+                self._send_link(session, booking, router.meeting_url(ref))
             except SlotTaken:
                 taken = booking.applicant_id  # the time filled up in Google while it was down
         if taken is not None:
             handle(self.svc, taken, CalendarDeleted(), source="gcal", event_id=f"write-failed:{data['booking_id']}")
         return ref
+
+
+    def _send_link(self, session, booking: Booking, link: str | None) -> None:
+        """The confirmation went out before Google made the Meet link: send the link now."""
+        applicant = session.get(Applicant, booking.applicant_id)
+        if not link or applicant is None or applicant.opted_out or applicant.blocked:
+            return
+        slot = Slot(booking.start_at, booking.end_at, booking.interviewer)
+        payload = self.svc.renderer.render("meeting_link", Recipient(applicant.name, applicant.locale, applicant.job_id),
+                                           current=slot, booking_token=booking.token, meeting_url=link)
+        enqueue(session, self.svc, applicant, payload, channel=delivery_channel(self.svc, applicant),
+                booking_id=booking.id)
 
 
 def _event_key(event: dict) -> str:

@@ -53,14 +53,14 @@ class GoogleCalendars:
         self._lock = threading.Lock()
         self.last_poll = 0.0
 
-    def _client(self, key: str, make_credentials):
+    def _client(self, key: str, make_credentials, acts_as_user: bool = True):
         from calendars.google import GoogleCalendar
 
         with self._lock:
             if key not in self._clients:
                 kw = {"sleep": self.sleep} if self.sleep else {}
                 self._clients[key] = GoogleCalendar(make_credentials(), self.config.google_api_endpoint,
-                                                    self.settings.tz, **kw)
+                                                    self.settings.tz, acts_as_user=acts_as_user, **kw)
             return self._clients[key]
 
     def client_for(self, calendar_id: str):
@@ -76,7 +76,8 @@ class GoogleCalendars:
             raise CalendarPermissionError(f"no credentials for {calendar_id}: set GOOGLE_SERVICE_ACCOUNT_FILE "
                                           "or run `sokuresu google auth`")
         return self._client("service-account", lambda: service_account_credentials(
-            info, self.config.google_delegated_user, self.config.google_token_uri))
+            info, self.config.google_delegated_user, self.config.google_token_uri),
+            acts_as_user=bool(self.config.google_delegated_user))
 
     def load_grants(self, session: Session) -> None:
         """Read the stored personal-account grants (once per process; a new grant needs a restart)."""

@@ -71,6 +71,10 @@ JA = {
     "book_button": "もう一度予約する",
     "online": "オンライン（{url}）",
     "office": "{address}（地図: {map_url}）",
+    "meeting_link": (
+        "{name}さん、お待たせしました。オンライン面接の参加用リンクができました。\n\n日時: {slot}\n参加方法: {place}\n\n"
+        "当日は少し前にリンクを開いておくと安心です。"
+    ),
     "calendar_moved": (
         "{name}さん、{company}です。面接担当の都合で、面接を{current}に移させていただきました。急な変更でごめんなさい。\n"
         "この日時で大丈夫でしたら、お返事はいりません。ご都合が悪ければ、こちらから選び直してください。\n{slots}"
@@ -168,6 +172,10 @@ EN = {
     "book_button": "Book again",
     "online": "Online ({url})",
     "office": "{address} (map: {map_url})",
+    "meeting_link": (
+        "{name}, thanks for waiting: the link for your online interview is ready.\n\nWhen: {slot}\nHow to join: {place}\n\n"
+        "Opening it a few minutes early makes the start relaxed."
+    ),
     "calendar_moved": (
         "Hello {name}, this is {company}. Our interviewer had to move your interview to {current}. "
         "We are sorry for the change.\nIf the new time works, there is no need to reply. "

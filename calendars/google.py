@@ -130,8 +130,10 @@ class GoogleCalendar:
     """Calendar API calls with retries: rate limits, 5xx and network errors back off, the rest raise at once."""
 
     def __init__(self, credentials, endpoint: str | None = None, tz: ZoneInfo = ZoneInfo("UTC"),
-                 attempts: int = 5, base_delay: float = 0.5, sleep: Callable[[float], None] = time.sleep):
+                 attempts: int = 5, base_delay: float = 0.5, sleep: Callable[[float], None] = time.sleep,
+                 acts_as_user: bool = True):
         self.credentials, self.endpoint, self.tz = credentials, endpoint, tz
+        self.acts_as_user = acts_as_user  # False for a service account without delegation: no guests, no Meet
         self.attempts, self.base_delay, self.sleep = attempts, base_delay, sleep
         self._service = None
         # httplib2 connections are not thread-safe: one call at a time per client.

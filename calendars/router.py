@@ -6,12 +6,12 @@ import logging
 import secrets
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Callable, Mapping, Sequence
 
 from calendars.base import BookingRequest, Calendar, Interval, SlotTaken
-from calendars.errors import CalendarError, CalendarUnavailable
+from calendars.errors import CalendarError, CalendarPermissionError, CalendarUnavailable
 
 log = logging.getLogger("sokuresu.calendar")
 LOCAL = "local"
@@ -53,13 +53,19 @@ class GoogleHub:
     _cache: dict = field(default_factory=dict)      # calendar id -> (fetched_at, start, end, intervals)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
+    def remember_link(self, ref: str, url: str | None) -> None:
+        if url:
+            self.links[ref] = url
+            while len(self.links) > 500:  # only needed until the confirmation is written; keep it small
+                self.links.pop(next(iter(self.links)))
+
     def forget(self, calendar_id: str) -> None:
         with self._lock:
             self._cache.pop(calendar_id, None)
 
     def busy(self, calendar_ids: Sequence[str], start: datetime, end: datetime, fresh: bool = False
              ) -> dict[str, list[Interval]]:
-        """Busy time per calendar; a calendar Google cannot answer for counts as busy all along."""
+        """Busy time per calendar; one Google cannot answer for counts as busy (fresh=True: raise instead)."""
         now, result, missing = self.clock(), {}, []
         with self._lock:
             for cal in dict.fromkeys(calendar_ids):
@@ -69,8 +75,13 @@ class GoogleHub:
                 else:
                     missing.append(cal)
         by_client: dict[int, tuple[object, list[str]]] = {}
+        failed: dict[str, CalendarError] = {}
         for cal in missing:
-            client = self.client_for(cal)
+            try:
+                client = self.client_for(cal)
+            except CalendarError as exc:
+                failed[cal] = exc
+                continue
             by_client.setdefault(id(client), (client, []))[1].append(cal)
         # Fetch a day more than asked so the next candidate's slightly later window is still a cache hit.
         until = end + timedelta(days=1)
@@ -81,14 +92,19 @@ class GoogleHub:
                     for cal in cals:
                         found.setdefault(cal, []).extend(self._all_day(client, cal, start, until))
             except CalendarError as exc:
-                found, errors = {}, {cal: str(exc) for cal in cals}
+                found, errors = {}, {cal: exc for cal in cals}
             for cal in cals:
                 if cal in errors:
-                    result[cal] = self._fallback(cal, start, end, errors[cal])
+                    error = errors[cal]
+                    failed[cal] = error if isinstance(error, CalendarError) else CalendarPermissionError(error)
                 else:
                     result[cal] = sorted(found.get(cal, []))
                     with self._lock:
                         self._cache[cal] = (now, start, until, result[cal])
+        if failed and fresh:  # a booking re-check must not guess: the caller defers the write instead
+            raise next(iter(failed.values()))
+        for cal, error in failed.items():
+            result[cal] = self._fallback(cal, start, end, str(error))
         return result
 
     def _all_day(self, client, cal: str, start: datetime, end: datetime) -> list[Interval]:
@@ -168,8 +184,11 @@ class CalendarRouter:
             if existing is None:
                 raise SlotTaken(slot.key)
             return existing
-        meet = request.location in opts.meet_places
-        body = interview_body(request, meet=meet, location="" if meet else request.location)
+        # Only a user (delegated, or a personal account) may invite guests or open a Meet; a bare service account may not.
+        invite = getattr(client, "acts_as_user", True)
+        meet = invite and request.location in opts.meet_places
+        body = interview_body(request if invite else replace(request, attendee_email=None), meet=meet,
+                              location="" if meet else request.location)
         body["id"] = event_id
         if len(members) > 1:  # a panel: the other interviewers are invited to the lead's event
             body.setdefault("attendees", []).extend({"email": m} for m in members[1:] if m != LOCAL and "@" in m)
@@ -187,8 +206,7 @@ class CalendarRouter:
         for member in members:
             self.hub.forget(member)
         ref = event_ref(cal, event["id"])
-        if meeting_url(event):
-            self.hub.links[ref] = meeting_url(event)
+        self.hub.remember_link(ref, meeting_url(event))
         return ref
 
     def _clashes(self, cals: list[str], start: datetime, end: datetime, ignore: str | None = None) -> bool:
@@ -237,8 +255,7 @@ class CalendarRouter:
             self.cancel(old_ref)
             return new_ref
         self.hub.forget(cal)
-        if meeting_url(event):
-            self.hub.links[old_ref] = meeting_url(event)
+        self.hub.remember_link(old_ref, meeting_url(event))
         return old_ref
 
     def cancel(self, event_id: str) -> None:

@@ -130,6 +130,7 @@ def test_a_google_outage_never_loses_the_choice(google, gsvc, clock):
     chat.apply(job="store-manager")
     chat.replies()
     google.fail(503, "backendError", "/calendar/v3/", times=1000)
+    gsvc.calendar_for.hub._cache.clear()  # no earlier answer to fall back on: the re-check itself fails
     chat.say("1")
     assert "確定" in chat.replies()[-1]["text"]  # the candidate hears back at once
     b = live_booking(gsvc)
@@ -156,3 +157,17 @@ def test_a_permission_error_is_not_retried_and_shows_where_the_recruiter_looks(g
     poll(gsvc, force=True)
     with Session(gsvc.engine) as s:
         assert "403" in s.exec(select(CalendarSync).where(CalendarSync.calendar == SATO)).one().last_error
+
+
+def test_after_an_outage_the_meet_link_follows_the_confirmation(google, gsvc, clock):
+    chat = chat_for(gsvc)
+    chat.apply()
+    chat.replies()
+    google.fail(503, "backendError", "/events", times=1000)
+    chat.say("1")
+    assert "meet.google.com" not in chat.replies()[-1]["text"]
+    google.failures.clear()
+    clock.advance(minutes=5)
+    [message] = chat.replies()
+    [event] = google.live()
+    assert event["hangoutLink"] in message["text"] and "参加用リンク" in message["text"]
