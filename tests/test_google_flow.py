@@ -135,3 +135,25 @@ def test_a_slot_filled_in_google_after_the_offer_is_never_double_booked(google, 
     assert "ほかの方の予約" in chat.replies()[-1]["text"]
     assert len(google.live(SATO)) == 1  # only the recruiter's own event
     assert not [x for x in bookings(gsvc) if x.status == "booked"]
+
+
+def test_two_candidates_choosing_the_same_slot_at_the_same_moment_get_one_booking(google, gsvc):
+    import threading
+
+    a, b = chat_for(gsvc), chat_for(gsvc)
+    a.apply(name="同時A", email="a@example.com", job="store-manager")
+    b.apply(name="同時B", email="b@example.com", job="store-manager")
+    go = threading.Barrier(2)
+
+    def choose(chat):
+        go.wait()
+        chat.say("1")
+
+    threads = [threading.Thread(target=choose, args=(c,)) for c in (a, b)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert len(google.live(SATO)) == 1
+    assert len([x for x in bookings(gsvc) if x.status == "booked"]) == 1
+    assert sorted([a.state(), b.state()]) == ["booked", "greeted"]
