@@ -1,6 +1,7 @@
 """E-mail through a real SMTP server on loopback (aiosmtpd): multipart, UTF-8, unsubscribe, .ics."""
 from __future__ import annotations
 
+import pytest
 from icalendar import Calendar
 from sqlmodel import Session, select
 
@@ -127,3 +128,25 @@ def test_smtp_url_credentials_and_scheme_are_read(sms_svc):
     channel = MailChannel(replace(sms_svc.config, smtp_url="smtps://user%40corp:p%3Ass@mail.example.com:2465"))
     assert (channel.url.scheme, channel.url.hostname, channel.url.port) == ("smtps", "mail.example.com", 2465)
     assert channel.url.username == "user%40corp"  # percent-decoded only when logging in
+
+
+@pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")  # loopback only
+def test_login_uses_the_percent_decoded_credentials_from_smtp_url(sms_svc):
+    from dataclasses import replace
+
+    from tests.fakes.smtp_server import SmtpServer
+
+    server = SmtpServer(login=("saiyo@soyokaze.example", "p@ss:word")).start()
+    try:
+        good = f"smtp://saiyo%40soyokaze.example:p%40ss%3Aword@127.0.0.1:{server.port}"
+        MailChannel(replace(sms_svc.config, smtp_url=good)).send(_message())
+        assert len(server.mails) == 1
+        bad = f"smtp://saiyo%40soyokaze.example:wrong@127.0.0.1:{server.port}"
+        try:
+            MailChannel(replace(sms_svc.config, smtp_url=bad)).send(_message())
+        except TemporaryError as exc:  # a wrong password is fixed in the settings; the mail waits
+            assert "login refused" in str(exc)
+        else:
+            raise AssertionError("a refused login must be temporary")
+    finally:
+        server.stop()

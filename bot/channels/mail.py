@@ -68,12 +68,16 @@ class MailChannel:
             smtp = smtplib.SMTP_SSL(host, self.url.port or 465, timeout=self.timeout, context=context)
         else:
             smtp = smtplib.SMTP(host, self.url.port or 25, timeout=self.timeout)
+        try:
             smtp.ehlo()
-            if smtp.has_extn("starttls"):  # never send a password in the clear when the server can encrypt
+            if self.url.scheme != "smtps" and smtp.has_extn("starttls"):  # never log in in the clear if avoidable
                 smtp.starttls(context=context)
                 smtp.ehlo()
-        if self.url.username:
-            smtp.login(unquote(self.url.username), unquote(self.url.password or ""))
+            if self.url.username:
+                smtp.login(unquote(self.url.username), unquote(self.url.password or ""))
+        except BaseException:
+            smtp.close()  # a refused login must not leave the connection open
+            raise
         return smtp
 
     def compose(self, message: Outgoing) -> EmailMessage:

@@ -6,6 +6,7 @@ from email import message_from_bytes, policy
 from email.message import EmailMessage
 
 from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult, LoginPassword
 
 
 def free_port() -> int:
@@ -36,10 +37,16 @@ class Inbox:
 class SmtpServer:
     """Start/stop an aiosmtpd server on 127.0.0.1; `url` is the SMTP_URL pointing at it."""
 
-    def __init__(self):
-        self.inbox = Inbox()
-        self.port = free_port()
-        self.controller = Controller(self.inbox, hostname="127.0.0.1", port=self.port)
+    def __init__(self, login: tuple[str, str] | None = None):
+        self.inbox, self.port, self.login = Inbox(), free_port(), login
+        auth = {}
+        if login:  # plain-text AUTH on loopback only: aiosmtpd otherwise insists on TLS first
+            auth = {"authenticator": self.check, "auth_required": True, "auth_require_tls": False}
+        self.controller = Controller(self.inbox, hostname="127.0.0.1", port=self.port, **auth)
+
+    def check(self, server, session, envelope, mechanism, data) -> AuthResult:
+        ok = isinstance(data, LoginPassword) and (data.login.decode(), data.password.decode()) == self.login
+        return AuthResult(success=ok, handled=False)  # let the server answer 535 itself
 
     @property
     def url(self) -> str:
