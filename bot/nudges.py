@@ -1,6 +1,8 @@
 """Follow-up rows: write reminders and nudges into the outbox, and decide at send time whether each still applies."""
 from __future__ import annotations
 
+import hashlib
+import hmac
 import logging
 from datetime import datetime, timedelta
 
@@ -19,7 +21,9 @@ log = logging.getLogger("sokuresu.nudges")
 REMINDERS = ("reminder_day_before", "reminder_soon")
 UNCONFIRMED = ("unconfirmed_nudge", "unconfirmed_alert")
 NO_REPLY = ("nudge", "unreachable")
-FOLLOW_UPS = (*REMINDERS, *UNCONFIRMED, *NO_REPLY)
+OUTCOME = "outcome_request"  # after the interview: ask the recruiter to mark attended or no-show
+FOLLOW_UPS = (*REMINDERS, *UNCONFIRMED, *NO_REPLY, OUTCOME)
+OUTCOME_AFTER = timedelta(minutes=30)
 LIVE = ("booked", "confirmed")
 
 
@@ -32,7 +36,8 @@ def contact_channels(svc: Services, applicant: Applicant) -> list[str]:
 
 def _alert(reason: str, applicant: Applicant, **fields) -> dict:
     text = RECRUITER[reason].format(name=applicant.name, id=applicant.id, **fields)
-    return {"kind": "unconfirmed_alert" if reason == "unconfirmed" else reason, "reason": reason,
+    kind = {"unconfirmed": "unconfirmed_alert", "outcome": OUTCOME}.get(reason, reason)
+    return {"kind": kind, "reason": reason,
             "detail": "", "text": text}
 
 
@@ -60,9 +65,27 @@ def schedule_reminders(session: Session, svc: Services, applicant: Applicant, bo
         if p.kind == "unconfirmed_alert":
             return _alert("unconfirmed", applicant, when=format_slot(slot, s.tz, "ja"), phone=applicant.phone or "-",
                           company_phone=s.company.phone)
+        if p.kind == OUTCOME:
+            links = outcome_links(svc, booking)
+            return {**_alert("outcome", applicant, when=format_slot(slot, s.tz, "ja"), **links),
+                    "links": [{"kind": "action", "title": "来社 / Attended", "url": links["attended"]},
+                              {"kind": "action", "title": "不参加 / No-show", "url": links["no_show"]}]}
         return svc.renderer.render(p.kind, who, current=slot, booking_token=booking.token)
 
+    plan.append(Planned(OUTCOME, booking.end_at + OUTCOME_AFTER, "recruiter"))
     return _write(session, svc, applicant, plan, payload, booking.id)
+
+
+def outcome_sig(secret_key: str, booking_token: str, outcome: str) -> str:
+    """The signature in a recruiter's 'attended / no-show' mail link (no login needed to use it)."""
+    message = f"outcome:{booking_token}:{outcome}".encode()
+    return hmac.new(secret_key.encode(), message, hashlib.sha256).hexdigest()[:32]
+
+
+def outcome_links(svc: Services, booking: Booking) -> dict[str, str]:
+    base, key = svc.config.public_base_url, svc.config.secret_key
+    return {o: f"{base}/recruiter/outcome/{booking.token}/{o}/{outcome_sig(key, booking.token, o)}"
+            for o in ("attended", "no_show")}
 
 
 def schedule_nudges(session: Session, svc: Services, applicant: Applicant, now: datetime) -> list[Outbox]:
@@ -119,6 +142,10 @@ def _stale(session: Session, row: Outbox, applicant: Applicant | None, now: date
             return "the interview was moved, cancelled or has passed"
         if row.kind in UNCONFIRMED and (booking.status == "confirmed" or booking.confirmed_at):
             return "the candidate confirmed"
+    if row.kind == OUTCOME:
+        booking = session.get(Booking, row.booking_id) if row.booking_id else None
+        if booking is None or booking.status not in LIVE:
+            return "the outcome is already marked, or the interview was cancelled"
     if row.kind in NO_REPLY:
         if applicant is None or applicant.state != "greeted":
             return "the candidate moved on (booked, stopped or needs a person)"

@@ -58,7 +58,9 @@ def test_booking_schedules_reminders_that_carry_the_booking_id(cand, svc):
     cand.replies()
     b = booking(svc)
     planned = {r.kind: r for r in rows(svc, status="pending", booking_id=b.id)}
-    assert set(planned) == {"reminder_day_before", "unconfirmed_nudge", "unconfirmed_alert", "reminder_soon"}
+    assert set(planned) == {"reminder_day_before", "unconfirmed_nudge", "unconfirmed_alert", "reminder_soon",
+                            "outcome_request"}
+    assert planned["outcome_request"].due_at == tokyo(2026, 12, 1, 14)  # half an hour after the interview
     assert planned["reminder_day_before"].due_at == tokyo(2026, 11, 30, 18)  # inside the 18:00-21:00 window
     assert planned["reminder_soon"].due_at == tokyo(2026, 12, 1, 10)
     assert planned["unconfirmed_nudge"].channel == "email" and planned["reminder_soon"].channel == "sms"
@@ -68,7 +70,7 @@ def test_booking_schedules_reminders_that_carry_the_booking_id(cand, svc):
 def test_a_late_booking_gets_only_the_short_reminder(cand, svc):
     cand.say("1")  # today 11:30, two and a half hours away
     cand.replies()
-    soon = rows(svc, status="pending", booking_id=booking(svc).id)
+    soon = [r for r in rows(svc, status="pending", booking_id=booking(svc).id) if r.channel != "recruiter"]
     assert [(r.kind, r.due_at) for r in soon] == [("reminder_soon", tokyo(2026, 11, 30, 10, 15))]
 
 
@@ -224,3 +226,52 @@ def test_a_booking_without_reminders_gets_them_from_the_periodic_check(cand, svc
     assert backfill(svc) > 0
     assert backfill(svc) == 0
     assert {r.kind for r in rows(svc, booking_id=b.id, status="pending")} >= {"reminder_day_before", "reminder_soon"}
+
+
+def test_recruiter_page_shows_upcoming_reminders_and_the_unconfirmed_alert(cand, svc, clock, client):
+    from bot.web.security import recruiter_key
+
+    cand.say("2")
+    cand.replies()
+    client.get(f"/recruiter/login/{recruiter_key('test-secret')}")
+    page = client.get("/recruiter/").get_data(as_text=True)
+    assert "前日リマインド" in page and "直前リマインド" in page
+    assert "前日リマインドに未返信" not in page  # not due yet: not an alert
+    clock.now = tokyo(2026, 11, 30, 21)
+    cand.replies()
+    page = client.get("/recruiter/").get_data(as_text=True)
+    assert "前日リマインドに未返信" in page
+
+
+def test_the_outcome_link_in_the_recruiter_mail_marks_a_no_show(cand, svc, clock, client):
+    cand.say("1")  # today 11:30-12:00
+    cand.replies()
+    clock.now = tokyo(2026, 11, 30, 12, 30)
+    cand.replies()
+    [ask] = rows(svc, kind="outcome_request")
+    assert ask.status == "sent" and ask.channel == "recruiter"
+    links = {link["title"]: link["url"].removeprefix("http://localhost") for link in ask.payload["links"]}
+    no_show = links["不参加 / No-show"]
+    assert "「不参加」として記録する" in client.get(no_show).get_data(as_text=True)
+    assert cand.state() == "booked"  # opening the link (a mail scanner would) changes nothing
+    forged = no_show.rsplit("/", 1)[0] + "/" + "0" * 32
+    assert client.post(forged).status_code == 403
+    page = client.get(no_show).get_data(as_text=True)
+    csrf = page.split('name="csrf" value="')[1].split('"')[0]
+    assert "記録しました" in client.post(no_show, data={"csrf": csrf}).get_data(as_text=True)
+    assert cand.state() == "no_show"
+    assert "お会いできず残念" in cand.replies()[-1]["text"]
+    assert "すでに記録済み" in client.get(links["来社 / Attended"]).get_data(as_text=True)
+
+
+def test_marking_the_outcome_on_the_page_drops_the_mail_request(cand, svc, clock):
+    from bot.events import Marked
+    from bot.service import handle
+
+    cand.say("1")
+    cand.replies()
+    clock.now = tokyo(2026, 11, 30, 12, 5)
+    handle(svc, cand.id, Marked("attended"))
+    clock.now = tokyo(2026, 11, 30, 13)
+    cand.replies()
+    assert rows(svc, kind="outcome_request")[0].status == "cancelled"

@@ -11,6 +11,7 @@ from bot.db import session_scope
 from bot.events import Marked, Resume
 from bot.messages import format_slot
 from bot.models import Applicant, Booking, MessageLog, Outbox
+from bot.nudges import FOLLOW_UPS, outcome_sig
 from bot.service import delivery_channel, handle
 from bot.shortlinks import opens_by_applicant
 from bot.web.common import services
@@ -22,11 +23,17 @@ STATE_LABELS = {"new": "受付", "greeted": "日程選択中", "booked": "予約
                 "opted_out": "配信停止", "needs_human": "要対応"}
 REASON_LABELS = {"not_understood": "ボットが理解できないメッセージ", "no_slots": "案内できる空き枠がない",
                  "opted_out": "配信停止の連絡", "cancelled": "面接キャンセル",
+                 "unconfirmed": "前日リマインドに未返信（お電話で確認を）", "unreachable": "連絡がつかない（フォローに未返信）",
+                 "outcome": "面接の結果を記録してください",
                  "undelivered": "メッセージが届かず、別の手段で再送"}
 REASON_LABELS.update(line_blocked="LINEでブロックされた（電話で連絡を）", media_received="写真やファイルが届いた",
                      asked_for_person="担当者との会話を希望")
 DELIVERY_LABELS = {"queued": "送信待ち", "sent": "送信済み", "delivered": "到達", "undelivered": "不達",
                    "failed": "失敗", "read": "既読"}
+FOLLOW_UP_LABELS = {"reminder_day_before": "前日リマインド", "reminder_soon": "直前リマインド",
+                    "unconfirmed_nudge": "未確認の再連絡", "unconfirmed_alert": "未確認アラート",
+                    "nudge": "未返信フォロー", "unreachable": "連絡不通の判定", "outcome_request": "結果記録の依頼"}
+OUTCOME_LABELS = {"attended": "来社", "no_show": "不参加"}
 
 
 def login_required(view):
@@ -60,7 +67,11 @@ def index():
         for b in db.exec(select(Booking).where(Booking.applicant_id.in_(ids)).order_by(Booking.id)).all():
             if b.status != "cancelled" or b.applicant_id not in bookings:
                 bookings[b.applicant_id] = b
-        alerts = db.exec(select(Outbox).where(Outbox.channel == "recruiter").order_by(Outbox.id.desc()).limit(50)).all()
+        alerts = db.exec(select(Outbox).where(Outbox.channel == "recruiter", Outbox.status != "cancelled",
+                                              Outbox.due_at <= svc.clock()).order_by(Outbox.id.desc()).limit(50)).all()
+        # Reminders, nudges and alerts still to come, soonest first (cancelled ones are gone from here).
+        upcoming = db.exec(select(Outbox).where(Outbox.status == "pending", Outbox.kind.in_(FOLLOW_UPS))
+                           .order_by(Outbox.due_at).limit(50)).all()
         failed = db.exec(select(Outbox).where(Outbox.status == "failed").order_by(Outbox.id.desc()).limit(50)).all()
         pending = db.exec(select(Outbox).where(Outbox.status.in_(("pending", "sending")),
                                                Outbox.channel != "recruiter")).all()
@@ -94,7 +105,8 @@ def index():
                            deliveries=deliveries, opens=opens, delivery_labels=DELIVERY_LABELS,
                            pending=len(pending), company=svc.settings.company.name.ja, csrf=csrf_token(),
                            jobs=svc.settings.jobs, base=svc.config.public_base_url, tz=tz,
-                           state_labels=STATE_LABELS, reason_labels=REASON_LABELS)
+                           state_labels=STATE_LABELS, reason_labels=REASON_LABELS,
+                           upcoming=upcoming, follow_up_labels=FOLLOW_UP_LABELS)
 
 
 @bp.get("/applicants/<int:applicant_id>")
@@ -122,3 +134,23 @@ def act(applicant_id: int, action: str):
     if handle(services(), applicant_id, events[action]) is None:
         abort(404, "no such applicant")
     return redirect(url_for("recruiter.index"), 303)
+
+
+@bp.route("/outcome/<token>/<outcome>/<sig>", methods=["GET", "POST"])
+def outcome(token: str, outcome: str, sig: str):
+    """Mark attended / no-show from the recruiter's e-mail link: signed, no login; GET only asks (mail scanners open links)."""
+    svc = services()
+    if outcome not in OUTCOME_LABELS or not hmac.compare_digest(sig, outcome_sig(svc.config.secret_key, token, outcome)):
+        abort(403, "this link is not valid")
+    with session_scope(svc.engine) as db:
+        booking = db.exec(select(Booking).where(Booking.token == token)).first()
+        if booking is None:
+            abort(404, "no such interview")
+        applicant = db.get(Applicant, booking.applicant_id)
+    live, done = booking.status in ("booked", "confirmed"), False
+    if request.method == "POST" and live:
+        check_csrf()
+        done = handle(svc, booking.applicant_id, Marked(outcome)) is not None
+    return render_template("outcome.html", done=done, live=live, label=OUTCOME_LABELS[outcome], name=applicant.name,
+                           applicant_id=applicant.id, csrf=csrf_token(), company=svc.settings.company.name.ja,
+                           when=format_slot(booking.start_at, svc.settings.tz, "ja", booking.end_at))
