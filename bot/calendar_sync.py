@@ -81,7 +81,7 @@ def _event_key(event: dict) -> str:
 
 def react(svc: Services, calendar_id: str, event: dict) -> int:
     """Turn one changed Google event into a conversation event when it is one of our live bookings."""
-    from calendars.google import booking_of, parse_time
+    from calendars.google_events import booking_of, parse_time
 
     booking_id = booking_of(event) or ""
     if not booking_id.isdigit():

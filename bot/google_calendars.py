@@ -10,7 +10,8 @@ from typing import Callable
 from sqlmodel import Session
 
 from calendars.local import LocalCalendar
-from calendars.router import LOCAL, CalendarRouter, GoogleHub, GoogleOptions
+from calendars.google_hub import GoogleHub, GoogleOptions
+from calendars.router import LOCAL, CalendarRouter
 from bot.config import Config
 from bot.models import Outbox
 from bot.settings import Settings

@@ -16,3 +16,15 @@ class CalendarPermissionError(CalendarError):
 
 class SyncTokenExpired(CalendarError):
     """The provider forgot our sync token (410 Gone): read the calendar again from scratch."""
+
+
+class NotFound(CalendarError):
+    """404/410: the event (or calendar) is not there (any more)."""
+
+
+class Gone(NotFound):
+    """410: deleted for good, or (for a list with a sync token) the token has expired."""
+
+
+class Conflict(CalendarError):
+    """409: an event with this id exists already."""

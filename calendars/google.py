@@ -4,7 +4,7 @@ from __future__ import annotations
 import random
 import threading
 import time
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any, Callable, Iterable, Sequence
 from zoneinfo import ZoneInfo
 
@@ -15,26 +15,14 @@ from google.oauth2 import service_account
 from googleapiclient.discovery import build
 from googleapiclient.errors import HttpError
 
-from calendars.base import BookingRequest, Interval
-from calendars.errors import CalendarError, CalendarPermissionError, CalendarUnavailable, SyncTokenExpired
+from calendars.base import Interval
+from calendars.errors import (CalendarError, CalendarPermissionError, CalendarUnavailable, Conflict, Gone, NotFound,
+                               SyncTokenExpired)
+from calendars.google_events import parse_time, rfc3339
 
 SCOPES = ["https://www.googleapis.com/auth/calendar"]
-BOOKING_KEY = "sokuresuBooking"  # extendedProperties.private key holding our booking id
 FREEBUSY_BATCH = 50  # Google answers free/busy for at most 50 calendars per query
 RATE_REASONS = {"rateLimitExceeded", "userRateLimitExceeded", "quotaExceeded"}
-UTC = timezone.utc
-
-
-class NotFound(CalendarError):
-    """404/410: the event (or calendar) is not there (any more)."""
-
-
-class Gone(NotFound):
-    """410: deleted for good, or (for a list with a sync token) the token has expired."""
-
-
-class Conflict(CalendarError):
-    """409: an event with this id exists already."""
 
 
 def service_account_credentials(info: dict, delegated_user: str | None = None, token_uri: str | None = None):
@@ -50,58 +38,6 @@ def user_credentials(info: dict, token_uri: str | None = None):
     return user_creds.Credentials(None, refresh_token=info["refresh_token"], client_id=info["client_id"],
                                   client_secret=info["client_secret"], scopes=SCOPES,
                                   token_uri=token_uri or info.get("token_uri") or "https://oauth2.googleapis.com/token")
-
-
-def rfc3339(moment: datetime) -> str:
-    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
-
-
-def parse_time(value: dict, tz: ZoneInfo) -> datetime:
-    """An event's start/end ({'dateTime'} or all-day {'date'}) as an aware UTC datetime."""
-    if "dateTime" in value:
-        return datetime.fromisoformat(value["dateTime"].replace("Z", "+00:00")).astimezone(UTC)
-    day = datetime.fromisoformat(value["date"])
-    return day.replace(tzinfo=ZoneInfo(value.get("timeZone") or str(tz))).astimezone(UTC)
-
-
-def is_all_day(event: dict) -> bool:
-    return "date" in event.get("start", {})
-
-
-def declined_by_owner(event: dict) -> bool:
-    return any(a.get("self") and a.get("responseStatus") == "declined" for a in event.get("attendees", ()))
-
-
-def booking_of(event: dict) -> str | None:
-    """Our booking id stored on the event, or None for events we did not write."""
-    return event.get("extendedProperties", {}).get("private", {}).get(BOOKING_KEY)
-
-
-def meeting_url(event: dict) -> str | None:
-    """The Meet link of an event, once Google has created the conference."""
-    for entry in event.get("conferenceData", {}).get("entryPoints", ()):
-        if entry.get("entryPointType") == "video" and entry.get("uri"):
-            return entry["uri"]
-    return event.get("hangoutLink")
-
-
-def interview_body(request: BookingRequest, *, meet: bool, location: str = "") -> dict:
-    """The events.insert/patch body for one interview."""
-    body: dict[str, Any] = {
-        "summary": request.summary, "description": request.description,
-        "start": {"dateTime": rfc3339(request.slot.start)}, "end": {"dateTime": rfc3339(request.slot.end)},
-        "extendedProperties": {"private": {BOOKING_KEY: request.booking_id}},
-        "transparency": "opaque", "status": "confirmed",
-    }
-    if location:
-        body["location"] = location
-    if request.attendee_email:
-        body["attendees"] = [{"email": request.attendee_email}]
-    if meet:
-        # requestId is per create request: a retried insert with the same id is not a second conference.
-        body["conferenceData"] = {"createRequest": {"requestId": f"sokuresu-{request.booking_id}-{request.slot.key}",
-                                                    "conferenceSolutionKey": {"type": "hangoutsMeet"}}}
-    return body
 
 
 def _reasons(exc: HttpError) -> set[str]:

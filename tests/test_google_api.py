@@ -6,7 +6,8 @@ import pytest
 from calendars.base import BookingRequest, Slot
 from calendars.errors import CalendarError, CalendarPermissionError, CalendarUnavailable
 from calendars.google import GoogleCalendar, service_account_credentials
-from calendars.router import CalendarRouter, GoogleHub, GoogleOptions, split_ref
+from calendars.google_hub import GoogleHub, GoogleOptions
+from calendars.router import CalendarRouter, split_ref
 from tests.fakes.google_api import FakeGoogleServer
 from tests.google_helpers import SATO, service_account_info
 

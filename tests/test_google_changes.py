@@ -6,7 +6,7 @@ import pytest
 from sqlmodel import Session, select
 
 from bot.calendar_sync import poll
-from bot.models import Applicant, Booking, CalendarSync, Outbox
+from bot.models import CalendarSync, Outbox
 from calendars.router import split_ref
 from tests.fakes.google_api import FakeGoogleServer
 from tests.google_helpers import SATO, google_services, run_worker

@@ -4,11 +4,10 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlmodel import Session, select
 
-from bot.calendar_sync import poll
-from bot.models import Booking, CalendarSync, Outbox
+from bot.models import Booking
 from tests.conftest import Chat
 from tests.fakes.google_api import FakeGoogleServer
-from tests.google_helpers import SATO, SA_EMAIL, TANAKA, google_services, google_settings, run_worker
+from tests.google_helpers import SATO, SA_EMAIL, TANAKA, google_services
 
 JST = timezone(timedelta(hours=9))
 
