@@ -177,9 +177,13 @@ def hold(session: Session, svc: Services, row: Outbox, applicant: Applicant | No
 def backfill(svc: Services, limit: int = 200) -> int:
     """Give reminders to live bookings that have none (made by another path, or before reminders existed)."""
     now = svc.clock()
-    has_reminder = exists().where(Outbox.booking_id == Booking.id, Outbox.kind.in_(REMINDERS))
+    # Cancelled rows do not count: a candidate who opted out and back in needs new ones.
+    has_reminder = exists().where(Outbox.booking_id == Booking.id, Outbox.kind.in_(REMINDERS),
+                                  Outbox.status != "cancelled")
+    reachable = select(Applicant.id).where(Applicant.opted_out.is_(False), Applicant.blocked.is_(False))
     query = (select(Booking).where(Booking.status.in_(LIVE), Booking.start_at > now + timedelta(minutes=30),
-                                   Booking.created_at < now - timedelta(minutes=1), ~has_reminder)
+                                   Booking.created_at < now - timedelta(minutes=1), ~has_reminder,
+                                   Booking.applicant_id.in_(reachable))
              .order_by(Booking.start_at).limit(limit))
     if svc.engine.dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True)  # two workers never plan the same booking

@@ -275,3 +275,18 @@ def test_marking_the_outcome_on_the_page_drops_the_mail_request(cand, svc, clock
     clock.now = tokyo(2026, 11, 30, 13)
     cand.replies()
     assert rows(svc, kind="outcome_request")[0].status == "cancelled"
+
+
+def test_opting_back_in_brings_the_reminders_back(cand, svc, clock, sms):
+    from bot.nudges import backfill
+
+    cand.say("2")
+    cand.replies()
+    cand.say("配信停止")
+    cand.replies()
+    clock.advance(minutes=5)
+    assert backfill(svc) == 0  # stopped: nothing is planned for them
+    cand.say("配信再開")
+    cand.replies()
+    assert backfill(svc) > 0
+    assert "reminder_day_before" in kinds(svc)
