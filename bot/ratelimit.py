@@ -1,6 +1,7 @@
 """Per-channel token buckets for the worker: a burst of reminders respects each provider's limit."""
 from __future__ import annotations
 
+import re
 import threading
 import time
 from typing import Callable
@@ -8,6 +9,7 @@ from typing import Callable
 from bot.channels import TemporaryError
 from bot.reminders import PolicyError
 
+_STATUS_429 = re.compile(r"^(?:[A-Za-z]+ )?429\b")
 SLOWEST = 0.05  # after repeated 429s a channel still sends one message every 20 s
 
 
@@ -23,7 +25,9 @@ def is_rate_limited(exc: BaseException) -> bool:
     """True for our RateLimited and for SDK errors that carry an HTTP 429 status."""
     if isinstance(exc, RateLimited):
         return True
-    return any(getattr(exc, name, None) == 429 for name in ("status", "status_code", "code"))
+    if any(getattr(exc, name, None) == 429 for name in ("status", "status_code", "code")):
+        return True
+    return bool(_STATUS_429.match(str(exc)))  # adapters that only say it: "LINE 429: Too many requests"
 
 
 class Bucket:

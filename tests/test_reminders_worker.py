@@ -63,6 +63,8 @@ def test_only_rate_limit_errors_slow_a_channel():
 
     limiter = Limiter({"sms": 10})
     assert is_rate_limited(RateLimited()) and is_rate_limited(SdkError()) and not is_rate_limited(ConnectionError())
+    assert is_rate_limited(RuntimeError("LINE 429: Too many requests"))
+    assert not is_rate_limited(RuntimeError("Twilio error 30007: filtered")) and not is_rate_limited(ValueError("4290"))
     limiter.penalise("sms", ConnectionError("reset"))
     assert limiter.buckets["sms"].rate == 10
     limiter.penalise("sms", RateLimited(retry_after=2))
