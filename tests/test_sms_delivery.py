@@ -81,7 +81,8 @@ def test_undelivered_greeting_falls_back_to_email_within_a_minute(phone, sms_svc
     (mail,) = smtp_server.mails
     assert mail["To"].addresses[0].addr_spec == "hanako@example.com"
     assert "ご応募ありがとうございます" in str(mail["Subject"])
-    assert "山田 花子さん" in mail.get_body(("plain",)).get_content()
+    body = mail.get_body(("plain",)).get_content()
+    assert "山田 花子さん" in body and "焼きたて" in body  # the full greeting, not the short SMS form
 
     phone.report(sid, "undelivered", "30003")  # Twilio repeats itself: still one fallback
     phone.report(sid, "sent")  # late and out of order: does not undo "undelivered"
