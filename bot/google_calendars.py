@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import threading
 from datetime import datetime
 from pathlib import Path
@@ -17,6 +18,7 @@ from bot.models import Outbox
 from bot.settings import Settings
 from bot import vault
 
+log = logging.getLogger("sokuresu.calendar")
 OAUTH_PREFIX = "google-oauth:"  # StoredCredential name of a personal account's grant, per calendar id
 
 
@@ -66,6 +68,14 @@ class GoogleCalendars:
 
     def client_for(self, calendar_id: str):
         """The client for a calendar: its own stored OAuth grant if it has one, else the service account."""
+        from calendars.errors import CalendarPermissionError
+
+        try:
+            return self._client_for(calendar_id)
+        except (ValueError, KeyError, OSError) as exc:  # a broken key file must not crash a candidate's turn
+            raise CalendarPermissionError(f"credentials unreadable: {type(exc).__name__}: {exc}") from None
+
+    def _client_for(self, calendar_id: str):
         from calendars.google import service_account_credentials, user_credentials
         from calendars.errors import CalendarPermissionError
 
@@ -100,6 +110,10 @@ class GoogleCalendars:
                            booking_id=booking_id, due_at=self.clock()))
 
 
+def service_account_info_set(config: Config) -> bool:
+    return bool(config.google_service_account_json or config.google_service_account_file)
+
+
 def enabled(config: Config, settings: Settings) -> bool:
     """Google is on when some interviewer names a Google calendar instead of 'local'."""
     return bool(google_calendar_ids(settings))
@@ -129,6 +143,9 @@ def attach(services) -> None:
         return
     from bot.calendar_sync import CalendarWriter
 
+    if not service_account_info_set(services.config):
+        log.warning("interviewers use Google Calendar but no service account is set: only calendars connected "
+                    "with `sokuresu google auth` will work")
     services.calendar_for = GoogleCalendars(services.config, services.settings, services.renderer,
                                             lambda: services.clock())
     services.channels.setdefault("calendar", CalendarWriter(services))

@@ -285,7 +285,7 @@ def _calendar_options(table: dict) -> CalendarOptions:
     return CalendarOptions(send, _opt(table, "all_day_blocks", "calendar", True, bool),
                            _opt(table, "meet", "calendar", True, bool),
                            _positive(table, "cache_seconds", "calendar", 60, 0),
-                           _positive(table, "poll_seconds", "calendar", 60, 5))
+                           _positive(table, "poll_seconds", "calendar", 60, 60))
 
 
 def load_settings(path: str | None = None) -> Settings:

@@ -109,3 +109,17 @@ def test_without_delegation_no_guest_and_no_meet_are_asked_for(google):
     [event] = google.live(SATO)
     assert "attendees" not in event and "conferenceData" not in event
     assert google.grants[-1].get("sub") is None
+
+
+def test_a_broken_key_is_a_permission_error_not_a_crash(db_url, clock):
+    from tests.conftest import make_services
+    from tests.google_helpers import google_settings
+
+    svc = make_services(db_url, clock, env={"GOOGLE_SERVICE_ACCOUNT_JSON": "{not json"}, settings=google_settings())
+    with pytest.raises(CalendarPermissionError, match="credentials unreadable"):
+        svc.calendar_for.client_for(SATO)
+    from tests.test_google_flow import chat_for
+
+    chat = chat_for(svc)
+    chat.apply()
+    assert chat.state() == "needs_human"  # nobody is offered a time we could not check
