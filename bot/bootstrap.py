@@ -53,7 +53,7 @@ def default_channels(config: Config) -> dict[str, Channel]:
     # sandbox chat instead, so the demo works with no accounts at all.
     channels: dict[str, Channel] = {"sandbox": SandboxChannel(), "recruiter": LogChannel("recruiter")}
     if config.sms_enabled:
-        from bot.channels.sms import SmsChannel  # twilio is imported only when SMS is configured
+        from bot.channels.sms import SmsChannel  # the Twilio client is built only with its settings
 
         channels["sms"] = SmsChannel(config)
     if config.smtp_url:

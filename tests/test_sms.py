@@ -218,6 +218,10 @@ def test_short_link_redirects_and_counts_opens(phone, sms_svc, sms_client):
         row = s.exec(select(ShortLink).where(ShortLink.token == path.rsplit("/", 1)[1])).one()
         assert row.opens == 2 and row.applicant_id == phone.id and row.first_opened_at is not None
     assert sms_client.get("/r/nope").status_code == 404
+    from bot.web.security import recruiter_key
+
+    sms_client.get(f"/recruiter/login/{recruiter_key('test-secret')}")
+    assert "開封 2" in sms_client.get("/recruiter").get_data(as_text=True)
 
 
 def test_a_worker_racing_the_webhook_still_sends_no_acknowledgement_after_stop(phone, sms_svc, fake_twilio):

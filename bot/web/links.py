@@ -6,7 +6,7 @@ from sqlmodel import select
 
 from bot.db import session_scope
 from bot.events import Stop
-from bot.models import Applicant
+from bot.models import Applicant, ShortLink
 from bot.service import handle
 from bot.shortlinks import open_link, unsubscribe_token
 from bot.web.common import services
@@ -25,8 +25,6 @@ def follow(token: str):
     svc = services()
     with session_scope(svc.engine) as session:
         if request.method == "HEAD":
-            from bot.models import ShortLink
-
             url = session.exec(select(ShortLink.url).where(ShortLink.token == token)).first()
         else:
             url = open_link(session, token, svc.clock())
