@@ -171,3 +171,26 @@ def test_after_an_outage_the_meet_link_follows_the_confirmation(google, gsvc, cl
     [message] = chat.replies()
     [event] = google.live()
     assert event["hangoutLink"] in message["text"] and "参加用リンク" in message["text"]
+
+
+def test_on_postgresql_a_race_books_once_and_a_recruiter_delete_reaches_the_candidate(google, pg_url, clock):
+    import threading
+
+    svc = google_services(google, pg_url, clock)
+    try:
+        a, b = chat_for(svc), chat_for(svc)
+        a.apply(name="PG一人目", email="a@example.com", job="store-manager")
+        b.apply(name="PG二人目", email="b@example.com", job="store-manager")
+        threads = [threading.Thread(target=c.say, args=("1",)) for c in (a, b)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(30)
+        assert len(google.live(SATO)) == 1
+        winner = a if a.state() == "booked" else b
+        poll(svc, force=True)
+        google.remove(SATO, split_ref(live_booking(svc).calendar_event_id)[1])
+        assert poll(svc, force=True) == 1
+        assert winner.state() == "greeted" and "面接ができなくなりました" in winner.replies()[-1]["text"]
+    finally:
+        svc.engine.dispose()
