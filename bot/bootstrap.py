@@ -86,6 +86,10 @@ def bootstrap(config: Config | None = None, settings: Settings | None = None, en
     from bot.fallback import attach  # hooks that need the database (Twilio 21610 marks an opt-out)
 
     attach(services)
+    if "line" in services.channels:  # LINE webhook events: queued by the web process, run by the worker
+        from bot.line_inbound import LineInbox
+
+        services.channels.setdefault("line-inbox", LineInbox(services))
     return services
     if calendar_for is None:
         from bot.google_calendars import attach as attach_google  # interviewers whose calendar is in Google

@@ -2,10 +2,13 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import asdict, replace
+from datetime import datetime
 
 from sqlmodel import Session, select, update
 
 from bot.bootstrap import Services
+from bot.channels import Outgoing, TemporaryError
 from bot.channels.line import LineEvent
 from bot.conversation import State
 from bot.db import session_scope
@@ -17,6 +20,7 @@ from bot.models import Applicant, MessageLog, Outbox
 from bot.service import Turn, delivery_channel, enqueue, handle, is_duplicate
 
 log = logging.getLogger("sokuresu.line")
+INBOX = "line-inbox"  # outbox rows that carry a webhook event to the worker
 MEDIA = {"image", "video", "audio", "file"}
 MENU = {"menu:content", "menu:human"}  # rich-menu buttons that are not conversation events
 # Event types that need nothing from us (a message was unsent, a video was watched, ...).
@@ -49,6 +53,47 @@ def shown(event: LineEvent) -> str:
     if event.kind == "postback":
         return f"[{event.data}]"
     return event.text if event.message_type == "text" else f"[{event.message_type}]"
+
+
+def queue(svc: Services, events: list[LineEvent]) -> int:
+    """Keep each new event durably for the worker, in one transaction; return how many were new."""
+    # LINE recommends answering the webhook at once and working asynchronously: the turn (calendar,
+    # booking, reply) runs in the worker, which picks these rows up like any outbox row.
+    new = 0
+    with session_scope(svc.engine) as session:
+        for event in events:
+            if event.event_id and is_duplicate(session, "line", event.event_id):
+                continue  # a redelivery or a retried request: already queued once
+            payload = {"kind": "line_event", "event": {**asdict(event), "at": event.at.isoformat() if event.at else None}}
+            # The user's tag lets the worker keep one user's events in order across several workers.
+            session.add(Outbox(channel=INBOX, kind="line_event", payload=payload, due_at=svc.clock(),
+                               provider_message_id=f"u:{event.user_id}" if event.user_id else None))
+            new += 1
+    if new:
+        svc.wake.set()
+    return new
+
+
+class LineInbox:
+    """The worker's side of the queue: run one queued webhook event (exactly once, in order per user)."""
+
+    def __init__(self, svc: Services):
+        self.svc = svc
+
+    def send(self, message: Outgoing) -> str | None:
+        data = dict(message.payload["event"])
+        event = LineEvent(**{**data, "at": datetime.fromisoformat(data["at"]) if data.get("at") else None})
+        row_id = message.meta.get("outbox_id")
+        if event.user_id and row_id:
+            with session_scope(self.svc.engine) as session:
+                earlier = session.exec(select(Outbox.id).where(
+                    Outbox.channel == INBOX, Outbox.provider_message_id == f"u:{event.user_id}",
+                    Outbox.status.in_(("pending", "sending")), Outbox.id < row_id)).first()
+            if earlier is not None:
+                raise TemporaryError("an earlier event of this LINE user is not processed yet")
+        # Its own de-dup key: a row taken over after a crash must not run the turn a second time.
+        dispatch(self.svc, replace(event, event_id=f"p:{event.event_id or row_id}"))
+        return None
 
 
 def dispatch(svc: Services, event: LineEvent) -> None:
