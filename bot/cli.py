@@ -69,6 +69,27 @@ def worker(poll: float, verbose: bool) -> None:
     run_until_signalled(_services(), poll)
 
 
+@main.command()
+@click.option("--limit", default=50, show_default=True, help="How many rows to show.")
+def followups(limit: int) -> None:
+    """List the reminders and nudges still to be sent, soonest first (no names or addresses)."""
+    from sqlmodel import select
+
+    from bot.db import session_scope
+    from bot.models import Outbox
+    from bot.nudges import FOLLOW_UPS
+
+    svc = _services()
+    with session_scope(svc.engine) as session:
+        rows = session.exec(select(Outbox).where(Outbox.status == "pending", Outbox.kind.in_(FOLLOW_UPS))
+                            .order_by(Outbox.due_at).limit(limit)).all()
+    for row in rows:
+        due = row.due_at.astimezone(svc.settings.tz).strftime("%Y-%m-%d %H:%M %Z")
+        click.echo(f"{due}  #{row.id:<7} applicant {row.applicant_id or '-':<6} {row.kind:<20} via {row.channel}")
+    if not rows:
+        click.echo("nothing scheduled")
+
+
 @main.command("recruiter-url")
 def recruiter_url() -> None:
     """Print the private link that opens the recruiter page."""

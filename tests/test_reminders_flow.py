@@ -290,3 +290,17 @@ def test_opting_back_in_brings_the_reminders_back(cand, svc, clock, sms):
     cand.replies()
     assert backfill(svc) > 0
     assert "reminder_day_before" in kinds(svc)
+
+
+def test_the_followups_command_lists_what_is_scheduled(cand, svc, db_url, monkeypatch):
+    from click.testing import CliRunner
+
+    from bot.cli import main
+
+    cand.say("2")
+    cand.replies()
+    monkeypatch.setenv("DATABASE_URL", db_url)
+    monkeypatch.setenv("SECRET_KEY", "test-secret")
+    out = CliRunner().invoke(main, ["followups"]).output
+    assert "reminder_day_before" in out and "2026-11-30 18:00 JST" in out
+    assert "山田" not in out  # no personal data on the console
