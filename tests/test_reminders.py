@@ -218,3 +218,13 @@ def test_every_reminder_is_before_the_interview_after_now_and_outside_quiet_hour
             assert not is_quiet(p.due_at, tz, POLICY)
     if time(9) <= local_start <= time(19):  # an interview in office hours is never left without a reminder
         assert any(p.kind.startswith("reminder") for p in plan)
+
+
+@hsettings(max_examples=150, deadline=None)
+@given(tz=ZONES, window=WINDOWS, offset=st.integers(0, 60 * 24 * 400))
+def test_nudges_come_in_order_outside_quiet_hours(tz, window, offset):
+    now = datetime(2026, 1, 1, tzinfo=UTC) + timedelta(minutes=offset)
+    plan = greeting_nudges(now, tz, POLICY, window, ["line", "sms"])
+    dues = [p.due_at for p in plan]
+    assert dues == sorted(dues) and dues[0] >= now + timedelta(hours=1)
+    assert all(not is_quiet(p.due_at, tz, POLICY) for p in plan if p.kind == "nudge")
