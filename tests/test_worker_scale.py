@@ -51,7 +51,7 @@ def count(engine, *where):
         return conn.execute(select(func.count()).select_from(Outbox).where(*where)).scalar()
 
 
-def wait_for(condition, timeout=45.0):
+def wait_for(condition, timeout=120.0):
     deadline = time.monotonic() + timeout
     while not condition():
         assert time.monotonic() < deadline, "timed out"
