@@ -5,7 +5,6 @@ import base64
 import hashlib
 import hmac
 from datetime import datetime
-from typing import Callable
 
 from sqlalchemy import func, update
 from sqlalchemy.exc import IntegrityError
@@ -22,20 +21,30 @@ def token_for(secret_key: str, applicant_id: int | None, url: str) -> str:
     return base64.urlsafe_b64encode(digest).decode()[:TOKEN_LENGTH]
 
 
-def shortener(session: Session, secret_key: str, base_url: str, applicant_id: int | None) -> Callable[[str], str]:
-    """A function turning a URL into {base}/r/<token>, storing the link in the caller's transaction."""
+class Shortener:
+    """Turn URLs into {base}/r/<token>; only the links a text really shows are stored."""
 
-    def shorten(url: str) -> str:
-        token = token_for(secret_key, applicant_id, url)
-        if session.exec(select(ShortLink.id).where(ShortLink.token == token)).first() is None:
+    def __init__(self, secret_key: str, base_url: str, applicant_id: int | None):
+        self.secret_key, self.base_url, self.applicant_id = secret_key, base_url, applicant_id
+        self.made: dict[str, str] = {}
+
+    def __call__(self, url: str) -> str:
+        token = token_for(self.secret_key, self.applicant_id, url)
+        self.made[token] = url
+        return f"{self.base_url}/r/{token}"
+
+    def save(self, session: Session, text: str) -> None:
+        """Store the links that appear in `text`, in the caller's transaction."""
+        for token, url in self.made.items():
+            if f"/r/{token}" not in text:
+                continue  # measured for the budget but left out of the message
+            if session.exec(select(ShortLink.id).where(ShortLink.token == token)).first() is not None:
+                continue
             try:
                 with session.begin_nested():
-                    session.add(ShortLink(token=token, applicant_id=applicant_id, url=url))
+                    session.add(ShortLink(token=token, applicant_id=self.applicant_id, url=url))
             except IntegrityError:
                 pass  # a concurrent turn stored the very same link
-        return f"{base_url}/r/{token}"
-
-    return shorten
 
 
 def open_link(session: Session, token: str, now: datetime) -> str | None:

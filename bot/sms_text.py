@@ -123,7 +123,8 @@ def compose(payload: dict, locale: str, tz: ZoneInfo, shorten: Callable[[str], s
     phone = [w["phone"].format(**fields)] if fields.get("phone") else []
     lead_kind = "greeting_no_slots" if kind == "greeting" and not starts else kind
     if kind == "content":  # the greeting's follow-up: content links and the number we will call from
-        return fit([w["content"]], links + phone, budget, priority=[0, len(links), *range(1, len(links))][:len(links) + len(phone)])
+        order = list(range(len(links) + len(phone)))  # shown as: links, then the phone number
+        return fit([w["content"]], links + phone, budget, order[:1] + order[len(links):] + order[1:len(links)])
     if kind in _OFFERS and lead_kind in w:
         numbered = [f"{i}) {short_slot(s, tz, loc)}" for i, s in enumerate(starts, 1)]
         extra = [w["other"]] if starts else []
@@ -152,19 +153,20 @@ class _Blank(dict):
 def prepare_sms(session, svc, applicant, row) -> None:
     """Fix the SMS text of an outbox row (short links stored in this transaction); a greeting gets a follow-up."""
     from bot.models import Outbox
-    from bot.shortlinks import shortener
+    from bot.shortlinks import Shortener
 
     locale = applicant.locale if applicant else "ja"
-    shorten = shortener(session, svc.config.secret_key, svc.config.public_base_url,
-                        applicant.id if applicant else None)
+    shorten = Shortener(svc.config.secret_key, svc.config.public_base_url, applicant.id if applicant else None)
     payload = dict(row.payload)
     if "sms" not in payload:
         text = compose(payload, locale, svc.settings.tz, shorten)
+        shorten.save(session, text)
         row.payload = {**payload, "sms": text, "segments": segments(text)}
     if payload.get("kind") == "greeting" and payload.get("links"):
         # Slots and content do not fit one short SMS: the content follows as a second message.
         follow = {"kind": "content", "links": payload["links"], "facts": payload.get("facts", {}), "buttons": []}
         text = compose(follow, locale, svc.settings.tz, shorten)
+        shorten.save(session, text)
         session.add(Outbox(applicant_id=row.applicant_id, booking_id=row.booking_id, channel=row.channel,
                            kind="content", due_at=row.due_at,
                            payload={**follow, "text": text, "sms": text, "segments": segments(text)}))

@@ -247,3 +247,15 @@ def test_undelivered_greeting_falls_back_to_line_when_linked(phone, sms_svc, fak
     assert sent.channel == "line" and sent.payload["kind"] == "greeting" and "sms" not in sent.payload
     (fallback,) = _rows(sms_svc, phone.id, fallback_for=greeting.id)
     assert fallback.status == "sent"
+
+
+def test_only_links_that_made_it_into_a_message_are_stored(phone, sms_svc):
+    import re
+
+    from bot.models import ShortLink
+
+    phone.apply()
+    shown = {m for sms in phone.inbox() for m in re.findall(r"/r/([\w-]+)", sms.body)}
+    with Session(sms_svc.engine) as s:
+        stored = {link.token for link in s.exec(select(ShortLink)).all()}
+    assert stored == shown and len(shown) == 2  # the third content link did not fit the budget
