@@ -37,8 +37,8 @@ def contact_channels(svc: Services, applicant: Applicant) -> list[str]:
 def _alert(reason: str, applicant: Applicant, **fields) -> dict:
     text = RECRUITER[reason].format(name=applicant.name, id=applicant.id, **fields)
     kind = {"unconfirmed": "unconfirmed_alert", "outcome": OUTCOME}.get(reason, reason)
-    return {"kind": kind, "reason": reason,
-            "detail": "", "text": text}
+    # The recruiter page shows `detail`: the whole note, but only the time for the link-carrying outcome mail.
+    return {"kind": kind, "reason": reason, "detail": fields["when"] if reason == "outcome" else text, "text": text}
 
 
 def _write(session: Session, svc: Services, applicant: Applicant, plan: list[Planned], payload_for,

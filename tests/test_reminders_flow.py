@@ -240,7 +240,7 @@ def test_recruiter_page_shows_upcoming_reminders_and_the_unconfirmed_alert(cand,
     clock.now = tokyo(2026, 11, 30, 21)
     cand.replies()
     page = client.get("/recruiter/").get_data(as_text=True)
-    assert "前日リマインドに未返信" in page
+    assert "前日リマインドに未返信" in page and "+819012345678" in page and "03-6820-1234 から" in page
 
 
 def test_the_outcome_link_in_the_recruiter_mail_marks_a_no_show(cand, svc, clock, client):
