@@ -8,13 +8,13 @@ from datetime import datetime
 from pathlib import Path
 from typing import Callable
 
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from calendars.local import LocalCalendar
 from calendars.google_hub import GoogleHub, GoogleOptions
 from calendars.router import LOCAL, CalendarRouter
 from bot.config import Config
-from bot.models import Outbox
+from bot.models import Booking, Outbox
 from bot.settings import Settings
 from bot import vault
 
@@ -101,13 +101,27 @@ class GoogleCalendars:
     def __call__(self, session: Session, defer: bool = True) -> CalendarRouter:
         self.load_grants(session)
         later = (lambda op, data: self.defer(session, op, data)) if defer else None
-        return CalendarRouter(self.hub, LocalCalendar(session), self.routes, defer=later)
+        return CalendarRouter(self.hub, LocalCalendar(session), self.routes, defer=later,
+                              booked=lambda who, start, end: live_bookings(session, who, start, end))
 
     def defer(self, session: Session, op: str, data: dict) -> None:
         """Queue a calendar write for the worker, in the caller's transaction, so the choice survives an outage."""
         booking_id = int(data["booking_id"]) if "booking_id" in data else None
         session.add(Outbox(channel="calendar", kind=f"calendar_{op}", payload={"op": op, **data},
                            booking_id=booking_id, due_at=self.clock()))
+
+
+def live_bookings(session: Session, interviewers, start: datetime, end: datetime) -> dict[str, list]:
+    """Our live bookings per interviewer overlapping [start, end), as busy intervals."""
+    from calendars.base import Interval
+
+    rows = session.exec(select(Booking).where(Booking.interviewer.in_(list(interviewers)),
+                                              Booking.status.in_(("booked", "confirmed")),
+                                              Booking.start_at < end, Booking.end_at > start))
+    found: dict[str, list] = {}
+    for b in rows:
+        found.setdefault(b.interviewer, []).append(Interval(b.start_at, b.end_at))
+    return found
 
 
 def service_account_info_set(config: Config) -> bool:

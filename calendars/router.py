@@ -9,8 +9,8 @@ from datetime import datetime
 from typing import Callable, Mapping, Sequence
 
 from calendars.base import BookingRequest, Calendar, Interval, SlotTaken
-from calendars.errors import CalendarError, CalendarUnavailable, Conflict, NotFound
-from calendars.google_events import booking_of, declined_by_owner, interview_body, meeting_url
+from calendars.errors import CalendarError, Conflict, NotFound
+from calendars.google_events import booking_of, declined_by_owner, interview_body, is_all_day, meeting_url
 from calendars.google_hub import GoogleHub
 
 log = logging.getLogger("sokuresu.calendar")
@@ -34,8 +34,11 @@ class CalendarRouter:
     """The Calendar interface over a local calendar and Google calendars, chosen per interviewer."""
 
     def __init__(self, hub: GoogleHub, local: Calendar, routes: Mapping[str, str],
-                 defer: Callable[[str, dict], None] | None = None):
+                 defer: Callable[[str, dict], None] | None = None,
+                 booked: Callable[[Sequence[str], datetime, datetime], dict[str, list[Interval]]] | None = None):
         self.hub, self.local, self.routes, self.defer = hub, local, routes, defer
+        # Our own live bookings count as busy too: a write still waiting for Google, or a cache a moment old.
+        self.booked = booked
 
     def calendar_of(self, interviewer: str) -> str:
         return self.routes.get(interviewer, LOCAL)
@@ -47,7 +50,8 @@ class CalendarRouter:
         remote = [w for w in interviewers if w not in local]
         if remote:
             found = self.hub.busy([self.calendar_of(w) for w in remote], start, end)
-            result.update({w: found[self.calendar_of(w)] for w in remote})
+            ours = self.booked(remote, start, end) if self.booked else {}
+            result.update({w: sorted([*found[self.calendar_of(w)], *ours.get(w, [])]) for w in remote})
         if tuple(interviewers) in self.hub.options.panels:
             # The first interviewer leads: free only when everyone is; the event goes in the lead's calendar.
             joined = sorted(i for w in interviewers for i in result.get(w, []))
@@ -80,11 +84,11 @@ class CalendarRouter:
                                 "location": request.location, "attendee_email": request.attendee_email})
             return event_ref(cal, "pending")
 
-    def _write(self, request: BookingRequest, cal: str, ignore: str | None = None) -> str:
+    def _write(self, request: BookingRequest, cal: str) -> str:
         client, slot, opts = self.hub.client_for(cal), request.slot, self.hub.options
         event_id = self._event_id(request, cal)
         members = [self.calendar_of(w) for w in self._panel_of(slot.interviewer)]
-        if self._clashes(members, slot.start, slot.end, ignore=ignore):
+        if self._clashes(members, slot.start, slot.end):
             existing = self._ours(client, cal, event_id, request.booking_id)
             if existing is None:
                 raise SlotTaken(slot.key)
@@ -120,7 +124,8 @@ class CalendarRouter:
         for cal in cals:
             client = self.hub.client_for(cal)
             for e in client.events_between(cal, start, end):
-                if e["id"] != ignore and e.get("transparency") != "transparent" and not declined_by_owner(e):
+                shown_busy = e.get("transparency") != "transparent" or (is_all_day(e) and self.hub.options.all_day_blocks)
+                if e["id"] != ignore and shown_busy and not declined_by_owner(e):
                     return True
         return False
 
@@ -140,15 +145,14 @@ class CalendarRouter:
             new_ref = self.book(request)
             self.cancel(old_ref)
             return new_ref
-        client = self.hub.client_for(cal)
         try:
             if self._clashes([cal], request.slot.start, request.slot.end, ignore=old[1]):
                 raise SlotTaken(request.slot.key)
             body = interview_body(request, meet=False)
             body.pop("status")
-            event = client.patch(cal, old[1], body, self.hub.options.send_updates)
-        except CalendarUnavailable:
-            new_ref = self.book(request)  # deferred write of the new time, deferred delete of the old
+            event = self.hub.client_for(cal).patch(cal, old[1], body, self.hub.options.send_updates)
+        except CalendarError:
+            new_ref = self.book(request)  # Google is down or refuses: a deferred write and a deferred delete
             self.cancel(old_ref)
             return new_ref
         self.hub.forget(cal)
