@@ -259,3 +259,19 @@ def test_only_links_that_made_it_into_a_message_are_stored(phone, sms_svc):
     with Session(sms_svc.engine) as s:
         stored = {link.token for link in s.exec(select(ShortLink)).all()}
     assert stored == shown and len(shown) == 2  # the third content link did not fit the budget
+
+
+def test_no_name_number_or_text_reaches_the_log(phone, sms_svc, fake_twilio, caplog):
+    import logging
+
+    caplog.set_level(logging.DEBUG)
+    fake_twilio.failures.append((400, 21211, "The 'To' number +819012345678 is not a valid phone number."))
+    phone.apply()
+    phone.inbox()
+    phone.text("1")
+    phone.text("駐車場はありますか？")
+    phone.inbox()
+    logged = caplog.text
+    assert logged  # something was logged ...
+    for secret in ("+819012345678", "9012345678", "山田", "花子", "駐車場", "test-twilio-auth-token"):
+        assert secret not in logged, secret  # ... but nothing personal

@@ -32,6 +32,7 @@ FOOTER = {
     "en": ("Reply in our chat (just send a number to book): {chat}", "No more messages: {unsubscribe}"),
 }
 _URL = re.compile(r"https?://[^\s<>（）「」]+")
+_ADDRESS = re.compile(r"[^\s<>@]+@[^\s<>]+")
 
 
 class MailChannel:
@@ -57,7 +58,8 @@ class MailChannel:
             raise error(f"SMTP refused the recipient ({', '.join(map(str, codes))})") from None
         except smtplib.SMTPResponseException as exc:
             error = PermanentError if exc.smtp_code >= 500 else TemporaryError
-            raise error(f"SMTP error {exc.smtp_code}: {exc.smtp_error.decode(errors='replace')[:200]}") from None
+            text = _ADDRESS.sub("<address>", exc.smtp_error.decode(errors="replace"))[:200]  # no addresses in logs
+            raise error(f"SMTP error {exc.smtp_code}: {text}") from None
         except (smtplib.SMTPException, OSError) as exc:  # refused, disconnected, timed out
             raise TemporaryError(f"SMTP server unreachable: {type(exc).__name__}") from None
         return mail["Message-ID"]

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from typing import Callable
 from urllib.parse import urlsplit
 
@@ -20,6 +21,7 @@ TIMEOUT = 15.0  # seconds; a slower answer is retried by the outbox rather than 
 OPTED_OUT = 21610  # the number replied STOP: Twilio refuses every message to it
 INVALID_NUMBER = 21211
 STATUS_PATH = "/webhooks/twilio/status"
+_PHONE = re.compile(r"\+?\d[\d\s().-]{6,}\d")
 
 
 class _OriginClient(TwilioHttpClient):
@@ -67,7 +69,8 @@ class SmsChannel:
         return sent.sid
 
     def _classify(self, exc: TwilioRestException, message: Outgoing) -> Exception:
-        reason = f"Twilio {exc.status} error {exc.code}: {exc.msg}"[:400]
+        # Twilio's messages quote the number ("The 'To' number +81… is not valid"): it must not reach the log.
+        reason = f"Twilio {exc.status} error {exc.code}: {_PHONE.sub('<number>', str(exc.msg))}"[:400]
         if exc.code in (OPTED_OUT, INVALID_NUMBER) and self.on_refused is not None:
             self.on_refused(message, exc.code)
         if exc.code == OPTED_OUT:
