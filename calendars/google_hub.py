@@ -73,9 +73,9 @@ class GoogleHub:
         for client, cals in by_client.values():
             try:
                 found, errors = client.freebusy(cals, start, until)
-                if self.options.all_day_blocks:
-                    for cal in cals:
-                        found.setdefault(cal, []).extend(self._all_day(client, cal, start, until))
+                for cal in cals:
+                    if cal not in errors:
+                        found[cal] = self._refine(client, cal, found.get(cal, []), start, until)
             except CalendarError as exc:
                 found, errors = {}, {cal: exc for cal in cals}
             for cal in cals:
@@ -92,10 +92,22 @@ class GoogleHub:
             result[cal] = self._fallback(cal, start, end, str(error))
         return result
 
-    def _all_day(self, client, cal: str, start: datetime, end: datetime) -> list[Interval]:
-        return [Interval(parse_time(e["start"], client.tz), parse_time(e["end"], client.tz))
-                for e in client.events_between(cal, start, end)
-                if is_all_day(e) and e.get("status") != "cancelled" and not declined_by_owner(e)]
+    def _refine(self, client, cal: str, busy: list[Interval], start: datetime, end: datetime) -> list[Interval]:
+        """Drop busy time made only of events the owner declined; add all-day events when they block."""
+        try:
+            events = [e for e in client.events_between(cal, start, end) if e.get("status") != "cancelled"]
+        except CalendarPermissionError:
+            return busy  # shared as free/busy only: Google's own answer is all we can know
+
+        def span(e: dict) -> Interval:
+            return Interval(parse_time(e["start"], client.tz), parse_time(e["end"], client.tz))
+
+        declined = [span(e) for e in events if declined_by_owner(e)]
+        blocking = [span(e) for e in events if not declined_by_owner(e) and e.get("transparency") != "transparent"]
+        kept = [b for b in busy if not any(b.overlaps(d) for d in declined) or any(b.overlaps(x) for x in blocking)]
+        if self.options.all_day_blocks:
+            kept += [span(e) for e in events if is_all_day(e) and not declined_by_owner(e)]
+        return kept
 
     def _fallback(self, cal: str, start: datetime, end: datetime, why: str) -> list[Interval]:
         hit = self._cache.get(cal)

@@ -3,7 +3,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from calendars.base import BookingRequest, Slot
+from calendars.base import BookingRequest, Interval, Slot
 from calendars.errors import CalendarError, CalendarPermissionError, CalendarUnavailable
 from calendars.google import GoogleCalendar, service_account_credentials
 from calendars.google_hub import GoogleHub, GoogleOptions
@@ -123,3 +123,11 @@ def test_a_broken_key_is_a_permission_error_not_a_crash(db_url, clock):
     chat = chat_for(svc)
     chat.apply()
     assert chat.state() == "needs_human"  # nobody is offered a time we could not check
+
+
+def test_a_calendar_shared_as_free_busy_only_still_gives_its_busy_time(google):
+    google.add_calendar("room@example.com", details=False)
+    google.put("room@example.com", T0, T0 + timedelta(hours=1))
+    hub = GoogleHub(lambda cal: client(google))
+    busy = hub.busy(["room@example.com"], T0 - timedelta(hours=1), T0 + timedelta(hours=3))
+    assert busy["room@example.com"] == [Interval(T0, T0 + timedelta(hours=1))]

@@ -39,12 +39,14 @@ class FakeGoogle:
     requests: list = field(default_factory=list)         # (method, path, query, body)
     failures: list = field(default_factory=list)         # [status, reason, path fragment, remaining]
     expired_sync: bool = False
+    freebusy_counts_declined: bool = False  # True: free/busy reports declined events too (we must not trust it)
     seq: itertools.count = field(default_factory=lambda: itertools.count(1))
     lock: threading.Lock = field(default_factory=threading.Lock)
     origin: str = ""
 
-    def add_calendar(self, cal_id: str, writable: bool = True, readable: bool = True) -> None:
-        self.calendars[cal_id] = {"writable": writable, "readable": readable}
+    def add_calendar(self, cal_id: str, writable: bool = True, readable: bool = True, details: bool = True) -> None:
+        """details=False: shared as "free/busy only", so listing events is refused."""
+        self.calendars[cal_id] = {"writable": writable, "readable": readable, "details": details}
 
     def fail(self, status: int, reason: str = "", path: str = "", times: int = 1) -> None:
         """Answer the next `times` requests whose path contains `path` with this error."""
@@ -86,7 +88,7 @@ class FakeGoogle:
     def busy(self, cal_id: str, start: datetime, end: datetime) -> list[dict]:
         spans = []
         for e in self.live(cal_id):
-            if e.get("transparency") == "transparent" or any(
+            if e.get("transparency") == "transparent" or not self.freebusy_counts_declined and any(
                     a.get("self") and a.get("responseStatus") == "declined" for a in e.get("attendees", ())):
                 continue
             s, t = _when(e["start"]), _when(e["end"])

@@ -34,7 +34,7 @@ def route(fake: FakeGoogle, method: str, path: str, query: dict, body: dict) -> 
     cal = fake.calendars.get(cal_id)
     if cal is None:
         return 404, {"reason": "notFound"}
-    if not cal["readable"]:
+    if not cal["readable"] or not cal.get("details", True):
         return 403, {"reason": "forbidden"}
     if method != "GET" and not cal["writable"]:
         return 403, {"reason": "requiredAccessLevel"}
