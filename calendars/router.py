@@ -148,9 +148,11 @@ class CalendarRouter:
         try:
             if self._clashes([cal], request.slot.start, request.slot.end, ignore=old[1]):
                 raise SlotTaken(request.slot.key)
-            body = interview_body(request, meet=False)
+            client = self.hub.client_for(cal)
+            invite = getattr(client, "acts_as_user", True)
+            body = interview_body(request if invite else replace(request, attendee_email=None), meet=False)
             body.pop("status")
-            event = self.hub.client_for(cal).patch(cal, old[1], body, self.hub.options.send_updates)
+            event = client.patch(cal, old[1], body, self.hub.options.send_updates)
         except CalendarError:
             new_ref = self.book(request)  # Google is down or refuses: a deferred write and a deferred delete
             self.cancel(old_ref)
