@@ -17,6 +17,7 @@ from bot.intents import parse_postback, parse_text
 from bot.line_leads import answer, lead_of, say, start
 from bot.line_payload import content_payload
 from bot.models import Applicant, MessageLog, Outbox
+from bot.nudges import answered
 from bot.service import Turn, delivery_channel, enqueue, handle, is_duplicate
 
 log = logging.getLogger("sokuresu.line")
@@ -156,6 +157,7 @@ def _fixed_answer(session: Session, svc: Services, applicant: Applicant, event: 
     session.add(MessageLog(applicant_id=applicant.id, direction="in", channel="line", text=shown(event)[:2000],
                            payload={"line_type": event.kind, "message_type": event.message_type}))
     applicant.last_inbound_at = svc.clock()
+    answered(session, applicant.id)  # a sticker is an answer too: no "did our message reach you?" nudge
     turn, state = Turn(svc, session, applicant, answer_to), State(applicant.state)
     quiet = state is State.NEEDS_HUMAN  # a person has the conversation: the bot stays out of the way
     if event.data == "menu:content":
