@@ -39,6 +39,11 @@ def options_from(settings: Settings, renderer) -> GoogleOptions:
     c = settings.calendar
     online = frozenset(renderer.place(j.id, "ja") for j in settings.jobs.values() if j.mode == "online")
     panels = tuple(j.interviewers for j in settings.jobs.values() if j.assignment == "panel" and len(j.interviewers) > 1)
+    pooled = {w for j in settings.jobs.values() if j.assignment == "pool" for w in j.interviewers}
+    for lead in {p[0] for p in panels} & pooled:
+        # The router knows a panel booking by its lead (a booking request names no job).
+        log.warning("interviewer %s leads a panel job and sits in a pool job: their pool bookings will invite "
+                    "the panel too; put someone else first in the panel job", lead)
     return GoogleOptions(send_updates=c.send_updates, all_day_blocks=c.all_day_blocks,
                          meet_places=online if c.meet else frozenset(), cache_seconds=c.cache_seconds, panels=panels)
 
