@@ -44,7 +44,7 @@ LEADS = {
     },
     "en": {
         "greeting": "Hi {name}, {company} here. Thanks for applying! Reply with a number to book your interview:",
-        "greeting_no_slots": "Hi {name}, this is {company}. Thank you for applying! We will text you interview times soon.",
+        "greeting_no_slots": "Hi {name}, {company} here. Thanks for applying! We will text you interview times soon.",
         "offer_again": "Which time suits you? Reply with its number.",
         "slot_taken": "Sorry, that time was just taken. Would one of these work?",
         "reschedule": "Sure. Your booking ({current}) stays until you pick a new time:",
@@ -119,7 +119,7 @@ def compose(payload: dict, locale: str, tz: ZoneInfo, shorten: Callable[[str], s
                   if facts.get("current_start") else fields.get("current", ""))
     starts = [datetime.fromisoformat(s) for s in facts.get("slot_starts", [])]
     days = [date.fromisoformat(d) for d in facts.get("days", [])]
-    links = [(w["links"].get(link.get("kind"), "Link") + " " + shorten(link["url"])) for link in payload.get("links", [])]
+    links = [f"{w['links'].get(link.get('kind'), 'Link')} {shorten(link['url'])}" for link in payload.get("links", [])]
     phone = [w["phone"].format(**fields)] if fields.get("phone") else []
     lead_kind = "greeting_no_slots" if kind == "greeting" and not starts else kind
     if kind == "content":  # the greeting's follow-up: content links and the number we will call from
