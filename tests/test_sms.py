@@ -275,3 +275,12 @@ def test_no_name_number_or_text_reaches_the_log(phone, sms_svc, fake_twilio, cap
     assert logged  # something was logged ...
     for secret in ("+819012345678", "9012345678", "山田", "花子", "駐車場", "test-twilio-auth-token"):
         assert secret not in logged, secret  # ... but nothing personal
+
+
+def test_help_keyword_answers_with_our_help_that_names_cancel_interview(phone, sms_svc):
+    phone.apply(locale="en", name="Hanako Yamada")
+    phone.inbox()
+    phone.text("INFO", OptOutType="HELP")
+    (help_text,) = phone.inbox()
+    assert '"cancel interview"' in help_text.body and '"STOP"' in help_text.body
+    assert _applicant(sms_svc, phone.id).state == "greeted"
