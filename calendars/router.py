@@ -110,6 +110,11 @@ class CalendarRouter:
                 event = client.insert(cal, body, opts.send_updates)
             else:
                 event = found
+        if meet and not meeting_url(event):  # Google makes Meet links asynchronously; a second look usually has it
+            try:
+                event = client.get(cal, event["id"])
+            except CalendarError:
+                pass
         for member in members:
             self.hub.forget(member)
         ref = event_ref(cal, event["id"])

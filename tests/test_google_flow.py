@@ -157,3 +157,12 @@ def test_two_candidates_choosing_the_same_slot_at_the_same_moment_get_one_bookin
     assert len(google.live(SATO)) == 1
     assert len([x for x in bookings(gsvc) if x.status == "booked"]) == 1
     assert sorted([a.state(), b.state()]) == ["booked", "greeted"]
+
+
+def test_a_meet_link_google_makes_a_moment_later_still_reaches_the_confirmation(google, gsvc):
+    google.meet_pending = True
+    chat = chat_for(gsvc)
+    chat.apply()
+    chat.say("1")
+    [event] = google.live()
+    assert event["hangoutLink"] in chat.replies()[-1]["text"]

@@ -39,6 +39,7 @@ class FakeGoogle:
     requests: list = field(default_factory=list)         # (method, path, query, body)
     failures: list = field(default_factory=list)         # [status, reason, path fragment, remaining]
     expired_sync: bool = False
+    meet_pending: bool = False  # True: insert answers before the Meet link exists (it appears on the next get)
     freebusy_counts_declined: bool = False  # True: free/busy reports declined events too (we must not trust it)
     seq: itertools.count = field(default_factory=lambda: itertools.count(1))
     lock: threading.Lock = field(default_factory=threading.Lock)

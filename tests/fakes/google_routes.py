@@ -70,6 +70,11 @@ def _insert(fake: FakeGoogle, cal_id: str, query: dict, body: dict) -> tuple[int
             "entryPoints": [{"entryPointType": "video", "uri": f"https://meet.google.com/{code}", "label": f"meet.google.com/{code}"}],
             "conferenceId": code}
         event["hangoutLink"] = f"https://meet.google.com/{code}"
+        if fake.meet_pending:
+            answer = public(event)
+            answer["conferenceData"] = {"createRequest": {**create, "status": {"statusCode": "pending"}}}
+            answer.pop("hangoutLink")
+            return 200, answer
     return 200, public(event)
 
 
