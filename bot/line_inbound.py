@@ -1,7 +1,6 @@
 """One verified LINE webhook event, carried out once: converse, link, apply, or answer politely."""
 from __future__ import annotations
 
-import logging
 from dataclasses import asdict, replace
 from datetime import datetime
 
@@ -20,7 +19,6 @@ from bot.models import Applicant, MessageLog, Outbox
 from bot.nudges import answered
 from bot.service import Turn, delivery_channel, enqueue, handle, is_duplicate
 
-log = logging.getLogger("sokuresu.line")
 INBOX = "line-inbox"  # outbox rows that carry a webhook event to the worker
 MEDIA = {"image", "video", "audio", "file"}
 MENU = {"menu:content", "menu:human"}  # rich-menu buttons that are not conversation events

@@ -108,3 +108,21 @@ def test_an_english_candidate_gets_english_cards(line_user, line_svc):
     body = str(card["contents"])
     assert "Your interview" in body and "Shibuya" in body
     assert "https://maps.example.com/?q=soyokaze-bakery" in [b["action"].get("uri") for b in card["contents"]["footer"]["contents"]]
+
+
+def test_reminders_reach_line_as_pushes_with_buttons_and_a_tap_confirms(line_user, line_svc, fake_line):
+    applicant_id = _apply_with_line_id(line_user)
+    [greeting] = line_user.inbox()
+    line_user.tap(next(a for a in _quick(greeting[-1]) if a["type"] == "postback")["data"])
+    line_user.inbox()
+    with Session(line_svc.engine) as s:
+        reminders = s.exec(select(Outbox).where(Outbox.kind.like("reminder%"), Outbox.status == "pending")).all()
+    assert reminders, "booking on LINE schedules reminders"
+    line_svc.clock.now = min(r.due_at for r in reminders)
+    batches = line_user.inbox()
+    reminder = batches[-1][-1]
+    assert [a["data"] for a in _quick(reminder)] == ["confirm", "reschedule", "cancel"]
+    assert fake_line.calls("/v2/bot/message/push")[-1].headers["x-line-retry-key"]
+    line_user.tap("confirm")
+    line_user.inbox()
+    assert _state(line_svc, applicant_id) == "confirmed"

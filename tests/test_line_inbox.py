@@ -5,7 +5,6 @@ from bot.channels import Outgoing
 from bot.models import Applicant, MessageLog, Outbox
 from bot.outbox import claim, deliver
 from tests.conftest import AUTH, application
-from tests.fakes.line_api import text_message
 
 
 def linked(line_user):
