@@ -71,7 +71,9 @@ def check() -> None:
     with session_scope(svc.engine) as session:
         calendars.load_grants(session)
     info = service_account_info(svc.config)
-    who = info.get("client_email", "the service account") if info else "the connected account"
+    # With delegation Google checks the user's access, so that is who the calendar must be shared with.
+    who = svc.config.google_delegated_user or (info.get("client_email", "the service account") if info
+                                                else "the connected account")
     acting = f", acting as {svc.config.google_delegated_user}" if svc.config.google_delegated_user else ""
     click.echo(f"Google Calendar check — service account: {info['client_email'] if info else 'none'}{acting}")
     if calendars._oauth:
