@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import random
+import re
 import threading
 import time
 from datetime import datetime
@@ -22,6 +23,7 @@ from calendars.google_events import parse_time, rfc3339
 
 SCOPES = ["https://www.googleapis.com/auth/calendar"]
 FREEBUSY_BATCH = 50  # Google answers free/busy for at most 50 calendars per query
+ADDRESS = re.compile(r"[^@\s]+@[^@\s]+")
 RATE_REASONS = {"rateLimitExceeded", "userRateLimitExceeded", "quotaExceeded"}
 
 
@@ -48,7 +50,9 @@ def _reasons(exc: HttpError) -> set[str]:
 def classify(exc: HttpError) -> CalendarError:
     """Turn an HttpError into the error the caller acts on; rate limits are 403s too, so read the reason."""
     status, reasons = exc.resp.status, _reasons(exc)
-    text = f"HTTP {status} {', '.join(sorted(reasons)) or exc.reason}".strip()
+    # Google's free-text message may quote a guest's address; it ends up in logs and the outbox, so mask it.
+    detail = ", ".join(sorted(reasons)) or ADDRESS.sub("<address>", exc.reason or "")
+    text = f"HTTP {status} {detail}".strip()
     if status == 429 or status >= 500 or (status == 403 and reasons & RATE_REASONS):
         return CalendarUnavailable(text)
     if status in (401, 403):

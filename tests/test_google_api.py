@@ -131,3 +131,15 @@ def test_a_calendar_shared_as_free_busy_only_still_gives_its_busy_time(google):
     hub = GoogleHub(lambda cal: client(google))
     busy = hub.busy(["room@example.com"], T0 - timedelta(hours=1), T0 + timedelta(hours=3))
     assert busy["room@example.com"] == [Interval(T0, T0 + timedelta(hours=1))]
+
+
+def test_error_texts_never_carry_an_address():
+    import httplib2
+    from googleapiclient.errors import HttpError
+
+    from calendars.google import classify
+
+    resp = httplib2.Response({"status": 400})
+    resp.reason = "Bad Request"
+    error = classify(HttpError(resp, b'{"error": {"code": 400, "message": "Invalid attendee email: cand@example.com"}}'))
+    assert "cand@example.com" not in str(error) and "<address>" in str(error)
