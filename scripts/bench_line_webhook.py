@@ -273,7 +273,13 @@ def main() -> int:
         ours = measure("Sokuresu, workers running", app_port, users, args.events, args.concurrency)
         replies, pushes, left = drained(env["DATABASE_URL"], 600)
         end_to_end = (args.events + min(200, args.events // 5)) / (time.perf_counter() - begin)
-        procs += workers
+        for proc in workers:
+            stop(proc)
+        # The echo bot once more: the machine's load drifts, and the better echo figure is the yardstick.
+        procs.append(start(gunicorn + ["-b", f"127.0.0.1:{echo_port}", "--chdir", str(tmp), "echo_app:app"], env, tmp, log))
+        wait_port(echo_port)
+        again = measure("echo bot, again", echo_port, users, args.events, args.concurrency)
+        echo = max(echo, again, key=lambda r: r["rate"])
     finally:
         for proc in reversed(procs):
             stop(proc)
@@ -284,10 +290,11 @@ def main() -> int:
         print(f"{r['name']:30}{r['rate']:>10.0f}{r['p50']:>9.1f}{r['p99']:>9.1f}{r['rate'] / echo['rate']:>8.2f}")
     print(f"{'Sokuresu end to end':30}{end_to_end:>10.0f}{'':18}{end_to_end / echo['rate']:>8.2f}"
           "   (webhook -> turn -> answer sent, until the last one)")
-    print(f"goal: Sokuresu >= 0.50 x echo. Answers: {replies} as replies, {pushes} as pushes (reply token older "
+    print(f"goal: Sokuresu >= 0.50 x echo (the better of the two echo runs). Answers in all: {replies} as replies, "
+          f"{pushes} as pushes (reply token older "
           f"than 50 s), {left} not sent; database {'PostgreSQL' if drop else 'SQLite'}, "
           f"{args.sokuresu_workers} sokuresu worker(s)")
-    return 0 if echo["errors"] == alone["errors"] == ours["errors"] == 0 and left == 0 else 1
+    return 0 if echo["errors"] == again["errors"] == alone["errors"] == ours["errors"] == 0 and left == 0 else 1
 
 
 if __name__ == "__main__":
