@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict, replace
-from datetime import datetime
+from datetime import date, datetime, timezone
 
 from sqlmodel import Session, select, update
 
@@ -15,6 +15,7 @@ from bot.events import AlertRecruiter, Decision, Event, Send, Unknown, WantSlots
 from bot.intents import parse_postback, parse_text
 from bot.line_leads import answer, lead_of, say, start
 from bot.line_payload import content_payload
+from bot.messages import format_day
 from bot.models import Applicant, MessageLog, Outbox
 from bot.nudges import answered
 from bot.service import Turn, delivery_channel, enqueue, handle, is_duplicate
@@ -47,11 +48,25 @@ def conversation_event(svc: Services, event: LineEvent) -> Event | None:
     return None
 
 
-def shown(event: LineEvent) -> str:
-    """What the recruiter's conversation view shows for the candidate's side."""
-    if event.kind == "postback":
-        return f"[{event.data}]"
-    return event.text if event.message_type == "text" else f"[{event.message_type}]"
+BUTTONS = {"reschedule": "日程を変更", "cancel": "キャンセル", "confirm": "参加します", "book": "予約する",
+           "other": "他の日", "help": "ヘルプ", "skip": "スキップ", "menu:content": "会社の紹介", "menu:human": "担当者と話す"}
+
+
+def shown(svc: Services, event: LineEvent) -> str:
+    """What the recruiter's conversation view shows for the candidate's side (a tap in words)."""
+    if event.kind != "postback":
+        return event.text if event.message_type == "text" else f"[{event.message_type}]"
+    data, tz = event.data or "", svc.settings.tz
+    kind, _, value = data.partition(":")
+    try:
+        if kind == "slot":  # key: interviewer@YYYYMMDDTHHMMZ
+            start = datetime.strptime(value.rpartition("@")[2], "%Y%m%dT%H%MZ").replace(tzinfo=timezone.utc)
+            return f"[ボタン] {format_day(start.astimezone(tz).date(), 'ja')} {start.astimezone(tz):%H:%M}"
+        if kind == "date":
+            return f"[ボタン] {format_day(date.fromisoformat(value), 'ja')}"
+    except ValueError:
+        pass
+    return f"[ボタン] {BUTTONS.get(data, data)}"
 
 
 def queue(svc: Services, events: list[LineEvent]) -> int:
@@ -102,7 +117,7 @@ def dispatch(svc: Services, event: LineEvent) -> None:
             linked = session.exec(select(Applicant.id).where(Applicant.line_user_id == event.user_id)).first()
         wanted = conversation_event(svc, event) if linked is not None else None
         if wanted is not None:  # the ordinary path: the service logs, de-duplicates and runs the turn
-            handle(svc, linked, wanted, text=shown(event)[:2000], source="line", event_id=event.event_id,
+            handle(svc, linked, wanted, text=shown(svc, event)[:2000], source="line", event_id=event.event_id,
                    payload={"postback": event.data} if event.data else None, reply_to=reply_to(event))
             return
     with session_scope(svc.engine) as session:
@@ -152,7 +167,7 @@ def _unfollow(session: Session, svc: Services, applicant: Applicant | None, user
 def _fixed_answer(session: Session, svc: Services, applicant: Applicant, event: LineEvent,
                   answer_to: dict | None) -> None:
     """Stickers, photos, places, menu buttons and unknown kinds: a kind fixed answer, never an error."""
-    session.add(MessageLog(applicant_id=applicant.id, direction="in", channel="line", text=shown(event)[:2000],
+    session.add(MessageLog(applicant_id=applicant.id, direction="in", channel="line", text=shown(svc, event)[:2000],
                            payload={"line_type": event.kind, "message_type": event.message_type}))
     applicant.last_inbound_at = svc.clock()
     answered(session, applicant.id)  # a sticker is an answer too: no "did our message reach you?" nudge

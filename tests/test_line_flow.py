@@ -3,7 +3,7 @@ import uuid
 
 from sqlmodel import Session, select
 
-from bot.models import Applicant, Booking, Outbox
+from bot.models import Applicant, Booking, MessageLog, Outbox
 from bot.web.security import recruiter_key
 from tests.conftest import AUTH, application
 
@@ -60,6 +60,9 @@ def test_application_greeting_slot_card_reschedule_and_cancel_on_line(line_user,
     assert "https://meet.example.com/soyokaze-interview" in uris and "tel:0368201234" in uris
     assert [b["action"]["data"] for b in footer if b["action"]["type"] == "postback"] == ["reschedule", "cancel"]
     assert _state(line_svc, applicant_id) == "booked"
+    with Session(line_svc.engine) as s:  # the recruiter's view of the tap reads as words, not data
+        tap = s.exec(select(MessageLog).where(MessageLog.direction == "in")).one()
+    assert tap.text.startswith("[ボタン] 11月") or tap.text.startswith("[ボタン] 12月")
 
     # Reschedule: new times offered; "another date" through the date picker gives that day's times.
     line_user.tap("reschedule")
