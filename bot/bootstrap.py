@@ -90,8 +90,8 @@ def bootstrap(config: Config | None = None, settings: Settings | None = None, en
         from bot.line_inbound import LineInbox
 
         services.channels.setdefault("line-inbox", LineInbox(services))
-    return services
     if calendar_for is None:
         from bot.google_calendars import attach as attach_google  # interviewers whose calendar is in Google
 
         attach_google(services)
+    return services
