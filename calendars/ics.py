@@ -1,8 +1,9 @@
 """iCalendar (RFC 5545) output: an interviewer's subscribable feed and a candidate's single event."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import Iterable, Protocol
+from typing import Iterable
 
 from icalendar import Alarm, Calendar, Event, vDuration
 
@@ -10,8 +11,9 @@ PRODID = "-//Sokuresu//Sokuresu//EN"
 REFRESH = timedelta(minutes=15)
 
 
-class EventLike(Protocol):
-    """What feed() reads from each event (LocalEvent fits)."""
+@dataclass(frozen=True)
+class Entry:
+    """What feed() reads from each event; LocalEvent has the same attributes and fits too."""
 
     uid: str
     start_at: datetime
@@ -54,7 +56,7 @@ def _event(uid: str, start: datetime, end: datetime, summary: str, description: 
     return event
 
 
-def feed(name: str, events: Iterable[EventLike], tz_name: str, stamp: datetime | None = None) -> bytes:
+def feed(name: str, events: Iterable[Entry], tz_name: str, stamp: datetime | None = None) -> bytes:
     """Render events as a subscribable iCalendar feed (times in UTC, cancelled ones kept so clients drop them)."""
     stamp = stamp or datetime.now(timezone.utc)
     cal = _calendar("PUBLISH")

@@ -10,22 +10,9 @@ from bot.models import CalendarSync, Outbox
 from calendars.router import split_ref
 from tests.fakes.google_api import FakeGoogleServer
 from tests.google_helpers import SATO, google_services, run_worker
-from tests.test_google_flow import bookings, chat_for
+from tests.test_google_flow import bookings, chat_for, google, gsvc  # noqa: F401  (fixtures)
 
 REMINDER_KINDS = ("reminder_day_before", "reminder_soon")
-
-
-@pytest.fixture
-def google():
-    with FakeGoogleServer() as fake:
-        yield fake
-
-
-@pytest.fixture
-def gsvc(google, db_url, clock):
-    svc = google_services(google, db_url, clock)
-    yield svc
-    svc.engine.dispose()
 
 
 @pytest.fixture

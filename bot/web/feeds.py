@@ -2,13 +2,12 @@
 from __future__ import annotations
 
 import hmac
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from flask import Blueprint, Response, abort
 from sqlmodel import select
 
-from calendars.ics import feed, single_event
+from calendars.ics import Entry, feed, single_event
 from bot.db import session_scope
 from bot.models import Applicant, Booking
 from bot.web.common import services
@@ -18,26 +17,13 @@ bp = Blueprint("feeds", __name__)
 ICS = "text/calendar; charset=utf-8"
 
 
-@dataclass(frozen=True)
-class FeedEvent:
-    uid: str
-    start_at: datetime
-    end_at: datetime
-    summary: str
-    description: str
-    location: str
-    status: str
-    sequence: int
-    updated_at: datetime
-
-
-def _event(svc, booking: Booking, applicant: Applicant) -> FeedEvent:
+def _event(svc, booking: Booking, applicant: Applicant) -> Entry:
     job = svc.settings.jobs.get(applicant.job_id)
     title = job.title.ja if job else applicant.job_id
     live = booking.status in ("booked", "confirmed", "attended", "no_show")
     note = (f"応募者: {applicant.name}\n職種: {title}\n連絡手段: {applicant.channel}\n"
             f"電話: {applicant.phone or '-'}\n状態: {booking.status}")
-    return FeedEvent(uid=f"booking-{booking.token}@sokuresu", start_at=booking.start_at, end_at=booking.end_at,
+    return Entry(uid=f"booking-{booking.token}@sokuresu", start_at=booking.start_at, end_at=booking.end_at,
                      summary=f"面接: {applicant.name}（{title}）", description=note,
                      location=svc.renderer.place(applicant.job_id, "ja"),
                      status="CONFIRMED" if live else "CANCELLED", sequence=0 if live else 1,
