@@ -107,6 +107,9 @@ def deliver(svc: Services, row_id: int, owner: str, limiter: Limiter | None = No
         row.status, row.last_error, row.lease_owner, row.lease_until = status, error, None, None
         if status == "sent":
             row.sent_at, row.provider_message_id = now, provider_id
+            mode = (provider_id or "").partition(":")[0]
+            if mode in ("reply", "push"):  # LINE says how it went out; pushes count against the plan
+                row.delivery_mode = mode
             if row.applicant_id and row.channel != "recruiter":
                 session.add(MessageLog(applicant_id=row.applicant_id, direction="out", channel=row.channel,
                                        text=row.payload.get("text", ""), payload=row.payload, outbox_id=row.id))

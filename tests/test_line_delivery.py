@@ -54,6 +54,7 @@ def test_a_reply_token_line_refuses_falls_back_to_a_push(line_user, line_svc, fa
     [[help_text]] = line_user.inbox()
     assert [r.status for r in fake_line.calls("/v2/bot/message/")][-2:] == [400, 200]
     assert row_of(line_svc, "help").provider_message_id.startswith("push:")
+    assert row_of(line_svc, "help").delivery_mode == "push"
 
 
 def test_a_push_line_accepted_but_whose_answer_was_lost_is_not_sent_twice(line_user, line_svc, fake_line):

@@ -50,6 +50,9 @@ def test_application_greeting_slot_card_reschedule_and_cancel_on_line(line_user,
     line_user.tap(slots[1]["data"])
     [[card]] = line_user.inbox()
     assert fake_line.calls("/v2/bot/message/reply")[-1].status == 200
+    with Session(line_svc.engine) as s:
+        modes = dict(s.exec(select(Outbox.kind, Outbox.delivery_mode).where(Outbox.kind.in_(("greeting", "booked")))).all())
+    assert modes == {"greeting": "push", "booked": "reply"}
     assert card["type"] == "flex" and card["altText"].startswith("ありがとうございます")
     body = str(card["contents"])
     for fact in ("日付", "時間", "オンライン", "03-6820-1234", "特にありません"):
