@@ -5,7 +5,7 @@ reschedule, cancel) apply everywhere. docs/conversation.md draws the same machin
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
 

@@ -133,8 +133,3 @@ def run_once(svc: Services, owner: str, limit: int = 50, limiter: Limiter | None
         deliver(svc, row_id, owner, limiter)
     return len(ids)
 
-
-def next_due(svc: Services) -> datetime | None:
-    with session_scope(svc.engine) as session:
-        return session.execute(select(Outbox.due_at).where(Outbox.status == "pending")
-                               .order_by(Outbox.due_at).limit(1)).scalar()

@@ -11,10 +11,9 @@ from calendars.base import BookingRequest, Slot, SlotTaken
 from bot.bootstrap import Services
 from bot.conversation import Context, State, decide
 from bot.db import session_scope
-from bot.events import MoveBooking
-from bot.events import (AlertRecruiter, Book, CancelBooking, Decision, Event, Offer, PickDate, Send,
+from bot.events import (AlertRecruiter, Book, CancelBooking, Decision, Event, MoveBooking, Offer, PickDate, Send,
                         SlotTakenMeanwhile)
-from bot.messages import Recipient, format_slot
+from bot.messages import Recipient
 from bot.models import Applicant, Booking, InboundEvent, MessageLog, Outbox
 from bot.google_calendars import meeting_url_of, write_booking
 from bot.recruiter_note import note_extras
@@ -232,7 +231,3 @@ def handle(svc: Services, applicant_id: int, event: Event, *, text: str | None =
     svc.wake.set()
     return decision
 
-
-def describe_booking(svc: Services, booking: Booking, locale: str = "ja") -> str:
-    """The booking's time as the candidate reads it."""
-    return format_slot(Slot(booking.start_at, booking.end_at, booking.interviewer), svc.settings.tz, locale)

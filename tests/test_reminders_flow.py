@@ -1,11 +1,10 @@
 """Reminders and nudges through the whole service: outbox rows, confirmation by '1', reschedule, quiet hours."""
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from zoneinfo import ZoneInfo
 
 import pytest
 from sqlmodel import Session, select
 
-from bot import create_app
 from bot.models import Applicant, Booking, Outbox
 from tests.conftest import Chat, RecordingChannel
 

@@ -104,7 +104,7 @@ def index():
     return render_template("recruiter.html", rows=rows, alerts=alerts, failed=failed, names=names, feeds=feeds,
                            deliveries=deliveries, opens=opens, delivery_labels=DELIVERY_LABELS,
                            pending=len(pending), company=svc.settings.company.name.ja, csrf=csrf_token(),
-                           jobs=svc.settings.jobs, base=svc.config.public_base_url, tz=tz,
+                           jobs=svc.settings.jobs, tz=tz,
                            state_labels=STATE_LABELS, reason_labels=REASON_LABELS,
                            upcoming=upcoming, follow_up_labels=FOLLOW_UP_LABELS)
 
