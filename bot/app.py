@@ -11,7 +11,13 @@ from bot.bootstrap import Services, bootstrap
 
 def create_app(test_config: dict | None = None, services: Services | None = None) -> Flask:
     """Build the app around Services (built from the environment unless a test hands them in)."""
-    services = services or bootstrap()
+    if services is None:
+        services = bootstrap()
+        if services.config.line_enabled:
+            # The web process runs the turns of the LINE events it takes, right after answering LINE.
+            from bot.line_inbound import InboxRunner
+
+            services.inbox = InboxRunner(services)
     app = Flask(__name__)
     app.config.update(SECRET_KEY=services.config.secret_key, JSON_AS_ASCII=False,
                       SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax",

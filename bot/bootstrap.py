@@ -41,6 +41,9 @@ class Services:
     clock: Callable[[], datetime] = utcnow
     calendar_for: Callable[[Session], Calendar] = local_calendar
     wake: threading.Event = field(default_factory=threading.Event)
+    # Runs queued LINE events in this process right after the webhook answers (bot.line_inbound.InboxRunner);
+    # None: the worker runs them.
+    inbox: object | None = None
 
     def enabled(self, channel: str) -> bool:
         """Whether a real transport exists for this candidate channel."""
@@ -86,10 +89,6 @@ def bootstrap(config: Config | None = None, settings: Settings | None = None, en
     from bot.fallback import attach  # hooks that need the database (Twilio 21610 marks an opt-out)
 
     attach(services)
-    if "line" in services.channels:  # LINE webhook events: queued by the web process, run by the worker
-        from bot.line_inbound import LineInbox
-
-        services.channels.setdefault("line-inbox", LineInbox(services))
     if calendar_for is None:
         from bot.google_calendars import attach as attach_google  # interviewers whose calendar is in Google
 

@@ -1,13 +1,18 @@
 """One verified LINE webhook event, carried out once: converse, link, apply, or answer politely."""
 from __future__ import annotations
 
-from dataclasses import asdict, replace
+import logging
+import os
+import socket
+import threading
+import time
+from dataclasses import asdict
 from datetime import date, datetime, timezone
+from queue import Empty, Queue
 
 from sqlmodel import Session, select, update
 
 from bot.bootstrap import Services
-from bot.channels import Outgoing, TemporaryError
 from bot.channels.line import LineEvent
 from bot.conversation import State
 from bot.db import session_scope
@@ -18,9 +23,11 @@ from bot.line_payload import content_payload
 from bot.messages import format_day
 from bot.models import Applicant, MessageLog, Outbox
 from bot.nudges import answered
-from bot.service import Turn, delivery_channel, enqueue, handle, is_duplicate
+from bot.outbox import INBOX, LEASE, deliver, release, retry_later
+from bot.ratelimit import Limiter
+from bot.service import Turn, converse, delivery_channel, enqueue, is_duplicate
 
-INBOX = "line-inbox"  # outbox rows that carry a webhook event to the worker
+log = logging.getLogger("sokuresu.line")
 MEDIA = {"image", "video", "audio", "file"}
 MENU = {"menu:content", "menu:human"}  # rich-menu buttons that are not conversation events
 # Event types that need nothing from us (a message was unsent, a video was watched, ...).
@@ -70,61 +77,140 @@ def shown(svc: Services, event: LineEvent) -> str:
 
 
 def queue(svc: Services, events: list[LineEvent]) -> int:
-    """Keep each new event durably for the worker, in one transaction; return how many were new."""
-    # LINE recommends answering the webhook at once and working asynchronously: the turn (calendar,
-    # booking, reply) runs in the worker, which picks these rows up like any outbox row.
-    new = 0
+    """Keep each new event durably, in one transaction, and hand it on; return how many were new."""
+    # LINE recommends answering the webhook at once and working asynchronously. When this process runs
+    # an InboxRunner (the web app does), the rows are leased to it as they are written and it runs the
+    # turns right after the 200; otherwise, or should this process die, the worker takes them.
+    runner, now = svc.inbox, svc.clock()
+    rows = []
     with session_scope(svc.engine) as session:
         for event in events:
             if event.event_id and is_duplicate(session, "line", event.event_id):
                 continue  # a redelivery or a retried request: already queued once
             payload = {"kind": "line_event", "event": {**asdict(event), "at": event.at.isoformat() if event.at else None}}
             # The user's tag lets the worker keep one user's events in order across several workers.
-            session.add(Outbox(channel=INBOX, kind="line_event", payload=payload, due_at=svc.clock(),
-                               provider_message_id=f"u:{event.user_id}" if event.user_id else None))
-            new += 1
-    if new:
-        svc.wake.set()
-    return new
+            row = Outbox(channel=INBOX, kind="line_event", payload=payload, due_at=now,
+                         provider_message_id=f"u:{event.user_id}" if event.user_id else None)
+            if runner is not None:
+                row.status, row.lease_owner, row.lease_until, row.attempts = "sending", runner.owner, now + LEASE, 1
+            session.add(row)
+            rows.append(row)
+    if rows:
+        if runner is not None:
+            runner.submit([row.id for row in rows])
+        else:
+            svc.wake.set()
+    return len(rows)
 
 
-class LineInbox:
-    """The worker's side of the queue: run one queued webhook event (exactly once, in order per user)."""
+def event_of(payload: dict) -> LineEvent:
+    data = dict(payload["event"])
+    return LineEvent(**{**data, "at": datetime.fromisoformat(data["at"]) if data.get("at") else None})
+
+
+def process(svc: Services, row_id: int, owner: str) -> tuple[str, list[int]]:
+    """Run one queued event that `owner` holds; return (sent | waiting | lost, the answers to send now).
+
+    The turn and marking the row done commit in one transaction, so an event runs exactly once even
+    when a row is taken over after its lease ran out. The answers this turn wrote that are due now
+    come back leased to `owner`: the caller sends them at once instead of waiting for a worker's poll.
+    """
+    with session_scope(svc.engine) as session:
+        row = session.get(Outbox, row_id, with_for_update=True)
+        if row is None or row.status != "sending" or row.lease_owner != owner:
+            return "lost", []  # done already, or taken over after our lease ran out
+        if row.provider_message_id and session.exec(select(Outbox.id).where(
+                Outbox.channel == INBOX, Outbox.provider_message_id == row.provider_message_id,
+                Outbox.status.in_(("pending", "sending")), Outbox.id < row.id)).first() is not None:
+            return "waiting", []  # an earlier event of this user is not done yet: keep their order
+        dispatch(session, svc, event_of(row.payload))
+        now = svc.clock()
+        row.status, row.sent_at, row.lease_owner, row.lease_until, row.last_error = "sent", now, None, None, None
+        answers = [r for r in session.info.get("enqueued", ())
+                   if r.status == "pending" and r.due_at <= now and r.channel in svc.channels]
+        for answer in answers:
+            answer.status, answer.lease_owner, answer.lease_until, answer.attempts = "sending", owner, now + LEASE, 1
+    return "sent", [answer.id for answer in answers]
+
+
+def run_row(svc: Services, row_id: int, owner: str, limiter: Limiter | None = None) -> str:
+    """process() one held row, then send its answers; a failure hands the row back for a later retry."""
+    try:
+        status, answers = process(svc, row_id, owner)
+    except Exception as exc:  # the transaction rolled back: nothing of the turn happened
+        log.warning("LINE event row %s failed (%s); it will be retried", row_id, type(exc).__name__)
+        return retry_later(svc, row_id, owner, f"{type(exc).__name__}: {exc}")
+    for answer in answers:
+        deliver(svc, answer, owner, limiter)
+    return status
+
+
+def dispatch(session: Session, svc: Services, event: LineEvent) -> None:
+    """Carry out one event inside the caller's transaction: the conversation, or a link, or a polite word."""
+    if event.source == "user" and event.user_id and event.kind in ("message", "postback"):
+        applicant = session.exec(select(Applicant).where(Applicant.line_user_id == event.user_id)
+                                 .with_for_update()).first()
+        wanted = conversation_event(svc, event) if applicant is not None else None
+        if wanted is not None:  # the ordinary path: log what they said and run the turn
+            converse(session, svc, applicant, wanted, text=shown(svc, event)[:2000], source="line",
+                     payload={"postback": event.data} if event.data else None, reply_to=reply_to(event))
+            return
+    _other(session, svc, event)
+
+
+class InboxRunner:
+    """Runs the LINE events this web process queued, right after its 200: the turn, then the answer.
+
+    One thread per process, started on first use (after gunicorn forks). Rows it cannot finish stay
+    leased to it until the lease runs out, then the worker takes them over, so a crash loses nothing.
+    """
+
+    RETRY_WAIT = 0.02   # seconds before trying again an event whose user has an earlier one in hand elsewhere
+    MAX_WAITS = 250     # then leave it to the worker (about five seconds)
 
     def __init__(self, svc: Services):
         self.svc = svc
+        self.limiter = Limiter(svc.settings.rate_limits)
+        self._queue: Queue = Queue()
+        self._pid: int | None = None
+        self._lock = threading.Lock()
 
-    def send(self, message: Outgoing) -> str | None:
-        data = dict(message.payload["event"])
-        event = LineEvent(**{**data, "at": datetime.fromisoformat(data["at"]) if data.get("at") else None})
-        row_id = message.meta.get("outbox_id")
-        if event.user_id and row_id:
-            with session_scope(self.svc.engine) as session:
-                earlier = session.exec(select(Outbox.id).where(
-                    Outbox.channel == INBOX, Outbox.provider_message_id == f"u:{event.user_id}",
-                    Outbox.status.in_(("pending", "sending")), Outbox.id < row_id)).first()
-            if earlier is not None:
-                raise TemporaryError("an earlier event of this LINE user is not processed yet")
-        # Its own de-dup key: a row taken over after a crash must not run the turn a second time.
-        dispatch(self.svc, replace(event, event_id=f"p:{event.event_id or row_id}"))
-        return None
+    @property
+    def owner(self) -> str:
+        return f"{socket.gethostname()}:{os.getpid()}:inbox"
 
+    def submit(self, ids: list[int]) -> None:
+        with self._lock:
+            if self._pid != os.getpid():  # first use in this process (threads do not survive a fork)
+                self._pid = os.getpid()
+                threading.Thread(target=self._run, name="sokuresu-line-inbox", daemon=True).start()
+        for row_id in ids:
+            self._queue.put((row_id, 0))
 
-def dispatch(svc: Services, event: LineEvent) -> None:
-    """Carry out one event in one transaction; a redelivered event id changes nothing."""
-    if event.source == "user" and event.user_id and event.kind in ("message", "postback"):
-        with session_scope(svc.engine) as session:
-            linked = session.exec(select(Applicant.id).where(Applicant.line_user_id == event.user_id)).first()
-        wanted = conversation_event(svc, event) if linked is not None else None
-        if wanted is not None:  # the ordinary path: the service logs, de-duplicates and runs the turn
-            handle(svc, linked, wanted, text=shown(svc, event)[:2000], source="line", event_id=event.event_id,
-                   payload={"postback": event.data} if event.data else None, reply_to=reply_to(event))
-            return
-    with session_scope(svc.engine) as session:
-        if event.event_id and is_duplicate(session, "line", event.event_id):
-            return
-        _other(session, svc, event)
-    svc.wake.set()
+    def _run(self) -> None:
+        owner, later = self.owner, []  # later: (when, row id, waits so far)
+        while True:
+            try:
+                row_id, waits = self._queue.get(timeout=self.RETRY_WAIT if later else None)
+            except Empty:
+                row_id = None
+            if row_id is not None:
+                self._one(owner, row_id, waits, later)
+            due = [item for item in later if item[0] <= time.monotonic()]
+            for item in due:
+                later.remove(item)
+                self._one(owner, item[1], item[2], later)
+
+    def _one(self, owner: str, row_id: int, waits: int, later: list) -> None:
+        try:
+            status = run_row(self.svc, row_id, owner, self.limiter)
+            if status == "waiting":
+                if waits < self.MAX_WAITS:
+                    later.append((time.monotonic() + self.RETRY_WAIT, row_id, waits + 1))
+                else:
+                    release(self.svc, [row_id], owner, self.svc.clock())
+        except Exception as exc:  # the database is away: the lease brings the row to the worker later
+            log.warning("LINE inbox runner: row %s left to the worker (%s)", row_id, type(exc).__name__)
 
 
 def _other(session: Session, svc: Services, event: LineEvent) -> None:

@@ -19,6 +19,7 @@ from bot.ratelimit import Limiter
 log = logging.getLogger("sokuresu.outbox")
 LEASE = timedelta(seconds=60)
 MAX_ATTEMPTS = 8
+INBOX = "line-inbox"  # rows that carry a LINE webhook event to its turn (bot.line_inbound)
 MAX_RATE_WAIT = 5.0  # seconds a claimed row may wait for its channel's token; longer, it goes back to the queue
 
 
@@ -64,12 +65,36 @@ def release(svc: Services, ids: list[int], owner: str, due_at: datetime | None =
         return session.execute(stmt, execution_options={"synchronize_session": False}).rowcount
 
 
+def retry_later(svc: Services, row_id: int, owner: str, error: str) -> str:
+    """A claimed row failed for a reason that may pass: back to the queue after a backoff (or failed for good)."""
+    with session_scope(svc.engine) as session:
+        row = session.get(Outbox, row_id)
+        if row is None or row.status != "sending" or row.lease_owner != owner:
+            return "lost"
+        row.status = "failed" if row.attempts >= MAX_ATTEMPTS else "pending"
+        row.last_error, row.lease_owner, row.lease_until = error[:500], None, None
+        row.due_at = svc.clock() + backoff(row.attempts)
+        return row.status
+
+
 def deliver(svc: Services, row_id: int, owner: str, limiter: Limiter | None = None) -> str:
     """Send one claimed row; return its new status."""
     with session_scope(svc.engine) as session:
         row = session.get(Outbox, row_id)
         if row is None or row.status != "sending" or row.lease_owner != owner:
             return "lost"  # cancelled, deleted, or taken over after our lease ran out
+        inbound = row.channel == INBOX
+    if inbound:  # a LINE webhook event waiting for its turn, not a message to send
+        from bot.line_inbound import run_row
+
+        if (status := run_row(svc, row_id, owner, limiter)) == "waiting":  # the user's earlier event is in hand
+            release(svc, [row_id], owner, svc.clock() + timedelta(seconds=1))
+            return "pending"
+        return status
+    with session_scope(svc.engine) as session:
+        row = session.get(Outbox, row_id)
+        if row is None or row.status != "sending" or row.lease_owner != owner:
+            return "lost"
         applicant = session.get(Applicant, row.applicant_id) if row.applicant_id else None
         if applicant is not None and (applicant.opted_out or applicant.blocked) and row.kind not in ("stopped", "alert"):
             row.status, row.last_error = "cancelled", "candidate opted out or blocked us"

@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from collections.abc import Sequence
+from datetime import date, datetime
+from typing import Callable
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select, update
@@ -57,6 +59,7 @@ def enqueue(session: Session, svc: Services, applicant: Applicant | None, payloa
     row = Outbox(applicant_id=applicant.id if applicant else None, booking_id=booking_id, channel=channel,
                  kind=payload.get("kind", "message"), payload=payload, due_at=due_at or svc.clock())
     session.add(row)
+    session.info.setdefault("enqueued", []).append(row)  # a caller may send these at once after commit
     if channel == "line":
         from bot.line_payload import prepare_line  # the booking card and content card, fixed in this transaction
 
@@ -75,6 +78,40 @@ def cancel_pending(session: Session, *, applicant_id: int | None = None, booking
     return session.execute(query).rowcount
 
 
+class _Free:
+    """The free slots and days, worked out on first look: most turns (help, a tap on an offered slot, a
+    confirmation) never look, and asking the calendar is the dearest part of a turn."""
+
+    def __init__(self, compute: Callable[[], tuple[tuple[Slot, ...], tuple[date, ...]]]):
+        self._compute, self._value = compute, None
+
+    def part(self, index: int) -> tuple:
+        if self._value is None:
+            self._value = self._compute()
+        return self._value[index]
+
+
+class _FreePart(Sequence):
+    """One half of _Free (the slots, or the days) as the read-only sequence the conversation expects."""
+
+    def __init__(self, free: _Free, index: int):
+        self._free, self._index = free, index
+
+    def __getitem__(self, i):
+        return self._free.part(self._index)[i]
+
+    def __len__(self) -> int:
+        return len(self._free.part(self._index))
+
+    def __eq__(self, other) -> bool:
+        return tuple(self) == tuple(other) if isinstance(other, Sequence) else NotImplemented
+
+    __hash__ = None
+
+    def __repr__(self) -> str:
+        return repr(tuple(self))
+
+
 class Turn:
     """One event for one applicant, inside one transaction."""
 
@@ -88,10 +125,11 @@ class Turn:
 
     def context(self, event: Event, exclude: frozenset[str] = frozenset()) -> Context:
         day = event.day if isinstance(event, PickDate) else None
-        fresh, dates = available(self.svc.settings, self.calendar, self.session, self.applicant.job_id,
-                                 self.now, only_date=day, exclude=exclude)
+        free = _Free(lambda: available(self.svc.settings, self.calendar, self.session, self.applicant.job_id,
+                                       self.now, only_date=day, exclude=exclude))
         offered = tuple(slot_from_dict(d) for d in self.applicant.offered or [])
-        return Context(State(self.applicant.state), self.now, offered, fresh, dates, self.booking is not None,
+        return Context(State(self.applicant.state), self.now, offered, _FreePart(free, 0), _FreePart(free, 1),
+                       self.booking is not None,
                        reminded=was_reminded(self.session, self.booking.id if self.booking else None))
 
     def run(self, event: Event) -> Decision:
@@ -213,6 +251,17 @@ class Turn:
         a.state, a.updated_at = state.value, self.now
 
 
+def converse(session: Session, svc: Services, applicant: Applicant, event: Event, *, text: str | None = None,
+             source: str = "sandbox", payload: dict | None = None, reply_to: dict | None = None) -> Decision:
+    """Log what the candidate said and run the turn, inside the caller's transaction (applicant locked)."""
+    if text is not None:
+        session.add(MessageLog(applicant_id=applicant.id, direction="in", channel=source, text=text,
+                               payload=payload or {}))
+        applicant.last_inbound_at = svc.clock()
+        answered(session, applicant.id)
+    return Turn(svc, session, applicant, reply_to).run(event)
+
+
 def handle(svc: Services, applicant_id: int, event: Event, *, text: str | None = None, source: str = "sandbox",
            event_id: str | None = None, payload: dict | None = None, reply_to: dict | None = None) -> Decision | None:
     """Process one inbound event; None when it was a duplicate (already processed) or the applicant is gone."""
@@ -222,12 +271,7 @@ def handle(svc: Services, applicant_id: int, event: Event, *, text: str | None =
         applicant = session.get(Applicant, applicant_id, with_for_update=True)
         if applicant is None:
             return None
-        if text is not None:
-            session.add(MessageLog(applicant_id=applicant.id, direction="in", channel=source, text=text,
-                                   payload=payload or {}))
-            applicant.last_inbound_at = svc.clock()
-            answered(session, applicant.id)
-        decision = Turn(svc, session, applicant, reply_to).run(event)
+        decision = converse(session, svc, applicant, event, text=text, source=source, payload=payload,
+                            reply_to=reply_to)
     svc.wake.set()
     return decision
-

@@ -255,13 +255,11 @@ def fake_line():
 def line_svc(db_url, clock, fake_line):
     """Services with the LINE channel on: the real line-bot-sdk talking to the fake, on the fake clock."""
     from bot.channels.line import LineChannel
-    from bot.line_inbound import LineInbox
 
     env = {"LINE_CHANNEL_SECRET": LINE_SECRET, "LINE_CHANNEL_ACCESS_TOKEN": fake_line.token,
            "LINE_API_BASE_URL": fake_line.origin}
     services = make_services(db_url, clock, env=env)
     services.channels["line"] = LineChannel(services.config, clock=clock)
-    services.channels["line-inbox"] = LineInbox(services)
     yield services
     services.engine.dispose()
 

@@ -1,9 +1,12 @@
-"""The webhook only queues; the worker runs each queued event once, in order per user."""
+"""Webhook events are kept before the 200, then run exactly once and in order per user: by the web
+process's own InboxRunner right after the answer to LINE, or by the worker when no runner holds them."""
+import time
+
+import pytest
 from sqlmodel import Session, select
 
-from bot.channels import Outgoing
 from bot.models import Applicant, MessageLog, Outbox
-from bot.outbox import claim, deliver
+from bot.outbox import LEASE, claim, deliver
 from tests.conftest import AUTH, application
 
 
@@ -19,7 +22,28 @@ def inbox_rows(svc):
         return s.exec(select(Outbox).where(Outbox.channel == "line-inbox").order_by(Outbox.id)).all()
 
 
-def test_the_webhook_answers_before_the_turn_runs(line_user, line_svc, fake_line):
+def rows_of_kind(svc, kind):
+    with Session(svc.engine) as s:
+        return s.exec(select(Outbox).where(Outbox.kind == kind)).all()
+
+
+def wait_for(check, seconds=10.0):
+    deadline = time.monotonic() + seconds
+    while not check():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.01)
+
+
+@pytest.fixture
+def runner(line_svc):
+    from bot.line_inbound import InboxRunner
+
+    line_svc.inbox = InboxRunner(line_svc)
+    yield line_svc.inbox
+    line_svc.inbox = None
+
+
+def test_without_a_runner_the_webhook_only_keeps_the_event_for_the_worker(line_user, line_svc, fake_line):
     applicant_id = linked(line_user)
     calls = len(fake_line.requests)
     line_user.say("ヘルプ")
@@ -32,17 +56,53 @@ def test_the_webhook_answers_before_the_turn_runs(line_user, line_svc, fake_line
         assert s.get(Applicant, applicant_id).last_inbound_at is not None
 
 
-def test_a_queued_event_run_twice_after_a_lease_takeover_has_one_effect(line_user, line_svc):
+def test_the_web_process_runner_answers_right_after_the_200_with_the_free_reply(line_user, line_svc, fake_line,
+                                                                                 runner):
+    linked(line_user)
+    line_user.say("ヘルプ")
+    wait_for(lambda: len(fake_line.seen_by(line_user.user_id)) == 2)  # greeting, then the answer
+    [[answer]] = fake_line.seen_by(line_user.user_id)[1:]
+    assert "こんなふうに" in answer["text"]
+    wait_for(lambda: rows_of_kind(line_svc, "help") and rows_of_kind(line_svc, "help")[0].status == "sent")
+    [event_row], [help_row] = inbox_rows(line_svc), rows_of_kind(line_svc, "help")
+    assert event_row.status == "sent" and event_row.lease_owner is None
+    assert help_row.delivery_mode == "reply" and help_row.attempts == 1
+    assert fake_line.calls("/v2/bot/message/reply")  # no push spent on an answer
+
+
+def test_a_runner_keeps_one_users_order_behind_an_event_another_process_holds(line_user, line_svc, fake_line,
+                                                                               runner):
+    linked(line_user)
+    line_svc.inbox = None
+    line_user.say("他の日")                            # queued for the worker ...
+    [first] = claim(line_svc, "worker-a", limit=1)     # ... which takes it and is slow
+    line_svc.inbox = runner
+    line_user.say("ヘルプ")                            # this process's runner has the next one
+    time.sleep(0.2)
+    assert [r.status for r in inbox_rows(line_svc)] == ["sending", "sending"]
+    assert len(fake_line.seen_by(line_user.user_id)) == 1  # only the greeting: the help waits its turn
+    assert deliver(line_svc, first, "worker-a") == "sent"
+    wait_for(lambda: len(fake_line.seen_by(line_user.user_id)) == 3)
+    days, help_ = fake_line.seen_by(line_user.user_id)[1:]
+    assert "ご希望の日" in days[0]["text"] and "こんなふうに" in help_[0]["text"]
+
+
+def test_a_row_taken_over_after_its_lease_ran_out_runs_once(line_user, line_svc):
+    from bot.line_inbound import process
+
     linked(line_user)
     line_user.say("ヘルプ")
     [row] = inbox_rows(line_svc)
-    message = Outgoing(row.channel, {}, row.payload, row.idempotency_key, meta={"outbox_id": row.id})
-    inbox = line_svc.channels["line-inbox"]
-    inbox.send(message)
-    inbox.send(message)  # a second worker took the row over after the first died before marking it
+    assert claim(line_svc, "worker-a") == [row.id]       # A takes it, then stalls past its lease
+    line_svc.clock.advance(seconds=LEASE.total_seconds() + 1)
+    assert claim(line_svc, "worker-b") == [row.id]       # B takes it over and runs it
+    status, answers = process(line_svc, row.id, "worker-b")
+    assert status == "sent" and len(answers) == 1
+    assert process(line_svc, row.id, "worker-a") == ("lost", [])  # A wakes up: too late, nothing happens
+    assert process(line_svc, row.id, "worker-b") == ("lost", [])  # and B running it twice changes nothing
     with Session(line_svc.engine) as s:
         assert len(s.exec(select(MessageLog).where(MessageLog.direction == "in")).all()) == 1
-        assert len(s.exec(select(Outbox).where(Outbox.kind == "help")).all()) == 1
+    assert len(rows_of_kind(line_svc, "help")) == 1
 
 
 def test_a_users_later_event_waits_for_the_earlier_one_held_by_another_worker(line_user, line_svc):
@@ -53,7 +113,29 @@ def test_a_users_later_event_waits_for_the_earlier_one_held_by_another_worker(li
     assert claim(line_svc, "worker-a", limit=1) == [first.id]   # worker A holds the first event
     assert claim(line_svc, "worker-b", limit=1) == [second.id]  # worker B must not overtake it
     assert deliver(line_svc, second.id, "worker-b") == "pending"
+    assert inbox_rows(line_svc)[1].attempts == 0  # handed back as if never taken, due again in a second
     assert deliver(line_svc, first.id, "worker-a") == "sent"
     line_svc.clock.advance(minutes=1)
     batches = line_user.inbox()
     assert "ご希望の日" in batches[0][0]["text"] and "こんなふうに" in batches[1][0]["text"]
+
+
+def test_a_turn_that_fails_leaves_no_trace_and_is_retried(line_user, line_svc, monkeypatch):
+    import bot.line_inbound
+
+    linked(line_user)
+    line_user.say("ヘルプ")
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("the calendar fell over")
+
+    monkeypatch.setattr(bot.line_inbound, "converse", broken)
+    assert line_user.inbox() == []
+    [row] = inbox_rows(line_svc)
+    assert row.status == "pending" and "calendar fell over" in row.last_error and row.due_at > line_svc.clock()
+    with Session(line_svc.engine) as s:
+        assert s.exec(select(MessageLog).where(MessageLog.direction == "in")).all() == []
+    monkeypatch.undo()
+    line_svc.clock.advance(minutes=1)
+    [[answer]] = line_user.inbox()
+    assert "こんなふうに" in answer["text"]
