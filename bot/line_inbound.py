@@ -3,13 +3,17 @@ from __future__ import annotations
 
 import logging
 import os
+import secrets
 import socket
 import threading
 import time
+import zlib
 from dataclasses import asdict
 from datetime import date, datetime, timezone
 from queue import Empty, Queue
 
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, select, update
 
 from bot.bootstrap import Services
@@ -23,9 +27,9 @@ from bot.line_payload import content_payload
 from bot.messages import format_day
 from bot.models import Applicant, MessageLog, Outbox
 from bot.nudges import answered
-from bot.outbox import INBOX, LEASE, deliver, release, retry_later
+from bot.outbox import INBOX, LEASE, MAX_ATTEMPTS, Prepared, backoff, prepare, release, send_all
 from bot.ratelimit import Limiter
-from bot.service import Turn, converse, delivery_channel, enqueue, is_duplicate
+from bot.service import Turn, converse, delivery_channel, enqueue
 
 log = logging.getLogger("sokuresu.line")
 MEDIA = {"image", "video", "audio", "file"}
@@ -77,30 +81,35 @@ def shown(svc: Services, event: LineEvent) -> str:
 
 
 def queue(svc: Services, events: list[LineEvent]) -> int:
-    """Keep each new event durably, in one transaction, and hand it on; return how many were new."""
+    """Keep each new event durably, in one statement, and hand it on; return how many were new."""
     # LINE recommends answering the webhook at once and working asynchronously. When this process runs
     # an InboxRunner (the web app does), the rows are leased to it as they are written and it runs the
     # turns right after the 200; otherwise, or should this process die, the worker takes them.
     runner, now = svc.inbox, svc.clock()
-    rows = []
+    values = []
+    for event in events:
+        payload = {"kind": "line_event", "event": {**asdict(event), "at": event.at.isoformat() if event.at else None}}
+        values.append({
+            "channel": INBOX, "kind": "line_event", "payload": payload, "due_at": now, "created_at": now,
+            # The webhook event id as the row's unique key: a redelivery or a retried request is not kept twice.
+            "idempotency_key": f"line:{event.event_id}" if event.event_id else secrets.token_hex(16),
+            # The user's tag keeps one user's events in order across runners and workers.
+            "provider_message_id": f"u:{event.user_id}" if event.user_id else None,
+            **({"status": "sending", "lease_owner": runner.owner, "lease_until": now + LEASE, "attempts": 1}
+               if runner is not None else {"status": "pending", "attempts": 0})})
+    if not values:
+        return 0
+    insert = (sqlite_insert if svc.engine.dialect.name == "sqlite" else postgresql_insert)(Outbox)
+    stmt = insert.values(values).on_conflict_do_nothing(index_elements=["idempotency_key"]).returning(
+        Outbox.id, Outbox.provider_message_id)
     with session_scope(svc.engine) as session:
-        for event in events:
-            if event.event_id and is_duplicate(session, "line", event.event_id):
-                continue  # a redelivery or a retried request: already queued once
-            payload = {"kind": "line_event", "event": {**asdict(event), "at": event.at.isoformat() if event.at else None}}
-            # The user's tag lets the worker keep one user's events in order across several workers.
-            row = Outbox(channel=INBOX, kind="line_event", payload=payload, due_at=now,
-                         provider_message_id=f"u:{event.user_id}" if event.user_id else None)
-            if runner is not None:
-                row.status, row.lease_owner, row.lease_until, row.attempts = "sending", runner.owner, now + LEASE, 1
-            session.add(row)
-            rows.append(row)
-    if rows:
+        new = session.execute(stmt).all()
+    if new:
         if runner is not None:
-            runner.submit([row.id for row in rows])
+            runner.submit([(row.id, row.provider_message_id or "") for row in new])
         else:
             svc.wake.set()
-    return len(rows)
+    return len(new)
 
 
 def event_of(payload: dict) -> LineEvent:
@@ -108,41 +117,66 @@ def event_of(payload: dict) -> LineEvent:
     return LineEvent(**{**data, "at": datetime.fromisoformat(data["at"]) if data.get("at") else None})
 
 
-def process(svc: Services, row_id: int, owner: str) -> tuple[str, list[int]]:
-    """Run one queued event that `owner` holds; return (sent | waiting | lost, the answers to send now).
+def process(svc: Services, row_ids: list[int], owner: str) -> tuple[dict[int, str], list[Prepared]]:
+    """Run queued events that `owner` holds, in one transaction; return each row's new status (sent,
+    waiting, lost, or pending/failed after an error) and the answers to send now.
 
-    The turn and marking the row done commit in one transaction, so an event runs exactly once even
-    when a row is taken over after its lease ran out. The answers this turn wrote that are due now
-    come back leased to `owner`: the caller sends them at once instead of waiting for a worker's poll.
+    Each turn commits together with marking its row done, so an event runs exactly once even when a
+    row is taken over after its lease ran out. A turn that fails is undone alone (a savepoint) and its
+    row handed back with a backoff. The answers the turns wrote that are due now come back leased to
+    `owner`: the caller sends them once this has committed, instead of waiting for a worker's poll.
     """
+    statuses: dict[int, str] = {}
+    answers: list[Outbox] = []
     with session_scope(svc.engine) as session:
-        row = session.get(Outbox, row_id, with_for_update=True)
-        if row is None or row.status != "sending" or row.lease_owner != owner:
-            return "lost", []  # done already, or taken over after our lease ran out
-        if row.provider_message_id and session.exec(select(Outbox.id).where(
-                Outbox.channel == INBOX, Outbox.provider_message_id == row.provider_message_id,
-                Outbox.status.in_(("pending", "sending")), Outbox.id < row.id)).first() is not None:
-            return "waiting", []  # an earlier event of this user is not done yet: keep their order
-        dispatch(session, svc, event_of(row.payload))
-        now = svc.clock()
-        row.status, row.sent_at, row.lease_owner, row.lease_until, row.last_error = "sent", now, None, None, None
-        answers = [r for r in session.info.get("enqueued", ())
-                   if r.status == "pending" and r.due_at <= now and r.channel in svc.channels]
-        for answer in answers:
-            answer.status, answer.lease_owner, answer.lease_until, answer.attempts = "sending", owner, now + LEASE, 1
-    return "sent", [answer.id for answer in answers]
+        for row_id in row_ids:
+            session.info["enqueued"] = []
+            try:
+                with session.begin_nested():
+                    statuses[row_id] = _process_one(session, svc, row_id, owner)
+            except Exception as exc:  # rolled back to the savepoint: nothing of this turn happened
+                log.warning("LINE event row %s failed (%s); it will be retried", row_id, type(exc).__name__)
+                statuses[row_id] = _retry(session, svc, row_id, owner, f"{type(exc).__name__}: {exc}")
+                continue
+            now = svc.clock()
+            for answer in session.info["enqueued"]:
+                if answer.status == "pending" and answer.due_at <= now and answer.channel in svc.channels:
+                    answer.status, answer.lease_owner, answer.lease_until, answer.attempts = ("sending", owner,
+                                                                                              now + LEASE, 1)
+                    answers.append(answer)
+        session.flush()
+        ready = [p for p in (prepare(session, svc, answer) for answer in answers) if isinstance(p, Prepared)]
+    return statuses, ready
 
 
-def run_row(svc: Services, row_id: int, owner: str, limiter: Limiter | None = None) -> str:
-    """process() one held row, then send its answers; a failure hands the row back for a later retry."""
-    try:
-        status, answers = process(svc, row_id, owner)
-    except Exception as exc:  # the transaction rolled back: nothing of the turn happened
-        log.warning("LINE event row %s failed (%s); it will be retried", row_id, type(exc).__name__)
-        return retry_later(svc, row_id, owner, f"{type(exc).__name__}: {exc}")
-    for answer in answers:
-        deliver(svc, answer, owner, limiter)
-    return status
+def _process_one(session: Session, svc: Services, row_id: int, owner: str) -> str:
+    row = session.get(Outbox, row_id, with_for_update=True)
+    if row is None or row.status != "sending" or row.lease_owner != owner:
+        return "lost"  # done already, or taken over after our lease ran out
+    if row.provider_message_id and session.exec(select(Outbox.id).where(
+            Outbox.channel == INBOX, Outbox.provider_message_id == row.provider_message_id,
+            Outbox.status.in_(("pending", "sending")), Outbox.id < row.id)).first() is not None:
+        return "waiting"  # an earlier event of this user is not done yet: keep their order
+    dispatch(session, svc, event_of(row.payload))
+    row.status, row.sent_at, row.lease_owner, row.lease_until, row.last_error = "sent", svc.clock(), None, None, None
+    return "sent"
+
+
+def _retry(session: Session, svc: Services, row_id: int, owner: str, error: str) -> str:
+    row = session.get(Outbox, row_id)
+    if row is None or row.lease_owner != owner:
+        return "lost"
+    row.status = "failed" if row.attempts >= MAX_ATTEMPTS else "pending"
+    row.last_error, row.lease_owner, row.lease_until = error[:500], None, None
+    row.due_at = svc.clock() + backoff(row.attempts)
+    return row.status
+
+
+def run_rows(svc: Services, row_ids: list[int], owner: str, limiter: Limiter | None = None) -> dict[int, str]:
+    """process() held rows, then send the answers they wrote; return each row's new status."""
+    statuses, answers = process(svc, row_ids, owner)
+    send_all(svc, answers, owner, limiter)
+    return statuses
 
 
 def dispatch(session: Session, svc: Services, event: LineEvent) -> None:
@@ -159,19 +193,26 @@ def dispatch(session: Session, svc: Services, event: LineEvent) -> None:
 
 
 class InboxRunner:
-    """Runs the LINE events this web process queued, right after its 200: the turn, then the answer.
+    """Runs the LINE events this web process queued, right after its 200: the turns, then the answers.
 
-    One thread per process, started on first use (after gunicorn forks). Rows it cannot finish stay
-    leased to it until the lease runs out, then the worker takes them over, so a crash loses nothing.
+    Its threads start on first use (after gunicorn forks). Under load each takes the
+    events waiting for it in batches: one transaction for the turns, one for recording the answers,
+    whatever the batch size. Rows it cannot finish stay leased to it until the lease runs out, then
+    the worker takes them over, so a crash loses nothing.
     """
 
+    BATCH = 32          # events per transaction at most
     RETRY_WAIT = 0.02   # seconds before trying again an event whose user has an earlier one in hand elsewhere
     MAX_WAITS = 250     # then leave it to the worker (about five seconds)
 
-    def __init__(self, svc: Services):
+    def __init__(self, svc: Services, threads: int = 1):
         self.svc = svc
         self.limiter = Limiter(svc.settings.rate_limits)
-        self._queue: Queue = Queue()
+        # One thread per process by default: a turn is mostly Python, and more threads only take the GIL
+        # from the requests (measured: 4 threads on PostgreSQL ran 20% fewer events end to end than one).
+        # With more, each user always goes to the same thread.
+        self.threads = threads
+        self._queues: list[Queue] = [Queue() for _ in range(self.threads)]
         self._pid: int | None = None
         self._lock = threading.Lock()
 
@@ -179,38 +220,50 @@ class InboxRunner:
     def owner(self) -> str:
         return f"{socket.gethostname()}:{os.getpid()}:inbox"
 
-    def submit(self, ids: list[int]) -> None:
+    def submit(self, rows: list[tuple[int, str]]) -> None:
+        """Take (row id, LINE user id) pairs that queue() leased to this process."""
         with self._lock:
             if self._pid != os.getpid():  # first use in this process (threads do not survive a fork)
                 self._pid = os.getpid()
-                threading.Thread(target=self._run, name="sokuresu-line-inbox", daemon=True).start()
-        for row_id in ids:
-            self._queue.put((row_id, 0))
+                for n, queue in enumerate(self._queues):
+                    threading.Thread(target=self._run, args=(queue,), name=f"sokuresu-line-inbox-{n}",
+                                     daemon=True).start()
+        for row_id, user in rows:
+            self._queues[zlib.crc32(user.encode()) % self.threads].put((row_id, user, 0))
 
-    def _run(self) -> None:
-        owner, later = self.owner, []  # later: (when, row id, waits so far)
+    def _run(self, queue: Queue) -> None:
+        owner, later = self.owner, []  # later: (when, row id, user, waits so far)
         while True:
+            batch = []
             try:
-                row_id, waits = self._queue.get(timeout=self.RETRY_WAIT if later else None)
+                batch.append(queue.get(timeout=self.RETRY_WAIT if later else None))
+                while len(batch) < self.BATCH:
+                    batch.append(queue.get_nowait())
             except Empty:
-                row_id = None
-            if row_id is not None:
-                self._one(owner, row_id, waits, later)
-            due = [item for item in later if item[0] <= time.monotonic()]
-            for item in due:
+                pass
+            now = time.monotonic()
+            for item in [item for item in later if item[0] <= now][: self.BATCH]:
                 later.remove(item)
-                self._one(owner, item[1], item[2], later)
+                batch.append(item[1:])
+            if batch:
+                self._run_batch(owner, batch, later)
 
-    def _one(self, owner: str, row_id: int, waits: int, later: list) -> None:
+    def _run_batch(self, owner: str, batch: list[tuple[int, str, int]], later: list) -> None:
+        # Ordered by user, then by arrival: every runner locks applicants in the same order (no
+        # deadlock between two web processes), and one user's events keep their order.
+        batch.sort(key=lambda item: (item[1], item[0]))
         try:
-            status = run_row(self.svc, row_id, owner, self.limiter)
-            if status == "waiting":
-                if waits < self.MAX_WAITS:
-                    later.append((time.monotonic() + self.RETRY_WAIT, row_id, waits + 1))
-                else:
-                    release(self.svc, [row_id], owner, self.svc.clock())
-        except Exception as exc:  # the database is away: the lease brings the row to the worker later
-            log.warning("LINE inbox runner: row %s left to the worker (%s)", row_id, type(exc).__name__)
+            statuses = run_rows(self.svc, [row_id for row_id, _, _ in batch], owner, self.limiter)
+        except Exception as exc:  # the database is away: the leases bring the rows to the worker later
+            log.warning("LINE inbox runner: %d events left to the worker (%s)", len(batch), type(exc).__name__)
+            return
+        for row_id, user, waits in batch:
+            if statuses.get(row_id) != "waiting":
+                continue
+            if waits < self.MAX_WAITS:
+                later.append((time.monotonic() + self.RETRY_WAIT, row_id, user, waits + 1))
+            else:
+                release(self.svc, [row_id], owner, self.svc.clock())
 
 
 def _other(session: Session, svc: Services, event: LineEvent) -> None:

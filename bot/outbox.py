@@ -5,9 +5,11 @@ import logging
 import random
 import threading
 import time
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import and_, or_, select, update
+from sqlmodel import Session
 
 from bot.bootstrap import Services
 from bot.channels import Outgoing, PermanentError
@@ -65,16 +67,28 @@ def release(svc: Services, ids: list[int], owner: str, due_at: datetime | None =
         return session.execute(stmt, execution_options={"synchronize_session": False}).rowcount
 
 
-def retry_later(svc: Services, row_id: int, owner: str, error: str) -> str:
-    """A claimed row failed for a reason that may pass: back to the queue after a backoff (or failed for good)."""
-    with session_scope(svc.engine) as session:
-        row = session.get(Outbox, row_id)
-        if row is None or row.status != "sending" or row.lease_owner != owner:
-            return "lost"
-        row.status = "failed" if row.attempts >= MAX_ATTEMPTS else "pending"
-        row.last_error, row.lease_owner, row.lease_until = error[:500], None, None
-        row.due_at = svc.clock() + backoff(row.attempts)
+@dataclass(frozen=True)
+class Prepared:
+    """A claimed row made ready to send: what goes out, over which adapter, on which attempt."""
+
+    row_id: int
+    message: Outgoing
+    attempts: int
+
+
+def prepare(session: Session, svc: Services, row: Outbox, applicant: Applicant | None = None) -> Prepared | str:
+    """Check a claimed row may go now; the message to send, or the row's new status (cancelled, held)."""
+    if applicant is None and row.applicant_id:
+        applicant = session.get(Applicant, row.applicant_id)
+    if applicant is not None and (applicant.opted_out or applicant.blocked) and row.kind not in ("stopped", "alert"):
+        row.status, row.last_error, row.lease_owner, row.lease_until = ("cancelled", "candidate opted out or blocked us",
+                                                                        None, None)
         return row.status
+    if (held := hold(session, svc, row, applicant)) is not None:  # a reminder or nudge gone stale, or quiet hours
+        return held
+    message = Outgoing(row.channel, _address(applicant), row.payload, row.idempotency_key,
+                       applicant.locale if applicant else "ja", {"outbox_id": row.id, "kind": row.kind})
+    return Prepared(row.id, message, row.attempts)
 
 
 def deliver(svc: Services, row_id: int, owner: str, limiter: Limiter | None = None) -> str:
@@ -83,67 +97,87 @@ def deliver(svc: Services, row_id: int, owner: str, limiter: Limiter | None = No
         row = session.get(Outbox, row_id)
         if row is None or row.status != "sending" or row.lease_owner != owner:
             return "lost"  # cancelled, deleted, or taken over after our lease ran out
-        inbound = row.channel == INBOX
-    if inbound:  # a LINE webhook event waiting for its turn, not a message to send
-        from bot.line_inbound import run_row
+        ready = INBOX if row.channel == INBOX else prepare(session, svc, row)
+    if ready == INBOX:  # a LINE webhook event waiting for its turn, not a message to send
+        from bot.line_inbound import run_rows
 
-        if (status := run_row(svc, row_id, owner, limiter)) == "waiting":  # the user's earlier event is in hand
+        if (status := run_rows(svc, [row_id], owner, limiter)[row_id]) == "waiting":  # their earlier event is in hand
             release(svc, [row_id], owner, svc.clock() + timedelta(seconds=1))
             return "pending"
         return status
-    with session_scope(svc.engine) as session:
-        row = session.get(Outbox, row_id)
-        if row is None or row.status != "sending" or row.lease_owner != owner:
-            return "lost"
-        applicant = session.get(Applicant, row.applicant_id) if row.applicant_id else None
-        if applicant is not None and (applicant.opted_out or applicant.blocked) and row.kind not in ("stopped", "alert"):
-            row.status, row.last_error = "cancelled", "candidate opted out or blocked us"
-            return row.status
-        if (held := hold(session, svc, row, applicant)) is not None:  # a reminder or nudge gone stale, or quiet hours
-            return held
-        message = Outgoing(row.channel, _address(applicant), row.payload, row.idempotency_key,
-                           applicant.locale if applicant else "ja", {"outbox_id": row.id, "kind": row.kind})
-        channel = svc.channels.get(row.channel)
-        attempts = row.attempts
+    return ready if isinstance(ready, str) else send(svc, ready, owner, limiter)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    ready: Prepared
+    status: str  # sent | pending | failed
+    error: str | None = None
+    provider_id: str | None = None
+
+
+def send(svc: Services, ready: Prepared, owner: str, limiter: Limiter | None = None) -> str:
+    """Hand a prepared row to its adapter and record the outcome; return the row's new status."""
+    return send_all(svc, [ready], owner, limiter)[0]
+
+
+def send_all(svc: Services, prepared: list[Prepared], owner: str, limiter: Limiter | None = None) -> list[str]:
+    """Send prepared rows one after another, then record every outcome in one transaction."""
+    outcomes = [_transmit(svc, ready, owner, limiter) for ready in prepared]
+    done = [o for o in outcomes if isinstance(o, Outcome)]
+    recorded: dict[int, str] = {}
+    if done:
+        with session_scope(svc.engine) as session:
+            recorded = {o.ready.row_id: _record(session, svc, o, owner) for o in done}
+    return [recorded[o.ready.row_id] if isinstance(o, Outcome) else o for o in outcomes]
+
+
+def _transmit(svc: Services, ready: Prepared, owner: str, limiter: Limiter | None) -> Outcome | str:
+    message, attempts = ready.message, ready.attempts
+    channel = svc.channels.get(message.channel)
     if limiter is not None and channel is not None and (wait := limiter.reserve(message.channel)) > 0:
         if wait > MAX_RATE_WAIT:  # do not sit on a lease: let any worker pick it up when the channel has room
             limiter.refund(message.channel)
-            release(svc, [row_id], owner, svc.clock() + timedelta(seconds=wait))
+            release(svc, [ready.row_id], owner, svc.clock() + timedelta(seconds=wait))
             return "pending"
         time.sleep(wait)
-    now = svc.clock()
-    status, error, provider_id = "sent", None, None
     if channel is None:
-        status, error = "failed", f"channel {row.channel!r} is not configured"
-    else:
-        try:
-            provider_id = channel.send(message)
-        except PermanentError as exc:
-            status, error = "failed", str(exc)[:500]
-        except Exception as exc:  # network, 429, 5xx, timeouts: try again later
-            error = f"{type(exc).__name__}: {exc}"[:500]
-            status = "failed" if attempts >= MAX_ATTEMPTS else "pending"
-            if limiter is not None:
-                limiter.penalise(message.channel, exc)  # a 429 slows the whole channel, not just this row
-    with session_scope(svc.engine) as session:
-        row = session.get(Outbox, row_id)
-        if row is None or row.lease_owner != owner:
-            return "lost"
-        row.status, row.last_error, row.lease_owner, row.lease_until = status, error, None, None
-        if status == "sent":
-            row.sent_at, row.provider_message_id = now, provider_id
-            mode = (provider_id or "").partition(":")[0]
-            if mode in ("reply", "push"):  # LINE says how it went out; pushes count against the plan
-                row.delivery_mode = mode
-            if row.applicant_id and row.channel != "recruiter":
-                session.add(MessageLog(applicant_id=row.applicant_id, direction="out", channel=row.channel,
-                                       text=row.payload.get("text", ""), payload=row.payload, outbox_id=row.id))
-        elif status == "pending":
-            row.due_at = now + backoff(attempts)
-            log.warning("outbox row %s (%s via %s) attempt %s failed, retrying: %s",
-                        row.id, row.kind, row.channel, attempts, error)
-        else:
-            log.error("outbox row %s (%s via %s) failed: %s", row.id, row.kind, row.channel, error)
+        return Outcome(ready, "failed", f"channel {message.channel!r} is not configured")
+    try:
+        return Outcome(ready, "sent", provider_id=channel.send(message))
+    except PermanentError as exc:
+        return Outcome(ready, "failed", str(exc)[:500])
+    except Exception as exc:  # network, 429, 5xx, timeouts: try again later
+        if limiter is not None:
+            limiter.penalise(message.channel, exc)  # a 429 slows the whole channel, not just this row
+        return Outcome(ready, "failed" if attempts >= MAX_ATTEMPTS else "pending", f"{type(exc).__name__}: {exc}"[:500])
+
+
+def _record(session: Session, svc: Services, outcome: Outcome, owner: str) -> str:
+    message, row_id, status = outcome.ready.message, outcome.ready.row_id, outcome.status
+    now = svc.clock()
+    values = {"status": status, "last_error": outcome.error, "lease_owner": None, "lease_until": None}
+    if status == "sent":
+        mode = (outcome.provider_id or "").partition(":")[0]
+        # LINE says how it went out; pushes count against the plan.
+        values.update(sent_at=now, provider_message_id=outcome.provider_id,
+                      delivery_mode=mode if mode in ("reply", "push") else None)
+    elif status == "pending":
+        values["due_at"] = now + backoff(outcome.ready.attempts)
+    mine = (update(Outbox).where(Outbox.id == row_id, Outbox.lease_owner == owner)
+            .values(**values).returning(Outbox.applicant_id))
+    found = session.execute(mine, execution_options={"synchronize_session": False}).first()
+    if found is None:
+        return "lost"  # taken over after our lease ran out
+    if status == "sent" and found.applicant_id and message.channel != "recruiter":
+        session.add(MessageLog(applicant_id=found.applicant_id, direction="out", channel=message.channel,
+                               text=message.payload.get("text", ""), payload=message.payload, outbox_id=row_id))
+    kind = message.meta.get("kind")
+    if status == "pending":
+        log.warning("outbox row %s (%s via %s) attempt %s failed, retrying: %s", row_id, kind, message.channel,
+                    outcome.ready.attempts, outcome.error)
+    elif status == "failed":
+        log.error("outbox row %s (%s via %s) failed: %s", row_id, kind, message.channel, outcome.error)
     return status
 
 

@@ -32,8 +32,9 @@ def available(settings: Settings, calendar: Calendar, session: Session, job_id: 
     bookings = _live_bookings(session, job.interviewers, now - timedelta(days=1), end)
     per_day = Counter((b.interviewer, b.start_at.astimezone(tz).date()) for b in bookings)
     load = Counter(b.interviewer for b in bookings)
-    slots = [s for s in free_slots(rules, job.interviewers, busy, now, booked_per_day=per_day, only_date=only_date)
-             if s.key not in exclude]
+    slots = free_slots(rules, job.interviewers, busy, now, booked_per_day=per_day, only_date=only_date)
+    if exclude:
+        slots = [s for s in slots if s.key not in exclude]
     days = tuple(sorted({s.start.astimezone(tz).date() for s in slots}))[:7]
     count = max(settings.offer_count, 5) if only_date else settings.offer_count
     return tuple(pick_spread(slots, count, tz, load)), days

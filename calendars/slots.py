@@ -94,7 +94,7 @@ def free_slots(
             if booked.get((who, day), 0) >= rules.max_per_day:
                 continue
             mine = busy.get(who, ())
-            slots.extend(Slot(s, e, who) for s, e in grid if _is_free(s, e, mine, buffer))
+            slots.extend(Slot(s, e, who) for s, e in grid if not mine or _is_free(s, e, mine, buffer))
     return sorted(slots, key=lambda s: (s.start, s.interviewer))
 
 
@@ -115,18 +115,19 @@ def pick_spread(
     for slot in slots:
         by_start[slot.start].append(slot)
     starts = sorted(by_start)
+    # Each start's local day and part of day, worked out once (the loop below looks many times).
+    where = {s: (s.astimezone(tz).date(), part_of_day(s, tz)) for s in starts}
     days_used: Counter = Counter()
     parts_used: Counter = Counter()
     chosen: list[datetime] = []
-    while len(chosen) < count and len(chosen) < len(starts):
+    left = set(starts)
+    while len(chosen) < count and left:
         # Fewest repeats of day, then of time of day, then earliest: new days first, earliest first.
-        best = min(
-            (s for s in starts if s not in chosen),
-            key=lambda s: (days_used[s.astimezone(tz).date()], parts_used[part_of_day(s, tz)], s),
-        )
+        best = min(left, key=lambda s: (days_used[where[s][0]], parts_used[where[s][1]], s))
+        left.discard(best)
         chosen.append(best)
-        days_used[best.astimezone(tz).date()] += 1
-        parts_used[part_of_day(best, tz)] += 1
+        days_used[where[best][0]] += 1
+        parts_used[where[best][1]] += 1
     # Round-robin: each pick in this offer counts as load for the next tie-break.
     running = Counter(load or {})
     picked: list[Slot] = []

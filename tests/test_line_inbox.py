@@ -96,10 +96,10 @@ def test_a_row_taken_over_after_its_lease_ran_out_runs_once(line_user, line_svc)
     assert claim(line_svc, "worker-a") == [row.id]       # A takes it, then stalls past its lease
     line_svc.clock.advance(seconds=LEASE.total_seconds() + 1)
     assert claim(line_svc, "worker-b") == [row.id]       # B takes it over and runs it
-    status, answers = process(line_svc, row.id, "worker-b")
-    assert status == "sent" and len(answers) == 1
-    assert process(line_svc, row.id, "worker-a") == ("lost", [])  # A wakes up: too late, nothing happens
-    assert process(line_svc, row.id, "worker-b") == ("lost", [])  # and B running it twice changes nothing
+    statuses, answers = process(line_svc, [row.id], "worker-b")
+    assert statuses == {row.id: "sent"} and len(answers) == 1
+    assert process(line_svc, [row.id], "worker-a") == ({row.id: "lost"}, [])  # A wakes up: too late, no effect
+    assert process(line_svc, [row.id], "worker-b") == ({row.id: "lost"}, [])  # B running it twice changes nothing
     with Session(line_svc.engine) as s:
         assert len(s.exec(select(MessageLog).where(MessageLog.direction == "in")).all()) == 1
     assert len(rows_of_kind(line_svc, "help")) == 1
@@ -139,3 +139,36 @@ def test_a_turn_that_fails_leaves_no_trace_and_is_retried(line_user, line_svc, m
     line_svc.clock.advance(minutes=1)
     [[answer]] = line_user.inbox()
     assert "こんなふうに" in answer["text"]
+
+
+def test_one_batch_runs_several_users_turns_and_a_failing_turn_is_undone_alone(line_client, line_svc, fake_line,
+                                                                              monkeypatch):
+    import bot.line_inbound
+    from bot.line_inbound import process
+    from bot.outbox import send_all
+    from tests.conftest import LineUser
+
+    users = [LineUser(line_client, line_svc, fake_line) for _ in range(3)]
+    for user in users:
+        linked(user)
+    for user in users:
+        user.say("ヘルプ")
+    ids = claim(line_svc, "runner")
+    assert len(ids) == 3
+    real = bot.line_inbound.converse
+
+    def fails_for_the_second(session, svc, applicant, *args, **kwargs):
+        if applicant.line_user_id == users[1].user_id:
+            real(session, svc, applicant, *args, **kwargs)  # half-way through the turn ...
+            raise RuntimeError("... the calendar fell over")
+        return real(session, svc, applicant, *args, **kwargs)
+
+    monkeypatch.setattr(bot.line_inbound, "converse", fails_for_the_second)
+    statuses, answers = process(line_svc, ids, "runner")
+    assert [statuses[i] for i in ids] == ["sent", "pending", "sent"]
+    assert send_all(line_svc, answers, "runner") == ["sent", "sent"]
+    got = [len(fake_line.seen_by(user.user_id)) for user in users]
+    assert got == [2, 1, 2]  # greeting + answer; the second only has the greeting so far
+    with Session(line_svc.engine) as s:
+        said = s.exec(select(MessageLog).where(MessageLog.direction == "in")).all()
+        assert len(said) == 2 and len(s.exec(select(Outbox).where(Outbox.kind == "help")).all()) == 2
