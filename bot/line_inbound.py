@@ -1,6 +1,7 @@
 """One verified LINE webhook event, carried out once: converse, link, apply, or answer politely."""
 from __future__ import annotations
 
+import atexit
 import logging
 import os
 import secrets
@@ -225,11 +226,28 @@ class InboxRunner:
         with self._lock:
             if self._pid != os.getpid():  # first use in this process (threads do not survive a fork)
                 self._pid = os.getpid()
+                atexit.register(self.hand_back)
                 for n, queue in enumerate(self._queues):
                     threading.Thread(target=self._run, args=(queue,), name=f"sokuresu-line-inbox-{n}",
                                      daemon=True).start()
         for row_id, user in rows:
             self._queues[zlib.crc32(user.encode()) % self.threads].put((row_id, user, 0))
+
+    def hand_back(self) -> int:
+        """At exit (gunicorn stopping this process): give the events not started yet to the worker now,
+        rather than when their leases run out, so their answers can still use the reply tokens."""
+        ids = []
+        for queue in self._queues:
+            while True:
+                try:
+                    ids.append(queue.get_nowait()[0])
+                except Empty:
+                    break
+        try:
+            return release(self.svc, ids, self.owner) if ids else 0
+        except Exception as exc:  # the database is away: the leases will do it
+            log.warning("LINE inbox runner: could not hand back %d events (%s)", len(ids), type(exc).__name__)
+            return 0
 
     def _run(self, queue: Queue) -> None:
         owner, later = self.owner, []  # later: (when, row id, user, waits so far)

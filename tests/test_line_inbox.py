@@ -172,3 +172,16 @@ def test_one_batch_runs_several_users_turns_and_a_failing_turn_is_undone_alone(l
     with Session(line_svc.engine) as s:
         said = s.exec(select(MessageLog).where(MessageLog.direction == "in")).all()
         assert len(said) == 2 and len(s.exec(select(Outbox).where(Outbox.kind == "help")).all()) == 2
+
+
+def test_a_stopping_web_process_hands_its_unstarted_events_to_the_worker_at_once(line_user, line_svc, runner):
+    linked(line_user)
+    runner._pid = __import__("os").getpid()  # as if its thread were running but busy: nothing is taken
+    line_user.say("ヘルプ")
+    [row] = inbox_rows(line_svc)
+    assert row.status == "sending" and row.lease_owner == runner.owner
+    assert runner.hand_back() == 1
+    [row] = inbox_rows(line_svc)
+    assert row.status == "pending" and row.lease_owner is None and row.attempts == 0
+    [[answer]] = line_user.inbox()  # the worker runs it straight away, no lease to wait out
+    assert "こんなふうに" in answer["text"]
