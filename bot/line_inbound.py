@@ -140,13 +140,13 @@ def process(svc: Services, row_ids: list[int], owner: str) -> tuple[dict[int, st
                 statuses[row_id] = _retry(session, svc, row_id, owner, f"{type(exc).__name__}: {exc}")
                 continue
             now = svc.clock()
-            for answer in session.info["enqueued"]:
-                if answer.status == "pending" and answer.due_at <= now and answer.channel in svc.channels:
-                    answer.status, answer.lease_owner, answer.lease_until, answer.attempts = ("sending", owner,
-                                                                                              now + LEASE, 1)
-                    answers.append(answer)
+            for written in session.info["enqueued"]:
+                if written.status == "pending" and written.due_at <= now and written.channel in svc.channels:
+                    written.status, written.lease_owner, written.lease_until, written.attempts = ("sending", owner,
+                                                                                                  now + LEASE, 1)
+                    answers.append(written)
         session.flush()
-        ready = [p for p in (prepare(session, svc, answer) for answer in answers) if isinstance(p, Prepared)]
+        ready = [p for p in (prepare(session, svc, row) for row in answers) if isinstance(p, Prepared)]
     return statuses, ready
 
 
