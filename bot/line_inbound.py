@@ -8,7 +8,6 @@ import secrets
 import socket
 import threading
 import time
-import zlib
 from dataclasses import asdict
 from datetime import date, datetime, timezone
 from queue import Empty, Queue
@@ -196,7 +195,7 @@ def dispatch(session: Session, svc: Services, event: LineEvent) -> None:
 class InboxRunner:
     """Runs the LINE events this web process queued, right after its 200: the turns, then the answers.
 
-    Its threads start on first use (after gunicorn forks). Under load each takes the
+    Its thread starts on first use (after gunicorn forks). Under load it takes the
     events waiting for it in batches: one transaction for the turns, one for recording the answers,
     whatever the batch size. Rows it cannot finish stay leased to it until the lease runs out, then
     the worker takes them over, so a crash loses nothing.
@@ -206,14 +205,12 @@ class InboxRunner:
     RETRY_WAIT = 0.02   # seconds before trying again an event whose user has an earlier one in hand elsewhere
     MAX_WAITS = 250     # then leave it to the worker (about five seconds)
 
-    def __init__(self, svc: Services, threads: int = 1):
+    def __init__(self, svc: Services):
         self.svc = svc
         self.limiter = Limiter(svc.settings.rate_limits)
-        # One thread per process by default: a turn is mostly Python, and more threads only take the GIL
-        # from the requests (measured: 4 threads on PostgreSQL ran 20% fewer events end to end than one).
-        # With more, each user always goes to the same thread.
-        self.threads = threads
-        self._queues: list[Queue] = [Queue() for _ in range(self.threads)]
+        # One thread per process: a turn is mostly Python, and more threads only take the GIL from the
+        # requests (measured: 4 threads on PostgreSQL ran 20% fewer events end to end than one).
+        self._queue: Queue = Queue()
         self._pid: int | None = None
         self._lock = threading.Lock()
 
@@ -227,36 +224,33 @@ class InboxRunner:
             if self._pid != os.getpid():  # first use in this process (threads do not survive a fork)
                 self._pid = os.getpid()
                 atexit.register(self.hand_back)
-                for n, queue in enumerate(self._queues):
-                    threading.Thread(target=self._run, args=(queue,), name=f"sokuresu-line-inbox-{n}",
-                                     daemon=True).start()
+                threading.Thread(target=self._run, name="sokuresu-line-inbox", daemon=True).start()
         for row_id, user in rows:
-            self._queues[zlib.crc32(user.encode()) % self.threads].put((row_id, user, 0))
+            self._queue.put((row_id, user, 0))
 
     def hand_back(self) -> int:
         """At exit (gunicorn stopping this process): give the events not started yet to the worker now,
         rather than when their leases run out, so their answers can still use the reply tokens."""
         ids = []
-        for queue in self._queues:
-            while True:
-                try:
-                    ids.append(queue.get_nowait()[0])
-                except Empty:
-                    break
+        while True:
+            try:
+                ids.append(self._queue.get_nowait()[0])
+            except Empty:
+                break
         try:
             return release(self.svc, ids, self.owner) if ids else 0
         except Exception as exc:  # the database is away: the leases will do it
             log.warning("LINE inbox runner: could not hand back %d events (%s)", len(ids), type(exc).__name__)
             return 0
 
-    def _run(self, queue: Queue) -> None:
+    def _run(self) -> None:
         owner, later = self.owner, []  # later: (when, row id, user, waits so far)
         while True:
             batch = []
             try:
-                batch.append(queue.get(timeout=self.RETRY_WAIT if later else None))
+                batch.append(self._queue.get(timeout=self.RETRY_WAIT if later else None))
                 while len(batch) < self.BATCH:
-                    batch.append(queue.get_nowait())
+                    batch.append(self._queue.get_nowait())
             except Empty:
                 pass
             now = time.monotonic()

@@ -69,17 +69,16 @@ def release(svc: Services, ids: list[int], owner: str, due_at: datetime | None =
 
 @dataclass(frozen=True)
 class Prepared:
-    """A claimed row made ready to send: what goes out, over which adapter, on which attempt."""
+    """A claimed row made ready to send: what goes out, and on which attempt."""
 
     row_id: int
     message: Outgoing
     attempts: int
 
 
-def prepare(session: Session, svc: Services, row: Outbox, applicant: Applicant | None = None) -> Prepared | str:
+def prepare(session: Session, svc: Services, row: Outbox) -> Prepared | str:
     """Check a claimed row may go now; the message to send, or the row's new status (cancelled, held)."""
-    if applicant is None and row.applicant_id:
-        applicant = session.get(Applicant, row.applicant_id)
+    applicant = session.get(Applicant, row.applicant_id) if row.applicant_id else None
     if applicant is not None and (applicant.opted_out or applicant.blocked) and row.kind not in ("stopped", "alert"):
         row.status, row.last_error, row.lease_owner, row.lease_until = ("cancelled", "candidate opted out or blocked us",
                                                                         None, None)

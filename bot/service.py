@@ -4,6 +4,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from datetime import date, datetime
+from functools import cache
 from typing import Callable
 
 from sqlalchemy.exc import IntegrityError
@@ -78,30 +79,18 @@ def cancel_pending(session: Session, *, applicant_id: int | None = None, booking
     return session.execute(query).rowcount
 
 
-class _Free:
-    """The free slots and days, worked out on first look: most turns (help, a tap on an offered slot, a
-    confirmation) never look, and asking the calendar is the dearest part of a turn."""
-
-    def __init__(self, compute: Callable[[], tuple[tuple[Slot, ...], tuple[date, ...]]]):
-        self._compute, self._value = compute, None
-
-    def part(self, index: int) -> tuple:
-        if self._value is None:
-            self._value = self._compute()
-        return self._value[index]
-
-
 class _FreePart(Sequence):
-    """One half of _Free (the slots, or the days) as the read-only sequence the conversation expects."""
+    """The free slots or the free days, worked out on first look: most turns (help, a tap on an offered
+    slot, a confirmation) never look, and asking the calendar is the dearest part of a turn."""
 
-    def __init__(self, free: _Free, index: int):
-        self._free, self._index = free, index
+    def __init__(self, free: Callable[[], tuple[tuple[Slot, ...], tuple[date, ...]]], index: int):
+        self._free, self._index = free, index  # `free` is cached: both parts share one look
 
     def __getitem__(self, i):
-        return self._free.part(self._index)[i]
+        return self._free()[self._index][i]
 
     def __len__(self) -> int:
-        return len(self._free.part(self._index))
+        return len(self._free()[self._index])
 
     def __eq__(self, other) -> bool:
         return tuple(self) == tuple(other) if isinstance(other, Sequence) else NotImplemented
@@ -125,7 +114,7 @@ class Turn:
 
     def context(self, event: Event, exclude: frozenset[str] = frozenset()) -> Context:
         day = event.day if isinstance(event, PickDate) else None
-        free = _Free(lambda: available(self.svc.settings, self.calendar, self.session, self.applicant.job_id,
+        free = cache(lambda: available(self.svc.settings, self.calendar, self.session, self.applicant.job_id,
                                        self.now, only_date=day, exclude=exclude))
         offered = tuple(slot_from_dict(d) for d in self.applicant.offered or [])
         return Context(State(self.applicant.state), self.now, offered, _FreePart(free, 0), _FreePart(free, 1),

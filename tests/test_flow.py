@@ -179,3 +179,18 @@ def test_confirmation_then_attended(chat, client, svc):
     client.post(f"/recruiter/applicants/{chat.id}/attended", data={"csrf": csrf})
     assert chat.state() == "attended"
     assert "ありがとうございました" in chat.replies()[-1]["text"]
+
+
+def test_only_turns_that_offer_times_ask_the_calendar(chat, svc, monkeypatch):
+    import bot.service
+
+    asked = []
+    real = bot.service.available
+    monkeypatch.setattr(bot.service, "available", lambda *a, **kw: asked.append(1) or real(*a, **kw))
+    chat.apply()
+    assert len(asked) == 1  # the greeting offers times
+    chat.say("ヘルプ")
+    assert len(asked) == 1  # help needs no free times
+    chat.say("他の日")  # other days: the free days are needed now
+    assert len(asked) == 2
+    assert any("ご希望の日" in m["text"] for m in chat.replies())
