@@ -8,28 +8,32 @@ import secrets
 import socket
 import threading
 import time
+from contextlib import nullcontext
 from dataclasses import asdict
 from datetime import date, datetime, timezone
 from queue import Empty, Queue
 
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import func
 from sqlmodel import Session, select, update
 
+from bot import prefetch
 from bot.bootstrap import Services
 from bot.channels.line import LineEvent
 from bot.conversation import State
-from bot.db import session_scope
+from bot.db import one_statement, retry_on_disconnect, session_scope
 from bot.events import AlertRecruiter, Decision, Event, Send, Unknown, WantSlots
 from bot.intents import parse_postback, parse_text
 from bot.line_leads import answer, lead_of, say, start
 from bot.line_payload import content_payload
 from bot.messages import format_day
-from bot.models import Applicant, MessageLog, Outbox
-from bot.nudges import answered
+from bot.models import Applicant, Booking, MessageLog, Outbox
+from bot.nudges import answered, answered_all
+from bot.scheduling import LIVE_STATUSES
 from bot.outbox import INBOX, LEASE, MAX_ATTEMPTS, Prepared, backoff, prepare, release, send_all
 from bot.ratelimit import Limiter
-from bot.service import Turn, converse, delivery_channel, enqueue
+from bot.service import CALENDAR_WRITTEN, Turn, converse, delivery_channel, enqueue
 
 log = logging.getLogger("sokuresu.line")
 MEDIA = {"image", "video", "audio", "file"}
@@ -99,11 +103,15 @@ def queue(svc: Services, events: list[LineEvent]) -> int:
                if runner is not None else {"status": "pending", "attempts": 0})})
     if not values:
         return 0
-    insert = (sqlite_insert if svc.engine.dialect.name == "sqlite" else postgresql_insert)(Outbox)
-    stmt = insert.values(values).on_conflict_do_nothing(index_elements=["idempotency_key"]).returning(
-        Outbox.id, Outbox.provider_message_id)
-    with session_scope(svc.engine) as session:
-        new = session.execute(stmt).all()
+    table = Outbox.__table__
+    insert = (sqlite_insert if svc.engine.dialect.name == "sqlite" else postgresql_insert)(table)
+    stmt = insert.on_conflict_do_nothing(index_elements=["idempotency_key"]).returning(
+        table.c.id, table.c.provider_message_id)
+
+    def write():
+        with one_statement(svc.engine) as conn:
+            return conn.execute(stmt, values).all()
+    new = retry_on_disconnect(write)
     if new:
         if runner is not None:
             runner.submit([(row.id, row.provider_message_id or "") for row in new])
@@ -117,26 +125,60 @@ def event_of(payload: dict) -> LineEvent:
     return LineEvent(**{**data, "at": datetime.fromisoformat(data["at"]) if data.get("at") else None})
 
 
+class _Redo(Exception):
+    """A turn failed in a batch run without savepoints: run the batch again, each turn in its own."""
+
+
 def process(svc: Services, row_ids: list[int], owner: str) -> tuple[dict[int, str], list[Prepared]]:
     """Run queued events that `owner` holds, in one transaction; return each row's new status (sent,
     waiting, lost, or pending/failed after an error) and the answers to send now.
 
     Each turn commits together with marking its row done, so an event runs exactly once even when a
-    row is taken over after its lease ran out. A turn that fails is undone alone (a savepoint) and its
-    row handed back with a backoff. The answers the turns wrote that are due now come back leased to
-    `owner`: the caller sends them once this has committed, instead of waiting for a worker's poll.
+    row is taken over after its lease ran out. A turn that fails is undone alone and its row handed
+    back with a backoff. The answers the turns wrote that are due now come back leased to `owner`:
+    the caller sends them once this has committed, instead of waiting for a worker's poll.
     """
+    try:
+        return _process(svc, row_ids, owner, careful=False)
+    except _Redo:  # rolled back whole; nothing of it happened
+        return _process(svc, row_ids, owner, careful=True)
+
+
+def _process(svc: Services, row_ids: list[int], owner: str, careful: bool) -> tuple[dict[int, str], list[Prepared]]:
+    # What the turns need is read up front, one statement per table for the whole batch (bot.prefetch),
+    # and what they write goes to the database in one flush at the end: a round trip to the database
+    # costs more than most of a turn. Savepoints (two more round trips a turn) are taken only when a
+    # failing turn must not undo the others: in the second, careful run, or once a turn wrote to a
+    # calendar outside the database.
     statuses: dict[int, str] = {}
     answers: list[Outbox] = []
     with session_scope(svc.engine) as session:
-        for row_id in row_ids:
+        rows = _take_rows(session, row_ids, owner, statuses)
+        blocked = _held_elsewhere(session, rows)
+        events = {row.id: event_of(row.payload) for row in rows}
+        # Kept referenced to the end: the session holds loaded rows weakly, and prepare() reads them again.
+        session.info["batch_applicants"] = _prefetch(session, list(events.values()))
+        for row in rows:
+            tag = row.provider_message_id
+            if tag and (tag in blocked and blocked[tag] < row.id):
+                statuses[row.id] = "waiting"  # an earlier event of this user is not done yet: keep their order
+                continue
             session.info["enqueued"] = []
+            guarded = careful or session.info.get(CALENDAR_WRITTEN, False)
             try:
-                with session.begin_nested():
-                    statuses[row_id] = _process_one(session, svc, row_id, owner)
-            except Exception as exc:  # rolled back to the savepoint: nothing of this turn happened
-                log.warning("LINE event row %s failed (%s); it will be retried", row_id, type(exc).__name__)
-                statuses[row_id] = _retry(session, svc, row_id, owner, f"{type(exc).__name__}: {exc}")
+                with (session.begin_nested() if guarded else nullcontext()):
+                    dispatch(session, svc, events[row.id])
+                    row.status, row.sent_at, row.lease_owner, row.lease_until, row.last_error = (
+                        "sent", svc.clock(), None, None, None)
+                    statuses[row.id] = "sent"
+            except Exception as exc:
+                if not guarded:
+                    raise _Redo from exc
+                # Rolled back to the savepoint: nothing of this turn happened.
+                log.warning("LINE event row %s failed (%s); it will be retried", row.id, type(exc).__name__)
+                statuses[row.id] = _retry(session, svc, row, f"{type(exc).__name__}: {exc}")
+            if statuses[row.id] != "sent" and tag:
+                blocked.setdefault(tag, row.id)  # the user's later events wait behind this one
                 continue
             now = svc.clock()
             for written in session.info["enqueued"]:
@@ -144,28 +186,61 @@ def process(svc: Services, row_ids: list[int], owner: str) -> tuple[dict[int, st
                     written.status, written.lease_owner, written.lease_until, written.attempts = ("sending", owner,
                                                                                                   now + LEASE, 1)
                     answers.append(written)
+        prefetch.clear(session)
         session.flush()
         ready = [p for p in (prepare(session, svc, row) for row in answers) if isinstance(p, Prepared)]
     return statuses, ready
 
 
-def _process_one(session: Session, svc: Services, row_id: int, owner: str) -> str:
-    row = session.get(Outbox, row_id, with_for_update=True)
-    if row is None or row.status != "sending" or row.lease_owner != owner:
-        return "lost"  # done already, or taken over after our lease ran out
-    if row.provider_message_id and session.exec(select(Outbox.id).where(
-            Outbox.channel == INBOX, Outbox.provider_message_id == row.provider_message_id,
-            Outbox.status.in_(("pending", "sending")), Outbox.id < row.id)).first() is not None:
-        return "waiting"  # an earlier event of this user is not done yet: keep their order
-    dispatch(session, svc, event_of(row.payload))
-    row.status, row.sent_at, row.lease_owner, row.lease_until, row.last_error = "sent", svc.clock(), None, None, None
-    return "sent"
+def _take_rows(session: Session, row_ids: list[int], owner: str, statuses: dict[int, str]) -> list[Outbox]:
+    """Lock the rows; those `owner` no longer holds are lost to it. The rest per user, in arrival order."""
+    found = {row.id: row for row in session.exec(select(Outbox).where(Outbox.id.in_(row_ids))
+                                                 .order_by(Outbox.id).with_for_update())}
+    rows = []
+    for row_id in row_ids:
+        row = found.get(row_id)
+        if row is None or row.status != "sending" or row.lease_owner != owner:
+            statuses[row_id] = "lost"  # done already, or taken over after our lease ran out
+        else:
+            rows.append(row)
+    return sorted(rows, key=lambda row: (row.provider_message_id or "", row.id))  # per user, in arrival order
 
 
-def _retry(session: Session, svc: Services, row_id: int, owner: str, error: str) -> str:
-    row = session.get(Outbox, row_id)
-    if row is None or row.lease_owner != owner:
-        return "lost"
+def _held_elsewhere(session: Session, rows: list[Outbox]) -> dict[str, int]:
+    """For each user tag of these rows: the first of that user's events not done yet outside this batch."""
+    tags = sorted({row.provider_message_id for row in rows if row.provider_message_id})
+    if not tags:
+        return {}
+    query = (select(Outbox.provider_message_id, func.min(Outbox.id))
+             .where(Outbox.channel == INBOX, Outbox.provider_message_id.in_(tags),
+                    Outbox.status.in_(("pending", "sending")), Outbox.id.not_in([row.id for row in rows]))
+             .group_by(Outbox.provider_message_id))
+    return dict(session.execute(query).all())
+
+
+def _prefetch(session: Session, events: list[LineEvent]) -> list[Applicant]:
+    """Lock the batch's applicants in one statement (ordered by LINE user, as every runner does), read
+    their live bookings, and cancel the "did you see our message?" nudges of those who wrote."""
+    users = sorted({e.user_id for e in events if e.source == "user" and e.user_id})
+    if not users:
+        return []
+    found = {a.line_user_id: a for a in session.exec(select(Applicant).where(Applicant.line_user_id.in_(users))
+                                                     .order_by(Applicant.line_user_id).with_for_update())}
+    prefetch.put(session, "applicant", {user: found.get(user) for user in users})
+    ids = {a.id for a in found.values()}
+    if not ids:
+        return []
+    bookings: dict[int, Booking | None] = dict.fromkeys(ids)
+    for booking in session.exec(select(Booking).where(Booking.applicant_id.in_(sorted(ids)),
+                                                      Booking.status.in_(LIVE_STATUSES)).order_by(Booking.id)):
+        bookings[booking.applicant_id] = booking  # the latest live one, as live_booking() picks
+    prefetch.put(session, "live_booking", bookings)
+    answered_all(session, {found[e.user_id].id for e in events if e.kind in ("message", "postback")
+                           and e.source == "user" and e.user_id in found})
+    return list(found.values())
+
+
+def _retry(session: Session, svc: Services, row: Outbox, error: str) -> str:
     row.status = "failed" if row.attempts >= MAX_ATTEMPTS else "pending"
     row.last_error, row.lease_owner, row.lease_until = error[:500], None, None
     row.due_at = svc.clock() + backoff(row.attempts)
@@ -181,15 +256,18 @@ def run_rows(svc: Services, row_ids: list[int], owner: str, limiter: Limiter | N
 
 def dispatch(session: Session, svc: Services, event: LineEvent) -> None:
     """Carry out one event inside the caller's transaction: the conversation, or a link, or a polite word."""
-    if event.source == "user" and event.user_id and event.kind in ("message", "postback"):
+    if event.source != "user" or not event.user_id:
+        return _other(session, svc, event, None)
+    applicant = prefetch.take(session, "applicant", event.user_id)
+    if applicant is prefetch.MISSING:
         applicant = session.exec(select(Applicant).where(Applicant.line_user_id == event.user_id)
                                  .with_for_update()).first()
-        wanted = conversation_event(svc, event) if applicant is not None else None
-        if wanted is not None:  # the ordinary path: log what they said and run the turn
-            converse(session, svc, applicant, wanted, text=shown(svc, event)[:2000], source="line",
-                     payload={"postback": event.data} if event.data else None, reply_to=reply_to(event))
-            return
-    _other(session, svc, event)
+    wanted = conversation_event(svc, event) if applicant is not None and event.kind in ("message", "postback") else None
+    if wanted is not None:  # the ordinary path: log what they said and run the turn
+        converse(session, svc, applicant, wanted, text=shown(svc, event)[:2000], source="line",
+                 payload={"postback": event.data} if event.data else None, reply_to=reply_to(event))
+        return
+    _other(session, svc, event, applicant)
 
 
 class InboxRunner:
@@ -265,7 +343,8 @@ class InboxRunner:
         # deadlock between two web processes), and one user's events keep their order.
         batch.sort(key=lambda item: (item[1], item[0]))
         try:
-            statuses = run_rows(self.svc, [row_id for row_id, _, _ in batch], owner, self.limiter)
+            statuses = retry_on_disconnect(
+                lambda: run_rows(self.svc, [row_id for row_id, _, _ in batch], owner, self.limiter))
         except Exception as exc:  # the database is away: the leases bring the rows to the worker later
             log.warning("LINE inbox runner: %d events left to the worker (%s)", len(batch), type(exc).__name__)
             return
@@ -278,14 +357,12 @@ class InboxRunner:
                 release(self.svc, [row_id], owner, self.svc.clock())
 
 
-def _other(session: Session, svc: Services, event: LineEvent) -> None:
+def _other(session: Session, svc: Services, event: LineEvent, applicant: Applicant | None) -> None:
     answer_to = reply_to(event)
     if event.source != "user" or not event.user_id:
         if event.kind == "join":  # invited into a group or room: say once, kindly, that we talk one to one
             say(session, svc, None, "group_reply", answer_to, reply_only=True)
         return  # group and room messages are not for us
-    applicant = session.exec(select(Applicant).where(Applicant.line_user_id == event.user_id)
-                             .with_for_update()).first()
     if event.kind == "unfollow":
         return _unfollow(session, svc, applicant, event.user_id)
     if event.kind == "follow":

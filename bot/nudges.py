@@ -10,6 +10,7 @@ from sqlalchemy import exists, select, update
 from sqlmodel import Session
 
 from calendars.base import Slot
+from bot import prefetch
 from bot.bootstrap import Services
 from bot.db import session_scope
 from bot.messages import Recipient, format_slot
@@ -122,8 +123,19 @@ def confirmed(session: Session, booking: Booking, now: datetime) -> int:
 
 def answered(session: Session, applicant_id: int) -> int:
     """The candidate wrote back: no more 'did you see our message?' nudges."""
+    if prefetch.take(session, "answered", applicant_id) is not prefetch.MISSING:
+        return 0  # done for the whole batch of turns at once (answered_all)
     return session.execute(update(Outbox).where(Outbox.applicant_id == applicant_id, Outbox.status == "pending",
                                                 Outbox.kind.in_(NO_REPLY)).values(status="cancelled")).rowcount
+
+
+def answered_all(session: Session, applicant_ids: set[int]) -> None:
+    """answered() for several candidates in one statement; each one's next answered() call is then free."""
+    if applicant_ids:
+        session.execute(update(Outbox).where(Outbox.applicant_id.in_(sorted(applicant_ids)),
+                                             Outbox.status == "pending", Outbox.kind.in_(NO_REPLY))
+                        .values(status="cancelled"), execution_options={"synchronize_session": False})
+        prefetch.put(session, "answered", dict.fromkeys(applicant_ids, True))
 
 
 def was_reminded(session: Session, booking_id: int | None) -> bool:

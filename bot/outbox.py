@@ -127,7 +127,7 @@ def send_all(svc: Services, prepared: list[Prepared], owner: str, limiter: Limit
     recorded: dict[int, str] = {}
     if done:
         with session_scope(svc.engine) as session:
-            recorded = {o.ready.row_id: _record(session, svc, o, owner) for o in done}
+            recorded = _record(session, svc, done, owner)
     return [recorded[o.ready.row_id] if isinstance(o, Outcome) else o for o in outcomes]
 
 
@@ -152,32 +152,41 @@ def _transmit(svc: Services, ready: Prepared, owner: str, limiter: Limiter | Non
         return Outcome(ready, "failed" if attempts >= MAX_ATTEMPTS else "pending", f"{type(exc).__name__}: {exc}"[:500])
 
 
-def _record(session: Session, svc: Services, outcome: Outcome, owner: str) -> str:
-    message, row_id, status = outcome.ready.message, outcome.ready.row_id, outcome.status
+def _record(session: Session, svc: Services, outcomes: list[Outcome], owner: str) -> dict[int, str]:
+    """Write what happened to each sent row, in three statements whatever their number; row id -> status."""
     now = svc.clock()
-    values = {"status": status, "last_error": outcome.error, "lease_owner": None, "lease_until": None}
-    if status == "sent":
-        mode = (outcome.provider_id or "").partition(":")[0]
-        # LINE says how it went out; pushes count against the plan.
-        values.update(sent_at=now, provider_message_id=outcome.provider_id,
-                      delivery_mode=mode if mode in ("reply", "push") else None)
-    elif status == "pending":
-        values["due_at"] = now + backoff(outcome.ready.attempts)
-    mine = (update(Outbox).where(Outbox.id == row_id, Outbox.lease_owner == owner)
-            .values(**values).returning(Outbox.applicant_id))
-    found = session.execute(mine, execution_options={"synchronize_session": False}).first()
-    if found is None:
-        return "lost"  # taken over after our lease ran out
-    if status == "sent" and found.applicant_id and message.channel != "recruiter":
-        session.add(MessageLog(applicant_id=found.applicant_id, direction="out", channel=message.channel,
-                               text=message.payload.get("text", ""), payload=message.payload, outbox_id=row_id))
-    kind = message.meta.get("kind")
-    if status == "pending":
-        log.warning("outbox row %s (%s via %s) attempt %s failed, retrying: %s", row_id, kind, message.channel,
-                    outcome.ready.attempts, outcome.error)
-    elif status == "failed":
-        log.error("outbox row %s (%s via %s) failed: %s", row_id, kind, message.channel, outcome.error)
-    return status
+    ids = sorted(o.ready.row_id for o in outcomes)
+    held = dict(session.execute(select(Outbox.id, Outbox.applicant_id)
+                                .where(Outbox.id.in_(ids), Outbox.lease_owner == owner)
+                                .order_by(Outbox.id).with_for_update()).all())
+    statuses, changes = {}, []
+    for outcome in outcomes:
+        message, row_id, status = outcome.ready.message, outcome.ready.row_id, outcome.status
+        if row_id not in held:
+            statuses[row_id] = "lost"  # taken over after our lease ran out
+            continue
+        statuses[row_id] = status
+        values = {"id": row_id, "status": status, "last_error": outcome.error, "lease_owner": None, "lease_until": None}
+        if status == "sent":
+            mode = (outcome.provider_id or "").partition(":")[0]
+            # LINE says how it went out; pushes count against the plan.
+            values.update(sent_at=now, provider_message_id=outcome.provider_id,
+                          delivery_mode=mode if mode in ("reply", "push") else None)
+            if held[row_id] and message.channel != "recruiter":
+                session.add(MessageLog(applicant_id=held[row_id], direction="out", channel=message.channel,
+                                       text=message.payload.get("text", ""), payload=message.payload, outbox_id=row_id))
+        elif status == "pending":
+            values["due_at"] = now + backoff(outcome.ready.attempts)
+        changes.append(values)
+        kind = message.meta.get("kind")
+        if status == "pending":
+            log.warning("outbox row %s (%s via %s) attempt %s failed, retrying: %s", row_id, kind, message.channel,
+                        outcome.ready.attempts, outcome.error)
+        elif status == "failed":
+            log.error("outbox row %s (%s via %s) failed: %s", row_id, kind, message.channel, outcome.error)
+    if changes:  # rows locked above: by primary key, as executemany
+        session.execute(update(Outbox), changes)
+    return statuses
 
 
 def run_once(svc: Services, owner: str, limit: int = 50, limiter: Limiter | None = None,

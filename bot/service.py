@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from functools import cache
 from typing import Callable
 
@@ -13,6 +13,7 @@ from sqlmodel import Session, select, update
 from calendars.base import BookingRequest, Slot, SlotTaken
 from bot.bootstrap import Services
 from bot.conversation import Context, State, decide
+from bot import prefetch
 from bot.db import session_scope
 from bot.events import (AlertRecruiter, Book, CancelBooking, Decision, Event, MoveBooking, Offer, PickDate, Send,
                         SlotTakenMeanwhile)
@@ -24,6 +25,14 @@ from bot.nudges import answered, confirmed, schedule_nudges, schedule_reminders,
 from bot.scheduling import LIVE_STATUSES, available
 
 log = logging.getLogger("sokuresu.service")
+# Counts in session.info the calendar writes of the transaction's turns: Google's side of a write is not
+# undone by a rollback, and the free times worked out before a write are stale after it.
+CALENDAR_WRITTEN = "calendar_written"
+FREE_TIMES_FOR = timedelta(seconds=2)  # how long a transaction may reuse free times it worked out
+
+
+def calendar_changed(session: Session) -> None:
+    session.info[CALENDAR_WRITTEN] = session.info.get(CALENDAR_WRITTEN, 0) + 1
 
 
 def slot_to_dict(slot: Slot) -> dict:
@@ -40,6 +49,8 @@ def delivery_channel(svc: Services, applicant: Applicant) -> str:
 
 
 def live_booking(session: Session, applicant_id: int) -> Booking | None:
+    if (found := prefetch.take(session, "live_booking", applicant_id)) is not prefetch.MISSING:
+        return found
     query = select(Booking).where(Booking.applicant_id == applicant_id, Booking.status.in_(LIVE_STATUSES))
     return session.exec(query.order_by(Booking.id.desc())).first()
 
@@ -114,12 +125,25 @@ class Turn:
 
     def context(self, event: Event, exclude: frozenset[str] = frozenset()) -> Context:
         day = event.day if isinstance(event, PickDate) else None
-        free = cache(lambda: available(self.svc.settings, self.calendar, self.session, self.applicant.job_id,
-                                       self.now, only_date=day, exclude=exclude))
+        free = cache(lambda: self.available(day, exclude))
         offered = tuple(slot_from_dict(d) for d in self.applicant.offered or [])
         return Context(State(self.applicant.state), self.now, offered, _FreePart(free, 0), _FreePart(free, 1),
                        self.booking is not None,
                        reminded=was_reminded(self.session, self.booking.id if self.booking else None))
+
+    def available(self, day: date | None, exclude: frozenset[str]) -> tuple[tuple[Slot, ...], tuple[date, ...]]:
+        # Turns run in one transaction (a batch of LINE events) share what they worked out, until one of
+        # them writes to a calendar or FREE_TIMES_FOR passes. Without flushing first: what this turn or an
+        # earlier one wrote and did not flush yet (message logs, a cancellation's status) either does not
+        # bear on free times or only keeps a slot looking busy a moment longer; a new booking is flushed
+        # as it is made (book()).
+        key = (self.applicant.job_id, day, exclude, self.session.info.get(CALENDAR_WRITTEN, 0))
+        known = self.session.info.setdefault("free_times", {})
+        if key not in known or self.now - known[key][0] > FREE_TIMES_FOR:
+            with self.session.no_autoflush:
+                known[key] = self.now, available(self.svc.settings, self.calendar, self.session,
+                                                 self.applicant.job_id, self.now, only_date=day, exclude=exclude)
+        return known[key][1]
 
     def run(self, event: Event) -> Decision:
         ctx = self.context(event)
@@ -167,6 +191,7 @@ class Turn:
                     summary=f"面接: {self.applicant.name} ({job.title.ja})",
                     description=self.recruiter_note(job.title.ja),
                     location=self.svc.renderer.place(job.id, "ja"), attendee_email=self.applicant.email)
+                calendar_changed(self.session)
                 booking.calendar_event_id, booking.calendar_id = write_booking(self.calendar, request, old)
         except (IntegrityError, SlotTaken):
             return False
@@ -184,6 +209,7 @@ class Turn:
 
     def release(self, booking: Booking, status: str) -> None:
         if booking.calendar_event_id:
+            calendar_changed(self.session)
             self.calendar.cancel(booking.calendar_event_id)
         booking.status, booking.active_slot, booking.cancelled_at = status, None, self.now
         cancel_pending(self.session, booking_id=booking.id)
@@ -194,6 +220,7 @@ class Turn:
         if b is None:
             return
         taken = self.session.exec(select(Booking.id).where(Booking.active_slot == slot.key, Booking.id != b.id)).first()
+        calendar_changed(self.session)
         b.start_at, b.end_at = slot.start, slot.end
         b.active_slot = None if taken else slot.key  # the recruiter may knowingly overlap two interviews
         cancel_pending(self.session, booking_id=b.id)

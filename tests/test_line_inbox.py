@@ -5,7 +5,7 @@ import time
 import pytest
 from sqlmodel import Session, select
 
-from bot.models import Applicant, MessageLog, Outbox
+from bot.models import Applicant, Booking, MessageLog, Outbox
 from bot.outbox import LEASE, claim, deliver
 from tests.conftest import AUTH, application
 
@@ -185,3 +185,55 @@ def test_a_stopping_web_process_hands_its_unstarted_events_to_the_worker_at_once
     assert row.status == "pending" and row.lease_owner is None and row.attempts == 0
     [[answer]] = line_user.inbox()  # the worker runs it straight away, no lease to wait out
     assert "こんなふうに" in answer["text"]
+
+
+def test_a_batch_books_once_and_its_later_turns_no_longer_offer_the_booked_time(line_client, line_svc, fake_line,
+                                                                                 monkeypatch):
+    """Turns of one batch share free times until one of them books: the next candidate asking for the
+    same day is not offered the booked time. A turn failing after a calendar write is undone alone,
+    so the booking's calendar write is neither undone nor made twice."""
+    import bot.line_inbound
+    import bot.service
+    from bot.line_inbound import process
+    from bot.outbox import send_all
+    from tests.conftest import LineUser
+
+    # Batches run per LINE user in order: the ids fix who goes first.
+    first, booker, third, failing = (LineUser(line_client, line_svc, fake_line, user_id="U" + str(n) * 32)
+                                     for n in (1, 2, 3, 4))
+    for user in (first, booker, third, failing):
+        linked(user)
+    day = {"date": "2026-12-04"}
+
+    def offered(batch):
+        actions = [item["action"] for item in batch[0].get("quickReply", {}).get("items", [])]
+        return [a["data"] for a in actions if a["type"] == "postback"]
+
+    booker.tap("date", params=day)
+    [[on_day]] = booker.inbox()
+    slot = offered([on_day])[0]
+    writes = []
+    real_write = bot.service.write_booking
+    monkeypatch.setattr(bot.service, "write_booking", lambda *a: writes.append(a) or real_write(*a))
+    real_converse = bot.line_inbound.converse
+
+    def fails_for_the_last(session, svc, applicant, *args, **kwargs):
+        if applicant.line_user_id == failing.user_id:
+            raise RuntimeError("the calendar fell over")
+        return real_converse(session, svc, applicant, *args, **kwargs)
+
+    monkeypatch.setattr(bot.line_inbound, "converse", fails_for_the_last)
+    first.tap("date", params=day)   # works out that day's free times (the booked one among them)
+    booker.tap(slot)                # books it
+    third.tap("date", params=day)   # the same day, after the booking
+    failing.say("ヘルプ")
+    ids = claim(line_svc, "runner")
+    statuses, answers = process(line_svc, ids, "runner")
+    assert sorted(statuses.values()) == ["pending", "sent", "sent", "sent"]
+    assert len(writes) == 1  # not written again by a second run of the batch
+    send_all(line_svc, answers, "runner")
+    [first_offer], [third_offer] = fake_line.seen_by(first.user_id)[-1:], fake_line.seen_by(third.user_id)[-1:]
+    assert slot in offered(first_offer) and slot not in offered(third_offer) and offered(third_offer)
+    with Session(line_svc.engine) as s:
+        [booking] = s.exec(select(Booking)).all()
+        assert booking.status == "booked" and booking.active_slot == slot.removeprefix("slot:")
