@@ -11,6 +11,7 @@ import time
 from contextlib import nullcontext
 from dataclasses import asdict
 from datetime import date, datetime, timezone
+from functools import cache
 from queue import Empty, Queue
 
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
@@ -84,6 +85,15 @@ def shown(svc: Services, event: LineEvent) -> str:
     return f"[ボタン] {BUTTONS.get(data, data)}"
 
 
+@cache
+def _keep_statement(dialect: str):
+    """INSERT ... ON CONFLICT (idempotency_key) DO NOTHING RETURNING, built once per process."""
+    table = Outbox.__table__
+    insert = (sqlite_insert if dialect == "sqlite" else postgresql_insert)(table)
+    return insert.on_conflict_do_nothing(index_elements=["idempotency_key"]).returning(
+        table.c.id, table.c.provider_message_id)
+
+
 def queue(svc: Services, events: list[LineEvent]) -> int:
     """Keep each new event durably, in one statement, and hand it on; return how many were new."""
     # LINE recommends answering the webhook at once and working asynchronously. When this process runs
@@ -103,10 +113,7 @@ def queue(svc: Services, events: list[LineEvent]) -> int:
                if runner is not None else {"status": "pending", "attempts": 0})})
     if not values:
         return 0
-    table = Outbox.__table__
-    insert = (sqlite_insert if svc.engine.dialect.name == "sqlite" else postgresql_insert)(table)
-    stmt = insert.on_conflict_do_nothing(index_elements=["idempotency_key"]).returning(
-        table.c.id, table.c.provider_message_id)
+    stmt = _keep_statement(svc.engine.dialect.name)
 
     def write():
         with one_statement(svc.engine) as conn:
@@ -291,10 +298,14 @@ class InboxRunner:
         self._queue: Queue = Queue()
         self._pid: int | None = None
         self._lock = threading.Lock()
+        self._owner = (None, "")
 
     @property
     def owner(self) -> str:
-        return f"{socket.gethostname()}:{os.getpid()}:inbox"
+        """This process's name on the rows it holds (worked out again after a fork)."""
+        if self._owner[0] != os.getpid():
+            self._owner = os.getpid(), f"{socket.gethostname()}:{os.getpid()}:inbox"
+        return self._owner[1]
 
     def submit(self, rows: list[tuple[int, str]]) -> None:
         """Take (row id, LINE user id) pairs that queue() leased to this process."""

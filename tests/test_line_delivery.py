@@ -168,3 +168,34 @@ def test_a_slot_that_started_meanwhile_is_not_booked(line_user, line_svc, fake_l
     assert again[0]["type"] == "text" and slot_buttons(again)
     with Session(line_svc.engine) as s:
         assert s.exec(select(Booking)).all() == []
+
+
+def test_what_goes_to_line_is_exactly_what_the_sdks_own_serialiser_would_send(line_user, line_svc, fake_line):
+    """The channel serialises request bodies in one pass (bot.channels.line._OnePass); every kind of
+    message the flow sends must come out as the SDK's generated to_dict() makes it."""
+    from linebot.v3.messaging import Message, PushMessageRequest, ReplyMessageRequest
+
+    from bot.channels.line import _Push, _Reply
+    from bot.line_format import to_line
+
+    linked(line_user)
+    [greeting] = line_user.inbox()              # text, content carousel, slot buttons (a push)
+    line_user.say("他の日")                     # day buttons and the date picker (a reply)
+    line_user.tap(slot_buttons(greeting)[0])    # the booking card (a Flex bubble)
+    line_user.say("ヘルプ")
+    line_user.inbox()
+    with Session(line_svc.engine) as s:
+        payloads = [row.payload for row in s.exec(select(Outbox).where(Outbox.channel == "line",
+                                                                        Outbox.status == "sent"))]
+    assert len(payloads) == 4
+    sent = [m for payload in payloads for m in to_line(payload, "ja")]
+    assert {m["type"] for m in sent} == {"text", "flex"} and any("quickReply" in m for m in sent)
+    for payload in payloads:
+        messages = [Message.from_dict(m) for m in to_line(payload, "ja")]
+        assert (_Reply(reply_token="t", messages=messages).to_dict()
+                == ReplyMessageRequest(reply_token="t", messages=messages).to_dict())
+        assert _Push(to="U1", messages=messages).to_dict() == PushMessageRequest(to="U1", messages=messages).to_dict()
+    bodies = [call.json for call in fake_line.requests if call.path.endswith(("/reply", "/push"))]
+    assert [body["messages"] for body in bodies] == [
+        ReplyMessageRequest(reply_token="t", messages=[Message.from_dict(m) for m in to_line(payload, "ja")]).to_dict()
+        ["messages"] for payload in payloads]

@@ -24,6 +24,24 @@ REPLY_WINDOW = timedelta(seconds=50)
 TIMEOUT = (3.05, 10.0)  # connect, read (seconds)
 
 
+class _OnePass:
+    """The SDK's generated to_dict() converts every nested model again at each level of nesting; for a
+    text with eight quick-reply buttons that took 0.86 ms of CPU a message, against 0.19 ms for the
+    same dictionary made in one pass by the model's own pydantic dict() (tests/test_line_delivery.py
+    checks both give the same JSON for every kind of message we send)."""
+
+    def to_dict(self) -> dict:
+        return self.dict(by_alias=True, exclude_none=True)
+
+
+class _Reply(_OnePass, ReplyMessageRequest):
+    pass
+
+
+class _Push(_OnePass, PushMessageRequest):
+    pass
+
+
 class BadWebhook(Exception):
     """A missing or wrong X-Line-Signature, or a body that is not a LINE webhook."""
 
@@ -158,7 +176,7 @@ class LineChannel:
         """Reply with the token; None when LINE says it is used up or expired (then push instead)."""
         try:
             response = self.api().reply_message_with_http_info(
-                ReplyMessageRequest(reply_token=token, messages=messages), _request_timeout=self.timeout)
+                _Reply(reply_token=token, messages=messages), _request_timeout=self.timeout)
         except ApiException as exc:
             if exc.status == 400 and "reply token" in _problem(exc).lower():
                 return None
@@ -170,7 +188,7 @@ class LineChannel:
     def _push(self, to: str, messages: list, key: str) -> str:
         try:
             response = self.api().push_message_with_http_info(
-                PushMessageRequest(to=to, messages=messages), x_line_retry_key=retry_key(key),
+                _Push(to=to, messages=messages), x_line_retry_key=retry_key(key),
                 _request_timeout=self.timeout)
         except ApiException as exc:
             if exc.status == 409:  # this retry key was accepted before: the candidate already has it
