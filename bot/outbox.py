@@ -8,7 +8,7 @@ import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, bindparam, func, insert, or_, select, update
 from sqlmodel import Session
 
 from bot.bootstrap import Services
@@ -159,22 +159,25 @@ def _record(session: Session, svc: Services, outcomes: list[Outcome], owner: str
     held = dict(session.execute(select(Outbox.id, Outbox.applicant_id)
                                 .where(Outbox.id.in_(ids), Outbox.lease_owner == owner)
                                 .order_by(Outbox.id).with_for_update()).all())
-    statuses, changes = {}, []
+    statuses, changes, said = {}, [], []
     for outcome in outcomes:
         message, row_id, status = outcome.ready.message, outcome.ready.row_id, outcome.status
         if row_id not in held:
             statuses[row_id] = "lost"  # taken over after our lease ran out
             continue
         statuses[row_id] = status
-        values = {"id": row_id, "status": status, "last_error": outcome.error, "lease_owner": None, "lease_until": None}
+        # Every row's values have the same keys: one executemany for all of them.
+        values = {"row_id": row_id, "status": status, "last_error": outcome.error, "sent_at": None,
+                  "provider_message_id": None, "delivery_mode": None, "due_at": None}
         if status == "sent":
             mode = (outcome.provider_id or "").partition(":")[0]
             # LINE says how it went out; pushes count against the plan.
             values.update(sent_at=now, provider_message_id=outcome.provider_id,
                           delivery_mode=mode if mode in ("reply", "push") else None)
             if held[row_id] and message.channel != "recruiter":
-                session.add(MessageLog(applicant_id=held[row_id], direction="out", channel=message.channel,
-                                       text=message.payload.get("text", ""), payload=message.payload, outbox_id=row_id))
+                said.append({"applicant_id": held[row_id], "direction": "out", "channel": message.channel,
+                             "text": message.payload.get("text", ""), "payload": message.payload,
+                             "outbox_id": row_id, "created_at": now})
         elif status == "pending":
             values["due_at"] = now + backoff(outcome.ready.attempts)
         changes.append(values)
@@ -184,8 +187,18 @@ def _record(session: Session, svc: Services, outcomes: list[Outcome], owner: str
                         outcome.ready.attempts, outcome.error)
         elif status == "failed":
             log.error("outbox row %s (%s via %s) failed: %s", row_id, kind, message.channel, outcome.error)
-    if changes:  # rows locked above: by primary key, as executemany
-        session.execute(update(Outbox), changes)
+    if changes:  # the rows are locked above; Core statements, as no ORM object is needed here
+        table = Outbox.__table__
+        session.execute(update(table).where(table.c.id == bindparam("row_id")).values(
+            status=bindparam("status"), last_error=bindparam("last_error"), lease_owner=None, lease_until=None,
+            sent_at=func.coalesce(bindparam("sent_at", type_=table.c.sent_at.type), table.c.sent_at),
+            provider_message_id=func.coalesce(bindparam("provider_message_id", type_=table.c.provider_message_id.type),
+                                              table.c.provider_message_id),
+            delivery_mode=func.coalesce(bindparam("delivery_mode", type_=table.c.delivery_mode.type),
+                                        table.c.delivery_mode),
+            due_at=func.coalesce(bindparam("due_at", type_=table.c.due_at.type), table.c.due_at)), changes)
+    if said:
+        session.execute(insert(MessageLog.__table__), said)
     return statuses
 
 
