@@ -18,3 +18,27 @@ from tests.test_line_webhook import test_redelivered_event_never_replies_or_book
 @pytest.fixture
 def db_url(pg_url):
     return pg_url
+
+
+def test_after_the_server_dropped_every_connection_the_webhook_keeps_and_answers_the_event(line_user, line_svc,
+                                                                                          fake_line, runner):
+    """Connections are not pinged before use: the first statement on a dropped one fails, the pool is
+    refreshed, and the webhook and the runner try once more (no 500, no lost event)."""
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    from tests.test_line_inbox import linked, wait_for
+
+    linked(line_user)
+    with line_svc.engine.connect() as conn:  # make sure the pool holds a connection to drop
+        conn.exec_driver_sql("select 1")
+    url = make_url(line_svc.engine.url.render_as_string(hide_password=False))
+    with psycopg.connect(host=url.host, port=url.port, user=url.username, dbname=url.database,
+                         autocommit=True) as admin:  # as a database restart would
+        dropped = admin.execute("select count(pg_terminate_backend(pid)) from pg_stat_activity "
+                                "where datname = current_database() and pid <> pg_backend_pid()").fetchone()[0]
+    assert dropped >= 1
+    res = line_user.say("ヘルプ")
+    assert res.status_code == 200
+    wait_for(lambda: len(fake_line.seen_by(line_user.user_id)) == 2)
+    assert "こんなふうに" in fake_line.seen_by(line_user.user_id)[1][0]["text"]
