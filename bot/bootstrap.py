@@ -44,6 +44,8 @@ class Services:
     # Runs queued LINE events in this process right after the webhook answers (bot.line_inbound.InboxRunner);
     # None: the worker runs them.
     inbox: object | None = None
+    # Free times the turns of this process worked out lately (bot.service.Turn.available).
+    free_times: dict = field(default_factory=dict)
 
     def enabled(self, channel: str) -> bool:
         """Whether a real transport exists for this candidate channel."""

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from functools import cache
@@ -28,11 +29,12 @@ log = logging.getLogger("sokuresu.service")
 # Counts in session.info the calendar writes of the transaction's turns: Google's side of a write is not
 # undone by a rollback, and the free times worked out before a write are stale after it.
 CALENDAR_WRITTEN = "calendar_written"
-FREE_TIMES_FOR = timedelta(seconds=2)  # how long a transaction may reuse free times it worked out
+FREE_TIMES_FOR = timedelta(seconds=2)  # how long turns may reuse the free times one of them worked out
 
 
-def calendar_changed(session: Session) -> None:
+def calendar_changed(svc: Services, session: Session) -> None:
     session.info[CALENDAR_WRITTEN] = session.info.get(CALENDAR_WRITTEN, 0) + 1
+    svc.free_times.clear()
 
 
 def slot_to_dict(slot: Slot) -> dict:
@@ -132,18 +134,23 @@ class Turn:
                        reminded=was_reminded(self.session, self.booking.id if self.booking else None))
 
     def available(self, day: date | None, exclude: frozenset[str]) -> tuple[tuple[Slot, ...], tuple[date, ...]]:
-        # Turns run in one transaction (a batch of LINE events) share what they worked out, until one of
-        # them writes to a calendar or FREE_TIMES_FOR passes. Without flushing first: what this turn or an
+        # Turns share what they worked out (a batch of LINE events asking for other days, all at once),
+        # for FREE_TIMES_FOR, until a turn of this process writes to a calendar. Another process's
+        # booking made meanwhile may still look free that long: choosing it is refused and re-offered
+        # (the booking's unique slot), never booked twice. Without flushing first: what this turn or an
         # earlier one wrote and did not flush yet (message logs, a cancellation's status) either does not
         # bear on free times or only keeps a slot looking busy a moment longer; a new booking is flushed
         # as it is made (book()).
-        key = (self.applicant.job_id, day, exclude, self.session.info.get(CALENDAR_WRITTEN, 0))
-        known = self.session.info.setdefault("free_times", {})
-        if key not in known or self.now - known[key][0] > FREE_TIMES_FOR:
+        key = (self.applicant.job_id, day, exclude)
+        known = self.svc.free_times.get(key)
+        if (known is None or abs(self.now - known[0]) > FREE_TIMES_FOR
+                or time.monotonic() - known[1] > FREE_TIMES_FOR.total_seconds()):
             with self.session.no_autoflush:
-                known[key] = self.now, available(self.svc.settings, self.calendar, self.session,
-                                                 self.applicant.job_id, self.now, only_date=day, exclude=exclude)
-        return known[key][1]
+                free = available(self.svc.settings, self.calendar, self.session, self.applicant.job_id, self.now,
+                                 only_date=day, exclude=exclude)
+            known = self.now, time.monotonic(), free
+            self.svc.free_times[key] = known
+        return known[2]
 
     def run(self, event: Event) -> Decision:
         ctx = self.context(event)
@@ -191,7 +198,7 @@ class Turn:
                     summary=f"面接: {self.applicant.name} ({job.title.ja})",
                     description=self.recruiter_note(job.title.ja),
                     location=self.svc.renderer.place(job.id, "ja"), attendee_email=self.applicant.email)
-                calendar_changed(self.session)
+                calendar_changed(self.svc, self.session)
                 booking.calendar_event_id, booking.calendar_id = write_booking(self.calendar, request, old)
         except (IntegrityError, SlotTaken):
             return False
@@ -209,7 +216,7 @@ class Turn:
 
     def release(self, booking: Booking, status: str) -> None:
         if booking.calendar_event_id:
-            calendar_changed(self.session)
+            calendar_changed(self.svc, self.session)
             self.calendar.cancel(booking.calendar_event_id)
         booking.status, booking.active_slot, booking.cancelled_at = status, None, self.now
         cancel_pending(self.session, booking_id=booking.id)
@@ -220,7 +227,7 @@ class Turn:
         if b is None:
             return
         taken = self.session.exec(select(Booking.id).where(Booking.active_slot == slot.key, Booking.id != b.id)).first()
-        calendar_changed(self.session)
+        calendar_changed(self.svc, self.session)
         b.start_at, b.end_at = slot.start, slot.end
         b.active_slot = None if taken else slot.key  # the recruiter may knowingly overlap two interviews
         cancel_pending(self.session, booking_id=b.id)

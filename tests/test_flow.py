@@ -191,6 +191,9 @@ def test_only_turns_that_offer_times_ask_the_calendar(chat, svc, monkeypatch):
     assert len(asked) == 1  # the greeting offers times
     chat.say("ヘルプ")
     assert len(asked) == 1  # help needs no free times
-    chat.say("他の日")  # other days: the free days are needed now
+    chat.say("他の日")  # other days: the free days, worked out with the greeting's times a moment ago
+    assert len(asked) == 1
+    svc.clock.advance(minutes=1)
+    chat.say("他の日")  # a minute later they are worked out again
     assert len(asked) == 2
     assert any("ご希望の日" in m["text"] for m in chat.replies())
