@@ -175,9 +175,7 @@ def _process(svc: Services, row_ids: list[int], owner: str, careful: bool) -> tu
             try:
                 with (session.begin_nested() if guarded else nullcontext()):
                     dispatch(session, svc, events[row.id])
-                    row.status, row.sent_at, row.lease_owner, row.lease_until, row.last_error = (
-                        "sent", svc.clock(), None, None, None)
-                    statuses[row.id] = "sent"
+                    statuses[row.id] = "sent"  # the row is marked done below, with the others
             except Exception as exc:
                 if not guarded:
                     raise _Redo from exc
@@ -194,6 +192,10 @@ def _process(svc: Services, row_ids: list[int], owner: str, careful: bool) -> tu
                                                                                                   now + LEASE, 1)
                     answers.append(written)
         prefetch.clear(session)
+        if done := [row_id for row_id, status in statuses.items() if status == "sent"]:
+            session.execute(update(Outbox).where(Outbox.id.in_(done)).values(
+                status="sent", sent_at=svc.clock(), lease_owner=None, lease_until=None, last_error=None),
+                execution_options={"synchronize_session": False})
         session.flush()
         ready = [p for p in (prepare(session, svc, row) for row in answers) if isinstance(p, Prepared)]
     return statuses, ready
