@@ -19,7 +19,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy import func
 from sqlmodel import Session, select, update
 
-from bot import prefetch
+from bot import inbound_log, prefetch
 from bot.bootstrap import Services
 from bot.channels.line import LineEvent
 from bot.conversation import State
@@ -29,7 +29,8 @@ from bot.intents import parse_postback, parse_text
 from bot.line_leads import answer, lead_of, say, start
 from bot.line_payload import content_payload
 from bot.messages import format_day
-from bot.models import Applicant, Booking, MessageLog, Outbox
+from bot.inbound_log import log_inbound
+from bot.models import Applicant, Booking, Outbox
 from bot.nudges import answered, answered_all
 from bot.scheduling import LIVE_STATUSES
 from bot.outbox import INBOX, LEASE, MAX_ATTEMPTS, Prepared, backoff, prepare, release, send_all
@@ -160,6 +161,7 @@ def _process(svc: Services, row_ids: list[int], owner: str, careful: bool) -> tu
     statuses: dict[int, str] = {}
     answers: list[Outbox] = []
     with session_scope(svc.engine) as session:
+        inbound_log.collect(session)  # what candidates said: one INSERT for the batch
         rows = _take_rows(session, row_ids, owner, statuses)
         blocked = _held_elsewhere(session, rows)
         events = {row.id: event_of(row.payload) for row in rows}
@@ -172,6 +174,7 @@ def _process(svc: Services, row_ids: list[int], owner: str, careful: bool) -> tu
                 continue
             session.info["enqueued"] = []
             guarded = careful or session.info.get(CALENDAR_WRITTEN, False)
+            said = inbound_log.pending_count(session)
             try:
                 with (session.begin_nested() if guarded else nullcontext()):
                     dispatch(session, svc, events[row.id])
@@ -180,6 +183,7 @@ def _process(svc: Services, row_ids: list[int], owner: str, careful: bool) -> tu
                 if not guarded:
                     raise _Redo from exc
                 # Rolled back to the savepoint: nothing of this turn happened.
+                inbound_log.forget_since(session, said)
                 log.warning("LINE event row %s failed (%s); it will be retried", row.id, type(exc).__name__)
                 statuses[row.id] = _retry(session, svc, row, f"{type(exc).__name__}: {exc}")
             if statuses[row.id] != "sent" and tag:
@@ -192,6 +196,7 @@ def _process(svc: Services, row_ids: list[int], owner: str, careful: bool) -> tu
                                                                                                   now + LEASE, 1)
                     answers.append(written)
         prefetch.clear(session)
+        inbound_log.write_pending(session)
         if done := [row_id for row_id, status in statuses.items() if status == "sent"]:
             session.execute(update(Outbox).where(Outbox.id.in_(done)).values(
                 status="sent", sent_at=svc.clock(), lease_owner=None, lease_until=None, last_error=None),
@@ -408,8 +413,8 @@ def _unfollow(session: Session, svc: Services, applicant: Applicant | None, user
 def _fixed_answer(session: Session, svc: Services, applicant: Applicant, event: LineEvent,
                   answer_to: dict | None) -> None:
     """Stickers, photos, places, menu buttons and unknown kinds: a kind fixed answer, never an error."""
-    session.add(MessageLog(applicant_id=applicant.id, direction="in", channel="line", text=shown(svc, event)[:2000],
-                           payload={"line_type": event.kind, "message_type": event.message_type}))
+    log_inbound(session, applicant.id, "line", shown(svc, event)[:2000],
+                {"line_type": event.kind, "message_type": event.message_type})
     applicant.last_inbound_at = svc.clock()
     answered(session, applicant.id)  # a sticker is an answer too: no "did our message reach you?" nudge
     turn, state = Turn(svc, session, applicant, answer_to), State(applicant.state)

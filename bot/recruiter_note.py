@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from sqlmodel import Session, select
 
+from bot.inbound_log import write_pending
 from bot.models import Applicant, MessageLog
 from bot.settings import Settings
 
@@ -17,6 +18,7 @@ def _line(text: str) -> str:
 
 def conversation(session: Session, settings: Settings, applicant: Applicant) -> str:
     """The latest messages, oldest first, one line each."""
+    write_pending(session)  # what the candidate said in this batch of turns, too
     rows = session.exec(select(MessageLog).where(MessageLog.applicant_id == applicant.id)
                         .order_by(MessageLog.id.desc()).limit(MAX_LINES)).all()
     lines = []

@@ -16,10 +16,11 @@ from bot.bootstrap import Services
 from bot.conversation import Context, State, decide
 from bot import prefetch
 from bot.db import session_scope
+from bot.inbound_log import log_inbound
 from bot.events import (AlertRecruiter, Book, CancelBooking, Decision, Event, MoveBooking, Offer, PickDate, Send,
                         SlotTakenMeanwhile)
 from bot.messages import Recipient
-from bot.models import Applicant, Booking, InboundEvent, MessageLog, Outbox
+from bot.models import Applicant, Booking, InboundEvent, Outbox
 from bot.google_calendars import meeting_url_of, write_booking
 from bot.recruiter_note import note_extras
 from bot.nudges import answered, confirmed, schedule_nudges, schedule_reminders, was_reminded
@@ -278,8 +279,7 @@ def converse(session: Session, svc: Services, applicant: Applicant, event: Event
              source: str = "sandbox", payload: dict | None = None, reply_to: dict | None = None) -> Decision:
     """Log what the candidate said and run the turn, inside the caller's transaction (applicant locked)."""
     if text is not None:
-        session.add(MessageLog(applicant_id=applicant.id, direction="in", channel=source, text=text,
-                               payload=payload or {}))
+        log_inbound(session, applicant.id, source, text, payload)
         applicant.last_inbound_at = svc.clock()
         answered(session, applicant.id)
     return Turn(svc, session, applicant, reply_to).run(event)

@@ -6,6 +6,7 @@ import pytest
 from sqlmodel import Session, select
 
 from bot.models import Applicant, Booking, MessageLog, Outbox
+from calendars.local import LocalEvent
 from bot.outbox import LEASE, claim, deliver
 from tests.conftest import AUTH, application
 
@@ -237,3 +238,9 @@ def test_a_batch_books_once_and_its_later_turns_no_longer_offer_the_booked_time(
     with Session(line_svc.engine) as s:
         [booking] = s.exec(select(Booking)).all()
         assert booking.status == "booked" and booking.active_slot == slot.removeprefix("slot:")
+        # The interviewer's event carries the conversation, the tap that booked included (the batch
+        # writes what candidates said at its end, and before anything reads it).
+        event = s.exec(select(LocalEvent)).one()
+        assert event.description.count("候補者: [ボタン] 12月4日(金)") == 2  # the day, then the time on it
+        said = s.exec(select(MessageLog).where(MessageLog.direction == "in")).all()
+        assert len(said) == 4  # one before the batch, three in it; the failed turn's is undone
