@@ -6,11 +6,12 @@ import logging
 from flask import Flask, jsonify, request
 from werkzeug.exceptions import HTTPException
 
-from bot.bootstrap import Services, bootstrap
+from bot.bootstrap import Services, bootstrap, settle_after_start
 
 
 def create_app(test_config: dict | None = None, services: Services | None = None) -> Flask:
     """Build the app around Services (built from the environment unless a test hands them in)."""
+    serving = services is None  # a real web process (tests hand their services in)
     if services is None:
         services = bootstrap()
         if services.config.line_enabled:
@@ -50,4 +51,6 @@ def create_app(test_config: dict | None = None, services: Services | None = None
         logging.getLogger("sokuresu.web").exception("unhandled error on %s %s", request.method, request.path)
         return jsonify(error="Internal Server Error", reason="something went wrong on our side; nothing was saved"), 500
 
+    if serving:
+        settle_after_start()
     return app

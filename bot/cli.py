@@ -63,10 +63,13 @@ def db_check() -> None:
 @click.option("-v", "--verbose", is_flag=True)
 def worker(poll: float, verbose: bool) -> None:
     """Send the outbox (greetings, replies, reminders) until SIGTERM."""
+    from bot.bootstrap import settle_after_start
     from bot.worker import run_until_signalled
 
     _logging(verbose)
-    run_until_signalled(_services(), poll)
+    services = _services()
+    settle_after_start()
+    run_until_signalled(services, poll)
 
 
 @main.command()

@@ -142,3 +142,24 @@ def test_after_cancelling_one_tap_books_again(chat):
     assert button == {"label": "もう一度予約する", "data": "book"}
     chat.say(postback="book")
     assert chat.state() == "greeted"
+
+
+def test_a_served_app_settles_its_memory_after_start_and_a_test_app_does_not(tmp_path):
+    """A real web process (services from the environment) freezes what it loaded and collects young
+    objects less often; an app built around handed-in services (tests) leaves the collector alone."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    script = ("import gc, json; from bot import create_app; before = gc.get_threshold(); create_app(); "
+              "print(json.dumps([gc.get_freeze_count() > 0, gc.get_threshold()[0], before[0]]))")
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'app.sqlite3'}", "SECRET_KEY": "test"}
+    done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=120,
+                          cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    assert done.returncode == 0, done.stderr
+    frozen, threshold, before = json.loads(done.stdout.strip().splitlines()[-1])
+    assert frozen and threshold == 20_000 and before == 700
+    import gc
+
+    assert gc.get_threshold()[0] != 20_000  # this test process built its apps with handed-in services
