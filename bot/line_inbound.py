@@ -14,9 +14,9 @@ from datetime import date, datetime, timezone
 from functools import cache
 from queue import Empty, Queue
 
+from sqlalchemy import func
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy import func
 from sqlmodel import Session, select, update
 
 from bot import inbound_log, prefetch
@@ -29,12 +29,11 @@ from bot.intents import parse_postback, parse_text
 from bot.line_leads import answer, lead_of, say, start
 from bot.line_payload import content_payload
 from bot.messages import format_day
-from bot.inbound_log import log_inbound
 from bot.models import Applicant, Booking, Outbox
 from bot.nudges import answered, answered_all
-from bot.scheduling import LIVE_STATUSES
 from bot.outbox import INBOX, LEASE, MAX_ATTEMPTS, Prepared, backoff, prepare, release, send_all
 from bot.ratelimit import Limiter
+from bot.scheduling import LIVE_STATUSES
 from bot.service import CALENDAR_WRITTEN, Turn, converse, delivery_channel, enqueue
 
 log = logging.getLogger("sokuresu.line")
@@ -174,7 +173,7 @@ def _process(svc: Services, row_ids: list[int], owner: str, careful: bool) -> tu
                 continue
             session.info["enqueued"] = []
             guarded = careful or session.info.get(CALENDAR_WRITTEN, False)
-            said = inbound_log.pending_count(session)
+            logged = inbound_log.pending_count(session)
             try:
                 with (session.begin_nested() if guarded else nullcontext()):
                     dispatch(session, svc, events[row.id])
@@ -183,7 +182,7 @@ def _process(svc: Services, row_ids: list[int], owner: str, careful: bool) -> tu
                 if not guarded:
                     raise _Redo from exc
                 # Rolled back to the savepoint: nothing of this turn happened.
-                inbound_log.forget_since(session, said)
+                inbound_log.forget_since(session, logged)
                 log.warning("LINE event row %s failed (%s); it will be retried", row.id, type(exc).__name__)
                 statuses[row.id] = _retry(session, svc, row, f"{type(exc).__name__}: {exc}")
             if statuses[row.id] != "sent" and tag:
@@ -413,8 +412,8 @@ def _unfollow(session: Session, svc: Services, applicant: Applicant | None, user
 def _fixed_answer(session: Session, svc: Services, applicant: Applicant, event: LineEvent,
                   answer_to: dict | None) -> None:
     """Stickers, photos, places, menu buttons and unknown kinds: a kind fixed answer, never an error."""
-    log_inbound(session, applicant.id, "line", shown(svc, event)[:2000],
-                {"line_type": event.kind, "message_type": event.message_type})
+    inbound_log.log_inbound(session, applicant.id, "line", shown(svc, event)[:2000],
+                            {"line_type": event.kind, "message_type": event.message_type})
     applicant.last_inbound_at = svc.clock()
     answered(session, applicant.id)  # a sticker is an answer too: no "did our message reach you?" nudge
     turn, state = Turn(svc, session, applicant, answer_to), State(applicant.state)
