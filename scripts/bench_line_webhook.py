@@ -271,12 +271,11 @@ def main() -> int:
             echo = measure("echo bot (flask-echo shape)", echo_port, users, args.events, args.concurrency)
             begin = time.perf_counter()
             ours = measure("Sokuresu (webhook)", app_port, users, args.events, args.concurrency)
-            sent_reply, sent_push, not_sent = drained(env["DATABASE_URL"], 600)
+            replies, pushes, left = drained(env["DATABASE_URL"], 600)  # counted over all rounds so far
             end_to_end = (args.events + min(200, args.events // 5)) / (time.perf_counter() - begin)
             print(f"  Sokuresu end to end: {end_to_end:.0f} events/s (webhook -> turn -> answer sent, until the last)",
                   flush=True)
             rounds.append((echo, ours, end_to_end))
-            replies, pushes, left = sent_reply, sent_push, not_sent  # counted over all rounds so far
             errors += echo["errors"] + ours["errors"]
     finally:
         for proc in reversed(procs):
@@ -293,9 +292,9 @@ def main() -> int:
             ("Sokuresu (webhook)", web_rate, [r[1] for r in rounds], [r[1]["rate"] / r[0]["rate"] for r in rounds]),
             ("Sokuresu end to end", e2e_rate, None, [r[2] / r[0]["rate"] for r in rounds]))
     for name, rate, runs, ratios in rows:
-        p50 = f"{med(x['p50'] for x in runs):>9.1f}{med(x['p99'] for x in runs):>9.1f}" if runs else " " * 18
+        latency = f"{med(x['p50'] for x in runs):>9.1f}{med(x['p99'] for x in runs):>9.1f}" if runs else " " * 18
         each = "   (" + ", ".join(f"{x:.2f}" for x in ratios) + ")" if ratios else ""
-        print(f"{name:36}{rate:>10.0f}{p50}{med(ratios) if ratios else 1:>8.2f}{each}")
+        print(f"{name:36}{rate:>10.0f}{latency}{med(ratios) if ratios else 1:>8.2f}{each}")
     print(f"goal: Sokuresu >= 0.50 x echo (median of the rounds' ratios). Answers in all: {replies} as replies, "
           f"{pushes} as pushes (reply token older than 50 s), {left} not sent; database "
           f"{'PostgreSQL' if drop else 'SQLite'}, {args.sokuresu_workers} sokuresu worker(s)")

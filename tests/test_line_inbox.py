@@ -6,8 +6,8 @@ import pytest
 from sqlmodel import Session, select
 
 from bot.models import Applicant, Booking, MessageLog, Outbox
-from calendars.local import LocalEvent
 from bot.outbox import LEASE, claim, deliver
+from calendars.local import LocalEvent
 from tests.conftest import AUTH, application
 
 
