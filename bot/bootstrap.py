@@ -24,10 +24,10 @@ def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
-def local_calendar(session: Session) -> Calendar:
+def local_calendar(session: Session, clock: Callable[[], datetime] = utcnow) -> Calendar:
     from calendars.local import LocalCalendar
 
-    return LocalCalendar(session)
+    return LocalCalendar(session, clock)
 
 
 @dataclass
@@ -40,7 +40,7 @@ class Services:
     renderer: Renderer
     channels: dict[str, Channel]
     clock: Callable[[], datetime] = utcnow
-    calendar_for: Callable[[Session], Calendar] = local_calendar
+    calendar_for: Callable[[Session], Calendar] = local_calendar  # bootstrap() hands it this clock
     wake: threading.Event = field(default_factory=threading.Event)
     # Runs queued LINE events in this process right after the webhook answers (bot.line_inbound.InboxRunner);
     # None: the worker runs them.
@@ -97,7 +97,7 @@ def bootstrap(config: Config | None = None, settings: Settings | None = None, en
         renderer=Renderer(settings, config.public_base_url),
         channels=channels if channels is not None else default_channels(config),
         clock=clock or utcnow,
-        calendar_for=calendar_for or local_calendar,
+        calendar_for=calendar_for or (lambda session: local_calendar(session, services.clock)),
     )
     from bot.fallback import attach  # hooks that need the database (Twilio 21610 marks an opt-out)
 

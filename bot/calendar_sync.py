@@ -143,7 +143,7 @@ def requeue_unwritten(svc: Services) -> int:
                                 .order_by(Outbox.id.desc())).all()
             if rows and rows[0].status == "failed":
                 session.add(Outbox(channel="calendar", kind="calendar_book", payload=rows[0].payload,
-                                   booking_id=b.id, due_at=svc.clock()))
+                                   booking_id=b.id, due_at=(now := svc.clock()), created_at=now))
                 count += 1
     return count
 

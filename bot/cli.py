@@ -113,7 +113,7 @@ def seed_demo(svc) -> None:
     with session_scope(svc.engine) as session:
         if session.exec(select(LocalEvent).where(LocalEvent.kind == "block")).first():
             return
-        cal, tz = LocalCalendar(session), svc.settings.tz
+        cal, tz = LocalCalendar(session, svc.clock), svc.settings.tz
         today = svc.clock().astimezone(tz).date()
         for offset in range(1, 15, 2):
             day = today + timedelta(days=offset)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime, timezone
 
 import click
 
@@ -23,7 +24,8 @@ def save_grant(config: Config, calendar_id: str, grant: dict) -> None:
     keep = {k: grant[k] for k in ("refresh_token", "client_id", "client_secret", "token_uri") if grant.get(k)}
     engine = make_engine(config.database_url)
     with session_scope(engine) as session:
-        store(session, config.secret_key, OAUTH_PREFIX + calendar_id, keep)
+        # A one-off command outside any service: its own clock is the only one.
+        store(session, config.secret_key, OAUTH_PREFIX + calendar_id, keep, datetime.now(timezone.utc))
     engine.dispose()
 
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 from functools import partial
 
 from sqlmodel import Session, select, update
@@ -34,7 +35,7 @@ def record_status(svc: Services, provider_id: str, status: str, error_code: str 
         if error_code:
             row.last_error = f"Twilio error {error_code}: {ERRORS.get(error_code, 'see the Twilio error reference')}"
         if error_code == "21610" and row.applicant_id:
-            opt_out(session, row.applicant_id, "carrier reports an opt-out")
+            opt_out(session, row.applicant_id, "carrier reports an opt-out", svc.clock())
         elif status in NOT_DELIVERED and row.kind in FALLBACK_KINDS:
             fall_back(session, svc, row)
     svc.wake.set()  # the fallback goes out now, well within a minute
@@ -62,16 +63,16 @@ def fall_back(session: Session, svc: Services, row: Outbox) -> Outbox | None:
     if channel is not None:
         payload = {k: v for k, v in row.payload.items() if k not in ("sms", "segments", "reply_to")}
         copy = Outbox(applicant_id=applicant.id, booking_id=row.booking_id, channel=channel, kind=row.kind,
-                      payload=payload, due_at=svc.clock(), fallback_for=row.id)
+                      payload=payload, due_at=svc.clock(), created_at=svc.clock(), fallback_for=row.id)
         session.add(copy)
     detail = f"{row.kind} via {row.channel}: {row.delivery_status}" + (f" → {channel}" if channel else "")
-    session.add(Outbox(applicant_id=applicant.id, channel="recruiter", kind="alert", due_at=svc.clock(),
+    session.add(Outbox(applicant_id=applicant.id, channel="recruiter", kind="alert", due_at=svc.clock(), created_at=svc.clock(),
                        payload={"kind": "alert", "reason": "undelivered", "detail": detail, "text": "undelivered"}))
     log.info("outbox row %s not delivered (%s); fallback via %s", row.id, row.delivery_status, channel or "none")
     return copy
 
 
-def opt_out(session: Session, applicant_id: int, why: str) -> None:
+def opt_out(session: Session, applicant_id: int, why: str, now: datetime) -> None:
     """Mark a candidate opted out because the carrier says so, and hold everything still pending."""
     applicant = session.get(Applicant, applicant_id)
     if applicant is None or applicant.opted_out:
@@ -79,7 +80,7 @@ def opt_out(session: Session, applicant_id: int, why: str) -> None:
     applicant.opted_out, applicant.state = True, "opted_out"
     session.execute(update(Outbox).where(Outbox.applicant_id == applicant_id, Outbox.status == "pending",
                                          Outbox.kind != "alert").values(status="cancelled", last_error=why))
-    session.add(Outbox(applicant_id=applicant_id, channel="recruiter", kind="alert",
+    session.add(Outbox(applicant_id=applicant_id, channel="recruiter", kind="alert", due_at=now, created_at=now,
                        payload={"kind": "alert", "reason": "opted_out", "detail": why, "text": "opted_out"}))
 
 
@@ -90,7 +91,7 @@ def refused(svc: Services, message: Outgoing, code: int) -> None:
             token = message.address.get("token")
             applicant = session.exec(select(Applicant).where(Applicant.token == token)).first() if token else None
             if applicant is not None:
-                opt_out(session, applicant.id, "Twilio 21610: the number replied STOP")
+                opt_out(session, applicant.id, "Twilio 21610: the number replied STOP", svc.clock())
             return
         row = session.get(Outbox, message.meta.get("outbox_id"))
         if row is not None and row.kind in FALLBACK_KINDS:

@@ -106,14 +106,14 @@ class GoogleCalendars:
     def __call__(self, session: Session, defer: bool = True) -> CalendarRouter:
         self.load_grants(session)
         later = (lambda op, data: self.defer(session, op, data)) if defer else None
-        return CalendarRouter(self.hub, LocalCalendar(session), self.routes, defer=later,
+        return CalendarRouter(self.hub, LocalCalendar(session, self.clock), self.routes, defer=later,
                               booked=lambda who, start, end: live_bookings(session, who, start, end))
 
     def defer(self, session: Session, op: str, data: dict) -> None:
         """Queue a calendar write for the worker, in the caller's transaction, so the choice survives an outage."""
         booking_id = int(data["booking_id"]) if "booking_id" in data else None
         session.add(Outbox(channel="calendar", kind=f"calendar_{op}", payload={"op": op, **data},
-                           booking_id=booking_id, due_at=self.clock()))
+                           booking_id=booking_id, due_at=(now := self.clock()), created_at=now))
 
 
 def live_bookings(session: Session, interviewers, start: datetime, end: datetime) -> dict[str, list]:

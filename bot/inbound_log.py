@@ -1,18 +1,21 @@
 """What candidates said, kept in the message log; a batch of turns writes its rows in one statement."""
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy import insert
 from sqlmodel import Session
 
-from bot.models import MessageLog, utcnow
+from bot.models import MessageLog
 
 PENDING = "inbound_log"  # session.info: the rows a batch of turns collects (bot.line_inbound)
 
 
-def log_inbound(session: Session, applicant_id: int, channel: str, text: str, payload: dict | None = None) -> None:
+def log_inbound(session: Session, applicant_id: int, channel: str, text: str, now: datetime,
+                payload: dict | None = None) -> None:
     """Keep one thing the candidate said or tapped, in the caller's transaction."""
     row = {"applicant_id": applicant_id, "direction": "in", "channel": channel, "text": text,
-           "payload": payload or {}, "outbox_id": None, "created_at": utcnow()}
+           "payload": payload or {}, "outbox_id": None, "created_at": now}
     pending = session.info.get(PENDING)
     if pending is None:
         session.add(MessageLog(**row))

@@ -148,6 +148,7 @@ def submit(svc: Services, app: Application) -> tuple[Applicant, bool]:
             applicant = Applicant(name=app.name, channel=app.channel, job_id=app.job, locale=app.locale,
                                   email=app.email, phone=app.phone, line_user_id=app.line_user_id,
                                   contact_window=app.contact_window, source=app.source, external_id=app.external_id,
+                                  created_at=(now := svc.clock()), updated_at=now,
                                   link_code=_link_code() if app.channel == "line" and not app.line_user_id else None)
             session.add(applicant)
             session.flush()

@@ -412,7 +412,7 @@ def _unfollow(session: Session, svc: Services, applicant: Applicant | None, user
 def _fixed_answer(session: Session, svc: Services, applicant: Applicant, event: LineEvent,
                   answer_to: dict | None) -> None:
     """Stickers, photos, places, menu buttons and unknown kinds: a kind fixed answer, never an error."""
-    inbound_log.log_inbound(session, applicant.id, "line", shown(svc, event)[:2000],
+    inbound_log.log_inbound(session, applicant.id, "line", shown(svc, event)[:2000], svc.clock(),
                             {"line_type": event.kind, "message_type": event.message_type})
     applicant.last_inbound_at = svc.clock()
     answered(session, applicant.id)  # a sticker is an answer too: no "did our message reach you?" nudge

@@ -44,7 +44,7 @@ def code_of(text: str) -> str | None:
 
 def start(session: Session, svc: Services, user_id: str, reply_to: dict | None) -> None:
     """Welcome a new friend: send the code if you applied on the web, or your name to apply here."""
-    lead = lead_of(session, user_id) or LineLead(line_user_id=user_id)
+    lead = lead_of(session, user_id) or LineLead(line_user_id=user_id, created_at=svc.clock())
     lead.step, lead.name, lead.job_id, lead.phone, lead.updated_at = "name", None, None, None, svc.clock()
     session.add(lead)
     say(session, svc, user_id, "line_welcome", reply_to)
@@ -120,7 +120,8 @@ def finish(session: Session, svc: Services, lead: LineLead, phone: str | None, r
     if lead.job_id not in svc.settings.jobs:  # the job closed while they were typing
         return _ask_job(session, svc, lead, reply_to)
     applicant = Applicant(name=lead.name, channel="line", job_id=lead.job_id, locale=lead.locale, phone=phone,
-                          line_user_id=lead.line_user_id, source="line")
+                          line_user_id=lead.line_user_id, source="line",
+                          created_at=(now := svc.clock()), updated_at=now)
     session.add(applicant)
     session.delete(lead)
     session.flush()

@@ -1,18 +1,18 @@
-"""Tables: applicants, bookings, the message log, the outbox and processed inbound events."""
+"""Tables: applicants, bookings, the message log, the outbox and processed inbound events.
+
+No timestamp has a default: every one is written from the service's injected clock (`svc.clock()`),
+so a test's fake clock and the rows it writes always agree. A row built without one fails its NOT NULL.
+"""
 from __future__ import annotations
 
 import secrets
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Optional
 
 from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from calendars.sqltypes import UTCDateTime
-
-
-def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 def _token() -> str:
@@ -41,8 +41,8 @@ class Applicant(SQLModel, table=True):
     opted_out: bool = Field(default=False)
     blocked: bool = Field(default=False)  # blocked our LINE account (unfollow)
     unreachable: bool = Field(default=False)  # no reply after every nudge
-    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
-    updated_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
+    created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    updated_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
     last_inbound_at: Optional[datetime] = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
 
 
@@ -61,7 +61,7 @@ class Booking(SQLModel, table=True):
     active_slot: Optional[str] = Field(default=None, unique=True, max_length=120)
     calendar_event_id: Optional[str] = Field(default=None, max_length=200)
     calendar_id: Optional[str] = Field(default=None, max_length=200)  # the backend calendar holding the event
-    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
+    created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
     confirmed_at: Optional[datetime] = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
     cancelled_at: Optional[datetime] = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
 
@@ -77,7 +77,7 @@ class MessageLog(SQLModel, table=True):
     text: str = Field(default="", sa_column=Column(Text, nullable=False))
     payload: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     outbox_id: Optional[int] = Field(default=None, index=True)
-    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
+    created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
 
 
 class Outbox(SQLModel, table=True):
@@ -90,7 +90,7 @@ class Outbox(SQLModel, table=True):
     channel: str = Field(max_length=16)
     kind: str = Field(max_length=32)  # greeting | slots | confirmation | reminder | ...
     payload: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
-    due_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
+    due_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
     status: str = Field(default="pending", max_length=12)  # pending|sending|sent|failed|cancelled
     attempts: int = Field(default=0)
     last_error: Optional[str] = Field(default=None, sa_column=Column(Text, nullable=True))
@@ -101,7 +101,7 @@ class Outbox(SQLModel, table=True):
     delivery_mode: Optional[str] = Field(default=None, max_length=12)  # LINE: reply | push
     delivery_status: Optional[str] = Field(default=None, max_length=20)  # provider callbacks: delivered, ...
     fallback_for: Optional[int] = Field(default=None)  # the outbox row this one replaces on another channel
-    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
+    created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
     sent_at: Optional[datetime] = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
 
 
@@ -113,7 +113,7 @@ class InboundEvent(SQLModel, table=True):
     id: Optional[int] = Field(default=None, primary_key=True)
     source: str = Field(max_length=16)
     event_id: str = Field(max_length=128)
-    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
+    created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
 
 
 class ShortLink(SQLModel, table=True):
@@ -125,7 +125,7 @@ class ShortLink(SQLModel, table=True):
     applicant_id: Optional[int] = Field(default=None, foreign_key="applicant.id", index=True)
     url: str = Field(sa_column=Column(Text, nullable=False))
     opens: int = Field(default=0)
-    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
+    created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
     first_opened_at: Optional[datetime] = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
 
 
@@ -140,8 +140,8 @@ class LineLead(SQLModel, table=True):
     job_id: Optional[str] = Field(default=None, max_length=64)
     phone: Optional[str] = Field(default=None, max_length=20)
     locale: str = Field(default="ja", max_length=5)
-    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
-    updated_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
+    created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    updated_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
 
 
 class CalendarSync(SQLModel, table=True):
@@ -162,4 +162,4 @@ class StoredCredential(SQLModel, table=True):
     id: Optional[int] = Field(default=None, primary_key=True)
     name: str = Field(unique=True, max_length=200)
     ciphertext: str = Field(sa_column=Column(Text, nullable=False))
-    updated_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
+    updated_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))

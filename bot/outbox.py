@@ -86,7 +86,7 @@ def prepare(session: Session, svc: Services, row: Outbox) -> Prepared | str:
     if (held := hold(session, svc, row, applicant)) is not None:  # a reminder or nudge gone stale, or quiet hours
         return held
     message = Outgoing(row.channel, _address(applicant), row.payload, row.idempotency_key,
-                       applicant.locale if applicant else "ja", {"outbox_id": row.id, "kind": row.kind})
+                       applicant.locale if applicant else "ja", {"outbox_id": row.id, "kind": row.kind, "written_at": row.created_at})
     return Prepared(row.id, message, row.attempts)
 
 

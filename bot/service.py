@@ -58,11 +58,11 @@ def live_booking(session: Session, applicant_id: int) -> Booking | None:
     return session.exec(query.order_by(Booking.id.desc())).first()
 
 
-def is_duplicate(session: Session, source: str, event_id: str) -> bool:
+def is_duplicate(session: Session, source: str, event_id: str, now: datetime) -> bool:
     """Record an inbound event id; True when it was seen before (a redelivery)."""
     try:
         with session.begin_nested():
-            session.add(InboundEvent(source=source, event_id=event_id))
+            session.add(InboundEvent(source=source, event_id=event_id, created_at=now))
     except IntegrityError:
         return True
     return False
@@ -71,8 +71,9 @@ def is_duplicate(session: Session, source: str, event_id: str) -> bool:
 def enqueue(session: Session, svc: Services, applicant: Applicant | None, payload: dict, *, channel: str,
             booking_id: int | None = None, due_at: datetime | None = None) -> Outbox:
     """Write one outbound message to the outbox (the worker sends it)."""
+    now = svc.clock()
     row = Outbox(applicant_id=applicant.id if applicant else None, booking_id=booking_id, channel=channel,
-                 kind=payload.get("kind", "message"), payload=payload, due_at=due_at or svc.clock())
+                 kind=payload.get("kind", "message"), payload=payload, due_at=due_at or now, created_at=now)
     session.add(row)
     session.info.setdefault("enqueued", []).append(row)  # a caller may send these at once after commit
     if channel == "line":
@@ -191,7 +192,7 @@ class Turn:
         try:
             with self.session.begin_nested():
                 booking = Booking(applicant_id=self.applicant.id, interviewer=slot.interviewer, start_at=slot.start,
-                                  end_at=slot.end, active_slot=slot.key)
+                                  end_at=slot.end, active_slot=slot.key, created_at=self.now)
                 self.session.add(booking)
                 self.session.flush()
                 request = BookingRequest(
@@ -279,7 +280,7 @@ def converse(session: Session, svc: Services, applicant: Applicant, event: Event
              source: str = "sandbox", payload: dict | None = None, reply_to: dict | None = None) -> Decision:
     """Log what the candidate said and run the turn, inside the caller's transaction (applicant locked)."""
     if text is not None:
-        log_inbound(session, applicant.id, source, text, payload)
+        log_inbound(session, applicant.id, source, text, svc.clock(), payload)
         applicant.last_inbound_at = svc.clock()
         answered(session, applicant.id)
     return Turn(svc, session, applicant, reply_to).run(event)
@@ -289,7 +290,7 @@ def handle(svc: Services, applicant_id: int, event: Event, *, text: str | None =
            event_id: str | None = None, payload: dict | None = None, reply_to: dict | None = None) -> Decision | None:
     """Process one inbound event; None when it was a duplicate (already processed) or the applicant is gone."""
     with session_scope(svc.engine) as session:
-        if event_id and is_duplicate(session, source, event_id):
+        if event_id and is_duplicate(session, source, event_id, svc.clock()):
             return None
         applicant = session.get(Applicant, applicant_id, with_for_update=True)
         if applicant is None:

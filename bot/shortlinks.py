@@ -33,7 +33,7 @@ class Shortener:
         self.made[token] = url
         return f"{self.base_url}/r/{token}"
 
-    def save(self, session: Session, text: str) -> None:
+    def save(self, session: Session, text: str, now: datetime) -> None:
         """Store the links that appear in `text`, in the caller's transaction."""
         for token, url in self.made.items():
             if f"/r/{token}" not in text:
@@ -42,7 +42,7 @@ class Shortener:
                 continue
             try:
                 with session.begin_nested():
-                    session.add(ShortLink(token=token, applicant_id=self.applicant_id, url=url))
+                    session.add(ShortLink(token=token, applicant_id=self.applicant_id, url=url, created_at=now))
             except IntegrityError:
                 pass  # a concurrent turn stored the very same link
 

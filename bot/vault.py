@@ -3,13 +3,14 @@ from __future__ import annotations
 
 import base64
 import json
+from datetime import datetime
 
 from cryptography.fernet import Fernet, InvalidToken
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from sqlmodel import Session, select
 
-from bot.models import StoredCredential, utcnow
+from bot.models import StoredCredential
 
 
 class SecretUnreadable(Exception):
@@ -23,12 +24,12 @@ def fernet(secret_key: str) -> Fernet:
     return Fernet(base64.urlsafe_b64encode(key))
 
 
-def store(session: Session, secret_key: str, name: str, value: dict) -> None:
+def store(session: Session, secret_key: str, name: str, value: dict, now: datetime) -> None:
     """Encrypt and save (or replace) one secret record."""
     row = session.exec(select(StoredCredential).where(StoredCredential.name == name)).first()
     row = row or StoredCredential(name=name, ciphertext="")
     row.ciphertext = fernet(secret_key).encrypt(json.dumps(value).encode()).decode()
-    row.updated_at = utcnow()
+    row.updated_at = now
     session.add(row)
 
 

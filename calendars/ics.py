@@ -56,9 +56,8 @@ def _event(uid: str, start: datetime, end: datetime, summary: str, description: 
     return event
 
 
-def feed(name: str, events: Iterable[Entry], tz_name: str, stamp: datetime | None = None) -> bytes:
+def feed(name: str, events: Iterable[Entry], tz_name: str, stamp: datetime) -> bytes:
     """Render events as a subscribable iCalendar feed (times in UTC, cancelled ones kept so clients drop them)."""
-    stamp = stamp or datetime.now(timezone.utc)
     cal = _calendar("PUBLISH")
     cal.add("x-wr-calname", name)
     cal.add("x-wr-timezone", tz_name)
@@ -74,11 +73,11 @@ def feed(name: str, events: Iterable[Entry], tz_name: str, stamp: datetime | Non
 
 
 def single_event(uid: str, start: datetime, end: datetime, summary: str, description: str, location: str,
-                 url: str | None = None, method: str = "PUBLISH", sequence: int = 0) -> bytes:
+                 stamp: datetime, url: str | None = None, method: str = "PUBLISH", sequence: int = 0) -> bytes:
     """Render one interview as an .ics file with a display reminder an hour before it starts."""
     cal = _calendar(method)
     status = "CANCELLED" if method == "CANCEL" else "CONFIRMED"
-    event = _event(uid, start, end, summary, description, location, datetime.now(timezone.utc),
+    event = _event(uid, start, end, summary, description, location, stamp,
                    status=status, sequence=sequence)
     if url:
         event.add("url", url)

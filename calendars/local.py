@@ -4,7 +4,7 @@ from __future__ import annotations
 import uuid
 from collections import Counter
 from datetime import date, datetime, timezone
-from typing import Optional, Sequence
+from typing import Callable, Optional, Sequence
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Column, Text
@@ -16,10 +16,6 @@ from calendars.sqltypes import UTCDateTime
 
 CONFIRMED, CANCELLED = "confirmed", "cancelled"
 INTERVIEW, BLOCK = "interview", "block"
-
-
-def _utcnow() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 def _new_uid() -> str:
@@ -45,8 +41,8 @@ class LocalEvent(SQLModel, table=True):
     # The slot key while the interview is live, NULL once cancelled: the database itself
     # refuses a second live interview in the same slot (NULLs never collide).
     active_key: Optional[str] = Field(default=None, unique=True, max_length=120)
-    created_at: datetime = Field(default_factory=_utcnow, sa_column=Column(UTCDateTime(), nullable=False))
-    updated_at: datetime = Field(default_factory=_utcnow, sa_column=Column(UTCDateTime(), nullable=False))
+    created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    updated_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
 
 
 def _aware(moment: datetime) -> datetime:
@@ -61,8 +57,9 @@ class LocalCalendar:
     `book()` returns the event's iCalendar UID, which `cancel()` accepts back.
     """
 
-    def __init__(self, session: Session):
+    def __init__(self, session: Session, clock: Callable[[], datetime]):
         self.session = session
+        self.clock = clock  # the caller's clock, so stored times agree with the rest of its work
 
     def _confirmed(self, calendars: Sequence[str], start: datetime, end: datetime):
         return (
@@ -107,6 +104,8 @@ class LocalCalendar:
             location=request.location,
             booking_ref=request.booking_id,
             active_key=slot.key,
+            created_at=(now := self.clock()),
+            updated_at=now,
         )
         try:
             # A SAVEPOINT, so a clash undoes only this write and the caller's transaction lives on.
@@ -127,7 +126,7 @@ class LocalCalendar:
         event.status = CANCELLED
         event.active_key = None
         event.sequence += 1
-        event.updated_at = _utcnow()
+        event.updated_at = self.clock()
         self.session.add(event)
         self.session.flush()
 
@@ -135,7 +134,8 @@ class LocalCalendar:
         """Add busy time to a calendar."""
         if _aware(end) <= _aware(start):
             raise ValueError("a block must end after it starts")
-        event = LocalEvent(calendar=calendar, start_at=_aware(start), end_at=_aware(end), summary=summary, kind=BLOCK)
+        event = LocalEvent(calendar=calendar, start_at=_aware(start), end_at=_aware(end), summary=summary, kind=BLOCK,
+                           created_at=(now := self.clock()), updated_at=now)
         self.session.add(event)
         self.session.flush()
         return event

@@ -1,4 +1,5 @@
 """Google set-up: `sokuresu google check` and `auth`, the encrypted grant, problems on the recruiter page, panels."""
+from datetime import datetime, timezone
 import contextlib
 import io
 import json
@@ -92,7 +93,8 @@ def test_grants_are_stored_encrypted_and_need_the_same_secret_key(db_url):
     upgrade(db_url)
     engine = make_engine(db_url)
     with Session(engine) as s:
-        store(s, "key-one", "google-oauth:me@gmail.com", {"refresh_token": "1//secret-refresh"})
+        store(s, "key-one", "google-oauth:me@gmail.com", {"refresh_token": "1//secret-refresh"},
+              datetime(2026, 1, 1, tzinfo=timezone.utc))
         s.commit()
         row = s.exec(select(StoredCredential)).one()
         assert "secret-refresh" not in row.ciphertext

@@ -15,6 +15,7 @@ from calendars.slots import local_day_bounds
 UTC = timezone.utc
 TOKYO = ZoneInfo("Asia/Tokyo")
 MONDAY = date(2026, 3, 2)
+WRITTEN = datetime(2026, 2, 20, 9, 30, tzinfo=UTC)  # the calendar's clock when it wrote events
 
 
 def at(hour: int, minute: int = 0, day: date = MONDAY) -> datetime:
@@ -47,7 +48,7 @@ def session(engine):
 
 @pytest.fixture
 def calendar(session):
-    return LocalCalendar(session)
+    return LocalCalendar(session, lambda: WRITTEN)
 
 
 def whole_monday() -> Interval:
@@ -82,7 +83,8 @@ def test_second_booking_of_the_same_slot_is_refused_and_the_first_survives(calen
 
 def test_database_refuses_a_clash_the_recheck_cannot_see(calendar, session, engine):
     # A row with the same slot key on another calendar stands in for a concurrent writer's row.
-    session.add(LocalEvent(calendar="elsewhere", start_at=at(9), end_at=at(9, 30), active_key=slot(10).key))
+    session.add(LocalEvent(calendar="elsewhere", start_at=at(9), end_at=at(9, 30), active_key=slot(10).key,
+                           created_at=WRITTEN, updated_at=WRITTEN))
     session.flush()
     with pytest.raises(SlotTaken):
         calendar.book(request(slot(10)))
@@ -92,11 +94,13 @@ def test_database_refuses_a_clash_the_recheck_cannot_see(calendar, session, engi
 
 
 def test_live_slot_key_is_unique_in_the_table(session):
-    session.add(LocalEvent(calendar="sato", start_at=at(10), end_at=at(10, 30), active_key="k"))
+    session.add(LocalEvent(calendar="sato", start_at=at(10), end_at=at(10, 30), active_key="k",
+                           created_at=WRITTEN, updated_at=WRITTEN))
     session.flush()
     with pytest.raises(IntegrityError):
         with session.begin_nested():
-            session.add(LocalEvent(calendar="sato", start_at=at(10), end_at=at(10, 30), active_key="k"))
+            session.add(LocalEvent(calendar="sato", start_at=at(10), end_at=at(10, 30), active_key="k",
+                           created_at=WRITTEN, updated_at=WRITTEN))
             session.flush()
 
 
@@ -174,7 +178,7 @@ def vevents(raw: bytes) -> list:
 def test_feed_parses_back_with_utc_times_and_status(calendar):
     kept = calendar.book(request(slot(10), "b1"))
     calendar.cancel(calendar.book(request(slot(14), "b2")))
-    raw = feed("Sato's interviews", calendar.events("sato"), "Asia/Tokyo")
+    raw = feed("Sato's interviews", calendar.events("sato"), "Asia/Tokyo", WRITTEN + timedelta(hours=1))
     parsed = icalendar.Calendar.from_ical(raw)
     assert str(parsed["PRODID"]) == "-//Sokuresu//Sokuresu//EN"
     assert (str(parsed["VERSION"]), str(parsed["METHOD"]), str(parsed["X-WR-TIMEZONE"])) == ("2.0", "PUBLISH", "Asia/Tokyo")
@@ -187,15 +191,17 @@ def test_feed_parses_back_with_utc_times_and_status(calendar):
     assert live["DTEND"].dt == slot(10).end
     assert [str(e["STATUS"]) for e in by_uid.values()] == ["CONFIRMED", "CANCELLED"]
     assert [int(e["SEQUENCE"]) for e in by_uid.values()] == [0, 1]
-    assert all("DTSTAMP" in e and "LAST-MODIFIED" in e for e in by_uid.values())
+    assert all(e["DTSTAMP"].dt == WRITTEN + timedelta(hours=1) for e in by_uid.values())
+    assert all(e["LAST-MODIFIED"].dt == WRITTEN for e in by_uid.values())  # the calendar's clock, not the wall's
     assert str(live["LOCATION"]) == "Shibuya store"
 
 
 def test_feed_uses_crlf_and_folds_long_lines():
     start = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)
     event = LocalEvent(uid="long@sokuresu", calendar="sato", start_at=start, end_at=start + timedelta(hours=1),
-                       summary="面接：山田太郎さん（カフェスタッフ・渋谷店）" * 5, description="一行目\n二行目; 三行目, 終")
-    raw = feed("佐藤", [event], "Asia/Tokyo")
+                       summary="面接：山田太郎さん（カフェスタッフ・渋谷店）" * 5, description="一行目\n二行目; 三行目, 終",
+                       created_at=WRITTEN, updated_at=WRITTEN)
+    raw = feed("佐藤", [event], "Asia/Tokyo", WRITTEN)
     lines = raw.split(b"\r\n")
     assert raw.endswith(b"\r\n") and all(b"\n" not in line for line in lines)
     assert max(len(line) for line in lines) <= 75
@@ -206,7 +212,7 @@ def test_feed_uses_crlf_and_folds_long_lines():
 def test_single_event_parses_and_reminds_an_hour_before():
     s = slot(10)
     raw = single_event("one@sokuresu", s.start, s.end, "Interview at Cafe", "Bring nothing", "Shibuya",
-                       url="https://example.test/b/abc")
+                       WRITTEN, url="https://example.test/b/abc")
     (event,) = vevents(raw)
     assert str(event["UID"]) == "one@sokuresu" and event["DTSTART"].dt == s.start
     assert str(event["URL"]) == "https://example.test/b/abc"

@@ -26,11 +26,12 @@ class FlakyChannel(RecordingChannel):
 
 def add_row(svc, channel="fake", due_in=timedelta(0), kind="greeting", opted_out=False):
     with session_scope(svc.engine) as s:
-        a = Applicant(name="テスト 太郎", channel="sms", job_id="bakery-staff", opted_out=opted_out)
+        a = Applicant(name="テスト 太郎", channel="sms", job_id="bakery-staff", opted_out=opted_out,
+                      created_at=svc.clock(), updated_at=svc.clock())
         s.add(a)
         s.flush()
         row = Outbox(applicant_id=a.id, channel=channel, kind=kind, payload={"kind": kind, "text": "こんにちは"},
-                     due_at=svc.clock() + due_in)
+                     due_at=svc.clock() + due_in, created_at=svc.clock())
         s.add(row)
         s.flush()
         return row.id

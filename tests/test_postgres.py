@@ -57,10 +57,11 @@ def test_many_candidates_racing_for_one_slot_book_it_exactly_once(pg_svc):
 
 def test_parallel_workers_claim_disjoint_rows_with_skip_locked(pg_svc):
     with session_scope(pg_svc.engine) as s:
-        a = Applicant(name="x", channel="sms", job_id="bakery-staff")
+        a = Applicant(name="x", channel="sms", job_id="bakery-staff", created_at=START, updated_at=START)
         s.add(a)
         s.flush()
-        s.add_all([Outbox(applicant_id=a.id, channel="sandbox", kind="reminder", payload={}, due_at=START)
+        s.add_all([Outbox(applicant_id=a.id, channel="sandbox", kind="reminder", payload={}, due_at=START,
+                          created_at=START)
                    for _ in range(200)])
     got: dict[str, list[int]] = {}
 

@@ -23,11 +23,12 @@ class Ticks:
 
 def add_rows(svc, n, channel="fake"):
     with session_scope(svc.engine) as s:
-        a = Applicant(name="テスト 花子", channel="sms", job_id="bakery-staff")
+        a = Applicant(name="テスト 花子", channel="sms", job_id="bakery-staff", created_at=svc.clock(),
+                      updated_at=svc.clock())
         s.add(a)
         s.flush()
         made = [Outbox(applicant_id=a.id, channel=channel, kind="reminder", payload={"kind": "reminder", "text": "x"},
-                       due_at=svc.clock()) for _ in range(n)]
+                       due_at=svc.clock(), created_at=svc.clock()) for _ in range(n)]
         s.add_all(made)
         s.flush()
         return [r.id for r in made]

@@ -113,7 +113,8 @@ class MailChannel:
         summary = f"Interview at {company}" if loc == "en" else f"{company} 面接"
         raw = single_event(f"booking-{facts['booking_token']}@sokuresu", datetime.fromisoformat(facts["slot_start"]),
                            datetime.fromisoformat(facts["slot_end"]), summary, facts.get("place", ""),
-                           facts.get("place", ""), url=facts.get("ics_url"), method="REQUEST")
+                           facts.get("place", ""), message.meta["written_at"],
+                           url=facts.get("ics_url"), method="REQUEST")
         cal = Calendar.from_ical(raw)
         for event in cal.walk("VEVENT"):
             organizer = vCalAddress(f"mailto:{self.sender[1]}")

@@ -43,7 +43,7 @@ def interviewer_feed(token: str):
                             .where(Booking.interviewer == who.id, Booking.end_at >= since)
                             .order_by(Booking.start_at)).all()
         events = [_event(svc, b, a) for b, a in rows]
-    body = feed(f"{svc.settings.company.name.ja} 面接 – {who.name.ja}", events, svc.settings.tz.key)
+    body = feed(f"{svc.settings.company.name.ja} 面接 – {who.name.ja}", events, svc.settings.tz.key, svc.clock())
     return Response(body, mimetype="text/calendar", headers={"Content-Type": ICS, "Cache-Control": "private, max-age=300"})
 
 
@@ -64,5 +64,5 @@ def booking_ics(token: str):
     summary = (f"Interview at {s.company.name.get('en')}" if loc == "en" else f"{s.company.name.ja} 面接")
     description = f"{job.title.get(loc) if job else ''}\n{s.company.phone}"
     body = single_event(f"booking-{booking.token}@sokuresu", booking.start_at, booking.end_at, summary,
-                        description, svc.renderer.place(applicant.job_id, loc))
+                        description, svc.renderer.place(applicant.job_id, loc), svc.clock())
     return Response(body, headers={"Content-Type": ICS, "Content-Disposition": 'attachment; filename="interview.ics"'})

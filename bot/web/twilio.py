@@ -95,10 +95,10 @@ def inbound():
 def _unknown_sender(svc, sid: str, phone: str, event: Event) -> str | None:
     """An immediate answer to a number we do not know: once per number, never to an opt-out word."""
     with session_scope(svc.engine) as session:
-        if is_duplicate(session, "sms", sid):
+        if is_duplicate(session, "sms", sid, svc.clock()):
             return None
         # Only a hash of the number is kept, and only to avoid answering the same stranger twice.
-        seen = is_duplicate(session, "sms-unknown", hashlib.sha256(phone.encode()).hexdigest()[:40])
+        seen = is_duplicate(session, "sms-unknown", hashlib.sha256(phone.encode()).hexdigest()[:40], svc.clock())
     if seen or isinstance(event, (Stop, Start)):
         return None
     company = svc.settings.company
