@@ -38,6 +38,15 @@ class Applicant(SQLModel, table=True):
     source: Optional[str] = Field(default=None, max_length=100)
     state: str = Field(default="new", max_length=20, index=True)
     offered: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    # The days of the date menu last shown (ISO dates, numbered 1..n); empty when the last list was times.
+    # `offered` and `offered_dates` are never both set: a number always means the list shown last.
+    offered_dates: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    # The same person applying again (same phone, e-mail or LINE user) shares the first application's id here.
+    person_id: Optional[int] = Field(default=None, index=True)
+    # A person owes the candidate an answer (hand-off); kept through stop/start, cleared when the bot resumes.
+    handoff_open: bool = Field(default=False)
+    # What the candidate asked for and the bot is waiting to have confirmed (e.g. "cancel"), else None.
+    pending: Optional[str] = Field(default=None, max_length=20)
     opted_out: bool = Field(default=False)
     blocked: bool = Field(default=False)  # blocked our LINE account (unfollow)
     unreachable: bool = Field(default=False)  # no reply after every nudge
@@ -64,6 +73,9 @@ class Booking(SQLModel, table=True):
     created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
     confirmed_at: Optional[datetime] = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
     cancelled_at: Optional[datetime] = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
+    # When a recruiter recorded attended / no-show (undo is possible for a few minutes after).
+    marked_at: Optional[datetime] = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
+    status_before_mark: Optional[str] = Field(default=None, max_length=16)
 
 
 class MessageLog(SQLModel, table=True):
@@ -103,6 +115,19 @@ class Outbox(SQLModel, table=True):
     fallback_for: Optional[int] = Field(default=None)  # the outbox row this one replaces on another channel
     created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
     sent_at: Optional[datetime] = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
+
+
+class ContactOptOut(SQLModel, table=True):
+    """An address (phone, e-mail, LINE user) that asked for no more messages on a channel, for every
+    application, until the person opts back in from that address."""
+
+    __tablename__ = "contact_opt_out"
+    __table_args__ = (UniqueConstraint("channel", "address", name="uq_contact_opt_out"),)
+    id: Optional[int] = Field(default=None, primary_key=True)
+    channel: str = Field(max_length=16)  # sms | email | line
+    address: str = Field(max_length=320)  # E.164 phone, lower-cased e-mail, LINE user id
+    reason: str = Field(max_length=40)  # stop_word | blocked | unsubscribed | carrier
+    created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
 
 
 class InboundEvent(SQLModel, table=True):
