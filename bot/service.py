@@ -81,7 +81,7 @@ def enqueue(session: Session, svc: Services, applicant: Applicant | None, payloa
 
         prepare_line(session, svc, applicant, row)
     if channel == "sms":
-        from bot.sms_text import prepare_sms  # SMS wording, short links and follow-ups, fixed in this transaction
+        from bot.sms_payload import prepare_sms  # SMS wording, short links and follow-ups, fixed in this transaction
 
         prepare_sms(session, svc, applicant, row)
     return row

@@ -85,6 +85,28 @@ class CalendarOptions:
     poll_seconds: int = 60        # how often the worker reads recruiter-side changes
 
 
+SMS_MODES = ("auto", "one_way", "two_way")
+# Twilio's country guidelines: two-way SMS is not supported to these destinations (Japan: "Twilio 双方向 SMS
+# サポート: なし"), so a candidate there can never reply; "auto" sends them links instead of numbers to reply.
+ONE_WAY_REGIONS = frozenset({"JP"})
+
+
+@dataclass(frozen=True)
+class SmsOptions:
+    """[sms]: whether an SMS candidate can reply (two-way) or gets links to their own page (one-way)."""
+
+    mode: str = "auto"  # auto: by the destination country | one_way | two_way: every number
+    countries: dict[str, str] = field(default_factory=dict)  # ISO region ("JP", "US") -> one_way | two_way
+
+    def mode_for(self, region: str | None) -> str:
+        """one_way or two_way for a number of this region (None: unknown)."""
+        if region and region in self.countries:
+            return self.countries[region]
+        if self.mode != "auto":
+            return self.mode
+        return "one_way" if region in ONE_WAY_REGIONS else "two_way"
+
+
 @dataclass(frozen=True)
 class Settings:
     company: Company
@@ -102,6 +124,7 @@ class Settings:
     policy: Policy = field(default_factory=Policy)  # reminders, nudges and quiet hours together
     rate_limits: dict[str, float] = field(default_factory=dict)  # channel -> messages a second
     calendar: CalendarOptions = field(default_factory=CalendarOptions)
+    sms: SmsOptions = field(default_factory=SmsOptions)
 
     @property
     def tz(self) -> ZoneInfo:
@@ -275,6 +298,7 @@ def parse_settings(data: dict) -> Settings:
         policy=policy,
         rate_limits=rate_limits,
         calendar=_calendar_options(_opt(data, "calendar", "", {}, dict)),
+        sms=_sms_options(_opt(data, "sms", "", {}, dict)),
     )
 
 
@@ -286,6 +310,23 @@ def _calendar_options(table: dict) -> CalendarOptions:
                            _opt(table, "meet", "calendar", True, bool),
                            _positive(table, "cache_seconds", "calendar", 60, 0),
                            _positive(table, "poll_seconds", "calendar", 60, 60))
+
+
+def _sms_options(table: dict) -> SmsOptions:
+    for key in table:
+        if key not in ("mode", "countries"):
+            raise SettingsError(f"sms.{key}", "unknown key; use 'mode' or 'countries'")
+    mode = _opt(table, "mode", "sms", "auto")
+    if mode not in SMS_MODES:
+        raise SettingsError("sms.mode", f"must be 'auto', 'one_way' or 'two_way', got {mode!r}")
+    countries = {}
+    for region, value in _opt(table, "countries", "sms", {}, dict).items():
+        if not (len(region) == 2 and region.isalpha() and region.isupper()):
+            raise SettingsError(f"sms.countries.{region}", "must be a two-letter country code like JP or US")
+        if value not in ("one_way", "two_way"):
+            raise SettingsError(f"sms.countries.{region}", f"must be 'one_way' or 'two_way', got {value!r}")
+        countries[region] = value
+    return SmsOptions(mode, countries)
 
 
 def load_settings(path: str | None = None) -> Settings:

@@ -149,24 +149,3 @@ class _Blank(dict):
     def __missing__(self, key: str) -> str:
         return ""
 
-
-def prepare_sms(session, svc, applicant, row) -> None:
-    """Fix the SMS text of an outbox row (short links stored in this transaction); a greeting gets a follow-up."""
-    from bot.models import Outbox
-    from bot.shortlinks import Shortener
-
-    locale = applicant.locale if applicant else "ja"
-    shorten = Shortener(svc.config.secret_key, svc.config.public_base_url, applicant.id if applicant else None)
-    payload = dict(row.payload)
-    if "sms" not in payload:
-        text = compose(payload, locale, svc.settings.tz, shorten)
-        shorten.save(session, text, svc.clock())
-        row.payload = {**payload, "sms": text, "segments": segments(text)}
-    if payload.get("kind") == "greeting" and payload.get("links"):
-        # Slots and content do not fit one short SMS: the content follows as a second message.
-        follow = {"kind": "content", "links": payload["links"], "facts": payload.get("facts", {}), "buttons": []}
-        text = compose(follow, locale, svc.settings.tz, shorten)
-        shorten.save(session, text, svc.clock())
-        session.add(Outbox(applicant_id=row.applicant_id, booking_id=row.booking_id, channel=row.channel,
-                           kind="content", due_at=row.due_at, created_at=row.created_at,
-                           payload={**follow, "text": text, "sms": text, "segments": segments(text)}))

@@ -207,13 +207,28 @@ def smtp_server():
     server.stop()
 
 
+def sms_settings(mode: str = "auto"):
+    """The demo settings with `[sms] mode` set (auto: one-way to Japanese numbers, two-way elsewhere)."""
+    from dataclasses import replace
+
+    from bot.settings import SmsOptions, load_settings
+
+    return replace(load_settings(), sms=SmsOptions(mode=mode))
+
+
 @pytest.fixture
-def sms_svc(db_url, clock, fake_twilio, smtp_server):
+def sms_mode():
+    """`[sms] mode` for sms_svc: two-way, so a Japanese test number can answer "1" (a module may override it)."""
+    return "two_way"
+
+
+@pytest.fixture
+def sms_svc(db_url, clock, fake_twilio, smtp_server, sms_mode):
     """Services with the real SMS and e-mail adapters, pointed at the fakes."""
     from bot.bootstrap import default_channels
 
     env = {**twilio_env(fake_twilio.origin), "SMTP_URL": smtp_server.url}
-    services = make_services(db_url, clock, env=env)
+    services = make_services(db_url, clock, env=env, settings=sms_settings(sms_mode))
     services.channels.update(default_channels(services.config))
     services.channels["sms"].client.http_client.timeout = 1.0  # a hung Twilio must not hang the test
     from bot.fallback import attach
