@@ -5,15 +5,15 @@ reschedule, cancel) apply everywhere. docs/conversation.md draws the same machin
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from enum import StrEnum
 
 from calendars.base import Slot
 from bot.events import CalendarDeleted, CalendarMoved, MoveBooking
 from bot.events import (AlertRecruiter, Applied, Book, Cancel, CancelBooking, ChooseSlot, Confirm, Decision,
-                        Event, Help, Marked, Offer, OtherDates, PickDate, Reschedule, Resume, Send,
-                        SlotTakenMeanwhile, Start, Stop, Unknown, WantSlots)
+                        Event, Help, Marked, Offer, OtherDates, PickDate, Reschedule, RestoreBooking, Resume, Send,
+                        SlotTakenMeanwhile, Start, Stop, Unknown, Unmark, WantSlots)
 
 
 class State(StrEnum):
@@ -40,6 +40,8 @@ class Context:
     dates: tuple[date, ...] = ()           # days that still have free slots, for "other dates"
     has_booking: bool = False
     reminded: bool = False  # a reminder asking "1 = attending, 2 = change" went out for the live booking
+    interview_start: datetime | None = None  # the live booking's start: no outcome is recorded before it
+    before_mark: str | None = None  # the booking's status before an outcome still inside the undo window
 
     def offered_slot(self, event: ChooseSlot) -> Slot | None:
         """Return the offered slot the event points at, or None when it is not (or no longer) offered."""
@@ -121,13 +123,31 @@ def on_booked(ctx: Context, event: Event) -> Decision:
             return _offer("reschedule", ctx, State.RESCHEDULING)
         case ChooseSlot() | WantSlots() | OtherDates() | PickDate():
             return Decision(ctx.state, (Send("already_booked"),))
+        case Marked() if ctx.interview_start is not None and ctx.now < ctx.interview_start:
+            return Decision(ctx.state)  # the interview has not started: nothing happened yet to record
         case Marked(outcome="attended"):
-            return Decision(State.ATTENDED, (Send("thanks_after"),))
+            return _held(Decision(State.ATTENDED, (Send("thanks_after"),)))
         case Marked(outcome="no_show"):
-            return _offer("no_show", ctx, State.NO_SHOW)
+            return _held(_offer("no_show", ctx, State.NO_SHOW))
         case Unknown():
             return _handoff(ctx, event)
     return Decision(ctx.state)
+
+
+def _held(decision: Decision) -> Decision:
+    """The candidate hears of an outcome only once the recruiter's undo window has passed."""
+    return Decision(decision.state, tuple(replace(a, held=True) if isinstance(a, Send) else a
+                                          for a in decision.actions))
+
+
+def on_unmark(ctx: Context, event: Event) -> Decision | None:
+    """The recruiter takes an outcome back: the booking and the state return, the held message never goes."""
+    if not isinstance(event, Unmark):
+        return None
+    if ctx.state not in (State.ATTENDED, State.NO_SHOW) or ctx.before_mark is None:
+        return Decision(ctx.state)  # the window has passed, or the candidate has moved on since
+    back = State.CONFIRMED if ctx.before_mark == "confirmed" else State.BOOKED
+    return Decision(back, (Offer(()), RestoreBooking()))
 
 
 def on_cancelled(ctx: Context, event: Event) -> Decision:
@@ -232,4 +252,5 @@ def on_calendar_change(ctx: Context, event: Event) -> Decision | None:
 
 def decide(ctx: Context, event: Event) -> Decision:
     """Return the next state and the actions for this event; never performs I/O."""
-    return on_calendar_change(ctx, event) or _fallback(ctx, event) or HANDLERS[ctx.state](ctx, event)
+    return (on_calendar_change(ctx, event) or on_unmark(ctx, event) or _fallback(ctx, event)
+            or HANDLERS[ctx.state](ctx, event))

@@ -88,6 +88,11 @@ class Marked:
 
 
 @dataclass(frozen=True)
+class Unmark:
+    """The recruiter takes back the outcome they recorded a moment ago (inside the undo window)."""
+
+
+@dataclass(frozen=True)
 class Resume:
     """The recruiter hands the conversation back to the bot."""
 
@@ -105,7 +110,7 @@ class CalendarDeleted:
 
 
 Event = (Applied | ChooseSlot | OtherDates | PickDate | WantSlots | Reschedule | Cancel | Confirm | Help
-         | Stop | Start | Unknown | SlotTakenMeanwhile | Marked | Resume | CalendarMoved | CalendarDeleted)
+         | Stop | Start | Unknown | SlotTakenMeanwhile | Marked | Unmark | Resume | CalendarMoved | CalendarDeleted)
 
 
 # --- actions: what the service must do, in order, in one transaction ---
@@ -116,6 +121,7 @@ class Send:
     kind: str
     slots: tuple[Slot, ...] = ()
     dates: tuple[date, ...] = ()
+    held: bool = False  # goes out only after the recruiter's undo window (an outcome they may take back)
 
 
 @dataclass(frozen=True)
@@ -152,7 +158,12 @@ class MoveBooking:
     slot: Slot
 
 
-Action = Send | Offer | Book | CancelBooking | AlertRecruiter | MoveBooking
+@dataclass(frozen=True)
+class RestoreBooking:
+    """Put the booking just marked attended / no-show back as it was, and drop the messages held for it."""
+
+
+Action = Send | Offer | Book | CancelBooking | AlertRecruiter | MoveBooking | RestoreBooking
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import re
 import secrets
+import unicodedata
 from dataclasses import dataclass
 
 import phonenumbers
@@ -21,6 +22,15 @@ WINDOW_DAYS = ("any", "weekdays", "weekends", *WEEKDAYS)
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[A-Za-z0-9.-]{1,253}\.[A-Za-z]{2,}$")
 _CLOCK = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 _LINK_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud and typed on a phone
+
+
+class Problem(str):
+    """One field's problem: the API's English reason, with a code and values the form words in its own language."""
+
+    def __new__(cls, reason: str, code: str = "invalid", **params):
+        problem = super().__new__(cls, reason)
+        problem.code, problem.params = code, params
+        return problem
 
 
 class ApplicationInvalid(ValueError):
@@ -54,9 +64,11 @@ def _text(data: dict, key: str, errors: dict, limit: int, required: bool = False
     if not isinstance(value, str):
         errors[key] = "must be a string"
         return None
-    value = value.strip()
+    # Full-width letters, digits and @ (ｈａｎａｋｏ＠…, ０９０…) are what a Japanese keyboard types: normalise them.
+    value = unicodedata.normalize("NFKC", value).strip()
     if len(value) > limit:
-        errors[key] = f"must be at most {limit} characters"
+        errors[key] = Problem(f"must be at most {limit} characters (got {len(value)})", "too_long", limit=limit,
+                              length=len(value))
         return None
     return value
 
@@ -70,6 +82,11 @@ def normalise_phone(raw: str, region: str = "JP") -> str:
     if not phonenumbers.is_valid_number(number):
         raise ValueError("is not a valid phone number")
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def is_landline(e164: str) -> bool:
+    """True for a fixed-line number: no SMS reaches it (Twilio error 21614)."""
+    return phonenumbers.number_type(phonenumbers.parse(e164)) == phonenumbers.PhoneNumberType.FIXED_LINE
 
 
 def _window(value, errors: dict) -> dict | None:
@@ -118,9 +135,12 @@ def validate(data, settings: Settings) -> Application:
     if line_user_id and not re.fullmatch(r"U[0-9a-f]{32}", line_user_id):
         errors["line_user_id"] = "must be a LINE user id (U followed by 32 hex digits)"
     if channel == "sms" and not phone and "phone" not in errors:
-        errors["phone"] = "is required when the channel is sms"
+        errors["phone"] = Problem("is required when the channel is sms", "sms_needs_phone")
+    if channel == "sms" and phone and "phone" not in errors and is_landline(phone):
+        errors["phone"] = Problem("is a landline: SMS can't reach a landline; please give a mobile number or choose "
+                                  "e-mail", "landline")
     if channel == "email" and not email and "email" not in errors:
-        errors["email"] = "is required when the channel is email"
+        errors["email"] = Problem("is required when the channel is email", "email_needs_email")
     window = _window(data.get("contact_window"), errors)
     source = _text(data, "source", errors, 100)
     external_id = _text(data, "external_id", errors, 200)

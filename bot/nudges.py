@@ -69,7 +69,7 @@ def schedule_reminders(session: Session, svc: Services, applicant: Applicant, bo
         if p.kind == OUTCOME:
             links = outcome_links(svc, booking)
             return {**_alert("outcome", applicant, when=format_slot(slot, s.tz, "ja"), **links),
-                    "links": [{"kind": "action", "title": "来社 / Attended", "url": links["attended"]},
+                    "links": [{"kind": "action", "title": "参加 / Attended", "url": links["attended"]},
                               {"kind": "action", "title": "不参加 / No-show", "url": links["no_show"]}]}
         return svc.renderer.render(p.kind, who, current=slot, booking_token=booking.token)
 

@@ -17,8 +17,8 @@ from bot.conversation import Context, State, decide
 from bot import prefetch
 from bot.db import session_scope
 from bot.inbound_log import log_inbound
-from bot.events import (AlertRecruiter, Book, CancelBooking, Decision, Event, MoveBooking, Offer, PickDate, Send,
-                        SlotTakenMeanwhile)
+from bot.events import (AlertRecruiter, Book, CancelBooking, Decision, Event, MoveBooking, Offer, PickDate,
+                        RestoreBooking, Send, SlotTakenMeanwhile, Unmark)
 from bot.messages import Recipient
 from bot.models import Applicant, Booking, InboundEvent, Outbox
 from bot.google_calendars import meeting_url_of, write_booking
@@ -56,6 +56,14 @@ def live_booking(session: Session, applicant_id: int) -> Booking | None:
         return found
     query = select(Booking).where(Booking.applicant_id == applicant_id, Booking.status.in_(LIVE_STATUSES))
     return session.exec(query.order_by(Booking.id.desc())).first()
+
+
+def marked_booking(session: Session, svc: Services, applicant_id: int, now: datetime) -> Booking | None:
+    """The applicant's booking marked attended / no-show less than the undo window ago, else None."""
+    since = now - timedelta(minutes=svc.settings.undo_minutes)
+    query = select(Booking).where(Booking.applicant_id == applicant_id, Booking.marked_at.is_not(None),
+                                  Booking.marked_at > since)
+    return session.exec(query.order_by(Booking.marked_at.desc())).first()
 
 
 def is_duplicate(session: Session, source: str, event_id: str, now: datetime) -> bool:
@@ -126,14 +134,19 @@ class Turn:
         self.calendar = svc.calendar_for(session)
         self.now = svc.clock()
         self.booking = live_booking(session, applicant.id)
+        self.marked: Booking | None = None  # the booking an Unmark takes back (looked up for that event only)
 
     def context(self, event: Event, exclude: frozenset[str] = frozenset()) -> Context:
         day = event.day if isinstance(event, PickDate) else None
         free = cache(lambda: self.available(day, exclude))
         offered = tuple(slot_from_dict(d) for d in self.applicant.offered or [])
+        if isinstance(event, Unmark):
+            self.marked = marked_booking(self.session, self.svc, self.applicant.id, self.now)
         return Context(State(self.applicant.state), self.now, offered, _FreePart(free, 0), _FreePart(free, 1),
                        self.booking is not None,
-                       reminded=was_reminded(self.session, self.booking.id if self.booking else None))
+                       reminded=was_reminded(self.session, self.booking.id if self.booking else None),
+                       interview_start=self.booking.start_at if self.booking else None,
+                       before_mark=self.marked.status_before_mark if self.marked else None)
 
     def available(self, day: date | None, exclude: frozenset[str]) -> tuple[tuple[Slot, ...], tuple[date, ...]]:
         # Turns share what they worked out (a batch of LINE events asking for other days, all at once),
@@ -177,6 +190,8 @@ class Turn:
                     self.cancel_booking()
                 case MoveBooking(slot):
                     self.move_booking(slot)
+                case RestoreBooking():
+                    self.restore_marked()
                 case Send():
                     self.send(action)
                 case AlertRecruiter(reason, detail):
@@ -236,6 +251,23 @@ class Turn:
         self.session.flush()
         schedule_reminders(self.session, self.svc, self.applicant, b, self.now)
 
+    def restore_marked(self) -> None:
+        """Undo an outcome: the booking is live again as before, and the message held for the candidate is dropped."""
+        b = self.marked
+        if b is None:
+            return
+        held = update(Outbox).where(Outbox.booking_id == b.id, Outbox.status == "pending",
+                                    Outbox.channel != "recruiter", Outbox.created_at >= b.marked_at)
+        self.session.execute(held.values(status="cancelled", last_error="the recruiter undid the outcome"))
+        b.status, b.marked_at, b.status_before_mark = b.status_before_mark, None, None
+        try:
+            with self.session.begin_nested():  # the slot is in the past: nobody else can hold it, but never fail on it
+                b.active_slot = Slot(b.start_at, b.end_at, b.interviewer).key
+                self.session.flush()
+        except IntegrityError:
+            b.active_slot = None
+        self.booking = b
+
     def cancel_booking(self) -> None:
         if self.booking is not None:
             self.release(self.booking, "cancelled")
@@ -254,8 +286,10 @@ class Turn:
                                            meeting_url=meeting_url_of(self.calendar, self.booking))
         if self.reply_to:
             payload["reply_to"], self.reply_to = self.reply_to, None
+        # A held message waits out the recruiter's undo window; undoing cancels it before it is due.
+        due = self.now + timedelta(minutes=self.svc.settings.undo_minutes) if action.held else None
         enqueue(self.session, self.svc, a, payload, channel=delivery_channel(self.svc, a),
-                booking_id=self.booking.id if self.booking else None)
+                booking_id=self.booking.id if self.booking else None, due_at=due)
         if action.kind == "greeting" and action.slots:  # slots offered: nudge if no answer comes
             schedule_nudges(self.session, self.svc, a, self.now)
 
@@ -271,6 +305,8 @@ class Turn:
             self.booking.status = "confirmed"
             confirmed(self.session, self.booking, self.now)
         if self.booking is not None and state in (State.ATTENDED, State.NO_SHOW):
+            # Kept for a few minutes so the recruiter can take a mis-tap back (Unmark).
+            self.booking.status_before_mark, self.booking.marked_at = self.booking.status, self.now
             self.booking.status = state.value
             self.booking.active_slot = None
         a.state, a.updated_at = state.value, self.now

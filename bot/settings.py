@@ -53,6 +53,7 @@ class ContentLink:
     title: Text
     url: str
     thumbnail: str = ""
+    interviewer: str = ""  # an interviewer's own message: shown only to candidates meeting that interviewer
 
 
 @dataclass(frozen=True)
@@ -125,6 +126,7 @@ class Settings:
     rate_limits: dict[str, float] = field(default_factory=dict)  # channel -> messages a second
     calendar: CalendarOptions = field(default_factory=CalendarOptions)
     sms: SmsOptions = field(default_factory=SmsOptions)
+    undo_minutes: int = 5  # [outcomes]: a recorded attended / no-show may be taken back this long; the candidate hears after
 
     @property
     def tz(self) -> ZoneInfo:
@@ -221,7 +223,8 @@ def parse_settings(data: dict) -> Settings:
         url = _req(item, "url", path)
         if not url.startswith(("https://", "http://")):
             raise SettingsError(f"{path}.url", f"must be an http(s) URL, got {url!r}")
-        content.append(ContentLink(kind, _text(item, "title", path), url, _opt(item, "thumbnail", path, "")))
+        content.append(ContentLink(kind, _text(item, "title", path), url, _opt(item, "thumbnail", path, ""),
+                                   _opt(item, "interviewer", path, "")))
     interviewers: dict[str, Interviewer] = {}
     for i, item in enumerate(_req(data, "interviewers", "", list)):
         path = f"interviewers[{i}]"
@@ -232,6 +235,9 @@ def parse_settings(data: dict) -> Settings:
                                         _opt(item, "calendar", path, "local"))
     if not interviewers:
         raise SettingsError("interviewers", "at least one interviewer is needed")
+    for i, link in enumerate(content):
+        if link.interviewer and link.interviewer not in interviewers:
+            raise SettingsError(f"content[{i}].interviewer", f"unknown interviewer {link.interviewer!r}")
     jobs: dict[str, Job] = {}
     for i, item in enumerate(_req(data, "jobs", "", list)):
         path = f"jobs[{i}]"
@@ -299,6 +305,7 @@ def parse_settings(data: dict) -> Settings:
         rate_limits=rate_limits,
         calendar=_calendar_options(_opt(data, "calendar", "", {}, dict)),
         sms=_sms_options(_opt(data, "sms", "", {}, dict)),
+        undo_minutes=_positive(_opt(data, "outcomes", "", {}, dict), "undo_minutes", "outcomes", 5, 0),
     )
 
 

@@ -224,7 +224,7 @@ RECRUITER = {
                     "事前にお知らせした番号 {company_phone} からお電話で確認をお願いします。"),
     "unreachable": "{name}さん（#{id}）は最初のご連絡と{count}回のフォローに返信がありません。連絡不通にしました。",
     "outcome": ("{name}さん（#{id}）の {when} の面接はいかがでしたか？結果を記録してください。\n"
-                "来社: {attended}\n不参加: {no_show}"),
+                "参加: {attended}\n不参加: {no_show}"),
 }
 
 TEXTS = {"ja": JA, "en": EN}

@@ -1,4 +1,6 @@
 """Multi-turn conversations through the sandbox chat: reschedule, cancel, other dates, stop, hand-off."""
+from datetime import timedelta
+
 from sqlmodel import Session, select
 
 from bot.models import Applicant, Booking, Outbox
@@ -157,9 +159,12 @@ def test_recruiter_marks_no_show_and_the_candidate_is_offered_a_new_time(chat, c
     chat.say("1")
     chat.replies()
     client.get(f"/recruiter/login/{recruiter_key('test-secret')}")
-    page = client.get("/recruiter").get_data(as_text=True)
-    csrf = page.split('name="csrf" value="')[1].split('"')[0]
-    client.post(f"/recruiter/applicants/{chat.id}/no_show", data={"csrf": csrf})
+    client.get("/recruiter")
+    with client.session_transaction() as session:
+        csrf = session["csrf"]
+    svc.clock.now = bookings(svc)[0].start_at  # outcomes only once the interview has started
+    client.post(f"/recruiter/applicants/{chat.id}/no_show", data={"csrf": csrf, "confirm": "yes"})
+    svc.clock.advance(minutes=svc.settings.undo_minutes)  # the candidate hears after the recruiter's undo window
     follow = chat.replies()[-1]
     assert "お会いできず" in follow["text"] and slot_buttons(follow)
     assert chat.state() == "no_show"
@@ -175,9 +180,13 @@ def test_confirmation_then_attended(chat, client, svc):
     assert chat.state() == "confirmed"
     assert bookings(svc)[0].status == "confirmed"
     client.get(f"/recruiter/login/{recruiter_key('test-secret')}")
-    csrf = client.get("/recruiter").get_data(as_text=True).split('name="csrf" value="')[1].split('"')[0]
-    client.post(f"/recruiter/applicants/{chat.id}/attended", data={"csrf": csrf})
+    client.get("/recruiter")
+    with client.session_transaction() as session:
+        csrf = session["csrf"]
+    svc.clock.now = bookings(svc)[0].start_at + timedelta(minutes=30)
+    client.post(f"/recruiter/applicants/{chat.id}/attended", data={"csrf": csrf, "confirm": "yes"})
     assert chat.state() == "attended"
+    svc.clock.advance(minutes=svc.settings.undo_minutes)
     assert "ありがとうございました" in chat.replies()[-1]["text"]
 
 

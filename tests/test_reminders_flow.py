@@ -257,10 +257,11 @@ def test_the_outcome_link_in_the_recruiter_mail_marks_a_no_show(cand, svc, clock
     assert client.post(forged).status_code == 403
     page = client.get(no_show).get_data(as_text=True)
     csrf = page.split('name="csrf" value="')[1].split('"')[0]
-    assert "記録しました" in client.post(no_show, data={"csrf": csrf}).get_data(as_text=True)
+    assert "記録しました" in client.post(no_show, data={"csrf": csrf, "confirm": "yes"}).get_data(as_text=True)
     assert cand.state() == "no_show"
+    clock.advance(minutes=svc.settings.undo_minutes)  # the candidate hears once the recruiter can no longer undo
     assert "お会いできず残念" in cand.replies()[-1]["text"]
-    assert "すでに記録済み" in client.get(links["来社 / Attended"]).get_data(as_text=True)
+    assert "すでに記録済み" in client.get(links["参加 / Attended"]).get_data(as_text=True)
 
 
 def test_marking_the_outcome_on_the_page_drops_the_mail_request(cand, svc, clock):

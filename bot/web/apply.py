@@ -26,11 +26,20 @@ def _form_data() -> dict:
             "phone": f.get("phone"), "locale": locale(), "contact_window": window, "source": "web-form"}
 
 
+def explain(field: str, problem: str, t: dict) -> str:
+    """The form's own words for a field's problem: the precise reason when known, else the field's hint."""
+    code = getattr(problem, "code", "invalid")
+    if code in t["why"]:
+        return t["why"][code].format(**problem.params)
+    return t["field"].get(field, t["errors"])
+
+
 def _render(job_id: str | None, errors: dict | None = None, status: int = 200):
     svc, loc = services(), locale()
     t = PAGE[loc]
+    errors = {field: explain(field, problem, t) for field, problem in (errors or {}).items()}
     return render_template("apply.html", t=t, loc=loc, settings=svc.settings, job_id=job_id, hours=HOURS,
-                           errors=errors or {}, form=request.form, csrf=csrf_token(),
+                           errors=errors, form=request.form, csrf=csrf_token(),
                            default_channel="line" if svc.enabled("line") else "sms",
                            company=svc.settings.company.name.get(loc)), status
 

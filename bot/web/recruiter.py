@@ -8,10 +8,11 @@ from flask import Blueprint, abort, redirect, render_template, request, session,
 from sqlmodel import select
 
 from bot.db import session_scope
-from bot.events import Marked, Resume
+from bot.events import Resume
 from bot.messages import format_slot
 from bot.models import Applicant, Booking, MessageLog, Outbox
 from bot.nudges import FOLLOW_UPS, outcome_sig
+from bot.outcomes import OutcomeRefused, mark, refusal, undo, undo_until
 from bot.service import delivery_channel, handle
 from bot.shortlinks import opens_by_applicant
 from bot.web.common import services
@@ -19,7 +20,7 @@ from bot.web.security import check_csrf, csrf_token, feed_token, recruiter_key
 
 bp = Blueprint("recruiter", __name__, url_prefix="/recruiter")
 STATE_LABELS = {"new": "受付", "greeted": "日程選択中", "booked": "予約済み", "confirmed": "参加確認済み",
-                "rescheduling": "日程変更中", "cancelled": "キャンセル", "attended": "来社済み", "no_show": "不参加",
+                "rescheduling": "日程変更中", "cancelled": "キャンセル", "attended": "面接済み", "no_show": "不参加",
                 "opted_out": "配信停止", "needs_human": "要対応"}
 REASON_LABELS = {"not_understood": "ボットが理解できないメッセージ", "no_slots": "案内できる空き枠がない",
                  "opted_out": "配信停止の連絡", "cancelled": "面接キャンセル",
@@ -33,7 +34,7 @@ DELIVERY_LABELS = {"queued": "送信待ち", "sent": "送信済み", "delivered"
 FOLLOW_UP_LABELS = {"reminder_day_before": "前日リマインド", "reminder_soon": "直前リマインド",
                     "unconfirmed_nudge": "未確認の再連絡", "unconfirmed_alert": "未確認アラート",
                     "nudge": "未返信フォロー", "unreachable": "連絡不通の判定", "outcome_request": "結果記録の依頼"}
-OUTCOME_LABELS = {"attended": "来社", "no_show": "不参加"}
+OUTCOME_LABELS = {"attended": "参加", "no_show": "不参加"}  # "参加", not "来社": many interviews are online
 
 
 def login_required(view):
@@ -98,7 +99,10 @@ def index():
                      "created": a.created_at.astimezone(tz).strftime("%Y-%m-%d %H:%M"),
                      "when": format_slot(b.start_at, tz, "ja", b.end_at) if b else "",
                      "interviewer": svc.settings.interviewers[b.interviewer].name.ja
-                     if b and b.interviewer in svc.settings.interviewers else ""})
+                     if b and b.interviewer in svc.settings.interviewers else "",
+                     # Outcomes only once the interview has started; a fresh one may be taken back for a while.
+                     "not_yet": refusal(svc, b) if b and b.status in ("booked", "confirmed") else None,
+                     "undo_until": _local(undo_until(svc, b), tz) if b else None})
     feeds = [(i, url_for("feeds.interviewer_feed", token=feed_token(svc.config.secret_key, i.id), _external=True))
              for i in svc.settings.interviewers.values()]
     return render_template("recruiter.html", rows=rows, alerts=alerts, failed=failed, names=names, feeds=feeds,
@@ -124,16 +128,82 @@ def conversation(applicant_id: int):
                            company=svc.settings.company.name.ja)
 
 
+def _local(moment, tz) -> str | None:
+    return moment.astimezone(tz).strftime("%H:%M") if moment else None
+
+
+def _outcome_page(booking: Booking, outcome: str, *, action: str, refused: str | None = None,
+                  until=None, undone: bool = False, status: int = 200):
+    """The confirm step, the refusal, or the 'recorded, undo until …' page, for the page and the mail link alike."""
+    svc = services()
+    with session_scope(svc.engine) as db:
+        applicant = db.get(Applicant, booking.applicant_id)
+    return render_template("outcome.html", outcome=outcome, label=OUTCOME_LABELS[outcome], name=applicant.name,
+                           applicant_id=applicant.id, csrf=csrf_token(), company=svc.settings.company.name.ja,
+                           when=format_slot(booking.start_at, svc.settings.tz, "ja", booking.end_at),
+                           action=action, refused=refused, until=_local(until, svc.settings.tz), undone=undone,
+                           undo_action=action if "/outcome/" in action else
+                           url_for("recruiter.act", applicant_id=applicant.id, action="undo"),
+                           minutes=svc.settings.undo_minutes, back=url_for("recruiter.index")
+                           if session.get("recruiter") else None), status
+
+
+def _booking_of(applicant_id: int) -> Booking:
+    """The applicant's latest booking that is live or was marked (what an outcome or its undo is about)."""
+    svc = services()
+    with session_scope(svc.engine) as db:
+        query = select(Booking).where(Booking.applicant_id == applicant_id, Booking.status != "cancelled")
+        booking = db.exec(query.order_by(Booking.id.desc())).first()
+    if booking is None:
+        abort(404, "no interview for this applicant")
+    return booking
+
+
+@bp.get("/applicants/<int:applicant_id>/outcome/<outcome>")
+@login_required
+def confirm_outcome(applicant_id: int, outcome: str):
+    """Ask before recording: a mis-tap on a busy list must not message the candidate."""
+    if outcome not in OUTCOME_LABELS:
+        abort(404, "unknown outcome")
+    booking = _booking_of(applicant_id)
+    refused = refusal(services(), booking)
+    return _outcome_page(booking, outcome, action=url_for("recruiter.act", applicant_id=applicant_id, action=outcome),
+                         refused=refused)
+
+
 @bp.post("/applicants/<int:applicant_id>/<action>")
 @login_required
 def act(applicant_id: int, action: str):
     check_csrf()
-    events = {"attended": Marked("attended"), "no_show": Marked("no_show"), "resume": Resume()}
-    if action not in events:
+    if action in OUTCOME_LABELS or action == "undo":
+        return _record(applicant_id, action, url_for("recruiter.act", applicant_id=applicant_id, action=action))
+    if action != "resume":
         abort(404, "unknown action")
-    if handle(services(), applicant_id, events[action]) is None:
+    if handle(services(), applicant_id, Resume()) is None:
         abort(404, "no such applicant")
     return redirect(url_for("recruiter.index"), 303)
+
+
+def _record(applicant_id: int, action: str, here: str, token: str | None = None, outcome: str | None = None):
+    """Record an outcome (only with the confirm step's 'confirm=yes') or undo one; 409 with the reason when refused."""
+    svc, booking = services(), _booking_of(applicant_id)
+    outcome = outcome or (action if action in OUTCOME_LABELS else booking.status)
+    if outcome not in OUTCOME_LABELS:
+        outcome = "attended"
+    try:
+        if action == "undo":
+            undo(svc, applicant_id, token)
+            if token is None:
+                return redirect(url_for("recruiter.index"), 303)
+            return _outcome_page(_booking_of(applicant_id), outcome, action=here, undone=True)
+        if request.form.get("confirm") != "yes":  # straight from a list or a script: ask first
+            return _outcome_page(booking, outcome, action=here, refused=refusal(svc, booking))
+        until = mark(svc, applicant_id, outcome, token)
+    except OutcomeRefused as exc:
+        return _outcome_page(booking, outcome, action=here, refused=str(exc), status=409)
+    except LookupError:
+        abort(404, "no such applicant")
+    return _outcome_page(booking, outcome, action=here, until=until)
 
 
 @bp.route("/outcome/<token>/<outcome>/<sig>", methods=["GET", "POST"])
@@ -144,13 +214,11 @@ def outcome(token: str, outcome: str, sig: str):
         abort(403, "this link is not valid")
     with session_scope(svc.engine) as db:
         booking = db.exec(select(Booking).where(Booking.token == token)).first()
-        if booking is None:
-            abort(404, "no such interview")
-        applicant = db.get(Applicant, booking.applicant_id)
-    live, done = booking.status in ("booked", "confirmed"), False
-    if request.method == "POST" and live:
-        check_csrf()
-        done = handle(svc, booking.applicant_id, Marked(outcome)) is not None
-    return render_template("outcome.html", done=done, live=live, label=OUTCOME_LABELS[outcome], name=applicant.name,
-                           applicant_id=applicant.id, csrf=csrf_token(), company=svc.settings.company.name.ja,
-                           when=format_slot(booking.start_at, svc.settings.tz, "ja", booking.end_at))
+    if booking is None:
+        abort(404, "no such interview")
+    here = request.path
+    if request.method == "GET":
+        return _outcome_page(booking, outcome, action=here, refused=refusal(svc, booking))
+    check_csrf()
+    action = "undo" if request.form.get("undo") == "yes" else outcome
+    return _record(booking.applicant_id, action, here, token=token, outcome=outcome)

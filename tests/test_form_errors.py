@@ -1,0 +1,81 @@
+"""Form and intake errors give the real reason, next to the field; full-width input is normalised, not refused."""
+import html
+
+import pytest
+from sqlmodel import Session, select
+
+from bot.models import Applicant
+from tests.conftest import AUTH, application
+
+
+def _csrf(client, path="/apply"):
+    return client.get(path).get_data(as_text=True).split('name="csrf" value="')[1].split('"')[0]
+
+
+def apply_form(client, lang="ja", **fields):
+    data = {"csrf": _csrf(client), "name": "山田 花子", "channel": "sms", "phone": "090-1234-5678",
+            "email": "", "job": "bakery-staff", "lang": lang, **fields}
+    return client.post(f"/apply?lang={lang}", data=data)
+
+
+def field_error(page: str, field: str) -> str:
+    return html.unescape(page.split(f'id="{field}-error">')[1].split("</p>")[0])
+
+
+def applicants(svc):
+    with Session(svc.engine) as s:
+        return s.exec(select(Applicant)).all()
+
+
+def test_a_too_long_name_says_the_limit_on_the_form(client, svc):
+    res = apply_form(client, name="あ" * 201)
+    assert res.status_code == 422
+    assert field_error(res.get_data(as_text=True), "name") == "200文字以内で入力してください（いまは201文字です）。"
+    en = apply_form(client, lang="en", name="a" * 201).get_data(as_text=True)
+    assert "200 characters" in field_error(en, "name")
+    assert applicants(svc) == []
+
+
+def test_a_landline_for_sms_is_refused_with_the_reason_on_the_form(client, svc):
+    page = apply_form(client, phone="03-6820-1234").get_data(as_text=True)
+    assert "固定電話にはSMSが届きません" in field_error(page, "phone") and "メール" in field_error(page, "phone")
+    en = apply_form(client, lang="en", phone="03-6820-1234").get_data(as_text=True)
+    assert field_error(en, "phone") == "SMS can't reach a landline; please give a mobile number or choose e-mail."
+    assert applicants(svc) == []
+
+
+def test_a_landline_is_fine_when_the_candidate_chose_email(client, svc):
+    res = apply_form(client, channel="email", phone="03-6820-1234", email="hanako@example.com")
+    assert res.status_code == 303
+
+
+def test_an_empty_phone_with_sms_chosen_says_sms_needs_a_number(client, svc):
+    page = apply_form(client, phone="").get_data(as_text=True)
+    assert "SMSでご連絡するには携帯電話番号が必要です" in field_error(page, "phone")
+
+
+def test_full_width_email_and_phone_on_the_form_are_normalised(client, svc):
+    res = apply_form(client, channel="email", email="ｈａｎａｋｏ＠ｅｘａｍｐｌｅ．ｃｏｍ", phone="０９０－１２３４－５６７８")
+    assert res.status_code == 303
+    [a] = applicants(svc)
+    assert a.email == "hanako@example.com" and a.phone == "+819012345678"
+
+
+@pytest.mark.parametrize("fields, field, reason", [
+    ({"name": "a" * 201}, "name", "at most 200 characters"),
+    ({"phone": "03-6820-1234"}, "phone", "SMS can't reach a landline; please give a mobile number or choose e-mail"),
+    ({"phone": None}, "phone", "is required when the channel is sms"),
+    ({"phone": ""}, "phone", "is required when the channel is sms"),
+], ids=["too-long", "landline", "no-phone", "empty-phone"])
+def test_the_intake_api_gives_the_real_reason_per_field(client, svc, fields, field, reason):
+    res = client.post("/api/applications", json=application(**fields), headers=AUTH)
+    assert res.status_code == 422 and reason in res.get_json()["errors"][field]
+    assert applicants(svc) == []
+
+
+def test_the_intake_api_normalises_full_width_input(client, svc):
+    res = client.post("/api/applications", headers=AUTH, json=application(
+        email="ｈａｎａｋｏ＠ｅｘａｍｐｌｅ．ｃｏｍ", phone="０９０１２３４５６７８", name="山田　花子"))
+    assert res.status_code == 201, res.get_json()
+    [a] = applicants(svc)
+    assert (a.email, a.phone, a.name) == ("hanako@example.com", "+819012345678", "山田 花子")
