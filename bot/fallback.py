@@ -10,6 +10,7 @@ from sqlmodel import Session, select, update
 from bot.bootstrap import Services
 from bot.channels import Outgoing
 from bot.db import session_scope
+from bot import optouts
 from bot.models import Applicant, Outbox
 
 log = logging.getLogger("sokuresu.delivery")
@@ -59,6 +60,8 @@ def fall_back(session: Session, svc: Services, row: Outbox) -> Outbox | None:
     if session.exec(select(Outbox.id).where(Outbox.fallback_for == row.id)).first() is not None:
         return None  # Twilio repeats reports; one fallback per message
     channel = fallback_channel(svc, applicant, row.channel)
+    if channel in optouts.ADDRESS_CHANNELS and optouts.is_stopped(session, channel, optouts.address_of(applicant, channel)):
+        channel = None  # that address opted out too
     copy = None
     if channel is not None:
         payload = {k: v for k, v in row.payload.items() if k not in ("sms", "segments", "reply_to")}
@@ -75,7 +78,11 @@ def fall_back(session: Session, svc: Services, row: Outbox) -> Outbox | None:
 def opt_out(session: Session, applicant_id: int, why: str, now: datetime) -> None:
     """Mark a candidate opted out because the carrier says so, and hold everything still pending."""
     applicant = session.get(Applicant, applicant_id)
-    if applicant is None or applicant.opted_out:
+    if applicant is None:
+        return
+    # The number itself is refused by Twilio: no application of this person may text it until START.
+    optouts.opt_out(session, "sms", applicant.phone, optouts.Reason.CARRIER, now)
+    if applicant.opted_out:
         return
     applicant.opted_out, applicant.state = True, "opted_out"
     session.execute(update(Outbox).where(Outbox.applicant_id == applicant_id, Outbox.status == "pending",

@@ -14,7 +14,8 @@ from bot.bootstrap import Services
 from bot.db import session_scope
 from bot.events import Applied
 from bot.models import Applicant
-from bot.service import Turn
+from bot.people import recognise, take_line
+from bot.service import Turn, enqueue
 from bot.settings import Settings, WEEKDAYS
 
 CHANNELS = ("line", "sms", "email")
@@ -165,13 +166,21 @@ def submit(svc: Services, app: Application) -> tuple[Applicant, bool]:
         return found, False
     try:
         with session_scope(svc.engine) as session:
+            # A LINE user applying again: this application takes over their LINE conversation, unless an
+            # earlier one keeps it for its booked interview (bot.people); then another channel greets them.
+            keeper = take_line(session, app.line_user_id, svc.clock()) if app.line_user_id else None
             applicant = Applicant(name=app.name, channel=app.channel, job_id=app.job, locale=app.locale,
-                                  email=app.email, phone=app.phone, line_user_id=app.line_user_id,
+                                  email=app.email, phone=app.phone,
+                                  line_user_id=app.line_user_id if keeper is None else None,
                                   contact_window=app.contact_window, source=app.source, external_id=app.external_id,
                                   created_at=(now := svc.clock()), updated_at=now,
                                   link_code=_link_code() if app.channel == "line" and not app.line_user_id else None)
             session.add(applicant)
             session.flush()
+            recognise(session, applicant, app.line_user_id)
+            if keeper is not None:
+                enqueue(session, svc, applicant, {"kind": "alert", "reason": "line_kept", "detail": f"#{keeper.id}",
+                                                  "text": "line_kept"}, channel="recruiter")
             Turn(svc, session, applicant).run(Applied())
     except IntegrityError:
         # A concurrent request with the same external id (or LINE user) won the race: answer with that one.

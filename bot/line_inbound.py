@@ -19,7 +19,7 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, select, update
 
-from bot import inbound_log, prefetch
+from bot import inbound_log, optouts, prefetch
 from bot.bootstrap import Services
 from bot.channels.line import LineEvent
 from bot.conversation import State
@@ -240,6 +240,7 @@ def _prefetch(session: Session, events: list[LineEvent]) -> list[Applicant]:
     found = {a.line_user_id: a for a in session.exec(select(Applicant).where(Applicant.line_user_id.in_(users))
                                                      .order_by(Applicant.line_user_id).with_for_update())}
     prefetch.put(session, "applicant", {user: found.get(user) for user in users})
+    optouts.look_up(session, [("line", user) for user in users])  # whether any of them blocked us (usually none)
     ids = {a.id for a in found.values()}
     if not ids:
         return []
@@ -383,6 +384,7 @@ def _other(session: Session, svc: Services, event: LineEvent, applicant: Applica
     if event.kind == "unfollow":
         return _unfollow(session, svc, applicant, event.user_id)
     if event.kind == "follow":
+        optouts.opt_in(session, "line", event.user_id)  # following us again is the way back in on LINE
         if applicant is None:
             return start(session, svc, event.user_id, answer_to)
         applicant.blocked = False  # unblocked us: pick up where they left off
@@ -399,6 +401,8 @@ def _unfollow(session: Session, svc: Services, applicant: Applicant | None, user
     """Blocked: nothing more goes out to them, and the recruiter knows to call instead."""
     if (lead := lead_of(session, user_id)) is not None:
         session.delete(lead)
+    # LINE refuses pushes to them now: no application, new or old, pushes to them until they follow again.
+    optouts.opt_out(session, "line", user_id, optouts.Reason.BLOCKED, svc.clock())
     if applicant is None:
         return
     applicant.blocked, applicant.updated_at = True, svc.clock()

@@ -12,6 +12,7 @@ from bot.intake import normalise_phone
 from bot.line_format import fit
 from bot.messages import Recipient
 from bot.models import Applicant, LineLead, Outbox
+from bot.people import recognise
 from bot.service import Turn, enqueue
 
 CODE = re.compile(r"^[A-HJ-NP-Z2-9]{6}$")  # the link-code alphabet of bot.intake (no 0/O, 1/I)
@@ -125,6 +126,7 @@ def finish(session: Session, svc: Services, lead: LineLead, phone: str | None, r
     session.add(applicant)
     session.delete(lead)
     session.flush()
+    recognise(session, applicant)  # e.g. applied on the web before with the same phone
     Turn(svc, session, applicant, reply_to).run(Applied())
 
 

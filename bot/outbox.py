@@ -16,6 +16,7 @@ from bot.channels import Outgoing, PermanentError
 from bot.db import session_scope
 from bot.models import Applicant, MessageLog, Outbox
 from bot.nudges import hold
+from bot.optouts import EXEMPT_KINDS, is_stopped, refusal, row_address
 from bot.ratelimit import Limiter
 
 log = logging.getLogger("sokuresu.outbox")
@@ -82,6 +83,11 @@ def prepare(session: Session, svc: Services, row: Outbox) -> Prepared | str:
     if applicant is not None and (applicant.opted_out or applicant.blocked) and row.kind not in ("stopped", "alert"):
         row.status, row.last_error, row.lease_owner, row.lease_until = ("cancelled", "candidate opted out or blocked us",
                                                                         None, None)
+        return row.status
+    if row.kind not in EXEMPT_KINDS and (out := is_stopped(session, row.channel,
+                                                            row_address(applicant, row.channel, row.payload))):
+        # The address opted out (from this application or another one): nothing goes there, whoever wrote it.
+        row.status, row.last_error, row.lease_owner, row.lease_until = "cancelled", refusal(out, row.channel), None, None
         return row.status
     if (held := hold(session, svc, row, applicant)) is not None:  # a reminder or nudge gone stale, or quiet hours
         return held

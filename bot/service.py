@@ -14,7 +14,8 @@ from sqlmodel import Session, select, update
 from calendars.base import BookingRequest, Slot, SlotTaken
 from bot.bootstrap import Services
 from bot.conversation import Context, State, decide
-from bot import prefetch
+from bot import optouts, prefetch
+from bot.events import Start, Stop
 from bot.db import session_scope
 from bot.inbound_log import log_inbound
 from bot.events import (AlertRecruiter, Book, CancelBooking, Decision, Event, MoveBooking, Offer, PickDate,
@@ -127,8 +128,10 @@ class _FreePart(Sequence):
 class Turn:
     """One event for one applicant, inside one transaction."""
 
-    def __init__(self, svc: Services, session: Session, applicant: Applicant, reply_to: dict | None = None):
+    def __init__(self, svc: Services, session: Session, applicant: Applicant, reply_to: dict | None = None,
+                 source: str | None = None):
         self.svc, self.session, self.applicant = svc, session, applicant
+        self.source = source  # the channel the candidate wrote from (sms, line, email, sandbox), if they did
         # How to answer the candidate's own message (e.g. a LINE reply token); used by the first Send only.
         self.reply_to = reply_to
         self.calendar = svc.calendar_for(session)
@@ -168,6 +171,8 @@ class Turn:
         return known[2]
 
     def run(self, event: Event) -> Decision:
+        if isinstance(event, (Stop, Start)) and self.source in optouts.ADDRESS_CHANNELS:
+            self.stop_or_start(event)
         ctx = self.context(event)
         decision = decide(ctx, event)
         for action in decision.actions:
@@ -180,6 +185,7 @@ class Turn:
     def apply(self, decision: Decision) -> Decision:
         if decision.state != State.OPTED_OUT and self.applicant.opted_out:
             self.applicant.opted_out = False  # opted back in: this turn's own messages may go out
+            optouts.opt_in(self.session, *self.own_address())
         for action in decision.actions:
             match action:
                 case Offer(slots):
@@ -288,15 +294,44 @@ class Turn:
             payload["reply_to"], self.reply_to = self.reply_to, None
         # A held message waits out the recruiter's undo window; undoing cancels it before it is due.
         due = self.now + timedelta(minutes=self.svc.settings.undo_minutes) if action.held else None
-        enqueue(self.session, self.svc, a, payload, channel=delivery_channel(self.svc, a),
+        if action.kind == "stopped" and self.source == "email":
+            return  # the unsubscribe page confirms it; an e-mail after unsubscribing is what people dislike most
+        # The acknowledgement of a stop goes where the candidate asked; anything else avoids opted-out addresses.
+        channel = delivery_channel(self.svc, a) if action.kind == "stopped" else optouts.channel_for(self.session,
+                                                                                                    self.svc, a)
+        if channel is None:
+            return self.unreachable(action.kind)
+        enqueue(self.session, self.svc, a, payload, channel=channel,
                 booking_id=self.booking.id if self.booking else None, due_at=due)
         if action.kind == "greeting" and action.slots:  # slots offered: nudge if no answer comes
             schedule_nudges(self.session, self.svc, a, self.now)
+
+    def own_address(self) -> tuple[str, str | None]:
+        """The address the candidate speaks from: the channel this turn came in on, else their own channel."""
+        channel = self.source if self.source in optouts.ADDRESS_CHANNELS else self.applicant.channel
+        return channel, optouts.address_of(self.applicant, channel)
+
+    def stop_or_start(self, event: Stop | Start) -> None:
+        """STOP or START from an address stops or starts that address, whatever this application's state."""
+        channel, address = self.own_address()
+        if isinstance(event, Start):
+            optouts.opt_in(self.session, channel, address)
+            return
+        reason = optouts.Reason.UNSUBSCRIBED if channel == "email" else optouts.Reason.STOP_WORD
+        optouts.opt_out(self.session, channel, address, reason, self.now)
+
+    def unreachable(self, kind: str) -> None:
+        """Every address the person gave opted out: no message; a new application's greeting tells the recruiter."""
+        if kind == "greeting":
+            out = ", ".join(sorted(optouts.stopped(self.session, self.applicant)))
+            enqueue(self.session, self.svc, self.applicant, {"kind": "alert", "reason": "all_opted_out",
+                    "detail": out, "text": "all_opted_out"}, channel="recruiter")
 
     def set_state(self, state: State) -> None:
         a = self.applicant
         if state is State.OPTED_OUT and not a.opted_out:
             a.opted_out = True
+            self.stop_or_start(Stop())  # the address they asked from stops too, for every application
             self.session.flush()
             # Nothing more goes out, except the acknowledgement written in this very turn.
             self.session.execute(update(Outbox).where(Outbox.applicant_id == a.id, Outbox.status == "pending",
@@ -319,7 +354,7 @@ def converse(session: Session, svc: Services, applicant: Applicant, event: Event
         log_inbound(session, applicant.id, source, text, svc.clock(), payload)
         applicant.last_inbound_at = svc.clock()
         answered(session, applicant.id)
-    return Turn(svc, session, applicant, reply_to).run(event)
+    return Turn(svc, session, applicant, reply_to, source).run(event)
 
 
 def handle(svc: Services, applicant_id: int, event: Event, *, text: str | None = None, source: str = "sandbox",

@@ -2,10 +2,11 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, redirect, request
+from markupsafe import escape
 from sqlmodel import select
 
 from bot.db import session_scope
-from bot.events import Stop
+from bot.events import Start, Stop
 from bot.models import Applicant, ShortLink
 from bot.service import handle
 from bot.shortlinks import open_link, unsubscribe_token
@@ -57,6 +58,18 @@ def unsubscribe_page(signed: str):
 def unsubscribe(signed: str):
     """RFC 8058 one-click unsubscribe (and the page's button): the candidate opts out."""
     handle(services(), _applicant_id(signed), Stop(), source="email")
-    body = ('<h1>配信を停止しました</h1><p>ご連絡ありがとうございました。再開したいときは、チャットで「配信再開」と送ってください。</p>'
-            '<p lang="en">You will receive no more messages. Thank you for letting us know.</p>')
-    return PAGE.format(title="配信停止 / Unsubscribed", body=body)
+    # This address gets no more e-mail from any application; only this button (or 配信再開 in their own
+    # chat) brings it back, never a new application alone: a job board may send the address on its own.
+    body = ('<h1>配信を停止しました</h1><p>ご連絡ありがとうございました。このメールアドレスには今後ご案内をお送りしません。</p>'
+            '<p lang="en">You will receive no more e-mail from us. Thank you for letting us know.</p>'
+            '<form method="post" action="{action}"><button>配信を再開する / Resume e-mail</button></form>')
+    return PAGE.format(title="配信停止 / Unsubscribed", body=body.format(action=f"/u/{escape(signed)}/resume"))
+
+
+@bp.post("/u/<signed>/resume")
+def resubscribe(signed: str):
+    """The person asks for e-mail again from the link we sent to that address: the address opts back in."""
+    handle(services(), _applicant_id(signed), Start(), source="email")
+    body = ('<h1>配信を再開しました</h1><p>このメールアドレスへのご案内を再開します。</p>'
+            '<p lang="en">We will e-mail you again.</p>')
+    return PAGE.format(title="配信再開 / Resubscribed", body=body)

@@ -15,6 +15,7 @@ from bot.nudges import FOLLOW_UPS, outcome_sig
 from bot.outcomes import OutcomeRefused, mark, refusal, undo, undo_until
 from bot.service import delivery_channel, handle
 from bot.shortlinks import opens_by_applicant
+from bot.web.contacts import contact_notes
 from bot.web.common import services
 from bot.web.security import check_csrf, csrf_token, feed_token, recruiter_key
 
@@ -29,6 +30,8 @@ REASON_LABELS = {"not_understood": "ボットが理解できないメッセー�
                  "undelivered": "メッセージが届かず、別の手段で再送"}
 REASON_LABELS.update(line_blocked="LINEでブロックされた（電話で連絡を）", media_received="写真やファイルが届いた",
                      asked_for_person="担当者との会話を希望")
+REASON_LABELS.update(all_opted_out="ご本人の連絡先がすべて配信停止中のため、自動の案内を送れません（お電話などで）",
+                     line_kept="同じLINEの方の新しい応募（LINEの会話は面接予約中の応募で続きます。別の手段で連絡を）")
 DELIVERY_LABELS = {"queued": "送信待ち", "sent": "送信済み", "delivered": "到達", "undelivered": "不達",
                    "failed": "失敗", "read": "既読"}
 FOLLOW_UP_LABELS = {"reminder_day_before": "前日リマインド", "reminder_soon": "直前リマインド",
@@ -91,6 +94,7 @@ def index():
         from bot.calendar_health import calendar_problems
 
         g.calendar_problems = calendar_problems(db, svc.settings)  # Google access errors, shown before they bite
+        g.contact = contact_notes(db, svc, applicants)  # opted-out addresses, the channel used instead, same person
     names = {a.id: a.name for a in applicants}
     rows = []
     for a in applicants:
