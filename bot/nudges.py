@@ -10,7 +10,7 @@ from sqlalchemy import exists, select, update
 from sqlmodel import Session
 
 from calendars.base import Slot
-from bot import prefetch
+from bot import optouts, prefetch
 from bot.bootstrap import Services
 from bot.db import session_scope
 from bot.messages import Recipient, format_slot
@@ -28,11 +28,18 @@ OUTCOME_AFTER = timedelta(minutes=30)
 LIVE = ("booked", "confirmed")
 
 
-def contact_channels(svc: Services, applicant: Applicant) -> list[str]:
-    """The channel the candidate chose (or the sandbox) first, then every other one we can reach them on."""
+def contact_channels(svc: Services, applicant: Applicant, session: Session | None = None) -> list[str]:
+    """The channel the candidate chose (or the sandbox) first, then every other one we can reach them on;
+    with a session, none whose address opted out (bot.optouts), and none at all when every one did."""
     first = applicant.channel if svc.enabled(applicant.channel) else "sandbox"
+    out: dict = {}
+    if session is not None:
+        first, out = optouts.channel_for(session, svc, applicant), optouts.stopped(session, applicant)
+        if first is None:
+            return []
     reachable = (("line", applicant.line_user_id), ("sms", applicant.phone), ("email", applicant.email))
-    return [first, *(name for name, address in reachable if address and name != first and svc.enabled(name))]
+    return [first, *(name for name, address in reachable
+                     if address and name != first and name not in out and svc.enabled(name))]
 
 
 def _alert(reason: str, applicant: Applicant, **fields) -> dict:
@@ -58,7 +65,7 @@ def schedule_reminders(session: Session, svc: Services, applicant: Applicant, bo
         return []
     s = svc.settings
     plan = booking_reminders(booking.start_at, now, s.tz, s.policy, applicant.contact_window,
-                             contact_channels(svc, applicant))
+                             contact_channels(svc, applicant, session))
     slot = Slot(booking.start_at, booking.end_at, booking.interviewer)
     who = Recipient(applicant.name, applicant.locale, applicant.job_id)
 
@@ -94,7 +101,7 @@ def schedule_nudges(session: Session, svc: Services, applicant: Applicant, now: 
     if applicant.opted_out or applicant.blocked:
         return []
     s = svc.settings
-    plan = greeting_nudges(now, s.tz, s.policy, applicant.contact_window, contact_channels(svc, applicant))
+    plan = greeting_nudges(now, s.tz, s.policy, applicant.contact_window, contact_channels(svc, applicant, session))
     nudges = [p for p in plan if p.kind == "nudge"]
     who = Recipient(applicant.name, applicant.locale, applicant.job_id)
 
