@@ -11,9 +11,10 @@ from enum import StrEnum
 
 from calendars.base import Slot
 from bot.events import CalendarDeleted, CalendarMoved, MoveBooking
-from bot.events import (AlertRecruiter, Applied, Book, Cancel, CancelBooking, ChooseSlot, Confirm, Decision,
-                        Event, Help, Marked, Offer, OtherDates, PickDate, Reschedule, RestoreBooking, Resume, Send,
-                        SlotTakenMeanwhile, Start, Stop, Unknown, Unmark, WantSlots)
+from bot.events import (AlertRecruiter, Applied, AskToConfirm, Book, Cancel, CancelBooking, ChooseSlot,
+                        CloseHandoff, Confirm, Decision, Decline, Event, Help, Marked, Offer, OtherDates, PickDate,
+                        Reschedule, RestoreBooking, Resume, Send, SlotTakenMeanwhile, Start, Stop, Unknown, Unmark,
+                        WantSlots, Yes)
 
 
 class State(StrEnum):
@@ -40,6 +41,8 @@ class Context:
     dates: tuple[date, ...] = ()           # days that still have free slots, for "other dates"
     has_booking: bool = False
     reminded: bool = False  # a reminder asking "1 = attending, 2 = change" went out for the live booking
+    pending: str | None = None  # the question the bot asked last turn and waits to have answered ("cancel")
+    handoff_open: bool = False  # a person owes the candidate an answer (until the recruiter resumes the bot)
     interview_start: datetime | None = None  # the live booking's start: no outcome is recorded before it
     before_mark: str | None = None  # the booking's status before an outcome still inside the undo window
 
@@ -60,7 +63,9 @@ def _offer(kind: str, ctx: Context, state: State, *extra) -> Decision:
 
 
 def _handoff(ctx: Context, event: Unknown) -> Decision:
-    return Decision(State.NEEDS_HUMAN, (Send("handoff"), AlertRecruiter("not_understood", event.text)))
+    """A person answers; meanwhile the times on offer stay on screen, so the candidate may still book one."""
+    shown = ctx.offered if not ctx.has_booking and ctx.state in (State.GREETED, State.NO_SHOW) else ()
+    return Decision(State.NEEDS_HUMAN, (Send("handoff", slots=shown), AlertRecruiter("not_understood", event.text)))
 
 
 def _choosing(ctx: Context, event: Event, state: State) -> Decision:
@@ -171,6 +176,9 @@ def on_attended(ctx: Context, event: Event) -> Decision:
 
 def on_opted_out(ctx: Context, event: Event) -> Decision:
     if isinstance(event, (Start, Confirm)):
+        if ctx.handoff_open:  # the candidate still waits for a person's answer: say it is coming
+            return Decision(State.NEEDS_HUMAN, (Send("welcome_back_handoff"),
+                                                AlertRecruiter("opted_in_waiting", with_booking=True)))
         if ctx.has_booking:
             return Decision(State.BOOKED, (Send("welcome_back_booked"),))
         return _offer("welcome_back", ctx, State.GREETED)
@@ -214,7 +222,12 @@ def _fallback(ctx: Context, event: Event) -> Decision | None:
     """Global fallbacks that mean the same in every state."""
     if ctx.state is State.OPTED_OUT or ctx.state is State.NEW:
         return None
+    if ctx.pending == "cancel" and ctx.has_booking:
+        if (answered := _answer_cancel(ctx, event)) is not None:
+            return answered
     match event:
+        case Stop() if ctx.has_booking:  # the booking stays: say so, and show the recruiter which one
+            return Decision(State.OPTED_OUT, (Send("stopped"), AlertRecruiter("opted_out", with_booking=True)))
         case Stop():
             return Decision(State.OPTED_OUT, (Send("stopped", ), AlertRecruiter("opted_out")))
         case Help():
@@ -223,11 +236,24 @@ def _fallback(ctx: Context, event: Event) -> Decision | None:
             return _offer("reschedule", ctx, State.RESCHEDULING)
         case Reschedule() if not ctx.has_booking and ctx.state not in (State.CANCELLED, State.ATTENDED):
             return _offer("offer_again", ctx, State.GREETED)
-        case Cancel() if ctx.has_booking:
-            return Decision(State.CANCELLED, (CancelBooking(), Send("cancelled"), AlertRecruiter("cancelled")))
+        case Cancel() if ctx.has_booking:  # one question first: a booked interview is not lost to one word
+            return Decision(ctx.state, (AskToConfirm("cancel"), Send("confirm_cancel")))
         case Cancel() if ctx.state in (State.GREETED, State.NO_SHOW):
             return Decision(State.CANCELLED, (Offer(()), Send("withdrawn")))
     return None
+
+
+def _answer_cancel(ctx: Context, event: Event) -> Decision | None:
+    """The answer to "really cancel?": yes cancels; anything the candidate says instead keeps the interview."""
+    match event:
+        case Yes() | Cancel(sure=True):
+            return Decision(State.CANCELLED, (CancelBooking(), Send("cancelled"), AlertRecruiter("cancelled")))
+        case Decline():
+            return Decision(ctx.state, (Send("cancel_kept"),))
+        case ChooseSlot() | OtherDates() | PickDate() | WantSlots() | Reschedule() | Confirm() | Help() | Unknown():
+            then = decide(replace(ctx, pending=None), event)  # say it is kept, then answer what they said
+            return Decision(then.state, (Send("cancel_kept"), *then.actions))
+    return None  # asked again (Cancel), a stop (its own text names the booking), or not the candidate's words
 
 
 def on_calendar_change(ctx: Context, event: Event) -> Decision | None:
@@ -252,5 +278,12 @@ def on_calendar_change(ctx: Context, event: Event) -> Decision | None:
 
 def decide(ctx: Context, event: Event) -> Decision:
     """Return the next state and the actions for this event; never performs I/O."""
-    return (on_calendar_change(ctx, event) or on_unmark(ctx, event) or _fallback(ctx, event)
-            or HANDLERS[ctx.state](ctx, event))
+    if isinstance(event, Decline) and not (ctx.pending == "cancel" and ctx.has_booking):
+        if not event.text:
+            return Decision(ctx.state)  # an old "keep it" button: nothing was asked, nothing to answer
+        event = Unknown(event.text)  # a "no" to nothing the bot asked: a person reads it
+    decision = (on_calendar_change(ctx, event) or on_unmark(ctx, event) or _fallback(ctx, event)
+                or HANDLERS[ctx.state](ctx, event))
+    if isinstance(event, Resume) and ctx.handoff_open:
+        decision = Decision(decision.state, (*decision.actions, CloseHandoff()))
+    return decision

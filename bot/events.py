@@ -45,12 +45,26 @@ class Reschedule:
 
 @dataclass(frozen=True)
 class Cancel:
-    """Cancel the booked interview."""
+    """Cancel the booked interview; `sure` when the candidate tapped "yes, cancel" under the question."""
+
+    sure: bool = False
 
 
 @dataclass(frozen=True)
 class Confirm:
     """Yes / I will attend."""
+
+
+@dataclass(frozen=True)
+class Yes(Confirm):
+    """A bare yes (はい / yes): answers the question the bot asked, else means the same as Confirm."""
+
+
+@dataclass(frozen=True)
+class Decline:
+    """A bare no (いいえ / no, or the "keep it" button); without a question asked it is read as Unknown."""
+
+    text: str = ""
 
 
 @dataclass(frozen=True)
@@ -109,7 +123,7 @@ class CalendarDeleted:
     """The booked interview vanished from the interviewer's calendar (deleted there, or its time got taken)."""
 
 
-Event = (Applied | ChooseSlot | OtherDates | PickDate | WantSlots | Reschedule | Cancel | Confirm | Help
+Event = (Applied | ChooseSlot | OtherDates | PickDate | WantSlots | Reschedule | Cancel | Confirm | Decline | Help
          | Stop | Start | Unknown | SlotTakenMeanwhile | Marked | Unmark | Resume | CalendarMoved | CalendarDeleted)
 
 
@@ -149,6 +163,7 @@ class AlertRecruiter:
 
     reason: str
     detail: str = ""
+    with_booking: bool = False  # name the live interview's time in the alert (the recruiter may have to call)
 
 
 @dataclass(frozen=True)
@@ -163,7 +178,20 @@ class RestoreBooking:
     """Put the booking just marked attended / no-show back as it was, and drop the messages held for it."""
 
 
-Action = Send | Offer | Book | CancelBooking | AlertRecruiter | MoveBooking | RestoreBooking
+@dataclass(frozen=True)
+class AskToConfirm:
+    """Remember the question the bot just asked (e.g. "cancel"); any other decision forgets it."""
+
+    what: str
+
+
+@dataclass(frozen=True)
+class CloseHandoff:
+    """The recruiter handed the conversation back to the bot: no person owes the candidate an answer now."""
+
+
+Action = (Send | Offer | Book | CancelBooking | AlertRecruiter | MoveBooking | RestoreBooking | AskToConfirm
+          | CloseHandoff)
 
 
 @dataclass(frozen=True)

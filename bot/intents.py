@@ -5,21 +5,26 @@ import re
 import unicodedata
 from datetime import date
 
-from bot.events import (Cancel, ChooseSlot, Confirm, Event, Help, OtherDates, PickDate, Reschedule, Start, Stop,
-                        Unknown, WantSlots)
+from bot.events import (Cancel, ChooseSlot, Confirm, Decline, Event, Help, OtherDates, PickDate, Reschedule, Start,
+                        Stop, Unknown, WantSlots, Yes)
 
-# Carrier opt-out words (exact match, as Twilio applies them). A bare "cancel" is an opt-out at
-# the carrier, so the interview is cancelled with "cancel interview" or キャンセル instead.
-STOP_WORDS = {"stop", "stopall", "unsubscribe", "cancel", "end", "quit", "配信停止", "停止", "ストップ"}
-START_WORDS = {"start", "unstop", "配信再開", "再開"}
+# Twilio's own opt-out words: on SMS Twilio blocks the number when the whole message is one of them, before
+# we see it, so there they must mean the same to us. Elsewhere "cancel" means the interview, and "end" or
+# "quit" mean nothing special (a person reads them).
+CARRIER_STOP_WORDS = {"stop", "stopall", "unsubscribe", "cancel", "end", "quit", "revoke", "optout"}
+STOP_WORDS = {"stop", "stopall", "unsubscribe", "optout", "配信停止", "停止", "ストップ"}  # on every channel
+START_WORDS = {"start", "unstop", "配信再開", "再開"}  # Twilio's "yes" opts in too: read as Yes, which restarts
 _PHRASES: list[tuple[type, tuple[str, ...]]] = [
     (Help, ("help", "ヘルプ", "使い方", "?", "info", "menu", "メニュー")),
-    (Cancel, ("cancel interview", "cancel my interview", "キャンセル", "面接キャンセル", "取り消し", "取消",
+    (Yes, ("yes", "y", "yeah", "はい")),
+    (Decline, ("no", "n", "nope", "keep", "keep it", "don't cancel", "do not cancel", "いいえ", "いえ",
+               "キャンセルしない", "キャンセルしません", "残す", "残します", "そのままで")),
+    (Cancel, ("cancel", "cancel interview", "cancel my interview", "キャンセル", "面接キャンセル", "取り消し", "取消",
               "辞退", "予約キャンセル")),
     (Reschedule, ("reschedule", "change", "change date", "日程変更", "変更", "日時変更", "予約変更", "変えたい")),
     (OtherDates, ("0", "other", "other dates", "other days", "他の日", "ほかの日", "別の日", "他の日程", "別日",
                   "他の日にち", "ほかの日程", "どれも無理", "都合が合わない")),
-    (Confirm, ("yes", "y", "ok", "okay", "attend", "attending", "i will attend", "はい", "参加", "参加します",
+    (Confirm, ("ok", "okay", "attend", "attending", "i will attend", "参加", "参加します",
                "行きます", "伺います", "大丈夫です", "了解", "了解です", "承知しました", "わかりました")),
     (WantSlots, ("book", "schedule", "slots", "予約", "日程", "面接", "面接予約", "予約したい")),
 ]
@@ -43,10 +48,10 @@ def _resolve_day(year: str | None, month: int, day: int, today: date) -> date | 
         return None
 
 
-def parse_text(text: str, today: date) -> Event:
-    """Understand a free-text reply; anything unclear becomes Unknown (and goes to a person)."""
+def parse_text(text: str, today: date, *, channel: str) -> Event:
+    """Understand a free-text reply on `channel` (line, sms, sandbox...); anything unclear becomes Unknown."""
     norm = normalise(text)
-    if norm in STOP_WORDS:
+    if norm in STOP_WORDS or (channel == "sms" and norm in CARRIER_STOP_WORDS):
         return Stop()
     if norm in START_WORDS or norm == "unstop":
         return Start()
@@ -58,7 +63,7 @@ def parse_text(text: str, today: date) -> Event:
             return PickDate(day)
     for event_type, phrases in _PHRASES:
         if norm in phrases:
-            return event_type()
+            return Decline(text.strip()[:500]) if event_type is Decline else event_type()
     return Unknown(text.strip()[:500])
 
 
@@ -66,7 +71,9 @@ def parse_postback(data: str, today: date) -> Event:
     """Understand a button's data ('slot:<key>', 'date:YYYY-MM-DD', 'other', ...); forged data is Unknown."""
     kind, _, value = (data or "").partition(":")
     simple = {"other": OtherDates, "reschedule": Reschedule, "cancel": Cancel, "confirm": Confirm,
-              "help": Help, "book": WantSlots}
+              "help": Help, "book": WantSlots, "keep": Decline}
+    if data == "cancel:yes":  # the "yes, cancel" button under the question "really cancel?"
+        return Cancel(sure=True)
     if kind == "slot" and value and len(value) <= 120:
         return ChooseSlot(key=value)
     if kind == "date":

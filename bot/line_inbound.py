@@ -26,7 +26,7 @@ from bot.conversation import State
 from bot.db import one_statement, retry_on_disconnect, session_scope
 from bot.events import AlertRecruiter, Decision, Event, Send, Unknown, WantSlots
 from bot.intents import parse_postback, parse_text
-from bot.line_leads import answer, lead_of, say, start
+from bot.line_leads import answer, code_of, lead_of, link, say, start
 from bot.line_payload import content_payload
 from bot.messages import format_day
 from bot.models import Applicant, Booking, Outbox
@@ -60,11 +60,12 @@ def conversation_event(svc: Services, event: LineEvent) -> Event | None:
         # A forged or outdated button is not a question for a person: offer the times again.
         return WantSlots() if isinstance(parsed, Unknown) else parsed
     if event.kind == "message" and event.message_type == "text" and event.text:
-        return parse_text(event.text, today)
+        return parse_text(event.text, today, channel="line")
     return None
 
 
-BUTTONS = {"reschedule": "日程を変更", "cancel": "キャンセル", "confirm": "参加します", "book": "予約する",
+BUTTONS = {"reschedule": "日程を変更", "cancel": "キャンセル", "cancel:yes": "はい、キャンセルします", "keep": "いいえ",
+           "confirm": "参加します", "book": "予約する",
            "other": "他の日", "help": "ヘルプ", "skip": "スキップ", "menu:content": "会社の紹介", "menu:human": "担当者と話す"}
 
 
@@ -276,12 +277,22 @@ def dispatch(session: Session, svc: Services, event: LineEvent) -> None:
     if applicant is prefetch.MISSING:
         applicant = session.exec(select(Applicant).where(Applicant.line_user_id == event.user_id)
                                  .with_for_update()).first()
+    if applicant is not None and (other := _applied_again(session, event, applicant)) is not None:
+        return link(session, svc, other, event.user_id, reply_to(event), None)  # a new application of theirs
     wanted = conversation_event(svc, event) if applicant is not None and event.kind in ("message", "postback") else None
     if wanted is not None:  # the ordinary path: log what they said and run the turn
         converse(session, svc, applicant, wanted, text=shown(svc, event)[:2000], source="line",
                  payload={"postback": event.data} if event.data else None, reply_to=reply_to(event))
         return
     _other(session, svc, event, applicant)
+
+
+def _applied_again(session: Session, event: LineEvent, applicant: Applicant) -> Applicant | None:
+    """The person's new web application whose link code they sent; None for anything else they wrote."""
+    if event.kind != "message" or event.message_type != "text" or not (code := code_of(event.text or "")):
+        return None
+    other = session.exec(select(Applicant).where(Applicant.link_code == code)).first()
+    return other if other is not None and other.id != applicant.id else None
 
 
 class InboxRunner:

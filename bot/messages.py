@@ -7,12 +7,14 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from calendars.base import Slot
+from bot.office_hours import answer_time
 from bot.settings import Settings, SettingsError
 from bot.texts import TEXTS
 
 WEEKDAYS_JA = "月火水木金土日"
 FIELDS = {"name", "company", "job", "why_meet", "slots", "content", "phone", "current", "date", "count",
-          "example", "dates", "slot", "place", "interviewer", "bring", "ics_url", "url", "address", "map_url"}
+          "example", "dates", "slot", "place", "interviewer", "bring", "ics_url", "url", "address", "map_url",
+          "when", "time"}
 
 
 @dataclass(frozen=True)
@@ -79,13 +81,33 @@ class Renderer:
             return self.text(locale, "online").format(url=meeting_url or job.online_url or "-")
         return self.text(locale, "office").format(address=company.address.get(locale), map_url=company.map_url)
 
+    def answer_when(self, now: datetime, loc: str) -> str:
+        """When a person answers a hand-off, in words: 本日18時までに / 明日（12月3日）10時以降に."""
+        hours = self.settings.office_hours or self.settings.rules.working_hours
+        answer, today = answer_time(now, hours, self.settings.tz), now.astimezone(self.settings.tz).date()
+        day = answer.at.date()
+        if answer.by:
+            kind = "answer_by_today"
+        else:
+            kind = {0: "answer_from_today", 1: "answer_from_tomorrow"}.get((day - today).days, "answer_from_day")
+        at = answer.at
+        clock = f"{at:%H:%M}" if loc == "en" else f"{at.hour}時" + (f"{at.minute}分" if at.minute else "")
+        short = f"{at:%a} {at.day} {at:%b}" if loc == "en" else f"{at.month}月{at.day}日"
+        return self.text(loc, kind).format(time=clock, date=format_day(day, loc) if kind == "answer_from_day" else short)
+
     def render(self, kind: str, who: Recipient, slots: tuple[Slot, ...] = (), dates: tuple[date, ...] = (),
-               current: Slot | None = None, booking_token: str | None = None, meeting_url: str | None = None) -> dict:
+               current: Slot | None = None, booking_token: str | None = None, meeting_url: str | None = None,
+               now: datetime | None = None) -> dict:
         """Return {'kind', 'text', 'buttons', 'links'} for one message to one candidate."""
         s, loc, tz = self.settings, who.locale if who.locale in TEXTS else "ja", self.settings.tz
         job = s.jobs.get(who.job_id)
+        # Variants of one message: with or without times on offer, with or without a live booking.
         if kind == "greeting" and not slots:
             kind_text = "greeting_no_slots"
+        elif kind == "handoff" and slots:
+            kind_text = "handoff_offered"
+        elif kind in ("stopped", "welcome_back_handoff") and current is not None:
+            kind_text = f"{kind}_booked"
         else:
             kind_text = kind
         links = [{"kind": c.kind, "title": c.title.get(loc), "url": c.url, "thumbnail": c.thumbnail}
@@ -102,6 +124,7 @@ class Renderer:
             example=format_day(dates[0], loc) if dates else "",
             date=format_day(slots[0].start.astimezone(tz).date(), loc) if slots else "",
             current=format_slot(current, tz, loc) if current else "",
+            when=self.answer_when(now, loc) if now is not None else "",
         )
         if booked is not None:
             interviewer = s.interviewers.get(booked.interviewer)
@@ -127,11 +150,14 @@ class Renderer:
                     {"label": self.text(loc, "cancel_button"), "data": "cancel"}]
         if kind == "nudge":
             return [{"label": self.text(loc, "pick_button"), "data": "book"}]
-        if kind == "booked" or kind in ("already_booked", "confirmed", "welcome_back_booked", "back_to_bot_booked"):
+        if kind == "booked" or kind in ("already_booked", "cancel_kept", "confirmed", "welcome_back_booked", "back_to_bot_booked"):
             return [{"label": self.text(loc, "reschedule_button"), "data": "reschedule"},
                     {"label": self.text(loc, "cancel_button"), "data": "cancel"}]
         if kind in ("cancelled", "withdrawn"):
             return [{"label": self.text(loc, "book_button"), "data": "book"}]
+        if kind == "confirm_cancel":  # the yes button names what it does: an old "参加します" tap never cancels
+            return [{"label": self.text(loc, "cancel_yes_button"), "data": "cancel:yes"},
+                    {"label": self.text(loc, "keep_button"), "data": "keep"}]
         if kind in ("date_menu", "no_slots_on_date"):
             return [{"label": format_day(d, loc), "data": f"date:{d.isoformat()}"} for d in dates]
         if slots:

@@ -18,9 +18,9 @@ from bot import optouts, prefetch
 from bot.events import Start, Stop
 from bot.db import session_scope
 from bot.inbound_log import log_inbound
-from bot.events import (AlertRecruiter, Book, CancelBooking, Decision, Event, MoveBooking, Offer, PickDate,
-                        RestoreBooking, Send, SlotTakenMeanwhile, Unmark)
-from bot.messages import Recipient
+from bot.events import (AlertRecruiter, AskToConfirm, Book, CancelBooking, CloseHandoff, Decision, Event,
+                        MoveBooking, Offer, PickDate, RestoreBooking, Send, SlotTakenMeanwhile, Unmark)
+from bot.messages import Recipient, format_slot
 from bot.models import Applicant, Booking, InboundEvent, Outbox
 from bot.google_calendars import meeting_url_of, write_booking
 from bot.recruiter_note import note_extras
@@ -149,7 +149,8 @@ class Turn:
                        self.booking is not None,
                        reminded=was_reminded(self.session, self.booking.id if self.booking else None),
                        interview_start=self.booking.start_at if self.booking else None,
-                       before_mark=self.marked.status_before_mark if self.marked else None)
+                       before_mark=self.marked.status_before_mark if self.marked else None,
+                       pending=self.applicant.pending, handoff_open=self.applicant.handoff_open)
 
     def available(self, day: date | None, exclude: frozenset[str]) -> tuple[tuple[Slot, ...], tuple[date, ...]]:
         # Turns share what they worked out (a batch of LINE events asking for other days, all at once),
@@ -200,9 +201,16 @@ class Turn:
                     self.restore_marked()
                 case Send():
                     self.send(action)
-                case AlertRecruiter(reason, detail):
+                case AlertRecruiter(reason, detail, with_booking):
+                    if with_booking and self.booking is not None and not detail:
+                        when = format_slot(self.booking.start_at, self.svc.settings.tz, "ja", self.booking.end_at)
+                        detail = f"面接 {when} の予約はそのままです"
                     enqueue(self.session, self.svc, self.applicant, {"kind": "alert", "reason": reason,
                             "detail": detail, "text": f"{reason}"}, channel="recruiter")
+                case CloseHandoff():
+                    self.applicant.handoff_open = False
+        # The question asked in this decision is remembered; any other turn forgets the last one.
+        self.applicant.pending = next((a.what for a in decision.actions if isinstance(a, AskToConfirm)), None)
         self.set_state(State(decision.state))
         return decision
 
@@ -289,7 +297,7 @@ class Turn:
         payload = self.svc.renderer.render(action.kind, Recipient(a.name, a.locale, a.job_id), action.slots,
                                            action.dates, current=current,
                                            booking_token=self.booking.token if self.booking else None,
-                                           meeting_url=meeting_url_of(self.calendar, self.booking))
+                                           meeting_url=meeting_url_of(self.calendar, self.booking), now=self.now)
         if self.reply_to:
             payload["reply_to"], self.reply_to = self.reply_to, None
         # A held message waits out the recruiter's undo window; undoing cancels it before it is due.
@@ -344,6 +352,8 @@ class Turn:
             self.booking.status_before_mark, self.booking.marked_at = self.booking.status, self.now
             self.booking.status = state.value
             self.booking.active_slot = None
+        if state is State.NEEDS_HUMAN:
+            a.handoff_open = True  # a person owes an answer, through stop and start, until the recruiter resumes
         a.state, a.updated_at = state.value, self.now
 
 

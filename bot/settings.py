@@ -126,6 +126,8 @@ class Settings:
     rate_limits: dict[str, float] = field(default_factory=dict)  # channel -> messages a second
     calendar: CalendarOptions = field(default_factory=CalendarOptions)
     sms: SmsOptions = field(default_factory=SmsOptions)
+    # When a person answers hand-offs (weekday 0 = Monday -> spans, company time); default: the working hours.
+    office_hours: dict[int, list[tuple[time, time]]] = field(default_factory=dict)
     undo_minutes: int = 5  # [outcomes]: a recorded attended / no-show may be taken back this long; the candidate hears after
 
     @property
@@ -176,15 +178,15 @@ def _positive(table: dict, key: str, path: str, default: int, minimum: int = 1) 
     return value
 
 
-def _working_hours(table: dict) -> dict[int, list[tuple[time, time]]]:
+def _working_hours(table: dict, path: str = "schedule.working_hours") -> dict[int, list[tuple[time, time]]]:
     hours: dict[int, list[tuple[time, time]]] = {}
     for name in table:
         if name not in WEEKDAYS:
-            raise SettingsError(f"schedule.working_hours.{name}", f"unknown weekday; use one of {', '.join(WEEKDAYS)}")
+            raise SettingsError(f"{path}.{name}", f"unknown weekday; use one of {', '.join(WEEKDAYS)}")
     for index, name in enumerate(WEEKDAYS):
-        key = f"schedule.working_hours.{name}"
+        key = f"{path}.{name}"
         spans = []
-        for i, span in enumerate(_opt(table, name, "schedule.working_hours", [], list)):
+        for i, span in enumerate(_opt(table, name, path, [], list)):
             start, sep, end = _typed(span, f"{key}[{i}]", str).partition("-")
             if not sep:
                 raise SettingsError(f"{key}[{i}]", f"must look like '10:00-12:00', got {span!r}")
@@ -194,7 +196,7 @@ def _working_hours(table: dict) -> dict[int, list[tuple[time, time]]]:
             spans.append((begin, finish))
         hours[index] = sorted(spans)
     if not any(hours.values()):
-        raise SettingsError("schedule.working_hours", "no working hours on any day: no slot could ever be offered")
+        raise SettingsError(path, "no hours on any day: nothing could ever fall inside them")
     return hours
 
 
@@ -305,6 +307,8 @@ def parse_settings(data: dict) -> Settings:
         rate_limits=rate_limits,
         calendar=_calendar_options(_opt(data, "calendar", "", {}, dict)),
         sms=_sms_options(_opt(data, "sms", "", {}, dict)),
+        office_hours=(_working_hours(_opt(company, "office_hours", "company", {}, dict), "company.office_hours")
+                      if "office_hours" in company else rules.working_hours),
         undo_minutes=_positive(_opt(data, "outcomes", "", {}, dict), "undo_minutes", "outcomes", 5, 0),
     )
 

@@ -17,7 +17,7 @@ JA = {
     "greeting_no_slots": (
         "{name}さん、はじめまして。{company}採用担当です。\n"
         "「{job}」へのご応募、本当にありがとうございます！\n{why_meet}\n\n"
-        "面接の日時は、担当者から改めてご連絡しますね。少しだけお待ちください。\n"
+        "面接の日時は、担当者が{when}改めてご連絡いたします。\n"
         "{content}"
         "\nお電話は {phone} からおかけします。知らない番号でも、出ていただけるとうれしいです。"
     ),
@@ -35,7 +35,10 @@ JA = {
     "pick_again": "すみません、どの日時かわかりませんでした。番号（1〜{count}）で教えてください。\n{slots}",
     "date_menu": "ご希望の日を教えてください（例: {example}）。空きのある日はこちらです。\n{dates}",
     "no_slots_on_date": "ごめんなさい、その日は空きがありませんでした。空きのある日はこちらです。\n{dates}",
-    "no_slots": "ごめんなさい、いまご案内できる空き枠がありません。担当者から直接ご連絡しますので、少しお待ちください。",
+    "no_slots": (
+        "申し訳ありません。ただいまご案内できる面接の空き枠がございません。担当者が{when}直接ご連絡いたします。\n"
+        "お急ぎの場合は、お手数ですが {phone} までお電話ください。"
+    ),
     "booked": (
         "ありがとうございます！面接のご予約が確定しました。\n\n"
         "日時: {slot}\n場所: {place}\n面接担当: {interviewer}\n持ち物: {bring}\n\n"
@@ -50,7 +53,10 @@ JA = {
         "また受けてみようかなと思ったら、いつでも「予約」と送ってください。"
     ),
     "withdrawn": "承知しました。ご連絡ありがとうございます。気が変わったら、いつでも「予約」と送ってください。",
-    "handoff": "メッセージありがとうございます。担当者が確認して、このあと直接お返事しますね。",
+    "handoff": (
+        "メッセージをありがとうございます。担当者が内容を確認し、{when}こちらでお返事いたします。\n"
+        "お急ぎの場合は、お手数ですが {phone} までお電話ください。"
+    ),
     "help": (
         "こんなふうに送ってください。\n・番号（1, 2, 3…）: その日時で予約\n・「0」か「他の日」: 別の日を探す\n"
         "・「変更」: 予約した日時を変える\n・「キャンセル」: 面接を取り消す\n・「配信停止」: メッセージを止める\n"
@@ -89,7 +95,7 @@ JA = {
     ),
     "calendar_cancelled_no_slots": (
         "{name}さん、ごめんなさい。面接担当の予定が変わってしまい、ご予約の時間に面接ができなくなりました。\n"
-        "新しい日時は担当者から直接ご連絡します。少しだけお待ちください。"
+        "新しい日時は、担当者が{when}直接ご連絡いたします。お急ぎの場合は {phone} までお電話ください。"
     ),
     "reminder_day_before": (
         "{name}さん、こんにちは。{company}です。\n明日はいよいよ面接ですね。お会いできるのを楽しみにしています。\n\n"
@@ -127,7 +133,7 @@ EN = {
     "greeting_no_slots": (
         "Hello {name}, this is the hiring team at {company}.\n"
         "Thank you so much for applying for {job}!\n{why_meet}\n\n"
-        "A member of our team will get back to you shortly with interview times.\n"
+        "A member of our team will get back to you {when} with interview times.\n"
         "{content}"
         "\nWe will call you from {phone}, so please pick up even if the number is new to you."
     ),
@@ -142,7 +148,10 @@ EN = {
     "pick_again": "Sorry, I couldn't tell which time you meant. Please reply with a number from 1 to {count}.\n{slots}",
     "date_menu": "Which day would you like (e.g. {example})? These days still have free times:\n{dates}",
     "no_slots_on_date": "Sorry, that day is fully booked. These days still have free times:\n{dates}",
-    "no_slots": "Sorry, there are no free times we can offer right now. Someone from our team will contact you directly.",
+    "no_slots": (
+        "We are sorry: there are no interview times we can offer right now. "
+        "A member of our team will contact you {when}.\nIf it is urgent, please call us at {phone}."
+    ),
     "booked": (
         "Thank you! Your interview is booked.\n\n"
         "When: {slot}\nWhere: {place}\nInterviewer: {interviewer}\nPlease bring: {bring}\n\n"
@@ -154,7 +163,10 @@ EN = {
     "confirmed": "Thanks for letting us know! See you on {current}. Have a safe trip.",
     "cancelled": "Your interview is cancelled. Thank you for telling us. If you change your mind, just reply \"book\".",
     "withdrawn": "Understood, thank you for letting us know. If you change your mind, just reply \"book\".",
-    "handoff": "Thanks for your message! A member of our team will read it and reply to you personally.",
+    "handoff": (
+        "Thank you for your message. A member of our team will read it and reply here {when}.\n"
+        "If it is urgent, please call us at {phone}."
+    ),
     "help": (
         "Here is what you can send:\n- a number (1, 2, 3...): book that time\n- \"0\" or \"other\": look at other days\n"
         "- \"change\": move your interview\n- \"cancel interview\": cancel it\n- \"STOP\": no more messages\n"
@@ -191,7 +203,7 @@ EN = {
     ),
     "calendar_cancelled_no_slots": (
         "{name}, we are sorry: our interviewer's plans changed and we can no longer meet at the time you booked.\n"
-        "Someone from our team will contact you shortly with a new time."
+        "A member of our team will contact you {when} with a new time. If it is urgent, please call us at {phone}."
     ),
     "reminder_day_before": (
         "Hello {name}, this is {company}. Your interview is tomorrow, and we are looking forward to meeting you.\n\n"
@@ -243,7 +255,7 @@ JA.update({
         "お招きいただきありがとうございます。ごめんなさい、{company}の採用アカウントは1対1のトークでだけお返事しています。"
         "友だち追加して、個別にメッセージを送ってくださいね。"
     ),
-    "human_requested": "承知しました。担当者からこのトークでご連絡しますね。お急ぎのときは {phone} までお電話ください。",
+    "human_requested": "承知いたしました。担当者が{when}このトークでご連絡いたします。お急ぎの場合は {phone} までお電話ください。",
     "line_welcome": (
         "友だち追加ありがとうございます！{company}採用担当です。\n\n"
         "Webで応募済みの方は、応募完了画面の6文字のコードを送ってください。\n"
@@ -260,6 +272,10 @@ JA.update({
     "line_code_unknown": (
         "ごめんなさい、そのコードが見つかりませんでした。応募完了画面の6文字のコードをもう一度ご確認ください。"
         "わからないときは {phone} までお電話ください。"
+    ),
+    "line_code_later": (
+        "新しいご応募ありがとうございます。ご予約中の面接が終わるまで、このトークではその面接のご案内を続けます。"
+        "新しいご応募については担当者からご連絡いたします。お急ぎの場合は {phone} までお電話ください。"
     ),
     "skip_button": "スキップ",
     "card_title": "面接のご予約",
@@ -284,7 +300,9 @@ EN.update({
         "Thanks for inviting us! Sorry, the {company} hiring account only answers one-to-one chats. "
         "Please add us as a friend and message us directly."
     ),
-    "human_requested": "Of course. Someone from our team will reply to you in this chat. If it is urgent, call us at {phone}.",
+    "human_requested": (
+        "Of course. A member of our team will reply to you in this chat {when}. If it is urgent, please call us at {phone}."
+    ),
     "line_welcome": (
         "Thanks for adding us! This is the hiring team at {company}.\n\n"
         "If you applied on our website, send the 6-letter code shown after you applied.\n"
@@ -301,6 +319,10 @@ EN.update({
         "Sorry, I couldn't find that code. Please check the 6-letter code shown after you applied, "
         "or call us at {phone}."
     ),
+    "line_code_later": (
+        "Thank you for your new application. Until your booked interview is over, this chat stays about that "
+        "interview; a member of our team will contact you about the new one. If it is urgent, call {phone}."
+    ),
     "skip_button": "Skip",
     "card_title": "Your interview",
     "card_date": "Date",
@@ -314,4 +336,69 @@ EN.update({
     "card_map": "Open the map",
     "card_call": "Call us",
     "card_calendar": "Add to calendar",
+})
+
+# Hand-offs that say when a person answers, a question before cancelling, and what a stop does to a booking.
+# {when} is worked out from the company's office hours (bot.office_hours) and filled in by bot.messages.
+JA.update({
+    "answer_by_today": "本日{time}までに",
+    "answer_from_today": "本日{time}以降に",
+    "answer_from_tomorrow": "明日（{date}）{time}以降に",
+    "answer_from_day": "{date}{time}以降に",
+    "handoff_offered": (
+        "メッセージをありがとうございます。担当者が内容を確認し、{when}こちらでお返事いたします。\n"
+        "お急ぎの場合は、お手数ですが {phone} までお電話ください。\n\n"
+        "お返事をお待ちいただく間も、面接の日時はこちらからお選びいただけます（番号を送るか、ボタンを押してください）。\n"
+        "{slots}"
+    ),
+    "confirm_cancel": (
+        "{current}の面接を、本当にキャンセルしてよろしいですか？\n"
+        "キャンセルされる場合は「はい」、ご予約をそのまま残す場合は「いいえ」とお送りください。"
+    ),
+    "cancel_kept": "承知いたしました。面接のご予約（{current}）はそのまま残しております。",
+    "cancel_yes_button": "はい、キャンセルします",
+    "keep_button": "いいえ、予約を残します",
+    "stopped_booked": (
+        "メッセージの配信を停止しました。\n"
+        "面接のご予約（{current}）はそのまま残しております。前日や当日のご案内もお送りしませんので、日時をお控えください。\n"
+        "ご都合が悪くなった場合やキャンセルされる場合は、お手数ですが {phone} までお電話ください。\n"
+        "配信の再開をご希望の場合は「配信再開」とお送りください。"
+    ),
+    "welcome_back_handoff": (
+        "おかえりなさい、{name}さん。配信を再開いたしました。\n"
+        "お問い合わせの件は、担当者が{when}こちらでお返事いたします。お急ぎの場合は {phone} までお電話ください。"
+    ),
+    "welcome_back_handoff_booked": (
+        "おかえりなさい、{name}さん。配信を再開いたしました。面接は{current}でご予約いただいております。\n"
+        "お問い合わせの件は、担当者が{when}こちらでお返事いたします。お急ぎの場合は {phone} までお電話ください。"
+    ),
+})
+EN.update({
+    "answer_by_today": "by {time} today",
+    "answer_from_today": "from {time} today",
+    "answer_from_tomorrow": "tomorrow ({date}) from {time}",
+    "answer_from_day": "on {date} from {time}",
+    "handoff_offered": (
+        "Thank you for your message. A member of our team will read it and reply here {when}.\n"
+        "If it is urgent, please call us at {phone}.\n\n"
+        "While you wait, you can still book your interview: reply with a number or tap a time.\n{slots}"
+    ),
+    "confirm_cancel": "Do you really want to cancel your interview on {current}?\nReply \"yes\" to cancel it, or \"no\" to keep it.",
+    "cancel_kept": "Understood. Your interview on {current} stays booked.",
+    "cancel_yes_button": "Yes, cancel it",
+    "keep_button": "No, keep it",
+    "stopped_booked": (
+        "You will receive no more messages from us.\n"
+        "Your interview on {current} is still booked. We will not send reminders, so please keep a note of the time.\n"
+        "If you can no longer attend or would like to cancel, please call us at {phone}.\n"
+        "Send \"START\" to hear from us again."
+    ),
+    "welcome_back_handoff": (
+        "Welcome back, {name}! Messages are on again.\n"
+        "A member of our team will still answer your question here {when}. If it is urgent, please call us at {phone}."
+    ),
+    "welcome_back_handoff_booked": (
+        "Welcome back, {name}! Messages are on again, and your interview is still booked for {current}.\n"
+        "A member of our team will still answer your question here {when}. If it is urgent, please call us at {phone}."
+    ),
 })

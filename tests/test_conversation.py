@@ -9,7 +9,8 @@ from hypothesis import strategies as st
 
 from calendars.base import Slot
 from bot.conversation import Context, State, decide
-from bot.events import (AlertRecruiter, Applied, Book, Cancel, CancelBooking, ChooseSlot, Confirm, Help, Marked,
+from bot.events import (AlertRecruiter, Applied, AskToConfirm, Book, Cancel, CancelBooking, ChooseSlot, CloseHandoff,
+                        Confirm, Decline, Help, Marked, Yes,
                         Offer, OtherDates, PickDate, Reschedule, Resume, Send, SlotTakenMeanwhile, Start, Stop,
                         Unknown, WantSlots)
 
@@ -29,7 +30,8 @@ CHOOSING = (State.GREETED, State.RESCHEDULING, State.NO_SHOW)  # the states that
 WITH_FALLBACKS = tuple(s for s in State if s not in (State.NEW, State.OPTED_OUT))
 EVERY_EVENT = (Applied(), ChooseSlot(number=1), ChooseSlot(key=OFFERED[0].key), OtherDates(),
                PickDate(date(2026, 12, 3)), WantSlots(), Reschedule(), Cancel(), Confirm(), Help(), Stop(), Start(),
-               Unknown("えっと"), SlotTakenMeanwhile(), Marked("attended"), Marked("no_show"), Resume())
+               Unknown("えっと"), SlotTakenMeanwhile(), Marked("attended"), Marked("no_show"), Resume(), Yes(),
+               Decline("いいえ"), Cancel(sure=True))
 
 
 def ctx(state: State, **overrides) -> Context:
@@ -242,8 +244,10 @@ def test_choosing_while_rescheduling_books_the_new_slot_which_replaces_the_old()
     assert first(d, Book).slot == OFFERED[0]
 
 
-def test_cancel_while_rescheduling_cancels_the_booking():
+def test_cancel_while_rescheduling_asks_first_and_yes_cancels_the_booking():
     d = decide(ctx(State.RESCHEDULING), Cancel())
+    assert d.state is State.RESCHEDULING and shape(d) == ["AskToConfirm", "Send:confirm_cancel"]
+    d = decide(ctx(State.RESCHEDULING, pending="cancel"), Yes())
     assert d.state is State.CANCELLED
     assert shape(d) == ["CancelBooking", "Send:cancelled", "Alert:cancelled"]
 
@@ -319,10 +323,49 @@ def test_reschedule_with_no_free_slots_fetches_a_person_and_keeps_the_booking(st
 
 
 @pytest.mark.parametrize("state", LIVE)
-def test_cancel_interview_cancels_the_booking_and_tells_the_recruiter(state):
+def test_cancel_interview_asks_once_before_cancelling_anything(state):
     d = decide(ctx(state), Cancel())
+    assert d.state is state and shape(d) == ["AskToConfirm", "Send:confirm_cancel"]
+    assert first(d, AskToConfirm).what == "cancel"
+
+
+@pytest.mark.parametrize("state", LIVE)
+@pytest.mark.parametrize("event", [Yes(), Cancel(sure=True)], ids=repr)
+def test_yes_to_really_cancel_cancels_the_booking_and_tells_the_recruiter(state, event):
+    d = decide(ctx(state, pending="cancel"), event)
     assert d.state is State.CANCELLED
     assert shape(d) == ["CancelBooking", "Send:cancelled", "Alert:cancelled"]
+
+
+@pytest.mark.parametrize("state", LIVE)
+def test_no_to_really_cancel_keeps_the_interview_and_says_so(state):
+    d = decide(ctx(state, pending="cancel"), Decline("いいえ"))
+    assert d.state is state and shape(d) == ["Send:cancel_kept"]
+
+
+@pytest.mark.parametrize("state", [State.BOOKED, State.CONFIRMED])
+@pytest.mark.parametrize("event, then", [
+    (Confirm(), ["Send:confirmed"]), (Help(), ["Send:help"]), (Unknown("料金は？"), ["Send:handoff", "Alert:not_understood"]),
+    (ChooseSlot(number=3), ["Send:already_booked"]), (Reschedule(), ["Offer", "Send:reschedule"])], ids=repr)
+def test_anything_else_after_really_cancel_keeps_the_interview_says_so_and_answers_it(state, event, then):
+    d = decide(ctx(state, pending="cancel"), event)
+    assert "CancelBooking" not in shape(d) and shape(d) == ["Send:cancel_kept", *then]
+
+
+def test_asked_again_to_cancel_asks_again_and_a_stop_keeps_the_booking():
+    assert shape(decide(ctx(State.BOOKED, pending="cancel"), Cancel())) == ["AskToConfirm", "Send:confirm_cancel"]
+    d = decide(ctx(State.BOOKED, pending="cancel"), Stop())
+    assert d.state is State.OPTED_OUT and shape(d) == ["Send:stopped", "Alert:opted_out"]
+
+
+@pytest.mark.parametrize("event", [Yes(), Cancel(sure=True)], ids=repr)
+def test_a_yes_with_no_question_asked_never_cancels(event):
+    assert "CancelBooking" not in shape(decide(ctx(State.BOOKED), event))
+
+
+def test_a_no_with_no_question_asked_goes_to_a_person_and_an_old_keep_button_does_nothing():
+    assert shape(decide(ctx(State.BOOKED), Decline("no"))) == ["Send:handoff", "Alert:not_understood"]
+    assert_silent(decide(ctx(State.BOOKED), Decline()), State.BOOKED)
 
 
 @pytest.mark.parametrize("state", LIVE)
@@ -463,8 +506,10 @@ def test_while_a_person_is_on_it_reschedule_without_a_booking_offers_slots():
     assert d.state is State.GREETED and shape(d) == ["Offer", "Send:offer_again"]
 
 
-def test_while_a_person_is_on_it_cancel_with_a_booking_cancels_it():
+def test_while_a_person_is_on_it_cancel_with_a_booking_asks_then_cancels_it():
     d = decide(ctx(State.NEEDS_HUMAN, has_booking=True), Cancel())
+    assert d.state is State.NEEDS_HUMAN and shape(d) == ["AskToConfirm", "Send:confirm_cancel"]
+    d = decide(ctx(State.NEEDS_HUMAN, has_booking=True, pending="cancel"), Yes())
     assert d.state is State.CANCELLED and shape(d) == ["CancelBooking", "Send:cancelled", "Alert:cancelled"]
 
 
@@ -503,12 +548,11 @@ N, G, B, C, R, X, A, S, O, H = (State.NEW, State.GREETED, State.BOOKED, State.CO
 TRANSITIONS = [
     (N, False, Applied(), G),
     *[(s, booked, event, target) for s, booked in ((G, False), (R, True), (S, False)) for event, target in (
-        (ChooseSlot(number=1), B), (ChooseSlot(key=OFFERED[0].key), B), (Unknown("?!"), H), (Stop(), O),
-        (Cancel(), X))],
+        (ChooseSlot(number=1), B), (ChooseSlot(key=OFFERED[0].key), B), (Unknown("?!"), H), (Stop(), O))],
+    (G, False, Cancel(), X), (S, False, Cancel(), X),  # nothing booked: withdrawing needs no question
     (G, False, Reschedule(), G), (S, False, Reschedule(), G), (R, True, Reschedule(), R),
     *[(s, True, event, target) for s in (B, C) for event, target in (
-        (Marked("attended"), A), (Marked("no_show"), S), (Unknown("?!"), H), (Stop(), O), (Reschedule(), R),
-        (Cancel(), X))],
+        (Marked("attended"), A), (Marked("no_show"), S), (Unknown("?!"), H), (Stop(), O), (Reschedule(), R))],
     (B, True, Confirm(), C),
     *[(X, False, event, G) for event in (WantSlots(), Reschedule(), OtherDates(), ChooseSlot(number=1), Confirm(),
                                          PickDate(date(2026, 12, 3)))],
@@ -519,7 +563,7 @@ TRANSITIONS = [
     (H, False, Resume(), G), (H, True, Resume(), B), (H, False, ChooseSlot(number=1), B),
     (H, False, WantSlots(), G), (H, False, OtherDates(), G), (H, False, PickDate(date(2026, 12, 3)), G),
     (H, False, Reschedule(), G), (H, True, Reschedule(), R), (H, True, Confirm(), C),
-    (H, True, Marked("attended"), A), (H, True, Marked("no_show"), S), (H, True, Cancel(), X),
+    (H, True, Marked("attended"), A), (H, True, Marked("no_show"), S),
     (H, False, Stop(), O), (H, True, Stop(), O),
     (H, False, SlotTakenMeanwhile(), G),
     (R, True, Marked("attended"), A),
@@ -558,7 +602,8 @@ def test_the_diagram_in_the_docs_draws_exactly_the_moves_the_machine_makes():
     drawn = set(re.findall(r"^\s*(\w+) --> (\w+):", diagram, re.M))
     booking = {State.BOOKED: (True,), State.CONFIRMED: (True,), State.RESCHEDULING: (True,),
                State.NEEDS_HUMAN: (False, True), State.OPTED_OUT: (False, True)}
-    supply = ({}, {"fresh": (), "dates": ()}, {"offered": ()}, {"offered": (), "fresh": (), "dates": ()})
+    supply = ({}, {"fresh": (), "dates": ()}, {"offered": ()}, {"offered": (), "fresh": (), "dates": ()},
+              {"pending": "cancel"}, {"handoff_open": True})
     made = {(state.value, decide(ctx(state, has_booking=booked, **extra), event).state.value)
             for state in State for booked in booking.get(state, (False,)) for extra in supply for event in EVERY_EVENT}
     assert made == drawn | {("new", "new")}  # new's silence is a note, not an arrow
@@ -578,6 +623,7 @@ events = st.one_of(
     st.builds(PickDate, st.dates()),
     st.builds(Unknown, st.text(max_size=50)),
     st.builds(Marked, st.sampled_from(["attended", "no_show", "", "late"])),
+    st.sampled_from([Yes(), Decline("no"), Decline(), Cancel(sure=True)]),
     st.sampled_from([Applied(), OtherDates(), WantSlots(), Reschedule(), Cancel(), Confirm(), Help(), Stop(),
                      Start(), SlotTakenMeanwhile(), Resume()]),
 )
@@ -588,10 +634,43 @@ def test_decide_never_raises_returns_a_state_and_books_only_an_offered_slot(cont
     d = decide(context, event)
     assert isinstance(d.state, State)
     for action in d.actions:
-        assert isinstance(action, (Send, Offer, Book, CancelBooking, AlertRecruiter))
+        assert isinstance(action, (Send, Offer, Book, CancelBooking, AlertRecruiter, AskToConfirm, CloseHandoff))
         if isinstance(action, Book):
             assert isinstance(event, ChooseSlot) and action.slot in context.offered
     if context.state is State.OPTED_OUT and not isinstance(event, (Start, Confirm)):
         assert d.state is State.OPTED_OUT and d.actions == ()
     if context.state is State.NEW and not isinstance(event, Applied):
         assert d.state is State.NEW and d.actions == ()
+
+# --- hand-offs that hold: through stop and start, until the recruiter resumes ---------------------
+
+@pytest.mark.parametrize("booked", [False, True])
+@pytest.mark.parametrize("event", [Start(), Yes()], ids=repr)
+def test_start_after_stop_returns_to_the_open_hand_off_and_says_a_person_still_answers(booked, event):
+    d = decide(ctx(State.OPTED_OUT, has_booking=booked, handoff_open=True), event)
+    assert d.state is State.NEEDS_HUMAN and shape(d) == ["Send:welcome_back_handoff", "Alert:opted_in_waiting"]
+
+
+@pytest.mark.parametrize("state", [State.NEEDS_HUMAN, State.BOOKED, State.OPTED_OUT])
+def test_resume_closes_an_open_hand_off_wherever_the_candidate_is(state):
+    assert "CloseHandoff" in shape(decide(ctx(state, handoff_open=True), Resume()))
+    assert "CloseHandoff" not in shape(decide(ctx(state), Resume()))
+
+
+@pytest.mark.parametrize("state", [State.GREETED, State.NO_SHOW])
+def test_a_hand_off_keeps_the_offered_times_on_screen_so_the_candidate_can_still_book(state):
+    d = decide(ctx(state), Unknown("服装は？"))
+    assert d.state is State.NEEDS_HUMAN and first(d, Send).slots == OFFERED
+    booked = decide(ctx(State.NEEDS_HUMAN, handoff_open=True), ChooseSlot(number=2))
+    assert booked.state is State.BOOKED and first(booked, Book).slot == OFFERED[1]
+
+
+@pytest.mark.parametrize("state", LIVE)
+def test_a_hand_off_with_a_booking_offers_no_times(state):
+    assert first(decide(ctx(state), Unknown("服装は？")), Send).slots == ()
+
+
+@pytest.mark.parametrize("state", LIVE)
+def test_stop_while_booked_tells_the_recruiter_which_booking_stays(state):
+    d = decide(ctx(state), Stop())
+    assert first(d, AlertRecruiter) == AlertRecruiter("opted_out", with_booking=True)

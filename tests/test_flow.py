@@ -40,6 +40,8 @@ def test_cancel_interview_frees_the_slot_for_someone_else(chat, client, svc):
     chat.say("1")
     chat.replies()
     chat.say("キャンセル")
+    assert "本当にキャンセル" in chat.replies()[-1]["text"]
+    chat.say("はい")
     assert "キャンセルを承りました" in chat.replies()[-1]["text"]
     assert chat.state() == "cancelled"
     assert bookings(svc)[0].status == "cancelled"
@@ -50,13 +52,19 @@ def test_cancel_interview_frees_the_slot_for_someone_else(chat, client, svc):
     assert choice["data"] in [b["data"] for b in slot_buttons(other.replies()[0])]
 
 
-def test_english_cancel_keyword_is_not_the_carrier_opt_out(chat):
+def test_english_cancel_in_the_web_chat_cancels_the_interview_not_the_messages(chat, svc):
     chat.apply(locale="en")
     assert "Hello 山田 花子" in chat.replies()[0]["text"]
     chat.say("1")
     chat.replies()
-    chat.say("cancel interview")
-    assert chat.state() == "cancelled"
+    chat.say("cancel")
+    question = chat.replies()[-1]
+    assert "really want to cancel" in question["text"] and chat.state() == "booked"
+    assert [b["label"] for b in question["buttons"]] == ["Yes, cancel it", "No, keep it"]
+    chat.say(postback="cancel:yes")
+    assert "cancelled" in chat.replies()[-1]["text"] and chat.state() == "cancelled"
+    with Session(svc.engine) as s:
+        assert not s.get(Applicant, chat.id).opted_out
 
 
 def test_other_dates_then_a_day_offers_that_days_times(chat, svc):
@@ -124,7 +132,7 @@ def test_not_understood_goes_to_a_person_until_the_recruiter_resumes(chat, clien
     chat.apply()
     chat.replies()
     chat.say("面接って私服でいいですか？")
-    assert "担当者が確認して" in chat.replies()[-1]["text"]
+    assert "担当者が内容を確認し" in chat.replies()[-1]["text"]
     assert chat.state() == "needs_human"
     chat.say("よろしくお願いします")
     assert chat.replies() == []  # no bot chatter while a person is on it

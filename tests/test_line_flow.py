@@ -82,15 +82,20 @@ def test_application_greeting_slot_card_reschedule_and_cancel_on_line(line_user,
         statuses = sorted(b.status for b in s.exec(select(Booking)).all())
     assert statuses == ["booked", "cancelled"]  # the old booking was released
 
-    # Cancel from the card's button.
+    # Cancel from the card's button: one question, then "yes, cancel" under it.
     line_user.tap("cancel")
+    [[question]] = line_user.inbox()
+    assert "本当にキャンセル" in question["text"]
+    assert [a["data"] for a in _quick(question)] == ["cancel:yes", "keep"]
+    assert _state(line_svc, applicant_id) == "booked"
+    line_user.tap("cancel:yes")
     [[bye]] = line_user.inbox()
     assert "キャンセル" in bye["text"] and _quick(bye)[0]["data"] == "book"
     assert _state(line_svc, applicant_id) == "cancelled"
 
     # Only the greeting was a push; every answer to the candidate's own taps was a reply.
     assert len(fake_line.calls("/v2/bot/message/push")) == 1
-    assert len(fake_line.calls("/v2/bot/message/reply")) == 5
+    assert len(fake_line.calls("/v2/bot/message/reply")) == 6
 
 
 def test_recruiter_page_counts_this_months_pushes(line_user, line_client, line_svc):

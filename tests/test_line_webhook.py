@@ -115,7 +115,7 @@ def test_rich_menu_buttons_show_the_content_and_fetch_a_person(line_user, line_s
     assert "動画や記事" in intro["text"] and len(carousel["contents"]["contents"]) == 3
     line_user.tap("menu:human")
     [[note]] = line_user.inbox()
-    assert "担当者から" in note["text"] and "03-6820-1234" in note["text"]
+    assert "担当者が本日9時30分以降に" in note["text"] and "03-6820-1234" in note["text"]
     with Session(line_svc.engine) as s:
         assert s.get(Applicant, applicant_id).state == "needs_human"
         assert s.exec(select(Outbox).where(Outbox.channel == "recruiter")).all()[-1].payload["reason"] == "asked_for_person"

@@ -149,6 +149,38 @@ def test_a_line_users_earlier_application_keeps_line_while_its_interview_is_book
     assert [r.channel for r in _rows(line_svc, second, kind="greeting")] == ["sandbox"]  # by e-mail instead
 
 
+def _apply_on_the_web_for_line(line_user, **fields):
+    res = line_user.client.post("/api/applications", headers=AUTH, json=application(channel="line", **fields))
+    assert res.status_code == 201, res.get_json()
+    return res.get_json()["id"], res.get_json()["line_link_code"]
+
+
+def test_a_line_user_who_applies_again_on_the_web_moves_the_conversation_with_the_new_code(line_user, line_svc):
+    first = _apply_on_line(line_user)
+    line_user.inbox()
+    second, code = _apply_on_the_web_for_line(line_user, job="store-manager")
+    line_user.say(code)  # not a question for a person: the code of their new application
+    [[greeting, _]] = line_user.inbox()
+    assert "山田 花子さん" in greeting["text"]
+    assert _applicant(line_svc, second).line_user_id == line_user.user_id
+    assert _applicant(line_svc, first).line_user_id is None and _applicant(line_svc, first).state == "greeted"
+    assert _applicant(line_svc, second).person_id == first
+
+
+def test_a_new_code_while_an_interview_is_booked_keeps_line_on_that_interview(line_user, line_svc):
+    first = _apply_on_line(line_user)
+    line_user.inbox()
+    line_user.say("1")
+    line_user.inbox()
+    second, code = _apply_on_the_web_for_line(line_user, job="store-manager")
+    line_user.say(code)
+    [[answer]] = line_user.inbox()
+    assert "ご予約中の面接が終わるまで" in answer["text"]
+    assert _applicant(line_svc, first).line_user_id == line_user.user_id
+    assert _applicant(line_svc, first).state == "booked"
+    assert [r.payload["reason"] for r in _rows(line_svc, second, channel="recruiter")] == ["line_kept"]
+
+
 # --- E-mail: an unsubscribed address gets no mail until the person resubscribes ----------------------------
 
 def _unsubscribe_path(smtp_server) -> str:

@@ -53,6 +53,10 @@ def test_whole_sms_flow_apply_greet_book_confirm_reschedule_cancel(phone, sms_sv
     assert [b.status for b in _bookings(sms_svc, phone.id)] == ["cancelled", "booked"]
 
     phone.text("キャンセル")
+    (question,) = phone.inbox()
+    assert "本当にキャンセル" in question.body and "「はい」" in question.body
+    assert [b.status for b in _bookings(sms_svc, phone.id)] == ["cancelled", "booked"]
+    phone.text("はい")
     (cancelled,) = phone.inbox()
     assert "キャンセルを承りました" in cancelled.body
     assert [b.status for b in _bookings(sms_svc, phone.id)] == ["cancelled", "cancelled"]
@@ -77,6 +81,9 @@ def test_english_sms_cancels_with_cancel_interview_not_the_carrier_word(phone, s
     (help_text,) = phone.inbox()
     assert "cancel interview" in help_text.body and segments(help_text.body) <= SEGMENT_BUDGET
     phone.text("Cancel Interview")
+    (question,) = phone.inbox()
+    assert "really want to cancel" in question.body and '"yes"' in question.body
+    phone.text("yes")
     (cancelled,) = phone.inbox()
     assert "cancelled" in cancelled.body and not _applicant(sms_svc, phone.id).opted_out
 

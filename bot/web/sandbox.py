@@ -68,7 +68,7 @@ def say(token: str):
         label = data.get("label") if isinstance(data.get("label"), str) else postback
         event, shown = parse_postback(postback, today), label[:200]
     else:
-        event, shown = parse_text(text, today), text.strip()
+        event, shown = parse_text(text, today, channel="sandbox"), text.strip()
     decision = handle(svc, applicant_id, event, text=shown, source="sandbox",
                       event_id=f"{token}:{event_id}" if event_id else None,
                       payload={"postback": postback} if postback else None)

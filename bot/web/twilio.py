@@ -12,7 +12,7 @@ from bot.db import session_scope
 from bot.events import Event, Help, Start, Stop
 from bot.fallback import record_status
 from bot.intake import normalise_phone
-from bot.intents import normalise, parse_text
+from bot.intents import CARRIER_STOP_WORDS, normalise, parse_text
 from bot.models import Applicant, Outbox
 from bot.service import handle, is_duplicate
 from bot.web.common import services
@@ -20,7 +20,7 @@ from bot.web.common import services
 bp = Blueprint("twilio", __name__, url_prefix="/webhooks/twilio")
 log = logging.getLogger("sokuresu.twilio")
 # Twilio's own opt-out and opt-in words (exact, case-insensitive); the carrier acts on them before we do.
-CARRIER_STOP = {"stop", "stopall", "unsubscribe", "cancel", "end", "quit", "revoke", "optout"}
+CARRIER_STOP = CARRIER_STOP_WORDS
 CARRIER_START = {"start", "unstop"}  # "yes" opts in too; the conversation reads it as a confirmation
 UNKNOWN_REPLY = ("{company}です。この番号からのご応募が見つかりませんでした。お手数ですが {phone} までご連絡ください。\n"
                  "We could not find your application. Please call {phone}.")
@@ -57,7 +57,7 @@ def inbound_event(form, today) -> tuple[Event, bool]:
         return Stop(), True
     if word in CARRIER_START:
         return Start(), False
-    return parse_text(form.get("Body", ""), today), False
+    return parse_text(form.get("Body", ""), today, channel="sms"), False
 
 
 def _applicant_id(session, phone: str) -> int | None:
