@@ -65,6 +65,20 @@ def test_stop_by_sms_then_a_new_application_with_that_number_is_greeted_by_email
     assert f'/recruiter/applicants/{first}">#{first}</a>' in page  # one person, two applications
 
 
+def test_stop_by_sms_holds_for_an_application_through_the_web_form_too(phone, sms_client, sms_svc, smtp_server):
+    phone.apply()
+    phone.inbox()
+    phone.text("STOP")
+    form = sms_client.get("/apply/store-manager").get_data(as_text=True)
+    csrf = form.split('name="csrf" value="')[1].split('"')[0]
+    res = sms_client.post("/apply/store-manager", data={
+        "csrf": csrf, "name": "山田 花子", "channel": "sms", "phone": "090 1234 5678", "email": "hanako@example.com",
+        "window_days": "any", "window_from": "09:00", "window_to": "21:00"})
+    assert res.status_code == 303
+    assert phone.inbox() == []
+    assert len(_mails_to(smtp_server, "hanako@example.com")) == 1  # the greeting, by e-mail
+
+
 def test_start_by_sms_brings_sms_back_for_every_application_of_that_number(phone, sms_svc, smtp_server):
     first = phone.apply()
     phone.inbox()
