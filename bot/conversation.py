@@ -12,7 +12,8 @@ from enum import StrEnum
 from calendars.base import Slot
 from bot.events import CalendarDeleted, CalendarMoved, MoveBooking
 from bot.events import (AlertRecruiter, Applied, AskToConfirm, Book, Cancel, CancelBooking, ChooseSlot,
-                        CloseHandoff, Confirm, Decision, Decline, Event, Help, Marked, Offer, OtherDates, PickDate,
+                        CloseHandoff, Confirm, Decision, Decline, Event, Help, Marked, Offer, OfferDates, OtherDates,
+                        PickDate,
                         Reschedule, RestoreBooking, Resume, Send, SlotTakenMeanwhile, Start, Stop, Unknown, Unmark,
                         WantSlots, Yes)
 
@@ -45,11 +46,15 @@ class Context:
     handoff_open: bool = False  # a person owes the candidate an answer (until the recruiter resumes the bot)
     interview_start: datetime | None = None  # the live booking's start: no outcome is recorded before it
     before_mark: str | None = None  # the booking's status before an outcome still inside the undo window
+    offered_dates: tuple[date, ...] = ()   # the date menu on screen, numbered 1..n; never set with `offered`
 
     def offered_slot(self, event: ChooseSlot) -> Slot | None:
         """Return the offered slot the event points at, or None when it is not (or no longer) offered."""
         if event.key is not None:
-            return next((s for s in self.offered if s.key == event.key), None)
+            # A key names a time offered for the job's pool ('20261201T0100Z'); an older button's key also
+            # names an interviewer ('sato@20261201T0100Z'), which counts only if that time is still on offer.
+            at = event.key.rpartition("@")[2]
+            return next((s for s in self.offered if s.time_key == at), None)
         if event.number is not None and 1 <= event.number <= len(self.offered):
             return self.offered[event.number - 1]
         return None
@@ -76,6 +81,8 @@ def _choosing(ctx: Context, event: Event, state: State) -> Decision:
             if slot is not None and slot.start <= ctx.now:  # the offer went stale: that time has passed
                 return _offer("offer_again", ctx, state)
             if slot is None:
+                if ctx.offered_dates:  # the days are on screen, not times: show them again
+                    return Decision(state, (Send("date_menu", dates=ctx.offered_dates),))
                 if not ctx.offered:
                     return _offer("offer_again", ctx, state)
                 return Decision(state, (Send("pick_again", slots=ctx.offered),))
@@ -83,15 +90,19 @@ def _choosing(ctx: Context, event: Event, state: State) -> Decision:
         case OtherDates():
             if not ctx.dates:
                 return Decision(State.NEEDS_HUMAN, (Send("no_slots"), AlertRecruiter("no_slots")))
-            return Decision(state, (Send("date_menu", dates=ctx.dates),))
+            return Decision(state, (OfferDates(ctx.dates), Send("date_menu", dates=ctx.dates)))
         case PickDate():
+            if not ctx.fresh and not ctx.dates:
+                return Decision(State.NEEDS_HUMAN, (Send("no_slots"), AlertRecruiter("no_slots")))
             if not ctx.fresh:
-                return Decision(state, (Send("no_slots_on_date", dates=ctx.dates),))
+                return Decision(state, (OfferDates(ctx.dates), Send("no_slots_on_date", dates=ctx.dates)))
             return Decision(state, (Offer(ctx.fresh), Send("offer_on_date", slots=ctx.fresh)))
         case WantSlots() | SlotTakenMeanwhile():
             return _offer("slot_taken" if isinstance(event, SlotTakenMeanwhile) else "offer_again", ctx, state)
         case Confirm() if ctx.offered:
             return Decision(state, (Send("pick_again", slots=ctx.offered),))
+        case Confirm() if ctx.offered_dates:
+            return Decision(state, (Send("date_menu", dates=ctx.offered_dates),))
         case Confirm():
             return _offer("offer_again", ctx, state)
         case Unknown():
@@ -276,8 +287,20 @@ def on_calendar_change(ctx: Context, event: Event) -> Decision | None:
     return Decision(State.GREETED, (CancelBooking(), Offer(ctx.fresh), Send("calendar_cancelled", slots=ctx.fresh)))
 
 
+CHOOSING = (State.GREETED, State.RESCHEDULING, State.NO_SHOW, State.NEEDS_HUMAN)  # where a list may be on screen
+
+
+def as_shown(event: Event, state: State, offered_dates: tuple[date, ...]) -> Event:
+    """Read a typed number against the list on screen: after a date menu, "2" picks its second day."""
+    if (isinstance(event, ChooseSlot) and event.key is None and event.number is not None and offered_dates
+            and state in CHOOSING and 1 <= event.number <= len(offered_dates)):
+        return PickDate(offered_dates[event.number - 1])
+    return event
+
+
 def decide(ctx: Context, event: Event) -> Decision:
     """Return the next state and the actions for this event; never performs I/O."""
+    event = as_shown(event, ctx.state, ctx.offered_dates)  # the service looked up that day's times already
     if isinstance(event, Decline) and not (ctx.pending == "cancel" and ctx.has_booking):
         if not event.text:
             return Decision(ctx.state)  # an old "keep it" button: nothing was asked, nothing to answer

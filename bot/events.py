@@ -146,6 +146,13 @@ class Offer:
 
 
 @dataclass(frozen=True)
+class OfferDates:
+    """Remember these days as the date menu on screen (numbered 1..n): a number now picks a day, not a slot."""
+
+    dates: tuple[date, ...]
+
+
+@dataclass(frozen=True)
 class Book:
     """Book this slot; the live booking, if any, is replaced (reschedule)."""
 
@@ -190,7 +197,7 @@ class CloseHandoff:
     """The recruiter handed the conversation back to the bot: no person owes the candidate an answer now."""
 
 
-Action = (Send | Offer | Book | CancelBooking | AlertRecruiter | MoveBooking | RestoreBooking | AskToConfirm
+Action = (Send | Offer | OfferDates | Book | CancelBooking | AlertRecruiter | MoveBooking | RestoreBooking | AskToConfirm
           | CloseHandoff)
 
 

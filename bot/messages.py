@@ -158,9 +158,10 @@ class Renderer:
         if kind == "confirm_cancel":  # the yes button names what it does: an old "参加します" tap never cancels
             return [{"label": self.text(loc, "cancel_yes_button"), "data": "cancel:yes"},
                     {"label": self.text(loc, "keep_button"), "data": "keep"}]
-        if kind in ("date_menu", "no_slots_on_date"):
-            return [{"label": format_day(d, loc), "data": f"date:{d.isoformat()}"} for d in dates]
-        if slots:
-            return [{"label": format_slot(x, tz, loc), "data": f"slot:{x.key}"} for x in slots] + [
+        if kind in ("date_menu", "no_slots_on_date"):  # numbered as in the text: a typed "2" is the second day
+            return [{"label": f"{i}) {format_day(d, loc)}", "data": f"date:{d.isoformat()}"}
+                    for i, d in enumerate(dates, 1)]
+        if slots:  # a time offered for the job's pool: the interviewer is chosen when it is booked
+            return [{"label": format_slot(x, tz, loc), "data": f"slot:{x.time_key}"} for x in slots] + [
                 {"label": self.text(loc, "other_dates_button"), "data": "other"}]
         return []

@@ -6,8 +6,8 @@ from datetime import date, datetime, timedelta
 
 from sqlmodel import Session, select
 
-from calendars.base import Calendar, Slot
-from calendars.slots import free_slots, pick_spread
+from calendars.base import Calendar, Interval, Slot
+from calendars.slots import free_slots, local_day_bounds, pick_spread
 from bot.models import Booking
 from bot.settings import Settings
 
@@ -22,7 +22,8 @@ def _live_bookings(session: Session, interviewers: tuple[str, ...], start: datet
 
 def available(settings: Settings, calendar: Calendar, session: Session, job_id: str, now: datetime,
               only_date: date | None = None, exclude: frozenset[str] = frozenset()) -> tuple[tuple[Slot, ...], tuple[date, ...]]:
-    """Return (a spread of slots to offer, the local days that still have free slots)."""
+    """Return (a spread of slots to offer, the local days that still have free slots); `exclude` names times
+    (Slot.time_key) offered to nobody in the pool."""
     job = settings.jobs.get(job_id)
     if job is None:
         return (), ()
@@ -34,7 +35,26 @@ def available(settings: Settings, calendar: Calendar, session: Session, job_id: 
     load = Counter(b.interviewer for b in bookings)
     slots = free_slots(rules, job.interviewers, busy, now, booked_per_day=per_day, only_date=only_date)
     if exclude:
-        slots = [s for s in slots if s.key not in exclude]
+        slots = [s for s in slots if s.time_key not in exclude]
     days = tuple(sorted({s.start.astimezone(tz).date() for s in slots}))[:7]
     count = max(settings.offer_count, 5) if only_date else settings.offer_count
     return tuple(pick_spread(slots, count, tz, load)), days
+
+
+def pool_choices(settings: Settings, calendar: Calendar, session: Session, job_id: str, slot: Slot) -> list[Slot]:
+    """The slot's time with each of the job's interviewers still free then, fairest first: fewest bookings
+    that day, then the order of the settings. A panel's busy time leaves only its lead free."""
+    job = settings.jobs.get(job_id)
+    if job is None:
+        return []
+    rules, tz = settings.rules, settings.tz
+    buffer = timedelta(minutes=rules.buffer_minutes)
+    wanted = Interval(slot.start - buffer, slot.end + buffer)
+    busy = calendar.busy(job.interviewers, wanted.start, wanted.end)
+    day = slot.start.astimezone(tz).date()
+    bounds = local_day_bounds(day, tz)
+    per_day = Counter(b.interviewer for b in _live_bookings(session, job.interviewers, bounds.start, bounds.end))
+    free = [who for who in job.interviewers if per_day[who] < rules.max_per_day
+            and not any(wanted.overlaps(b) for b in busy.get(who, ()))]
+    free.sort(key=lambda who: (per_day[who], job.interviewers.index(who)))
+    return [Slot(slot.start, slot.end, who) for who in free]

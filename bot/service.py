@@ -4,6 +4,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 from functools import cache
 from typing import Callable
@@ -13,19 +14,20 @@ from sqlmodel import Session, select, update
 
 from calendars.base import BookingRequest, Slot, SlotTaken
 from bot.bootstrap import Services
-from bot.conversation import Context, State, decide
+from bot.conversation import Context, State, as_shown, decide
 from bot import optouts, prefetch
 from bot.events import Start, Stop
 from bot.db import session_scope
 from bot.inbound_log import log_inbound
-from bot.events import (AlertRecruiter, AskToConfirm, Book, CancelBooking, CloseHandoff, Decision, Event,
-                        MoveBooking, Offer, PickDate, RestoreBooking, Send, SlotTakenMeanwhile, Unmark)
+from bot.events import (AlertRecruiter, AskToConfirm, Book, CalendarMoved, CancelBooking, CloseHandoff, Decision,
+                        Event, MoveBooking, Offer, OfferDates, PickDate, RestoreBooking, Send, SlotTakenMeanwhile,
+                        Unmark)
 from bot.messages import Recipient, format_slot
 from bot.models import Applicant, Booking, InboundEvent, Outbox
 from bot.google_calendars import meeting_url_of, write_booking
 from bot.recruiter_note import note_extras
 from bot.nudges import answered, confirmed, schedule_nudges, schedule_reminders, was_reminded
-from bot.scheduling import LIVE_STATUSES, available
+from bot.scheduling import LIVE_STATUSES, available, pool_choices
 
 log = logging.getLogger("sokuresu.service")
 # Counts in session.info the calendar writes of the transaction's turns: Google's side of a write is not
@@ -103,6 +105,18 @@ def cancel_pending(session: Session, *, applicant_id: int | None = None, booking
     return session.execute(query).rowcount
 
 
+def _with_booked(decision: Decision, offered: Slot, booked: Slot) -> Decision:
+    """The decision as carried out: the interviewer of the pool who got the time, not the one first offered."""
+    def swap(action):
+        if isinstance(action, Book) and action.slot == offered:
+            return Book(booked)
+        if isinstance(action, Send) and action.slots == (offered,):
+            return replace(action, slots=(booked,))
+        return action
+
+    return Decision(decision.state, tuple(swap(a) for a in decision.actions))
+
+
 class _FreePart(Sequence):
     """The free slots or the free days, worked out on first look: most turns (help, a tap on an offered
     slot, a confirmation) never look, and asking the calendar is the dearest part of a turn."""
@@ -140,17 +154,27 @@ class Turn:
         self.marked: Booking | None = None  # the booking an Unmark takes back (looked up for that event only)
 
     def context(self, event: Event, exclude: frozenset[str] = frozenset()) -> Context:
-        day = event.day if isinstance(event, PickDate) else None
+        """What decide() may look at; `exclude` names times (Slot.time_key) never to offer in this turn."""
+        state = State(self.applicant.state)
+        offered_dates = tuple(date.fromisoformat(d) for d in self.applicant.offered_dates or [])
+        shown = as_shown(event, state, offered_dates)  # "2" after a date menu asks for that day's times
+        day = shown.day if isinstance(shown, PickDate) else None
+        # Never offer the time already booked (a pooled colleague may be free then) nor the one it moves to.
+        if self.booking is not None:
+            exclude |= {Slot(self.booking.start_at, self.booking.end_at, self.booking.interviewer).time_key}
+        if isinstance(event, CalendarMoved):
+            exclude |= {event.slot.time_key}
         free = cache(lambda: self.available(day, exclude))
         offered = tuple(slot_from_dict(d) for d in self.applicant.offered or [])
         if isinstance(event, Unmark):
             self.marked = marked_booking(self.session, self.svc, self.applicant.id, self.now)
-        return Context(State(self.applicant.state), self.now, offered, _FreePart(free, 0), _FreePart(free, 1),
+        return Context(state, self.now, offered, _FreePart(free, 0), _FreePart(free, 1),
                        self.booking is not None,
                        reminded=was_reminded(self.session, self.booking.id if self.booking else None),
                        interview_start=self.booking.start_at if self.booking else None,
                        before_mark=self.marked.status_before_mark if self.marked else None,
-                       pending=self.applicant.pending, handoff_open=self.applicant.handoff_open)
+                       pending=self.applicant.pending, handoff_open=self.applicant.handoff_open,
+                       offered_dates=offered_dates)
 
     def available(self, day: date | None, exclude: frozenset[str]) -> tuple[tuple[Slot, ...], tuple[date, ...]]:
         # Turns share what they worked out (a batch of LINE events asking for other days, all at once),
@@ -177,10 +201,13 @@ class Turn:
         ctx = self.context(event)
         decision = decide(ctx, event)
         for action in decision.actions:
-            if isinstance(action, Book) and not self.book(action.slot):
-                # Someone took the slot between offer and choice: apologise and offer fresh ones instead.
-                retry = decide(self.context(event, frozenset({action.slot.key})), SlotTakenMeanwhile())
-                return self.apply(retry)
+            if isinstance(action, Book):
+                booked = self.book(action.slot)
+                if booked is None:
+                    # Nobody in the pool is free at that time any more: apologise and offer other times, never that one.
+                    retry = decide(self.context(event, frozenset({action.slot.time_key})), SlotTakenMeanwhile())
+                    return self.apply(retry)
+                decision = _with_booked(decision, action.slot, booked)
         return self.apply(decision)
 
     def apply(self, decision: Decision) -> Decision:
@@ -189,10 +216,15 @@ class Turn:
             optouts.opt_in(self.session, *self.own_address())
         for action in decision.actions:
             match action:
+                # A number always means the list shown last: times or days, never both.
                 case Offer(slots):
                     self.applicant.offered = [slot_to_dict(s) for s in slots]
-                case Book():
+                    self.applicant.offered_dates = []
+                case OfferDates(dates):
+                    self.applicant.offered_dates = [d.isoformat() for d in dates]
                     self.applicant.offered = []
+                case Book():
+                    self.applicant.offered, self.applicant.offered_dates = [], []
                 case CancelBooking():
                     self.cancel_booking()
                 case MoveBooking(slot):
@@ -214,8 +246,20 @@ class Turn:
         self.set_state(State(decision.state))
         return decision
 
-    def book(self, slot: Slot) -> bool:
-        """Book the slot (replacing the live booking); False when it was taken meanwhile."""
+    def book(self, slot: Slot) -> Slot | None:
+        """Book the offered time with the fairest pooled interviewer still free then; None when nobody is.
+
+        Candidates racing for one time each try the pool in the same order: the unique live slot of a
+        booking (interviewer and start) makes all but one wait and fail on each interviewer in turn, so
+        with two interviewers free exactly two are booked.
+        """
+        for choice in pool_choices(self.svc.settings, self.calendar, self.session, self.applicant.job_id, slot):
+            if self.book_with(choice):
+                return choice
+        return None
+
+    def book_with(self, slot: Slot) -> bool:
+        """Book this interviewer's slot (replacing the live booking); False when it was taken meanwhile."""
         job = self.svc.settings.jobs[self.applicant.job_id]
         old = self.booking
         try:

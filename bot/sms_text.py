@@ -27,8 +27,8 @@ LEADS = {
         "pick_again": "すみません、番号で教えてください。",
         "welcome_back": "おかえりなさい、{name}さん。面接の日時を番号でどうぞ。",
         "no_show": "{name}さん、今日はお会いできず残念でした。よければもう一度選んでください。",
-        "date_menu": "ご希望の日を「12/3」のように送ってください。空きのある日:",
-        "no_slots_on_date": "その日は空きがありませんでした。空きのある日:",
+        "date_menu": "ご希望の日を番号か「12/3」のように返信してください。空きのある日:",
+        "no_slots_on_date": "申し訳ありません、その日は空きがありませんでした。空きのある日を番号でどうぞ:",
         "booked": "ご予約が確定しました！\n{slot}\n{place}",
         "reminder_day_before": "{name}さん、{company}です。明日は面接ですね。\n{slot}\n{place}",
         "reminder_soon": "{name}さん、このあと面接ですね。お気をつけてお越しください。\n{slot}\n{place}",
@@ -52,8 +52,8 @@ LEADS = {
         "pick_again": "Sorry, please reply with one of the numbers.",
         "welcome_back": "Welcome back, {name}! Reply with a number to pick a time:",
         "no_show": "{name}, we missed you today. Would you like a new time? Reply with a number:",
-        "date_menu": "Send the day you would like, e.g. 12/3. Days with free times:",
-        "no_slots_on_date": "That day is full. Days with free times:",
+        "date_menu": "Reply with the number of a day, or a day like 12/3. Days with free times:",
+        "no_slots_on_date": "Sorry, that day is full. Reply with the number of a day with free times:",
         "booked": "You're booked!\n{slot}\n{place}",
         "reminder_day_before": "Hi {name}, {company} here. Your interview is tomorrow.\n{slot}\n{place}",
         "reminder_soon": "{name}, your interview is coming up soon.\n{slot}\n{place}",
@@ -129,9 +129,8 @@ def compose(payload: dict, locale: str, tz: ZoneInfo, shorten: Callable[[str], s
         numbered = [f"{i}) {short_slot(s, tz, loc)}" for i, s in enumerate(starts, 1)]
         extra = [w["other"]] if starts else []
         return fit([w[lead_kind].format_map(_Blank(fields)), *numbered, *extra], [], budget)
-    if kind in ("date_menu", "no_slots_on_date") and days:
-        return fit([w[kind], "、".join(short_day(d, loc) for d in days) if loc == "ja" else
-                    ", ".join(short_day(d, loc) for d in days)], [], budget)
+    if kind in ("date_menu", "no_slots_on_date") and days:  # numbered as on LINE and in the chat: "2" is the 2nd day
+        return fit([w[kind], *(f"{i}) {short_day(d, loc)}" for i, d in enumerate(days, 1))], [], budget)
     if kind in _BOOKING and (fields.get("slot") or kind == "nudge"):
         fields["place"] = _URL.sub(lambda m: shorten(m.group(0)), fields.get("place", ""))
         if facts.get("slot_start"):

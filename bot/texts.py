@@ -33,8 +33,13 @@ JA = {
     ),
     "offer_on_date": "{date}はこちらの時間が空いています。\n{slots}",
     "pick_again": "すみません、どの日時かわかりませんでした。番号（1〜{count}）で教えてください。\n{slots}",
-    "date_menu": "ご希望の日を教えてください（例: {example}）。空きのある日はこちらです。\n{dates}",
-    "no_slots_on_date": "ごめんなさい、その日は空きがありませんでした。空きのある日はこちらです。\n{dates}",
+    "date_menu": (
+        "空きのある日はこちらです。ご希望の日を、番号か日付（例: {example}）で教えてください。\n{dates}"
+    ),
+    "no_slots_on_date": (
+        "申し訳ありません、その日は空きがございませんでした。空きのある日はこちらです。"
+        "ご希望の日を番号で教えてください。\n{dates}"
+    ),
     "no_slots": (
         "申し訳ありません。ただいまご案内できる面接の空き枠がございません。担当者が{when}直接ご連絡いたします。\n"
         "お急ぎの場合は、お手数ですが {phone} までお電話ください。"
@@ -146,8 +151,13 @@ EN = {
     ),
     "offer_on_date": "On {date} these times are free:\n{slots}",
     "pick_again": "Sorry, I couldn't tell which time you meant. Please reply with a number from 1 to {count}.\n{slots}",
-    "date_menu": "Which day would you like (e.g. {example})? These days still have free times:\n{dates}",
-    "no_slots_on_date": "Sorry, that day is fully booked. These days still have free times:\n{dates}",
+    "date_menu": (
+        "These days still have free times. Which would you like? Reply with its number or a date "
+        "(e.g. {example}).\n{dates}"
+    ),
+    "no_slots_on_date": (
+        "Sorry, that day is fully booked. These days still have free times; reply with the number of one:\n{dates}"
+    ),
     "no_slots": (
         "We are sorry: there are no interview times we can offer right now. "
         "A member of our team will contact you {when}.\nIf it is urgent, please call us at {phone}."

@@ -32,8 +32,13 @@ class Slot:
 
     @property
     def key(self) -> str:
-        """Stable identity of the slot, used in offers, postbacks and the unique constraint."""
-        return f"{self.interviewer}@{self.start.astimezone(ZoneInfo('UTC')).strftime('%Y%m%dT%H%MZ')}"
+        """Stable identity of one interviewer's slot: the unique constraint of a live booking, calendar writes."""
+        return f"{self.interviewer}@{self.time_key}"
+
+    @property
+    def time_key(self) -> str:
+        """The start time alone (20261201T0100Z): a pooled job offers a time, and whoever is free takes it."""
+        return self.start.astimezone(ZoneInfo('UTC')).strftime('%Y%m%dT%H%MZ')
 
     @property
     def interval(self) -> Interval:

@@ -8,10 +8,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from calendars.base import Slot
-from bot.conversation import Context, State, decide
+from bot.conversation import Context, State, as_shown, decide
 from bot.events import (AlertRecruiter, Applied, AskToConfirm, Book, Cancel, CancelBooking, ChooseSlot, CloseHandoff,
                         Confirm, Decline, Help, Marked, Yes,
-                        Offer, OtherDates, PickDate, Reschedule, Resume, Send, SlotTakenMeanwhile, Start, Stop,
+                        Offer, OfferDates, OtherDates, PickDate, Reschedule, Resume, Send, SlotTakenMeanwhile, Start,
+                        Stop,
                         Unknown, WantSlots)
 
 UTC = timezone.utc
@@ -142,8 +143,8 @@ def test_a_choice_when_nothing_is_on_offer_and_nothing_is_free_fetches_a_person(
 @pytest.mark.parametrize("state", CHOOSING)
 def test_other_dates_lists_the_days_that_still_have_free_slots(state):
     d = decide(ctx(state), OtherDates())
-    assert d.state is state and shape(d) == ["Send:date_menu"]
-    assert first(d, Send).dates == DATES
+    assert d.state is state and shape(d) == ["OfferDates", "Send:date_menu"]
+    assert first(d, Send).dates == DATES and first(d, OfferDates).dates == DATES  # numbers now mean these days
 
 
 @pytest.mark.parametrize("state", CHOOSING)
@@ -159,10 +160,45 @@ def test_picking_a_day_offers_that_days_slots(state):
 
 
 @pytest.mark.parametrize("state", CHOOSING)
-def test_picking_a_full_day_says_so_lists_free_days_and_keeps_the_offer(state):
+def test_picking_a_full_day_says_so_and_numbers_the_days_that_are_free(state):
     d = decide(ctx(state, fresh=()), PickDate(date(2026, 12, 5)))
-    assert d.state is state and shape(d) == ["Send:no_slots_on_date"]
-    assert first(d, Send).dates == DATES
+    assert d.state is state and shape(d) == ["OfferDates", "Send:no_slots_on_date"]
+    assert first(d, Send).dates == DATES and first(d, OfferDates).dates == DATES
+
+
+@pytest.mark.parametrize("state", CHOOSING)
+def test_picking_a_day_when_no_day_is_free_fetches_a_person(state):
+    assert_fetches_a_person_for_lack_of_slots(decide(ctx(state, fresh=(), dates=()), PickDate(date(2026, 12, 5))))
+
+
+@pytest.mark.parametrize("state", [*CHOOSING, State.NEEDS_HUMAN])
+@pytest.mark.parametrize("number", [1, 2])
+def test_a_number_after_the_date_menu_picks_that_day_and_never_books(state, number):
+    d = decide(ctx(state, offered=(), offered_dates=DATES), ChooseSlot(number=number))
+    assert shape(d) == ["Offer", "Send:offer_on_date"]  # the service looked up that day's times as `fresh`
+    assert as_shown(ChooseSlot(number=number), state, DATES) == PickDate(DATES[number - 1])
+
+
+@pytest.mark.parametrize("state", CHOOSING)
+@pytest.mark.parametrize("event", [ChooseSlot(number=0), ChooseSlot(number=3), ChooseSlot(key=OFFERED[0].key),
+                                   ChooseSlot(key=OFFERED[0].time_key), Confirm()], ids=repr)
+def test_anything_but_a_day_while_the_date_menu_is_shown_shows_it_again_and_books_nothing(state, event):
+    d = decide(ctx(state, offered=(), offered_dates=DATES), event)
+    assert d.state is state and shape(d) == ["Send:date_menu"] and first(d, Send).dates == DATES
+
+
+@pytest.mark.parametrize("state", [State.BOOKED, State.CONFIRMED, State.CANCELLED, State.ATTENDED])
+def test_a_number_outside_the_choosing_states_is_never_read_as_a_day(state):
+    assert as_shown(ChooseSlot(number=1), state, DATES) == ChooseSlot(number=1)
+
+
+@pytest.mark.parametrize("state", CHOOSING)
+def test_an_older_button_naming_an_interviewer_counts_only_for_a_time_still_on_offer(state):
+    other = Slot(OFFERED[1].start, OFFERED[1].end, "tanaka")  # the same time, first offered with sato
+    d = decide(ctx(state), ChooseSlot(key=other.key))
+    assert d.state is State.BOOKED and first(d, Book).slot == OFFERED[1]
+    d = decide(ctx(state), ChooseSlot(key=OFFERED[1].time_key))
+    assert d.state is State.BOOKED and first(d, Book).slot == OFFERED[1]
 
 
 @pytest.mark.parametrize("state", CHOOSING)
@@ -466,7 +502,7 @@ def test_while_a_person_is_on_it_a_choice_by_someone_with_a_booking_is_left_to_t
 
 
 @pytest.mark.parametrize("event, kinds", [(WantSlots(), ["Offer", "Send:offer_again"]),
-                                          (OtherDates(), ["Send:date_menu"]),
+                                          (OtherDates(), ["OfferDates", "Send:date_menu"]),
                                           (PickDate(date(2026, 12, 3)), ["Offer", "Send:offer_on_date"])], ids=repr)
 def test_while_a_person_is_on_it_asking_for_slots_without_a_booking_returns_to_the_bot(event, kinds):
     d = decide(ctx(State.NEEDS_HUMAN), event)
@@ -634,7 +670,8 @@ def test_decide_never_raises_returns_a_state_and_books_only_an_offered_slot(cont
     d = decide(context, event)
     assert isinstance(d.state, State)
     for action in d.actions:
-        assert isinstance(action, (Send, Offer, Book, CancelBooking, AlertRecruiter, AskToConfirm, CloseHandoff))
+        assert isinstance(action, (Send, Offer, OfferDates, Book, CancelBooking, AlertRecruiter, AskToConfirm,
+                                   CloseHandoff))
         if isinstance(action, Book):
             assert isinstance(event, ChooseSlot) and action.slot in context.offered
     if context.state is State.OPTED_OUT and not isinstance(event, (Start, Confirm)):

@@ -11,9 +11,9 @@ from calendars.local import LocalEvent
 from tests.conftest import AUTH, application
 
 
-def linked(line_user):
+def linked(line_user, job="bakery-staff"):
     res = line_user.client.post("/api/applications", headers=AUTH,
-                                json=application(channel="line", line_user_id=line_user.user_id))
+                                json=application(channel="line", line_user_id=line_user.user_id, job=job))
     line_user.inbox()
     return res.get_json()["id"]
 
@@ -203,7 +203,7 @@ def test_a_batch_books_once_and_its_later_turns_no_longer_offer_the_booked_time(
     first, booker, third, failing = (LineUser(line_client, line_svc, fake_line, user_id="U" + str(n) * 32)
                                      for n in (1, 2, 3, 4))
     for user in (first, booker, third, failing):
-        linked(user)
+        linked(user, job="store-manager")  # one interviewer: once booked, nobody else has that time
     day = {"date": "2026-12-04"}
 
     def offered(batch):
@@ -237,7 +237,7 @@ def test_a_batch_books_once_and_its_later_turns_no_longer_offer_the_booked_time(
     assert slot in offered(first_offer) and slot not in offered(third_offer) and offered(third_offer)
     with Session(line_svc.engine) as s:
         [booking] = s.exec(select(Booking)).all()
-        assert booking.status == "booked" and booking.active_slot == slot.removeprefix("slot:")
+        assert booking.status == "booked" and booking.active_slot == "sato@" + slot.removeprefix("slot:")
         # The interviewer's event carries the conversation, the tap that booked included (the batch
         # writes what candidates said at its end, and before anything reads it).
         event = s.exec(select(LocalEvent)).one()

@@ -33,26 +33,57 @@ def test_application_to_booking_on_postgresql(pg_svc):
     assert booking.start_at.tzinfo is not None and booking.status == "booked"
 
 
-def test_many_candidates_racing_for_one_slot_book_it_exactly_once(pg_svc):
-    client = create_app(services=pg_svc).test_client()
-    chats = [Chat(client, pg_svc) for _ in range(6)]
-    for i, c in enumerate(chats):
-        c.apply(name=f"候補者 {i}", email=f"c{i}@example.com", external_id=f"race-{i}")
-    key = next(b["data"] for b in chats[0].replies()[0]["buttons"] if b["data"].startswith("slot:"))
-    barrier = threading.Barrier(len(chats))
+def race(pg_svc, chats, key):
+    """Every candidate taps `key` at once, each in its own thread and request; the answers' status codes."""
+    barrier, codes = threading.Barrier(len(chats)), []
 
     def choose(c):
         barrier.wait()
-        create_app(services=pg_svc).test_client().post(f"/chat/{c.token}/say", json={"postback": key})
+        res = create_app(services=pg_svc).test_client().post(f"/chat/{c.token}/say", json={"postback": key})
+        codes.append(res.status_code)
 
     threads = [threading.Thread(target=choose, args=(c,)) for c in chats]
     [t.start() for t in threads]
     [t.join() for t in threads]
+    return codes
+
+
+def test_many_candidates_racing_for_one_interviewers_slot_book_it_exactly_once(pg_svc):
+    client = create_app(services=pg_svc).test_client()
+    chats = [Chat(client, pg_svc) for _ in range(6)]
+    for i, c in enumerate(chats):
+        c.apply(name=f"候補者 {i}", email=f"c{i}@example.com", external_id=f"race-{i}", job="store-manager")
+    key = next(b["data"] for b in chats[0].replies()[0]["buttons"] if b["data"].startswith("slot:"))
+    assert race(pg_svc, chats, key) == [202] * len(chats)
     with Session(pg_svc.engine) as s:
-        live = s.exec(select(Booking).where(Booking.active_slot == key[5:])).all()
+        live = s.exec(select(Booking).where(Booking.active_slot == "sato@" + key[5:])).all()
         states = sorted(a.state for a in s.exec(select(Applicant)).all())
     assert len(live) == 1
     assert states.count("booked") == 1 and states.count("greeted") == len(chats) - 1
+
+
+def test_eight_candidates_racing_for_one_pooled_time_get_one_interviewer_each_and_the_rest_other_times(pg_svc):
+    client = create_app(services=pg_svc).test_client()
+    chats = [Chat(client, pg_svc) for _ in range(8)]
+    for i, c in enumerate(chats):
+        c.apply(name=f"候補者 {i}", email=f"p{i}@example.com", external_id=f"pool-{i}")  # the bakery: sato, tanaka
+    offers = [c.replies()[0] for c in chats]
+    key = next(b["data"] for b in offers[0]["buttons"] if b["data"].startswith("slot:"))
+    assert all(key in [b["data"] for b in o["buttons"]] for o in offers)  # one time, offered to all for the pool
+    assert race(pg_svc, chats, key) == [202] * len(chats)
+    with Session(pg_svc.engine) as s:
+        at_that_time = s.exec(select(Booking).where(Booking.active_slot.like("%@" + key[5:]))).all()
+        booked = {b.applicant_id for b in s.exec(select(Booking).where(Booking.active_slot.is_not(None)))}
+    assert sorted(b.interviewer for b in at_that_time) == ["sato", "tanaka"]
+    assert len(booked) == 2
+    losers = [c for c in chats if c.id not in booked]
+    assert len(losers) == 6
+    for c in losers:
+        assert c.state() == "greeted"
+        apology = c.replies()[-1]
+        assert "ほかの方の予約が入ってしまいました" in apology["text"]
+        again = [b["data"] for b in apology["buttons"] if b["data"].startswith("slot:")]
+        assert again and key not in again  # other times, never the one just lost
 
 
 def test_parallel_workers_claim_disjoint_rows_with_skip_locked(pg_svc):
