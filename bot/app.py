@@ -32,9 +32,9 @@ def create_app(test_config: dict | None = None, services: Services | None = None
 
     for module in (intake, apply, sandbox, recruiter, feeds, health):
         app.register_blueprint(module.bp)
-    from bot.web import links, twilio  # SMS webhooks, short links and e-mail unsubscribe
+    from bot.web import candidate, links, twilio  # SMS webhooks, short links, e-mail unsubscribe, the candidate's page
 
-    for module in (links, twilio):
+    for module in (links, twilio, candidate):
         app.register_blueprint(module.bp)
     from bot.web import line  # LINE webhook (404 while the LINE channel is off)
 

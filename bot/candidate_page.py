@@ -22,7 +22,8 @@ from bot.settings import Settings
 SALT = "candidate-page"  # its own salt: an unsubscribe link's signature never opens this page
 OPEN_WITHOUT_BOOKING = timedelta(days=30)  # the page stays open this long after the last change
 # What a text must not say to someone who cannot answer: "reply", "send 1", 「返信」, 「送ってください」.
-REPLY_REQUEST = re.compile(r"返信|送って|送るか|と送|を送|送信|\breply|\bsend\b|\btext us", re.IGNORECASE)
+REPLY_REQUEST = re.compile(r"返信|送って|送るか|と送|を送|送信|\breply\b|\bsend\s*[\"“]|\bsend (?:us|me|back)\b"
+                           r"|\btext (?:us|back)\b", re.IGNORECASE)
 _SENTENCE = re.compile(r"(?<=[。！？!?])|(?<=\.)\s+")
 
 
@@ -87,6 +88,7 @@ class PageView:
     booking: Booking | None
     offered: tuple[Slot, ...]
     days: tuple[date, ...]
+    meeting_url: str | None = None  # the online interview's own link (Google Meet), when there is one
 
 
 def find(session: Session, secret_key: str, signed: str) -> Applicant | None:

@@ -247,6 +247,8 @@ def _fallback(ctx: Context, event: Event) -> Decision | None:
             return _offer("reschedule", ctx, State.RESCHEDULING)
         case Reschedule() if not ctx.has_booking and ctx.state not in (State.CANCELLED, State.ATTENDED):
             return _offer("offer_again", ctx, State.GREETED)
+        case Cancel(sure=True) if ctx.has_booking:  # asked and answered on the candidate's page already
+            return Decision(State.CANCELLED, (CancelBooking(), Send("cancelled"), AlertRecruiter("cancelled")))
         case Cancel() if ctx.has_booking:  # one question first: a booked interview is not lost to one word
             return Decision(ctx.state, (AskToConfirm("cancel"), Send("confirm_cancel")))
         case Cancel() if ctx.state in (State.GREETED, State.NO_SHOW):

@@ -394,9 +394,13 @@ def test_asked_again_to_cancel_asks_again_and_a_stop_keeps_the_booking():
     assert d.state is State.OPTED_OUT and shape(d) == ["Send:stopped", "Alert:opted_out"]
 
 
-@pytest.mark.parametrize("event", [Yes(), Cancel(sure=True)], ids=repr)
-def test_a_yes_with_no_question_asked_never_cancels(event):
-    assert "CancelBooking" not in shape(decide(ctx(State.BOOKED), event))
+def test_a_yes_with_no_question_asked_never_cancels():
+    assert "CancelBooking" not in shape(decide(ctx(State.BOOKED), Yes()))
+
+
+def test_a_tap_on_yes_cancel_cancels_even_when_the_question_was_asked_elsewhere():
+    # The button (chat) or the candidate page's own question names what it does: no second question.
+    assert shape(decide(ctx(State.BOOKED), Cancel(sure=True))) == ["CancelBooking", "Send:cancelled", "Alert:cancelled"]
 
 
 def test_a_no_with_no_question_asked_goes_to_a_person_and_an_old_keep_button_does_nothing():

@@ -30,7 +30,7 @@ def test_greeting_mail_is_multipart_japanese_with_unsubscribe(sms_client, sms_sv
     assert mail.get_content_type() == "multipart/alternative"
     text = mail.get_body(("plain",)).get_content()
     html = mail.get_body(("html",)).get_content()
-    assert "山田 花子さん" in text and "1) " in text and f"/chat/{chat.token}" in text
+    assert "山田 花子さん" in text and "1) " in text and "https://jobs.example.com/c/" in text  # the page, not a reply
     assert '<a href="https://video.example.com/soyokaze-day">' in html and "<br>" in html
     assert mail["List-Unsubscribe"].startswith("<https://jobs.example.com/u/")
     assert mail["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
@@ -82,7 +82,7 @@ def test_english_mail(sms_client, sms_svc, smtp_server):
     chat.replies()
     mail = smtp_server.mails[0]
     assert str(mail["Subject"]) == "Thank you for applying to Soyokaze Bakery Co."
-    assert "Reply in our chat" in mail.get_body(("plain",)).get_content()
+    assert "on your page (replies to this e-mail are not read)" in mail.get_body(("plain",)).get_content()
 
 
 def _message(**address) -> Outgoing:

@@ -13,6 +13,7 @@ from urllib.parse import unquote, urlsplit
 from icalendar import Calendar, vCalAddress
 
 from calendars.ics import single_event
+from bot.candidate_page import page_url, without_reply_requests
 from bot.channels import Outgoing, PermanentError, TemporaryError
 from bot.config import Config
 from bot.shortlinks import unsubscribe_url
@@ -27,10 +28,16 @@ SUBJECTS = {
            "": "A message from the {company} hiring team"},
 }
 FOOTER = {
-    "ja": ("お返事はこちらのチャットからどうぞ（番号を送るだけで予約できます）: {chat}",
+    "ja": ("ご予約・ご確認・変更・キャンセルは、こちらのページからどうぞ（このメールへのご返信は届きません）: {page}",
            "今後のご案内が不要な場合はこちら: {unsubscribe}"),
-    "en": ("Reply in our chat (just send a number to book): {chat}", "No more messages: {unsubscribe}"),
+    "en": ("Book, check, change or cancel your interview on your page (replies to this e-mail are not read): {page}",
+           "No more messages: {unsubscribe}"),
 }
+# Buttons of a message, as links to the candidate's page: one per time, and the page's own buttons.
+ACTIONS = {"ja": "こちらから、ご自身のページでお手続きいただけます（押すとページが開きます）:",
+           "en": "Use the links below; each opens your own page:"}
+_PAGE_DO = {"confirm": {"do": "confirm"}, "reschedule": {"do": "change"}, "cancel": {"do": "cancel"},
+            "other": {}, "book": {}}
 _URL = re.compile(r"https?://[^\s<>（）「」]+")
 _ADDRESS = re.compile(r"[^\s<>@]+@[^\s<>]+")
 
@@ -89,8 +96,13 @@ class MailChannel:
         company = facts.get("company", "")
         base, token = self.config.public_base_url, message.address.get("token", "")
         unsubscribe = unsubscribe_url(self.config.secret_key, base, token)
-        footer = [line.format(chat=f"{base}/chat/{token}", unsubscribe=unsubscribe) for line in FOOTER[loc]]
-        text = payload.get("text", "")
+        page = page_url(self.config.secret_key, base, token)
+        footer = [line.format(page=page, unsubscribe=unsubscribe) for line in FOOTER[loc]]
+        # E-mail replies are not read: no sentence asks for one; each button becomes a link to the page.
+        words = without_reply_requests(payload.get("text", ""))
+        actions = self.actions(payload.get("buttons") or [], token)
+        text = words + ("\n\n" + ACTIONS[loc] + "".join(f"\n・{label}\n  {url}" for label, url in actions)
+                        if actions else "")
         mail = EmailMessage()
         mail["Subject"] = SUBJECTS[loc].get(kind, SUBJECTS[loc][""]).format(company=company)
         mail["From"] = formataddr((self.sender[0] or company, self.sender[1]))
@@ -101,11 +113,26 @@ class MailChannel:
         mail["List-Unsubscribe"] = f"<{unsubscribe}>"
         mail["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
         mail.set_content(text + "\n\n--\n" + "\n".join(footer) + "\n", charset="utf-8")
-        mail.add_alternative(_html(text, footer), subtype="html", charset="utf-8")
+        mail.add_alternative(_html(words, footer, actions, ACTIONS[loc]), subtype="html", charset="utf-8")
         if kind == "booked" and facts.get("slot_start") and facts.get("booking_token"):
             mail.add_attachment(self.invitation(facts, message, loc), maintype="text", subtype="calendar",
                                 filename="interview.ics", params={"method": "REQUEST", "charset": "UTF-8"})
         return mail
+
+    def actions(self, buttons: list[dict], token: str) -> list[tuple[str, str]]:
+        """(label, page link) for each button: a time opens the page with that time chosen, never books by itself."""
+        found = []
+        for button in buttons:
+            data = str(button.get("data", ""))
+            if data.startswith("slot:"):
+                query = {"slot": data.removeprefix("slot:")}
+            elif data in _PAGE_DO:
+                query = _PAGE_DO[data]
+            else:
+                continue  # a day of the date menu and the like: the page shows those itself
+            found.append((button.get("label", ""), page_url(self.config.secret_key, self.config.public_base_url,
+                                                           token, **query)))
+        return found
 
     def invitation(self, facts: dict, message: Outgoing, loc: str) -> bytes:
         """An iTIP REQUEST for the interview: organiser is our sender, the candidate the attendee."""
@@ -126,12 +153,17 @@ class MailChannel:
         return cal.to_ical()
 
 
-def _html(text: str, footer: list[str]) -> str:
-    """The same words as HTML: links clickable, line breaks kept, nothing else to go wrong."""
+def _html(text: str, footer: list[str], actions: list[tuple[str, str]] = (), lead: str = "") -> str:
+    """The same words as HTML: links clickable, line breaks kept, each action a big link; nothing else to go wrong."""
     def block(value: str) -> str:
         escaped = html.escape(value)
         return _URL.sub(lambda m: f'<a href="{m.group(0)}">{m.group(0)}</a>', escaped).replace("\n", "<br>\n")
 
+    buttons = f"<p>{html.escape(lead)}</p>" if actions else ""
+    buttons += "".join(
+        f'<p style="margin:.5em 0"><a href="{html.escape(url)}" style="display:inline-block;padding:.7em 1.2em;'
+        f'border:2px solid #0a7a3c;border-radius:10px;color:#075c2d;font-weight:bold;text-decoration:none;'
+        f'white-space:nowrap">{html.escape(label)}</a></p>' for label, url in actions)
     return (f'<!doctype html><html><head><meta charset="utf-8"></head>'
-            f'<body style="font-family:sans-serif;line-height:1.6"><p>{block(text)}</p>'
+            f'<body style="font-family:sans-serif;line-height:1.6"><p>{block(text)}</p>{buttons}'
             f'<hr><p style="color:#666;font-size:90%">{block(chr(10).join(footer))}</p></body></html>')

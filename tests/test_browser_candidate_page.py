@@ -1,0 +1,140 @@
+"""A Japanese candidate on a phone books from the one-way SMS link, in Debian's chromium (Playwright)."""
+from __future__ import annotations
+
+import re
+import threading
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+import requests
+
+from tests.conftest import AUTH, START, FakeClock, application, make_services, sms_settings, twilio_env
+from tests.test_browser import PHONE, WAIT, browser, open_page  # noqa: F401  (browser is a fixture)
+
+pytestmark = pytest.mark.browser
+DESKTOP = {"width": 1280, "height": 800}
+SHOTS = Path("/tmp/shots")
+
+
+@pytest.fixture
+def live_sms(db_url, fake_twilio):
+    """The app and worker on loopback with SMS through the fake Twilio; one-way to Japan (the default)."""
+    from werkzeug.serving import make_server
+
+    from bot import create_app
+    from bot.bootstrap import default_channels
+    from bot.worker import start_thread
+
+    svc = make_services(db_url, clock=FakeClock(START), env=twilio_env(fake_twilio.origin), settings=sms_settings())
+    svc.channels.update(default_channels(svc.config))
+    server = make_server("127.0.0.1", 0, create_app(services=svc), threaded=True)
+    base = f"http://127.0.0.1:{server.server_port}"
+    svc.config = replace(svc.config, public_base_url=base)  # links in the SMS lead back to this server
+    svc.renderer.base = base
+    web = threading.Thread(target=server.serve_forever, name="browser-page-web", daemon=True)
+    web.start()
+    worker, stop = start_thread(svc, poll=0.1)
+    try:
+        yield svc, base
+    finally:
+        stop.set()
+        svc.wake.set()
+        server.shutdown()
+        worker.join(timeout=5)
+        web.join(timeout=5)
+        server.server_close()
+        svc.engine.dispose()
+
+
+def _sms_to(fake, number: str, count: int) -> list:
+    deadline = time.monotonic() + WAIT / 1000
+    while time.monotonic() < deadline:
+        mine = [c for c in fake.created if c.to == number]
+        if len(mine) >= count:
+            return mine
+        time.sleep(0.05)
+    raise AssertionError(f"no SMS reached {number} in time")
+
+
+def _no_breaks_or_overflow(page) -> None:
+    """Dates, times and the phone number each stay on one line; nothing is wider than the screen."""
+    broken = page.evaluate("""() => [...document.querySelectorAll('.nowrap')]
+        .filter(e => e.getClientRects().length > 1 || e.getBoundingClientRect().height > 2.2 * parseFloat(getComputedStyle(e).fontSize))
+        .map(e => e.textContent)""")
+    assert broken == [], f"wrapped inside: {broken}"
+    width = page.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth]")
+    assert width[0] <= width[1], f"the page is wider than the screen: {width}"
+
+
+# `browser` comes before `live_sms` so a machine without chromium skips before a server is started.
+def test_candidate_books_from_the_one_way_sms_link_on_a_phone(browser, live_sms, fake_twilio):  # noqa: F811
+    from playwright.sync_api import expect
+
+    svc, base = live_sms
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    res = requests.post(f"{base}/api/applications", json=application(channel="sms"), headers=AUTH, timeout=10)
+    assert res.status_code == 201, res.text
+    greeting = _sms_to(fake_twilio, "+819012345678", 1)[0]
+    assert "返信" not in greeting.body and "1) " not in greeting.body
+    link = re.search(r"http://127\.0\.0\.1:\d+/r/[\w-]+", greeting.body).group(0)
+
+    errors: list[str] = []
+    page = open_page(browser, PHONE, errors)
+    page.goto(link)
+    page.wait_for_url("**/c/**")
+    expect(page.locator("html")).to_have_attribute("lang", "ja")
+    expect(page.locator("h1")).to_have_text("山田 花子さん、ご応募ありがとうございます。")
+    times = page.locator("#times button.cp-time")
+    expect(times).to_have_count(3)
+    _no_breaks_or_overflow(page)
+    page.screenshot(path=SHOTS / "page-ja-phone.png", full_page=True)
+
+    label = " ".join(times.nth(1).inner_text().split())
+    box = times.nth(1).bounding_box()
+    assert box["height"] >= 44 and box["width"] >= 300, box  # a thumb-sized target
+    times.nth(1).click()
+    expect(page.locator("#notice")).to_have_text("ご予約が確定しました。確認のメッセージもお送りしております。")
+    assert " ".join(page.locator("#booked-when").inner_text().split()) == label
+    expect(page.get_by_role("button", name="参加します")).to_be_visible()
+    _no_breaks_or_overflow(page)
+    page.screenshot(path=SHOTS / "booked-ja-phone.png", full_page=True)
+    booked = _sms_to(fake_twilio, "+819012345678", 3)[-1]  # greeting, content, then the confirmation
+    assert "確定" in booked.body and "返信" not in booked.body
+
+    page.get_by_role("button", name="参加します").click()
+    expect(page.locator("#confirmed-mark")).to_be_visible()
+    page.get_by_role("button", name="面接をキャンセルする").click()
+    expect(page.get_by_role("heading", name="面接をキャンセルしますか？")).to_be_visible()
+    _no_breaks_or_overflow(page)
+    page.screenshot(path=SHOTS / "cancel-question-ja-phone.png", full_page=True)
+    page.get_by_role("link", name="いいえ、予約を続けます").click()
+    expect(page.locator("#confirmed-mark")).to_be_visible()
+
+    page.get_by_role("link", name="English").click()
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+    expect(page.locator("#confirmed-mark")).to_contain_text("you will join")
+    _no_breaks_or_overflow(page)
+    page.screenshot(path=SHOTS / "booked-en-phone.png", full_page=True)
+
+    desk = open_page(browser, DESKTOP, errors)
+    desk.goto(page.url)
+    _no_breaks_or_overflow(desk)
+    desk.screenshot(path=SHOTS / "booked-en-desktop.png", full_page=True)
+    desk.get_by_role("link", name="日本語").click()
+    expect(desk.locator("html")).to_have_attribute("lang", "ja")
+    desk.screenshot(path=SHOTS / "booked-ja-desktop.png", full_page=True)
+    desk.get_by_role("button", name="日程を変更する").click()
+    expect(desk.locator("#times button.cp-time").first).to_be_visible()
+    _no_breaks_or_overflow(desk)
+    desk.screenshot(path=SHOTS / "change-ja-desktop.png", full_page=True)
+
+    en_times = open_page(browser, PHONE, errors)
+    en_times.goto(page.url.split("?")[0] + "?lang=en")
+    expect(en_times.locator("#times button.cp-time").first).to_be_visible()
+    en_times.screenshot(path=SHOTS / "change-en-phone.png", full_page=True)
+    desk.goto(base + "/c/forged-link")
+    expect(desk.get_by_role("alert")).to_contain_text("このリンクは開けません")
+    desk.screenshot(path=SHOTS / "refused-ja-desktop.png", full_page=True)
+    assert errors == [], f"script errors in the page: {errors}"
