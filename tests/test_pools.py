@@ -1,9 +1,14 @@
 """Pools and lists through the sandbox chat: a time is offered for the job's pool and booked with whoever is
 free then; a number or a tap means the list shown last. (The PostgreSQL race: tests/test_postgres.py.)"""
+from datetime import date
+
 from sqlmodel import Session, select
 
+from bot.messages import Recipient, Renderer
 from bot.models import Applicant, Booking
-from tests.conftest import Chat
+from bot.settings import load_settings
+from bot.sms_text import compose
+from tests.conftest import AUTH, Chat, application
 
 
 def slot_buttons(message):
@@ -170,3 +175,34 @@ def test_a_slot_button_of_an_older_offer_that_is_not_on_screen_never_books(chat,
     with Session(svc.engine) as s:
         a = s.get(Applicant, chat.id)
         assert a.offered and not a.offered_dates  # the times of that day are the list on screen
+
+
+# --- the same numbers on LINE and by SMS -------------------------------------------------------
+
+def test_on_line_the_day_buttons_are_numbered_and_a_typed_number_picks_that_day(line_user, line_svc):
+    res = line_user.client.post("/api/applications", headers=AUTH,
+                                json=application(channel="line", line_user_id=line_user.user_id))
+    assert res.status_code == 201
+    line_user.inbox()
+    line_user.say("他の日")
+    [[menu]] = line_user.inbox()
+    days = [item["action"] for item in menu["quickReply"]["items"] if item["action"]["type"] == "postback"]
+    assert [d["label"].split(") ")[0] for d in days] == [str(i) for i in range(1, len(days) + 1)]
+    assert all(d["label"] in menu["text"] for d in days)  # "2) 12月1日(火)" on the button and in the text
+    line_user.say("2")
+    [[offer]] = line_user.inbox()
+    times = [item["action"]["data"] for item in offer["quickReply"]["items"] if item["action"]["type"] == "postback"]
+    day = days[1]["data"][5:].replace("-", "")
+    assert times and all(t[5:].startswith(day) for t in times) and live(line_svc) == []
+
+
+def test_by_sms_the_date_menu_numbers_the_days_as_the_chat_does():
+    settings = load_settings(None)
+    renderer = Renderer(settings, "https://jobs.example.com")
+    days = (date(2026, 12, 1), date(2026, 12, 2), date(2026, 12, 4))
+    expected = {"ja": ["1) 12/1(火)", "2) 12/2(水)", "3) 12/4(金)"],
+                "en": ["1) Tue 12/1", "2) Wed 12/2", "3) Fri 12/4"]}
+    for loc, lines in expected.items():
+        payload = renderer.render("date_menu", Recipient("x", loc, "bakery-staff"), dates=days)
+        assert compose(payload, loc, settings.tz, lambda url: url).splitlines()[1:] == lines
+        assert [b["label"].split(") ")[0] for b in payload["buttons"]] == ["1", "2", "3"]
