@@ -351,6 +351,8 @@ class Turn:
         # The acknowledgement of a stop goes where the candidate asked; anything else avoids opted-out addresses.
         channel = delivery_channel(self.svc, a) if action.kind == "stopped" else optouts.channel_for(self.session,
                                                                                                     self.svc, a)
+        if channel is None and self.source == "sandbox":
+            channel = "sandbox"  # they are on their chat page now: answer there, and at no address
         if channel is None:
             return self.unreachable(action.kind)
         enqueue(self.session, self.svc, a, payload, channel=channel,

@@ -218,6 +218,8 @@ def test_email_unsubscribe_then_a_new_application_gets_no_email(sms_client, sms_
     (alert,) = _rows(sms_svc, again.id, channel="recruiter")
     assert alert.payload["reason"] == "all_opted_out"
     assert "メール配信停止中 (配信停止リンク 2026-11-30)" in _recruiter_page(sms_client)
+    again.say("面接を予約したい")  # on their own chat page: answered there, still no e-mail
+    assert again.replies() and len(smtp_server.mails) == mails
 
     with_phone = Chat(sms_client, sms_svc)
     with_phone.apply(channel="email", job="store-manager", external_id="with-phone")
