@@ -92,7 +92,8 @@ def opt_out(session: Session, applicant_id: int, why: str, now: datetime) -> Non
 
 
 def refused(svc: Services, message: Outgoing, code: int) -> None:
-    """Twilio refused a send: 21610 (the number replied STOP) opts out, 21211 (bad number) falls back."""
+    """Twilio refused a send: 21610 (the number replied STOP) opts out, 21211 (bad number) and 21614 (a landline)
+    fall back."""
     with session_scope(svc.engine) as session:
         if code == 21610:
             token = message.address.get("token")

@@ -52,6 +52,7 @@ LINK_LEADS = {
         "confirm": "参加します→",
         "change": "変更→",
         "phone": "お問い合わせ: {phone}",
+        "call_from": "お電話は{phone}からおかけします。",
     },
     "en": {
         "greeting": ("Hi {name}, {company} here. Thanks for applying! Pick your interview time with one tap:", (PAGE,)),
@@ -88,6 +89,7 @@ LINK_LEADS = {
         "confirm": "I'll be there: ",
         "change": "Change: ",
         "phone": "Questions: {phone}",
+        "call_from": "We will call from {phone}.",
     },
 }
 
@@ -112,7 +114,9 @@ def compose_link(payload: dict, locale: str, tz: ZoneInfo, shorten: Callable[[st
     if facts.get("slot_start"):
         fields["slot"] = short_slot(datetime.fromisoformat(facts["slot_start"]), tz, loc)
     fields["place"] = _URL.sub(lambda m: shorten(m.group(0)), fields.get("place", ""))
-    phone = [w["phone"].format(phone=fields["phone"])] if fields.get("phone") else []
+    # The greeting and the nudge announce the number we will call from (so the call is picked up).
+    line = "call_from" if kind in ("greeting", "nudge") else "phone"
+    phone = [w[line].format(phone=fields["phone"])] if fields.get("phone") else []
     lead_kind = "greeting_no_slots" if kind == "greeting" and not facts.get("slot_starts") else kind
     if lead_kind not in w:  # a message without its own short wording: its long text minus any reply request
         text = without_reply_requests(_URL.sub(lambda m: shorten(m.group(0)), payload.get("text", "")))

@@ -247,3 +247,18 @@ def test_a_cancel_confirmed_on_the_page_cancels_without_asking_again():
     assert decision.state == State.CANCELLED and CancelBooking() in decision.actions
     assert [a.kind for a in decision.actions if isinstance(a, Send)] == ["cancelled"]
     assert decide(ctx, Cancel()).state == State.CONFIRMED  # a typed "cancel" still gets the question
+
+
+def test_a_one_way_candidate_stops_and_restarts_messages_on_the_page(phone, sms_svc, sms_client):
+    page = _greeted_page(phone, sms_client)
+    page.tap("book", slot=page.times()[0])
+    phone.inbox()
+    page.tap("stop")
+    applicant = _applicant(sms_svc, phone.id)
+    assert applicant.opted_out and applicant.state == "opted_out" and "配信を停止しました" in page.html
+    assert 'id="confirm"' not in page.html and 'id="start"' in page.html
+    for sms in phone.inbox():
+        assert not REPLY_REQUEST.search(sms.body), sms.body
+    page.tap("start")
+    assert not _applicant(sms_svc, phone.id).opted_out and _applicant(sms_svc, phone.id).state == "booked"
+    assert _bookings(sms_svc, phone.id)[0].status == "booked"

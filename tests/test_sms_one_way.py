@@ -108,3 +108,19 @@ def test_reply_requests_are_dropped_sentence_by_sentence():
     assert "12月1日(火)" in kept and "お電話は 03" in kept and not REPLY_REQUEST.search(kept)
     english = 'Could you pick a time?\nJust reply with the number. If none work, send "0".\nWe will call you.'
     assert without_reply_requests(english) == "Could you pick a time?\nWe will call you."
+
+
+def test_a_landline_refused_by_twilio_21614_falls_back_to_email(phone, sms_svc, fake_twilio, smtp_server):
+    from sqlmodel import Session, select
+
+    from bot.models import Outbox
+
+    fake_twilio.failures.append((400, 21614, "'To' number +81312345678 is not a mobile number"))
+    phone.apply()
+    phone.inbox()
+    with Session(sms_svc.engine) as s:
+        greeting = s.exec(select(Outbox).where(Outbox.kind == "greeting", Outbox.channel == "sms")).one()
+        (copy,) = s.exec(select(Outbox).where(Outbox.fallback_for == greeting.id)).all()
+    assert greeting.status == "failed" and "21614" in greeting.last_error and "landline" in greeting.last_error
+    assert "+81312345678" not in greeting.last_error
+    assert copy.channel == "email" and copy.status == "sent" and smtp_server.mails

@@ -20,6 +20,7 @@ log = logging.getLogger("sokuresu.sms")
 TIMEOUT = 15.0  # seconds; a slower answer is retried by the outbox rather than holding the worker
 OPTED_OUT = 21610  # the number replied STOP: Twilio refuses every message to it
 INVALID_NUMBER = 21211
+LANDLINE = 21614  # Twilio's Japan guidelines: no SMS to landlines; the API refuses them with this code
 STATUS_PATH = "/webhooks/twilio/status"
 _PHONE = re.compile(r"\+?\d[\d\s().-]{6,}\d")
 
@@ -47,7 +48,7 @@ class SmsChannel:
         self.status_callback = config.public_base_url + STATUS_PATH
         self.client = Client(config.twilio_account_sid, config.twilio_auth_token,
                              http_client=_OriginClient(config.twilio_api_base_url, timeout))
-        # Set by bot.fallback.attach(): 21610 marks the candidate opted out, 21211 starts the fallback.
+        # Set by bot.fallback.attach(): 21610 marks the candidate opted out, 21211 and 21614 start the fallback.
         self.on_refused: Callable[[Outgoing, int], None] | None = None
 
     def send(self, message: Outgoing) -> str | None:
@@ -71,12 +72,14 @@ class SmsChannel:
     def _classify(self, exc: TwilioRestException, message: Outgoing) -> Exception:
         # Twilio's messages quote the number ("The 'To' number +81… is not valid"): it must not reach the log.
         reason = f"Twilio {exc.status} error {exc.code}: {_PHONE.sub('<number>', str(exc.msg))}"[:400]
-        if exc.code in (OPTED_OUT, INVALID_NUMBER) and self.on_refused is not None:
+        if exc.code in (OPTED_OUT, INVALID_NUMBER, LANDLINE) and self.on_refused is not None:
             self.on_refused(message, exc.code)
         if exc.code == OPTED_OUT:
             return PermanentError(f"{reason} (the candidate replied STOP; marked as opted out)")
         if exc.code == INVALID_NUMBER:
             return PermanentError(f"{reason} (the phone number is not valid for SMS)")
+        if exc.code == LANDLINE:
+            return PermanentError(f"{reason} (a landline: SMS cannot reach it)")
         if exc.status == 429 or exc.status >= 500:
             error = TemporaryError(reason)
             error.status = exc.status  # the worker's rate limiter slows the channel down on a 429

@@ -12,7 +12,7 @@ from flask import Blueprint, abort, redirect, render_template, request, url_for
 from calendars.base import Slot
 from bot.candidate_page import PageView, expired, find, view
 from bot.db import session_scope
-from bot.events import Cancel, ChooseSlot, Confirm, OtherDates, PickDate, Reschedule, Send, WantSlots
+from bot.events import Cancel, ChooseSlot, Confirm, OtherDates, PickDate, Reschedule, Send, Start, Stop, WantSlots
 from bot.google_calendars import meeting_url_of
 from bot.messages import format_day, format_slot
 from bot.service import handle
@@ -21,7 +21,7 @@ from bot.web.common import services
 from bot.web.security import check_csrf, csrf_token
 
 bp = Blueprint("candidate", __name__)
-ACTIONS = ("book", "confirm", "change", "cancel", "other", "day", "again")
+ACTIONS = ("book", "confirm", "change", "cancel", "other", "day", "again", "stop", "start")
 
 
 def _locale(fallback: str = "ja") -> str:
@@ -115,6 +115,10 @@ def _event(action: str, form, loc: str):
             return PickDate(day), format_day(day, loc)
         case "again":
             return WantSlots(), t["book_again"]
+        case "stop":  # one-way SMS cannot carry a STOP back: the page is where a candidate says it
+            return Stop(), t["stop"]
+        case "start":
+            return Start(), t["start"]
     return None, ""
 
 
