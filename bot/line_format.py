@@ -10,7 +10,7 @@ MAX_ALT = 400        # LINE allows more for a Flex alt text; the notification pr
 MAX_BUBBLES = 12     # LINE: bubbles in one carousel
 OPEN = {"ja": {"video": "動画を見る", "article": "記事を読む", "message": "メッセージを読む", "pick_date": "カレンダーから選ぶ"},
         "en": {"video": "Watch", "article": "Read", "message": "Read", "pick_date": "Pick on a calendar"}}
-_END_TIME = re.compile(r"\s*[〜–~-]\s*\d{1,2}:\d{2}$")
+_END_TIME = re.compile(r"\s*[〜–~-][\s\u2060]*\d{1,2}:\d{2}$")  # "〜\u2060" keeps a slot's times on one line
 
 
 def fit(label: str) -> str:
@@ -101,7 +101,7 @@ def to_line(payload: dict, locale: str = "ja") -> list[dict]:
     links = payload.get("links") or []
     if links and payload.get("content_text"):
         # The links travel as a Flex card below, so the plain-text list of them is left out here.
-        text = re.sub(r"\n{3,}", "\n\n", text.replace(payload["content_text"], "\n")).strip()
+        text = re.sub(r"\n{3,}", "\n\n", text.replace(payload["content_text"].rstrip("\n"), "\n")).strip()
     messages = [{"type": "text", "text": text[:MAX_TEXT] or "…"}]
     if links:
         messages.append({"type": "flex", "altText": alt_text(" / ".join(l["title"] for l in links)),

@@ -434,7 +434,8 @@ def _fixed_answer(session: Session, svc: Services, applicant: Applicant, event: 
     turn, state = Turn(svc, session, applicant, answer_to), State(applicant.state)
     quiet = state is State.NEEDS_HUMAN  # a person has the conversation: the bot stays out of the way
     if event.data == "menu:content":
-        payload = content_payload(svc, applicant.locale)
+        payload = content_payload(svc, applicant.locale, applicant.job_id,
+                                  turn.booking.interviewer if turn.booking else None)
         if answer_to:
             payload["reply_to"] = answer_to
         enqueue(session, svc, applicant, payload, channel=delivery_channel(svc, applicant))

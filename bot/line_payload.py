@@ -52,11 +52,13 @@ def prepare_line(session: Session, svc: Services, applicant: Applicant | None, r
     row.payload = payload
 
 
-def content_payload(svc: Services, locale: str) -> dict:
-    """The company's videos and articles on request (the rich menu's button)."""
-    payload = svc.renderer.render("line_content", Recipient("", locale, ""))
+def content_payload(svc: Services, locale: str, job_id: str = "", interviewer: str | None = None) -> dict:
+    """The company's videos and articles on request (the rich menu's button); an interviewer's own message
+    only for a candidate who meets that interviewer."""
+    payload = svc.renderer.render("line_content", Recipient("", locale, job_id))
+    job = svc.settings.jobs.get(job_id)
     payload["links"] = [{"kind": c.kind, "title": c.title.get(locale), "url": c.url, "thumbnail": c.thumbnail}
-                        for c in svc.settings.content]
+                        for c in svc.renderer.content(job, interviewer)]
     return payload
 
 

@@ -8,8 +8,9 @@ from zoneinfo import ZoneInfo
 
 from calendars.base import Slot
 from bot.office_hours import answer_time
-from bot.settings import Settings, SettingsError
+from bot.settings import ContentLink, Job, Settings, SettingsError
 from bot.texts import TEXTS
+from bot.unbroken import NBSP, WJ
 
 WEEKDAYS_JA = "月火水木金土日"
 FIELDS = {"name", "company", "job", "why_meet", "slots", "content", "phone", "current", "date", "count",
@@ -30,15 +31,31 @@ def format_slot(slot: Slot | datetime, tz: ZoneInfo, locale: str, end: datetime 
     """12月3日(木) 14:00〜14:30 / Thu 3 Dec, 14:00–14:30, in the company's zone."""
     start = (slot.start if isinstance(slot, Slot) else slot).astimezone(tz)
     finish = (slot.end if isinstance(slot, Slot) else end or slot).astimezone(tz)
+    # No-break space and word joiner: on a phone the date and its times stay on one line.
     if locale == "en":
-        return f"{start:%a} {start.day} {start:%b}, {start:%H:%M}–{finish:%H:%M}"
-    return f"{start.month}月{start.day}日({WEEKDAYS_JA[start.weekday()]}) {start:%H:%M}〜{finish:%H:%M}"
+        return f"{start:%a}{NBSP}{start.day}{NBSP}{start:%b},{NBSP}{start:%H:%M}–{WJ}{finish:%H:%M}"
+    return f"{start.month}月{start.day}日({WEEKDAYS_JA[start.weekday()]}){NBSP}{start:%H:%M}〜{WJ}{finish:%H:%M}"
 
 
 def format_day(day: date, locale: str) -> str:
     if locale == "en":
         return f"{day:%a} {day.day} {day:%b}"
     return f"{day.month}月{day.day}日({WEEKDAYS_JA[day.weekday()]})"
+
+
+def fill(template: str, fields: dict) -> str:
+    """Fill the {fields} in; a value that ends with a full stop ("Soyokaze Bakery Co.") takes the template's own."""
+    out, stop = [], ""
+    for literal, name, spec, _ in string.Formatter().parse(template):
+        if stop and literal[:1] == stop:
+            literal = literal[1:]  # "…Co." + "." is one full stop, not two
+        out.append(literal)
+        stop = ""
+        if name is not None:
+            value = format(fields[name], spec or "")
+            out.append(value)
+            stop = value[-1:] if value[-1:] in (".", "。") else ""
+    return "".join(out)
 
 
 def _numbered(lines: list[str]) -> str:
@@ -73,6 +90,23 @@ class Renderer:
 
     def text(self, locale: str, kind: str) -> str:
         return self.settings.templates.get(locale, {}).get(kind) or TEXTS[locale][kind]
+
+    def wording(self, locale: str, kind: str, job: Job | None) -> str:
+        """The text of `kind` for this job: an online interview is joined, never visited (no お越し / safe trip)."""
+        online = f"{kind}_online"
+        if job is None or job.mode != "online" or online not in TEXTS[locale]:
+            return self.text(locale, kind)
+        own = self.settings.templates.get(locale, {})  # the company's own words win, the online ones first
+        return own.get(online) or own.get(kind) or TEXTS[locale][online]
+
+    def content(self, job: Job | None, interviewer: str | None = None) -> list[ContentLink]:
+        """The content links to share: an interviewer's own message only when the candidate meets that interviewer."""
+        def meets(who: str) -> bool:
+            if interviewer is not None:  # booked: the interviewer is known
+                return who == interviewer or (job is not None and job.assignment == "panel" and who in job.interviewers)
+            return job is not None and who in job.interviewers and (len(job.interviewers) == 1
+                                                                     or job.assignment == "panel")
+        return [c for c in self.settings.content if not c.interviewer or meets(c.interviewer)]
 
     def place(self, job_id: str, locale: str, meeting_url: str | None = None) -> str:
         job, company = self.settings.jobs.get(job_id), self.settings.company
@@ -111,7 +145,7 @@ class Renderer:
         else:
             kind_text = kind
         links = [{"kind": c.kind, "title": c.title.get(loc), "url": c.url, "thumbnail": c.thumbnail}
-                 for c in s.content] if kind == "greeting" else []
+                 for c in self.content(job, current.interviewer if current else None)] if kind == "greeting" else []
         content = ""
         if links:
             content = self.text(loc, "content_header") + "\n".join(f"・{l['title']} {l['url']}" for l in links) + "\n"
@@ -132,11 +166,12 @@ class Renderer:
                           interviewer=interviewer.name.get(loc) if interviewer else "",
                           bring=(job.bring.get(loc) if job else "") or "-",
                           ics_url=f"{self.base}/booking/{booking_token}.ics" if booking_token else "")
-        text = string.Formatter().vformat(self.text(loc, kind_text), (), fields).strip()
+        text = fill(self.wording(loc, kind_text, job), fields).strip()
         # Structured facts for channels that word things their own way (short SMS, e-mail subject and .ics).
         facts = {k: fields[k] for k in ("name", "company", "phone", "slot", "current", "place", "ics_url") if fields.get(k)}
         facts.update(slot_starts=[x.start.isoformat() for x in slots], days=[d.isoformat() for d in dates],
-                     current_start=current.start.isoformat() if current else None, booking_token=booking_token)
+                     current_start=current.start.isoformat() if current else None, booking_token=booking_token,
+                     online=job is not None and job.mode == "online")  # short texts word a visit or a video call
         if booked is not None:
             facts.update(slot_start=booked.start.isoformat(), slot_end=booked.end.isoformat())
         return {"kind": kind, "text": text, "buttons": self._buttons(kind, loc, slots, dates), "links": links,

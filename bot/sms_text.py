@@ -7,6 +7,9 @@ from datetime import date, datetime
 from typing import Callable
 from zoneinfo import ZoneInfo
 
+from bot.messages import fill
+from bot.unbroken import plain
+
 # Each SMS may use at most this many segments (Japanese text is UCS-2: 70 characters alone, 67 per part).
 SEGMENT_BUDGET = 2
 _GSM7 = set("@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?¡ABCDEFGHIJKLMNOPQRSTUVWXYZ"
@@ -32,6 +35,7 @@ LEADS = {
         "booked": "ご予約が確定しました！\n{slot}\n{place}",
         "reminder_day_before": "{name}さん、{company}です。明日は面接ですね。\n{slot}\n{place}",
         "reminder_soon": "{name}さん、このあと面接ですね。お気をつけてお越しください。\n{slot}\n{place}",
+        "reminder_soon_online": "{name}さん、このあとオンライン面接ですね。少し前にリンクを開いてお待ちください。\n{slot}\n{place}",
         "unconfirmed_nudge": "{name}さん、{company}です。面接は{slot}です。",
         "nudge": "{name}さん、{company}です。面接の日時はいつでも選べます。「予約」と返信してください。",
         "reply_hint": "参加なら「1」、変更は「2」、取り消しは「キャンセル」と返信してください。",
@@ -57,6 +61,7 @@ LEADS = {
         "booked": "You're booked!\n{slot}\n{place}",
         "reminder_day_before": "Hi {name}, {company} here. Your interview is tomorrow.\n{slot}\n{place}",
         "reminder_soon": "{name}, your interview is coming up soon.\n{slot}\n{place}",
+        "reminder_soon_online": "{name}, your online interview starts soon; open the link a few minutes early.\n{slot}\n{place}",
         "unconfirmed_nudge": "Hi {name}, {company} here. Your interview is on {slot}.",
         "nudge": "Hi {name}, {company} here. You can pick an interview time any time: reply \"book\".",
         "reply_hint": "Reply 1 if you are coming, 2 to change, or \"cancel interview\".",
@@ -96,7 +101,8 @@ def short_day(day: date, locale: str) -> str:
 
 def fit(required: list[str], optional: list[str], budget: int, priority: list[int] | None = None) -> str:
     """Join the required lines, then add optional ones (most important first) while the budget holds."""
-    lines = list(required)
+    # The no-break marks of dates and times would turn a GSM-7 text into UCS-2 (70 characters a part).
+    lines, optional = [plain(line) for line in required], [plain(line) for line in optional]
     while len(lines[0]) > 1 and segments("\n".join(lines)) > budget:  # too long even bare: shorten the lead
         lines[0] = lines[0][:-2] + "…"
     chosen: set[int] = set()
@@ -128,7 +134,7 @@ def compose(payload: dict, locale: str, tz: ZoneInfo, shorten: Callable[[str], s
     if kind in _OFFERS and lead_kind in w:
         numbered = [f"{i}) {short_slot(s, tz, loc)}" for i, s in enumerate(starts, 1)]
         extra = [w["other"]] if starts else []
-        return fit([w[lead_kind].format_map(_Blank(fields)), *numbered, *extra], [], budget)
+        return fit([fill(w[lead_kind], _Blank(fields)), *numbered, *extra], [], budget)
     if kind in ("date_menu", "no_slots_on_date") and days:  # numbered as on LINE and in the chat: "2" is the 2nd day
         return fit([w[kind], *(f"{i}) {short_day(d, loc)}" for i, d in enumerate(days, 1))], [], budget)
     if kind in _BOOKING and (fields.get("slot") or kind == "nudge"):
@@ -137,7 +143,8 @@ def compose(payload: dict, locale: str, tz: ZoneInfo, shorten: Callable[[str], s
             fields["slot"] = short_slot(datetime.fromisoformat(facts["slot_start"]), tz, loc)
         hint = [w["booked_hint"] if kind == "booked" else w["reply_hint"]] if kind != "nudge" else []
         ics = [w["ics"].format(ics=shorten(fields["ics_url"]))] if fields.get("ics_url") and kind == "booked" else []
-        return fit([w[kind].format_map(_Blank(fields)), *hint], ics + (phone if kind != "booked" else []), budget)
+        lead = w.get(f"{kind}_online") if facts.get("online") else None  # a video call is joined, not visited
+        return fit([fill(lead or w[kind], _Blank(fields)), *hint], ics + (phone if kind != "booked" else []), budget)
     text = _URL.sub(lambda m: shorten(m.group(0)), payload.get("text", ""))
     text = re.sub(r"\n{2,}", "\n", text).strip()
     lines = text.split("\n")

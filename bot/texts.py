@@ -7,12 +7,13 @@ in its settings file ([templates.ja] / [templates.en]).
 JA = {
     "greeting": (
         "{name}さん、はじめまして。{company}採用担当です。\n"
-        "「{job}」へのご応募、本当にありがとうございます！\n"
+        "このたびは「{job}」にご応募いただき、本当にありがとうございます！\n"
+        "私たちからのお電話は {phone} からおかけします。知らない番号でも、出ていただけるとうれしいです。\n"
         "{why_meet}\n\n"
-        "さっそくですが、面接の日時を選んでいただけますか？\n{slots}\n"
-        "番号を送るか、ボタンを押すだけで予約できます。どれも合わなければ「0」か「他の日」と送ってください。\n"
+        "さっそくですが、面接の日時をお選びいただけますか？\n{slots}\n"
+        "番号を送っていただくか、ボタンを押すだけでご予約いただけます。"
+        "ご都合が合わない場合は「0」か「他の日」とお送りください。\n"
         "{content}"
-        "\nお電話は {phone} からおかけします。知らない番号でも、出ていただけるとうれしいです。"
     ),
     "greeting_no_slots": (
         "{name}さん、はじめまして。{company}採用担当です。\n"
@@ -21,15 +22,15 @@ JA = {
         "{content}"
         "\nお電話は {phone} からおかけします。知らない番号でも、出ていただけるとうれしいです。"
     ),
-    "content_header": "\n面接の前に、私たちのことを少しのぞいてみてください。\n",
-    "offer_again": "{name}さん、ご都合のよい日時を選んでくださいね。\n{slots}\n他の日がよければ「0」と送ってください。",
+    "content_header": "\n面接の前に、私たちのことを少しだけご紹介させてください。\n",
+    "offer_again": "{name}さん、ご都合のよい日時をお選びください。\n{slots}\nほかの日をご希望の場合は「0」とお送りください。",
     "slot_taken": (
         "ごめんなさい、{name}さん。お選びいただいた時間は、たった今ほかの方の予約が入ってしまいました。\n"
         "こちらの日時はいかがでしょうか？\n{slots}"
     ),
     "reschedule": (
-        "日程の変更ですね、もちろん大丈夫です。\n今の予約（{current}）はそのままにしてあります。"
-        "新しい日時を選んでください。\n{slots}\n他の日がよければ「0」と送ってください。"
+        "日程の変更ですね。承知いたしました。\n今のご予約（{current}）は、新しい日時が決まるまでそのまま残しております。"
+        "新しい日時をお選びください。\n{slots}\nほかの日をご希望の場合は「0」とお送りください。"
     ),
     "offer_on_date": "{date}はこちらの時間が空いています。\n{slots}",
     "pick_again": "すみません、どの日時かわかりませんでした。番号（1〜{count}）で教えてください。\n{slots}",
@@ -48,16 +49,16 @@ JA = {
         "ありがとうございます！面接のご予約が確定しました。\n\n"
         "日時: {slot}\n場所: {place}\n面接担当: {interviewer}\n持ち物: {bring}\n\n"
         "カレンダーに追加: {ics_url}\n"
-        "日程を変えたいときは「変更」、キャンセルは「キャンセル」と送ってください。\n"
-        "当日お会いできるのを楽しみにしています。"
+        "日程の変更は「変更」、キャンセルは「キャンセル」とお送りください。\n"
+        "当日お会いできるのを楽しみにしております。"
     ),
-    "already_booked": "面接はすでにご予約済みです（{current}）。変更したいときは「変更」と送ってくださいね。",
-    "confirmed": "ご返信ありがとうございます！{current}にお待ちしています。気をつけてお越しください。",
+    "already_booked": "面接はすでにご予約済みです（{current}）。日程を変更される場合は「変更」とお送りください。",
+    "confirmed": "ご返信ありがとうございます。{current}、お待ちしております。どうぞお気をつけてお越しください。",
     "cancelled": (
         "面接のキャンセルを承りました。ご連絡ありがとうございます。\n"
         "また受けてみようかなと思ったら、いつでも「予約」と送ってください。"
     ),
-    "withdrawn": "承知しました。ご連絡ありがとうございます。気が変わったら、いつでも「予約」と送ってください。",
+    "withdrawn": "承知いたしました。ご連絡ありがとうございます。改めて面接をご希望の際は、いつでも「予約」とお送りください。",
     "handoff": (
         "メッセージをありがとうございます。担当者が内容を確認し、{when}こちらでお返事いたします。\n"
         "お急ぎの場合は、お手数ですが {phone} までお電話ください。"
@@ -70,11 +71,14 @@ JA = {
     "stopped": "メッセージの配信を止めました。再開したいときは「配信再開」と送ってください。",
     "welcome_back": "おかえりなさい、{name}さん。面接の日時はこちらからどうぞ。\n{slots}",
     "welcome_back_booked": "おかえりなさい、{name}さん。面接は{current}のままご予約済みです。",
-    "back_to_bot_booked": "お待たせしました。面接は{current}で承っています。",
-    "thanks_after": "{name}さん、今日は面接にお越しいただきありがとうございました！結果は担当者からご連絡します。",
+    "back_to_bot_booked": "お待たせいたしました。面接は{current}で承っております。",
+    "thanks_after": (
+        "{name}さん、本日はお忙しいなか面接にお越しいただき、ありがとうございました。"
+        "結果につきましては、担当者より改めてご連絡いたします。"
+    ),
     "no_show": (
-        "{name}さん、今日はお会いできず残念でした。何かあったのかなと気にしています。\n"
-        "もしよければ、もう一度日程を選んでみませんか？\n{slots}"
+        "{name}さん、本日はお会いできず残念でした。何かあったのではと気にかけております。\n"
+        "もしよろしければ、もう一度日程をお選びいただけませんか？\n{slots}"
     ),
     "other_dates_button": "他の日にする",
     "reschedule_button": "日程を変更",
@@ -83,43 +87,47 @@ JA = {
     "online": "オンライン（{url}）",
     "office": "{address}（地図: {map_url}）",
     "meeting_link": (
-        "{name}さん、お待たせしました。オンライン面接の参加用リンクができました。\n\n日時: {slot}\n参加方法: {place}\n\n"
-        "当日は少し前にリンクを開いておくと安心です。"
+        "{name}さん、お待たせいたしました。オンライン面接の参加用リンクをお送りします。\n\n日時: {slot}\n参加方法: {place}\n\n"
+        "当日は、開始の少し前にリンクを開いておいていただけると安心です。"
     ),
     "calendar_moved": (
-        "{name}さん、{company}です。面接担当の都合で、面接を{current}に移させていただきました。急な変更でごめんなさい。\n"
-        "この日時で大丈夫でしたら、お返事はいりません。ご都合が悪ければ、こちらから選び直してください。\n{slots}"
+        "{name}さん、{company}です。面接担当の都合により、面接を{current}に移させていただきました。"
+        "急な変更となり、申し訳ありません。\n"
+        "この日時でよろしければ、お返事は不要です。ご都合が悪い場合は、こちらから別の日時をお選びください。\n{slots}"
     ),
     "calendar_moved_only": (
-        "{name}さん、{company}です。面接担当の都合で、面接を{current}に移させていただきました。急な変更でごめんなさい。\n"
-        "ご都合が悪ければ「変更」と送ってください。一緒に別の日時を探します。"
+        "{name}さん、{company}です。面接担当の都合により、面接を{current}に移させていただきました。"
+        "急な変更となり、申し訳ありません。\n"
+        "ご都合が悪い場合は「変更」とお送りください。一緒に別の日時をお探しします。"
     ),
     "calendar_cancelled": (
-        "{name}さん、ごめんなさい。面接担当の予定が変わってしまい、ご予約の時間に面接ができなくなりました。\n"
-        "お手数をおかけしますが、こちらから新しい日時を選んでいただけますか？\n{slots}"
+        "{name}さん、申し訳ありません。面接担当の予定が変わり、ご予約の時間に面接ができなくなりました。\n"
+        "お手数をおかけしますが、こちらから新しい日時をお選びいただけますか？\n{slots}"
     ),
     "calendar_cancelled_no_slots": (
         "{name}さん、ごめんなさい。面接担当の予定が変わってしまい、ご予約の時間に面接ができなくなりました。\n"
         "新しい日時は、担当者が{when}直接ご連絡いたします。お急ぎの場合は {phone} までお電話ください。"
     ),
     "reminder_day_before": (
-        "{name}さん、こんにちは。{company}です。\n明日はいよいよ面接ですね。お会いできるのを楽しみにしています。\n\n"
+        "{name}さん、こんにちは。{company}です。\n明日はいよいよ面接ですね。お会いできるのを楽しみにしております。\n\n"
         "日時: {slot}\n場所: {place}\n\n"
-        "ご参加いただけるなら「1」、日程を変えたいときは「2」を送ってください（ボタンでも大丈夫です）。"
-        "取り消す場合は「キャンセル」と送ってください。"
+        "ご参加いただける場合は「1」、日程を変更されたい場合は「2」をお送りください（ボタンでも大丈夫です）。"
+        "キャンセルされる場合は「キャンセル」とお送りください。"
     ),
     "reminder_soon": (
-        "{name}さん、このあと面接ですね。どうぞリラックスしてお越しください。\n\n日時: {slot}\n場所: {place}\n\n"
-        "参加されるなら「1」、変更したいときは「2」を送ってください。困ったときは {phone} へお電話ください。"
+        "{name}さん、このあと面接ですね。お会いできるのを楽しみにしております。どうぞお気をつけてお越しください。\n\n"
+        "日時: {slot}\n場所: {place}\n\n"
+        "ご参加いただける場合は「1」、日程を変更されたい場合は「2」をお送りください。"
+        "お困りのことがあれば {phone} までお電話ください。"
     ),
     "unconfirmed_nudge": (
-        "{name}さん、{company}です。念のため、こちらにもご連絡しました。\n"
-        "面接は {slot} です。ご参加いただけるなら「1」、日程を変えたいときは「2」を送ってください。\n"
-        "担当者から {phone} でお電話することもあります。"
+        "{name}さん、{company}です。念のため、こちらからもご連絡いたしました。\n"
+        "面接は {slot} です。ご参加いただける場合は「1」、日程を変更されたい場合は「2」をお送りください。\n"
+        "担当者から {phone} でお電話を差し上げることもございます。"
     ),
     "nudge": (
-        "{name}さん、{company}です。先ほどのメッセージは届いていますか？\n"
-        "面接の日時は、いつでも選んでいただけます。「予約」と送るか、下のボタンを押してください。\n"
+        "{name}さん、{company}です。先ほどのメッセージは届いておりますでしょうか？\n"
+        "面接の日時は、いつでもお選びいただけます。「予約」とお送りいただくか、下のボタンを押してください。\n"
         "お電話は {phone} からおかけします。"
     ),
     "confirm_button": "参加します",
@@ -129,11 +137,11 @@ JA = {
 EN = {
     "greeting": (
         "Hello {name}, this is the hiring team at {company}.\n"
-        "Thank you so much for applying for {job}!\n{why_meet}\n\n"
+        "Thank you so much for applying for {job}!\n"
+        "When we call, it will be from {phone}, so please pick up even if the number is new to you.\n{why_meet}\n\n"
         "Could you pick a time for your interview?\n{slots}\n"
         "Just reply with the number or tap a button. If none of these work, send \"0\" or \"other\".\n"
         "{content}"
-        "\nWe will call you from {phone}, so please pick up even if the number is new to you."
     ),
     "greeting_no_slots": (
         "Hello {name}, this is the hiring team at {company}.\n"
@@ -170,7 +178,7 @@ EN = {
         "We look forward to meeting you."
     ),
     "already_booked": "Your interview is already booked ({current}). Reply \"change\" if you would like another time.",
-    "confirmed": "Thanks for letting us know! See you on {current}. Have a safe trip.",
+    "confirmed": "Thank you for letting us know! We look forward to seeing you on {current}. Have a safe trip.",
     "cancelled": "Your interview is cancelled. Thank you for telling us. If you change your mind, just reply \"book\".",
     "withdrawn": "Understood, thank you for letting us know. If you change your mind, just reply \"book\".",
     "handoff": (
@@ -186,7 +194,7 @@ EN = {
     "welcome_back": "Welcome back, {name}! Here are the interview times:\n{slots}",
     "welcome_back_booked": "Welcome back, {name}! Your interview is still booked for {current}.",
     "back_to_bot_booked": "Thanks for waiting. Your interview is booked for {current}.",
-    "thanks_after": "{name}, thank you for coming to the interview today! We will be in touch about the next steps.",
+    "thanks_after": "{name}, thank you for coming in for your interview today! We will be in touch about the next steps soon.",
     "no_show": "{name}, we missed you today and hope everything is all right. Would you like to pick a new time?\n{slots}",
     "other_dates_button": "Other days",
     "reschedule_button": "Change time",
@@ -222,7 +230,7 @@ EN = {
         "To cancel, reply \"cancel interview\"."
     ),
     "reminder_soon": (
-        "{name}, your interview is coming up soon. Take your time and come as you are.\n\n"
+        "{name}, your interview is coming up soon, and we look forward to seeing you. Have a safe trip!\n\n"
         "When: {slot}\nWhere: {place}\n\nReply \"1\" if you are coming or \"2\" to change the time. "
         "If anything comes up, call us at {phone}."
     ),
@@ -255,33 +263,36 @@ TEXTS = {"ja": JA, "en": EN}
 # so a company can override them like any other text.
 JA.update({
     "line_content": "私たちのことを、動画や記事で少しご紹介させてください。",
-    "sticker_reply": "スタンプありがとうございます！ご用件を文字で送っていただければ、すぐにお返事しますね。",
-    "media_reply": "送ってくださってありがとうございます。担当者が確認して、あらためてご連絡しますね。",
+    "sticker_reply": "スタンプありがとうございます！ご用件を文字でお送りいただければ、すぐにお返事いたします。",
+    "media_reply": "お送りいただき、ありがとうございます。担当者が確認し、改めてご連絡いたします。",
     "unsupported_reply": (
-        "ありがとうございます。ごめんなさい、このメッセージには自動でお返事できません。"
-        "文字で送っていただくか、お電話（{phone}）でご連絡ください。"
+        "ありがとうございます。申し訳ありません、このメッセージには自動でお返事できません。"
+        "文字でお送りいただくか、お電話（{phone}）でご連絡ください。"
     ),
     "group_reply": (
-        "お招きいただきありがとうございます。ごめんなさい、{company}の採用アカウントは1対1のトークでだけお返事しています。"
-        "友だち追加して、個別にメッセージを送ってくださいね。"
+        "お招きいただき、ありがとうございます。申し訳ありません、{company}の採用アカウントは1対1のトークでのみお返事しております。"
+        "友だち追加のうえ、個別にメッセージをお送りください。"
     ),
     "human_requested": "承知いたしました。担当者が{when}このトークでご連絡いたします。お急ぎの場合は {phone} までお電話ください。",
     "line_welcome": (
         "友だち追加ありがとうございます！{company}採用担当です。\n\n"
-        "Webで応募済みの方は、応募完了画面の6文字のコードを送ってください。\n"
-        "これから応募する方は、このトークで1分ほどで応募できます。まずはお名前（フルネーム）を教えてください。\n\n"
+        "Webでご応募済みの方は、応募完了画面に表示された6文字のコードをお送りください。\n"
+        "これからご応募の方は、このトークで1分ほどでご応募いただけます。まずはお名前（フルネーム）を教えてください。\n\n"
         "English: send the 6-letter code from your application, or your full name to apply here."
     ),
-    "line_ask_name": "お名前（フルネーム）を文字で送ってください。例: 山田 花子",
-    "line_ask_job": "{name}さん、ありがとうございます！ご希望のお仕事を下のボタンから選んでください。",
+    "line_ask_name": "お名前（フルネーム）を文字でお送りください。例: 山田 花子",
+    "line_ask_job": "{name}さん、ありがとうございます！ご希望のお仕事を下のボタンからお選びください。",
     "line_ask_phone": (
-        "最後に、お電話番号を教えてください。面接の前にお電話することがあります。\n"
-        "番号を伝えたくないときは「スキップ」を押してください。"
+        "最後に、お電話番号を教えてください。面接の前にお電話を差し上げることがあります。\n"
+        "番号の入力を省略される場合は「スキップ」を押してください。"
     ),
-    "line_bad_phone": "ごめんなさい、電話番号として読み取れませんでした。090-1234-5678 のように送るか、「スキップ」を押してください。",
+    "line_bad_phone": (
+        "申し訳ありません、電話番号として読み取れませんでした。090-1234-5678 のようにお送りいただくか、"
+        "「スキップ」を押してください。"
+    ),
     "line_code_unknown": (
-        "ごめんなさい、そのコードが見つかりませんでした。応募完了画面の6文字のコードをもう一度ご確認ください。"
-        "わからないときは {phone} までお電話ください。"
+        "申し訳ありません、そのコードが見つかりませんでした。応募完了画面の6文字のコードをもう一度ご確認ください。"
+        "ご不明な場合は {phone} までお電話ください。"
     ),
     "line_code_later": (
         "新しいご応募ありがとうございます。ご予約中の面接が終わるまで、このトークではその面接のご案内を続けます。"
@@ -410,5 +421,37 @@ EN.update({
     "welcome_back_handoff_booked": (
         "Welcome back, {name}! Messages are on again, and your interview is still booked for {current}.\n"
         "A member of our team will still answer your question here {when}. If it is urgent, please call us at {phone}."
+    ),
+})
+
+# Online interviews are joined, never visited: Renderer.wording() picks "<kind>_online" for an online job.
+JA.update({
+    "confirmed_online": (
+        "ご返信ありがとうございます。{current}、オンラインでお会いできるのを楽しみにしております。\n"
+        "参加方法: {place}\n開始の少し前にリンクを開いておいていただけると安心です。"
+    ),
+    "thanks_after_online": (
+        "{name}さん、本日はお忙しいなかオンライン面接にご参加いただき、ありがとうございました。"
+        "結果につきましては、担当者より改めてご連絡いたします。"
+    ),
+    "reminder_soon_online": (
+        "{name}さん、このあとオンライン面接ですね。開始の少し前に、下のリンクからご参加ください。\n\n"
+        "日時: {slot}\n参加方法: {place}\n\n"
+        "ご参加いただけるなら「1」、日程を変えたいときは「2」を送ってください。"
+        "お困りのことがあれば {phone} までお電話ください。"
+    ),
+})
+EN.update({
+    "confirmed_online": (
+        "Thank you for letting us know! We look forward to meeting you online on {current}.\n"
+        "How to join: {place}\nOpening the link a few minutes early makes for a relaxed start."
+    ),
+    "thanks_after_online": (
+        "{name}, thank you for joining your online interview today! We will be in touch about the next steps soon."
+    ),
+    "reminder_soon_online": (
+        "{name}, your online interview starts soon. Opening the link a few minutes early makes for a relaxed start.\n\n"
+        "When: {slot}\nHow to join: {place}\n\nReply \"1\" if you are joining or \"2\" to change the time. "
+        "If anything comes up, call us at {phone}."
     ),
 })

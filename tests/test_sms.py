@@ -42,7 +42,7 @@ def test_whole_sms_flow_apply_greet_book_confirm_reschedule_cancel(phone, sms_sv
 
     phone.text("はい")
     (confirmed,) = phone.inbox()
-    assert "お待ちしています" in confirmed.body and _applicant(sms_svc, phone.id).state == "confirmed"
+    assert "お会いできるのを楽しみに" in confirmed.body and _applicant(sms_svc, phone.id).state == "confirmed"
 
     phone.text("変更")
     (offer,) = phone.inbox()

@@ -17,6 +17,7 @@ from bot.candidate_page import page_url, without_reply_requests
 from bot.channels import Outgoing, PermanentError, TemporaryError
 from bot.config import Config
 from bot.shortlinks import unsubscribe_url
+from bot.unbroken import nowrap_html
 
 TIMEOUT = 20.0
 SUBJECTS = {
@@ -156,8 +157,13 @@ class MailChannel:
 def _html(text: str, footer: list[str], actions: list[tuple[str, str]] = (), lead: str = "") -> str:
     """The same words as HTML: links clickable, line breaks kept, each action a big link; nothing else to go wrong."""
     def block(value: str) -> str:
-        escaped = html.escape(value)
-        return _URL.sub(lambda m: f'<a href="{m.group(0)}">{m.group(0)}</a>', escaped).replace("\n", "<br>\n")
+        parts, at = [], 0
+        for m in _URL.finditer(value):  # dates, times and phone numbers never break, outside the links
+            url = html.escape(m.group(0))
+            parts += [nowrap_html(html.escape(value[at:m.start()]), inline_style=True), f'<a href="{url}">{url}</a>']
+            at = m.end()
+        parts.append(nowrap_html(html.escape(value[at:]), inline_style=True))
+        return "".join(parts).replace("\n", "<br>\n")
 
     buttons = f"<p>{html.escape(lead)}</p>" if actions else ""
     buttons += "".join(

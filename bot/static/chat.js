@@ -4,6 +4,27 @@
   const token = log.dataset.token;
   const base = "/chat/" + encodeURIComponent(token);
   const URL_RE = /https?:\/\/[^\s<>"'）」、。]+/g;
+  // Dates, times and phone numbers stay on one line (bot/unbroken.py has the same pattern).
+  const KEEP_RE = new RegExp("\\d{1,2}月\\d{1,2}日(?:\\([月火水木金土日]\\))?(?:[ \u00a0]?\\d{1,2}:\\d{2}(?:[〜–~-]\u2060?\\d{1,2}:\\d{2})?)?" +
+    "|(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun)[ \u00a0]\\d{1,2}[ \u00a0][A-Z][a-z]{2}(?:,[ \u00a0]\\d{1,2}:\\d{2}(?:[〜–~-]\u2060?\\d{1,2}:\\d{2})?)?" +
+    "|\\d{1,2}:\\d{2}(?:[〜–~-]\u2060?\\d{1,2}:\\d{2})?|\\+?\\d[\\d\\- ]{6,}\\d", "g");
+
+  // Plain text as a fragment, each date, time and phone number in a span that does not wrap.
+  function kept(text) {
+    const frag = document.createDocumentFragment();
+    let at = 0;
+    text.replace(KEEP_RE, function (found, offset) {
+      frag.appendChild(document.createTextNode(text.slice(at, offset)));
+      const span = document.createElement("span");
+      span.className = "nowrap";
+      span.textContent = found;
+      frag.appendChild(span);
+      at = offset + found.length;
+      return found;
+    });
+    frag.appendChild(document.createTextNode(text.slice(at)));
+    return frag;
+  }
   let last = 0;
 
   // The text as a fragment whose web addresses are links (built from text nodes: no HTML injection).
@@ -11,7 +32,7 @@
     const frag = document.createDocumentFragment();
     let at = 0;
     text.replace(URL_RE, function (url, offset) {
-      frag.appendChild(document.createTextNode(text.slice(at, offset)));
+      frag.appendChild(kept(text.slice(at, offset)));
       const a = document.createElement("a");
       a.href = url; a.target = "_blank"; a.rel = "noopener";
       a.textContent = url;
@@ -19,7 +40,7 @@
       at = offset + url.length;
       return url;
     });
-    frag.appendChild(document.createTextNode(text.slice(at)));
+    frag.appendChild(kept(text.slice(at)));
     return frag;
   }
 
