@@ -12,8 +12,7 @@ from bot.conversation import Context, State, as_shown, decide
 from bot.events import (AlertRecruiter, Applied, AskToConfirm, Book, Cancel, CancelBooking, ChooseSlot, CloseHandoff,
                         Confirm, Decline, Help, Marked, Yes,
                         Offer, OfferDates, OtherDates, PickDate, Reschedule, Resume, Send, SlotTakenMeanwhile, Start,
-                        Stop,
-                        Unknown, WantSlots)
+                        Stop, Unknown, WantSlots)
 
 UTC = timezone.utc
 NOW = datetime(2026, 11, 30, 0, 0, tzinfo=UTC)  # Monday 09:00 in Tokyo
@@ -682,6 +681,7 @@ def test_decide_never_raises_returns_a_state_and_books_only_an_offered_slot(cont
         assert d.state is State.OPTED_OUT and d.actions == ()
     if context.state is State.NEW and not isinstance(event, Applied):
         assert d.state is State.NEW and d.actions == ()
+
 
 # --- hand-offs that hold: through stop and start, until the recruiter resumes ---------------------
 

@@ -91,6 +91,7 @@ def test_reschedule_moves_the_same_event_and_cancel_deletes_it(google, gsvc, boo
     assert any(r[0] == "PATCH" for r in google.requests)
     assert poll(gsvc, force=True) == 0  # our own change is not mistaken for the recruiter's
     booked.say("キャンセル")
+    booked.say("はい")  # after "really cancel?"
     booked.replies()
     assert google.live(SATO) == []
 

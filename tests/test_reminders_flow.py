@@ -91,6 +91,7 @@ def test_cancel_cancels_every_pending_reminder(cand, svc):
     cand.say("2")
     cand.replies()
     cand.say("キャンセル")
+    cand.say("はい")  # after "really cancel?"
     cand.replies()
     assert rows(svc, booking_id=booking(svc).id, status="pending") == []
 

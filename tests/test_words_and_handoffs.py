@@ -284,3 +284,17 @@ def test_office_hours_default_to_the_working_hours_and_are_checked_by_key():
         parse_settings(data)
     assert error.value.key == "company.office_hours.holiday"
     assert load_settings().office_hours[0] == [(time(9, 30), time(18))]
+
+
+def test_the_recruiter_closes_a_hand_off_the_candidate_booked_during_and_the_booking_stays(chat, client, svc):
+    chat.apply()
+    chat.replies()
+    chat.say("駐車場はありますか？")
+    chat.say("1")
+    chat.replies()
+    client.get(f"/recruiter/login/{recruiter_key('test-secret')}")
+    assert "返答済みにする" in client.get("/recruiter").get_data(as_text=True)
+    resume(client, svc, chat.id)
+    a = applicant(svc, chat.id)
+    assert a.state == "booked" and not a.handoff_open and chat.replies() == []
+    assert "返答済みにする" not in client.get("/recruiter").get_data(as_text=True)

@@ -32,6 +32,7 @@ REASON_LABELS.update(line_blocked="LINEでブロックされた（電話で連�
                      asked_for_person="担当者との会話を希望")
 REASON_LABELS.update(all_opted_out="ご本人の連絡先がすべて配信停止中のため、自動の案内を送れません（お電話などで）",
                      line_kept="同じLINEの方の新しい応募（LINEの会話は面接予約中の応募で続きます。別の手段で連絡を）")
+REASON_LABELS.update(opted_in_waiting="配信を再開（担当者からの返答をお待ちです）")
 DELIVERY_LABELS = {"queued": "送信待ち", "sent": "送信済み", "delivered": "到達", "undelivered": "不達",
                    "failed": "失敗", "read": "既読"}
 FOLLOW_UP_LABELS = {"reminder_day_before": "前日リマインド", "reminder_soon": "直前リマインド",
