@@ -13,9 +13,8 @@ from calendars.base import Slot
 from bot.events import CalendarDeleted, CalendarMoved, MoveBooking
 from bot.events import (AlertRecruiter, Applied, AskToConfirm, Book, Cancel, CancelBooking, ChooseSlot,
                         CloseHandoff, Confirm, Decision, Decline, Event, Help, Marked, Offer, OfferDates, OtherDates,
-                        PickDate,
-                        Reschedule, RestoreBooking, Resume, Send, SlotTakenMeanwhile, Start, Stop, Unknown, Unmark,
-                        WantSlots, Yes)
+                        PickDate, Reschedule, RestoreBooking, Resume, Send, SlotTakenMeanwhile, Start, Stop, Unknown,
+                        Unmark, WantSlots, Yes)
 
 
 class State(StrEnum):
@@ -42,11 +41,11 @@ class Context:
     dates: tuple[date, ...] = ()           # days that still have free slots, for "other dates"
     has_booking: bool = False
     reminded: bool = False  # a reminder asking "1 = attending, 2 = change" went out for the live booking
-    pending: str | None = None  # the question the bot asked last turn and waits to have answered ("cancel")
-    handoff_open: bool = False  # a person owes the candidate an answer (until the recruiter resumes the bot)
     interview_start: datetime | None = None  # the live booking's start: no outcome is recorded before it
     before_mark: str | None = None  # the booking's status before an outcome still inside the undo window
     offered_dates: tuple[date, ...] = ()   # the date menu on screen, numbered 1..n; never set with `offered`
+    pending: str | None = None  # the question the bot asked last turn and waits to have answered ("cancel")
+    handoff_open: bool = False  # a person owes the candidate an answer (until the recruiter resumes the bot)
 
     def offered_slot(self, event: ChooseSlot) -> Slot | None:
         """Return the offered slot the event points at, or None when it is not (or no longer) offered."""
