@@ -69,6 +69,7 @@ def stopped(session: Session, applicant: Applicant) -> dict[str, ContactOptOut]:
 
 
 def is_stopped(session: Session, channel: str, address: str | None) -> ContactOptOut | None:
+    """This address's opt-out, or None when it may be written to."""
     if channel not in ADDRESS_CHANNELS or not address:
         return None
     return look_up(session, [(channel, address)]).get((channel, address))
