@@ -11,6 +11,7 @@ from sqlmodel import Session, select
 from bot.candidate_page import REPLY_REQUEST, page_url
 from bot.models import Applicant, Booking, Outbox
 from bot.shortlinks import unsubscribe_url
+from tests.conftest import START as START_AT
 from tests.fakes.sms_phone import Phone
 
 
@@ -262,3 +263,27 @@ def test_a_one_way_candidate_stops_and_restarts_messages_on_the_page(phone, sms_
     page.tap("start")
     assert not _applicant(sms_svc, phone.id).opted_out and _applicant(sms_svc, phone.id).state == "booked"
     assert _bookings(sms_svc, phone.id)[0].status == "booked"
+
+
+def test_a_cancel_link_only_asks_and_only_the_pages_post_cancels(phone, sms_svc, sms_client):
+    page = _greeted_page(phone, sms_client)
+    page.tap("book", slot=page.times()[0])
+    assert page.open("do=cancel").status_code == 200  # an e-mail's or a scanner's GET
+    assert "面接をキャンセルしますか" in page.html and _applicant(sms_svc, phone.id).state == "booked"
+    page.tap("cancel", sure="yes")
+    assert _applicant(sms_svc, phone.id).state == "cancelled"
+
+
+def test_email_buttons_become_page_links_and_no_sentence_asks_for_a_reply(sms_svc):
+    from bot.channels import Outgoing
+    from bot.channels.mail import MailChannel
+
+    payload = {"kind": "confirm_cancel", "facts": {"company": "そよかぜ"},
+               "text": "12月1日(火)の面接を、本当にキャンセルしてよろしいですか？\nキャンセルされる場合は「はい」とお送りください。",
+               "buttons": [{"label": "はい、キャンセルします", "data": "cancel:yes"}, {"label": "いいえ", "data": "keep"}]}
+    mail = MailChannel(sms_svc.config).compose(Outgoing("email", {"email": "hanako@example.com", "token": "tok"},
+                                                        payload, "key-1", "ja", {"written_at": START_AT}))
+    text = mail.get_body(("plain",)).get_content()
+    assert "本当にキャンセルしてよろしいですか" in text and "お送りください" not in text
+    assert "はい、キャンセルします\n  https://jobs.example.com/c/" in text and "?do=cancel" in text
+    assert "https://jobs.example.com/c/" in mail.get_body(("html",)).get_content()

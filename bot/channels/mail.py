@@ -38,7 +38,7 @@ FOOTER = {
 ACTIONS = {"ja": "こちらから、ご自身のページでお手続きいただけます（押すとページが開きます）:",
            "en": "Use the links below; each opens your own page:"}
 _PAGE_DO = {"confirm": {"do": "confirm"}, "reschedule": {"do": "change"}, "cancel": {"do": "cancel"},
-            "other": {}, "book": {}}
+            "cancel:yes": {"do": "cancel"}, "keep": {}, "other": {}, "book": {}}
 _URL = re.compile(r"https?://[^\s<>（）「」]+")
 _ADDRESS = re.compile(r"[^\s<>@]+@[^\s<>]+")
 

@@ -67,6 +67,8 @@ def page(signed: str):
     if found is None:
         return _refuse(code)
     svc, a, loc = services(), found.applicant, _locale(found.applicant.locale)
+    if request.args.get("do") == "cancel" and found.booking is not None and a.state in ("booked", "confirmed"):
+        return _cancel_question(found, signed, loc)  # a question only: the cancel itself is the POST it offers
     s, t = svc.settings, PAGE[loc]
     job = s.jobs.get(a.job_id)
     booking = found.booking
@@ -148,8 +150,7 @@ def _cancel_question(found: PageView, signed: str, loc: str):
     """Ask once on the page before cancelling (no message goes out for the question)."""
     svc, t = services(), PAGE[loc]
     if found.booking is None:
-        return redirect(url_for(".page", signed=signed, lang=request.form.get("lang") or None), 303)
+        return redirect(url_for(".page", signed=signed, lang=loc), 303)
     return render_template("candidate.html", t=t, loc=loc, signed=signed, csrf=csrf_token(), asking_cancel=True,
                            name=found.applicant.name, when=_when(found.booking.start_at, found.booking.end_at, loc),
-                           company=svc.settings.company.name.get(loc), phone=svc.settings.company.phone,
-                           lang=request.form.get("lang") or "")
+                           company=svc.settings.company.name.get(loc), phone=svc.settings.company.phone)
