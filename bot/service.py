@@ -34,6 +34,7 @@ log = logging.getLogger("sokuresu.service")
 # undone by a rollback, and the free times worked out before a write are stale after it.
 CALENDAR_WRITTEN = "calendar_written"
 FREE_TIMES_FOR = timedelta(seconds=2)  # how long turns may reuse the free times one of them worked out
+QUESTION_STANDS = timedelta(hours=24)  # a "really cancel?" left unanswered this long no longer waits for a yes
 
 
 def calendar_changed(svc: Services, session: Session) -> None:
@@ -67,6 +68,19 @@ def marked_booking(session: Session, svc: Services, applicant_id: int, now: date
     query = select(Booking).where(Booking.applicant_id == applicant_id, Booking.marked_at.is_not(None),
                                   Booking.marked_at > since)
     return session.exec(query.order_by(Booking.marked_at.desc())).first()
+
+
+def question_stands(session: Session, applicant_id: int, kind: str, now: datetime) -> bool:
+    """The bot's question (`kind`) is recent and still the last thing that reached the candidate: after a
+    reminder went out since ("reply 1 or はい"), a はい answers the reminder, never the old question."""
+    asked = session.exec(select(Outbox.created_at).where(Outbox.applicant_id == applicant_id, Outbox.kind == kind)
+                         .order_by(Outbox.id.desc())).first()
+    if asked is None or now - asked > QUESTION_STANDS:
+        return False
+    since = select(Outbox.id).where(Outbox.applicant_id == applicant_id, Outbox.channel != "recruiter",
+                                    Outbox.kind != kind, Outbox.status != "cancelled", Outbox.due_at > asked,
+                                    Outbox.due_at <= now)
+    return session.exec(since).first() is None
 
 
 def is_duplicate(session: Session, source: str, event_id: str, now: datetime) -> bool:
@@ -173,8 +187,15 @@ class Turn:
                        reminded=was_reminded(self.session, self.booking.id if self.booking else None),
                        interview_start=self.booking.start_at if self.booking else None,
                        before_mark=self.marked.status_before_mark if self.marked else None,
-                       pending=self.applicant.pending, handoff_open=self.applicant.handoff_open,
+                       pending=self.pending(), handoff_open=self.applicant.handoff_open,
                        offered_dates=offered_dates)
+
+    def pending(self) -> str | None:
+        """The question the bot asked ("cancel" asks "confirm_cancel"), while it still stands."""
+        asked = self.applicant.pending
+        if asked and question_stands(self.session, self.applicant.id, f"confirm_{asked}", self.now):
+            return asked
+        return None
 
     def available(self, day: date | None, exclude: frozenset[str]) -> tuple[tuple[Slot, ...], tuple[date, ...]]:
         # Turns share what they worked out (a batch of LINE events asking for other days, all at once),

@@ -298,3 +298,28 @@ def test_the_recruiter_closes_a_hand_off_the_candidate_booked_during_and_the_boo
     a = applicant(svc, chat.id)
     assert a.state == "booked" and not a.handoff_open and chat.replies() == []
     assert "返答済みにする" not in client.get("/recruiter").get_data(as_text=True)
+
+
+def test_a_reminder_after_an_unanswered_really_cancel_makes_hai_answer_the_reminder(chat, svc, clock):
+    chat.apply()
+    chat.replies()
+    chat.say("3")  # the third time offered is days ahead: its day-before reminder comes first
+    chat.replies()
+    chat.say("キャンセル")
+    assert "本当にキャンセル" in chat.replies()[-1]["text"]
+    with Session(svc.engine) as s:
+        reminder = s.exec(select(Outbox).where(Outbox.applicant_id == chat.id,
+                                               Outbox.kind == "reminder_day_before")).one()
+    clock.now = reminder.due_at
+    assert any(m["text"].startswith("山田 花子さん") for m in chat.replies())  # the reminder went out
+    chat.say("はい")  # answers the reminder ("are you coming?"), not the question asked before it
+    assert chat.state() == "confirmed" and [b.status for b in bookings(svc, chat.id)] == ["confirmed"]
+
+
+def test_an_unanswered_really_cancel_lapses_after_a_day(chat, svc, clock):
+    booked_in_chat(chat, locale="en")
+    chat.say("cancel")
+    chat.replies()
+    clock.advance(hours=25)
+    chat.say("yes")
+    assert chat.state() != "cancelled" and [b.status for b in bookings(svc, chat.id)] != ["cancelled"]
