@@ -54,7 +54,11 @@ def pool_choices(settings: Settings, calendar: Calendar, session: Session, job_i
     day = slot.start.astimezone(tz).date()
     bounds = local_day_bounds(day, tz)
     per_day = Counter(b.interviewer for b in _live_bookings(session, job.interviewers, bounds.start, bounds.end))
-    free = [who for who in job.interviewers if per_day[who] < rules.max_per_day
-            and not any(wanted.overlaps(b) for b in busy.get(who, ()))]
+    open_ = [who for who in job.interviewers if per_day[who] < rules.max_per_day]
+    free = [who for who in open_ if not any(wanted.overlaps(b) for b in busy.get(who, ()))]
     free.sort(key=lambda who: (per_day[who], job.interviewers.index(who)))
+    if slot.interviewer in open_ and slot.interviewer not in free:
+        # The one it was offered with, last: a calendar that cannot be read looks busy, and the write
+        # re-checks (a Google outage keeps the choice and writes it later) or refuses it as taken.
+        free.append(slot.interviewer)
     return [Slot(slot.start, slot.end, who) for who in free]

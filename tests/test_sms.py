@@ -102,12 +102,17 @@ def test_full_width_digits_and_ban_pick_a_slot(phone, sms_svc):
     assert "確定" in phone.inbox()[0].body
 
 
-def test_other_dates_lists_days_to_type_not_numbers(phone):
+def test_other_dates_numbers_the_days_and_a_number_then_picks_that_day(phone, sms_svc):
     phone.apply()
     phone.inbox()
     phone.text("0")
     (menu,) = phone.inbox()
-    assert "12/3" in menu.body and "1) " not in menu.body
+    assert "12/3" in menu.body and "\n1) 11/30(月)\n2) 12/1(火)\n" in menu.body  # a number or a day like 12/3
+    phone.text("2")
+    (offer,) = phone.inbox()
+    times = [line for line in offer.body.splitlines() if line[:1].isdigit() and not line.startswith("0)")]
+    assert times and all(") 12/1(火)" in line for line in times)  # that day's times, nothing booked
+    assert _applicant(sms_svc, phone.id).state == "greeted" and not _rows(sms_svc, phone.id, kind="booked")
 
 
 def test_stop_opts_out_at_once_and_start_opts_back_in(phone, sms_svc):
