@@ -165,6 +165,11 @@ def the_machine(svc, clock: FakeClock):
             self.turn(ask)
             self.turn(str(n))
 
+        @rule(n=st.integers(1, 3), then=st.sampled_from(["変更", "change"]))
+        def pick_a_number_then_ask_to_change(self, n, then):
+            self.turn(str(n))
+            self.turn(then)
+
         @rule(word=st.sampled_from(WORDS))
         def type_a_word(self, word):
             self.turn(word)
