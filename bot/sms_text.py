@@ -22,33 +22,39 @@ _WD_JA = "月火水木金土日"
 LEADS = {
     "ja": {
         "greeting": "{name}さん、{company}です。ご応募ありがとうございます！面接の日時を番号で返信してください。",
-        "greeting_no_slots": "{name}さん、{company}です。ご応募ありがとうございます！面接の日時は担当者からご連絡しますね。",
-        "offer_again": "ご都合のよい日時を番号で返信してください。",
+        # The number we call from, in the greeting's first line whenever the times still fit the budget.
+        "greeting_phone": "{name}さん、{company}です。ご応募ありがとうございます！{phone}からお電話します。面接の日時を番号で返信してください。",
+        "greeting_no_slots": ("{name}さん、{company}です。ご応募ありがとうございます！面接の日時は、担当者より改めてご連絡いたします。"
+                              "お電話は{phone}からおかけします。"),
+        "offer_again": "ご都合のよい日時を番号でご返信ください。",
         "slot_taken": "ごめんなさい、その時間はたった今埋まりました。こちらはいかがですか？",
         "reschedule": "日程変更ですね。今の予約（{current}）はそのままです。新しい日時を番号でどうぞ。",
         "offer_on_date": "この日はこちらが空いています。番号でどうぞ。",
         "pick_again": "すみません、番号で教えてください。",
         "welcome_back": "おかえりなさい、{name}さん。面接の日時を番号でどうぞ。",
-        "no_show": "{name}さん、今日はお会いできず残念でした。よければもう一度選んでください。",
+        "no_show": "{name}さん、本日はお会いできず残念でした。よろしければ、もう一度番号で日時をお選びください。",
         "date_menu": "ご希望の日を番号か「12/3」のように返信してください。空きのある日:",
         "no_slots_on_date": "申し訳ありません、その日は空きがありませんでした。空きのある日を番号でどうぞ:",
-        "booked": "ご予約が確定しました！\n{slot}\n{place}",
+        "booked": "ご予約が確定しました。\n{slot}\n{place}",
         "reminder_day_before": "{name}さん、{company}です。明日は面接ですね。\n{slot}\n{place}",
         "reminder_soon": "{name}さん、このあと面接ですね。お気をつけてお越しください。\n{slot}\n{place}",
         "reminder_soon_online": "{name}さん、このあとオンライン面接ですね。少し前にリンクを開いてお待ちください。\n{slot}\n{place}",
         "unconfirmed_nudge": "{name}さん、{company}です。面接は{slot}です。",
-        "nudge": "{name}さん、{company}です。面接の日時はいつでも選べます。「予約」と返信してください。",
-        "reply_hint": "参加なら「1」、変更は「2」、取り消しは「キャンセル」と返信してください。",
+        "nudge": "{name}さん、{company}です。面接の日時はいつでもお選びいただけます。「予約」とご返信ください。",
+        "reply_hint": "ご参加は「1」、日程の変更は「2」、キャンセルは「キャンセル」とご返信ください。",
         "other": "0) 他の日",
-        "content": "面接の前に、私たちのことを少しのぞいてみてください。",
+        "content": "面接の前に、私たちのことを少しご紹介させてください。",
         "links": {"video": "動画", "article": "記事", "message": "メッセージ"},
         "phone": "お電話は{phone}からおかけします。",
         "ics": "カレンダー登録: {ics}",
-        "booked_hint": "変更は「変更」、取り消しは「キャンセル」と返信してください。",
+        "booked_hint": "変更は「変更」、キャンセルは「キャンセル」とご返信ください。",
     },
     "en": {
         "greeting": "Hi {name}, {company} here. Thanks for applying! Reply with a number to book your interview:",
-        "greeting_no_slots": "Hi {name}, {company} here. Thanks for applying! We will text you interview times soon.",
+        "greeting_phone": ("Hi {name}, {company} here. Thanks for applying! When we call, it will be from {phone}. "
+                           "Reply with a number to book your interview:"),
+        "greeting_no_slots": ("Hi {name}, {company} here. Thanks for applying! We will text you interview times soon. "
+                              "When we call, it will be from {phone}."),
         "offer_again": "Which time suits you? Reply with its number.",
         "slot_taken": "Sorry, that time was just taken. Would one of these work?",
         "reschedule": "Sure. Your booking ({current}) stays until you pick a new time:",
@@ -134,6 +140,10 @@ def compose(payload: dict, locale: str, tz: ZoneInfo, shorten: Callable[[str], s
     if kind in _OFFERS and lead_kind in w:
         numbered = [f"{i}) {short_slot(s, tz, loc)}" for i, s in enumerate(starts, 1)]
         extra = [w["other"]] if starts else []
+        if lead_kind == "greeting" and fields.get("phone"):  # the number we call from, first, when it fits
+            lines = [fill(w["greeting_phone"], _Blank(fields)), *numbered, *extra]
+            if segments(plain("\n".join(lines))) <= budget:
+                return fit(lines, [], budget)
         return fit([fill(w[lead_kind], _Blank(fields)), *numbered, *extra], [], budget)
     if kind in ("date_menu", "no_slots_on_date") and days:  # numbered as on LINE and in the chat: "2" is the 2nd day
         return fit([w[kind], *(f"{i}) {short_day(d, loc)}" for i, d in enumerate(days, 1))], [], budget)

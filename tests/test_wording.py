@@ -101,3 +101,12 @@ def test_sms_never_pays_for_the_no_break_marks():
     assert "\u00a0" in payload["text"]
     text = compose(payload, "en", settings.tz, lambda url: url)
     assert "\u00a0" not in text and "\u2060" not in text
+
+
+@pytest.mark.parametrize("locale", ["ja", "en"])
+def test_a_two_way_sms_greeting_names_the_number_we_call_from_in_its_first_line(locale):
+    settings = load_settings()
+    name = "山田 花子" if locale == "ja" else "Hanako Yamada"
+    payload = Renderer(settings, "").render("greeting", Recipient(name, locale, "bakery-staff"), SLOTS, now=NOW)
+    text = compose(payload, locale, settings.tz, lambda url: url)
+    assert settings.company.phone in text.split("\n")[0] and "1) " in text and "…" not in text
