@@ -10,6 +10,7 @@ from sqlmodel import Session
 from bot.bootstrap import Services
 from bot.messages import Recipient, format_day
 from bot.models import Applicant, Booking, Outbox
+from bot.unbroken import WJ
 
 
 def booking_card(svc: Services, applicant: Applicant, booking: Booking) -> dict:
@@ -21,7 +22,7 @@ def booking_card(svc: Services, applicant: Applicant, booking: Booking) -> dict:
     start, end = booking.start_at.astimezone(tz), booking.end_at.astimezone(tz)
     interviewer = s.interviewers.get(booking.interviewer)
     rows = [(t("card_date"), format_day(start.date(), loc)),
-            (t("card_time"), f"{start:%H:%M}{'–' if loc == 'en' else '〜'}{end:%H:%M}"),
+            (t("card_time"), f"{start:%H:%M}{'–' if loc == 'en' else '〜'}{WJ}{end:%H:%M}"),  # one line on a phone
             (t("card_place"), t("card_online") if online else s.company.address.get(loc)),
             (t("card_interviewer"), interviewer.name.get(loc) if interviewer else ""),
             (t("card_bring"), job.bring.get(loc) if job else ""),
