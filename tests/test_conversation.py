@@ -12,7 +12,8 @@ from bot.conversation import Context, State, as_shown, decide
 from bot.events import (AlertRecruiter, Applied, AskToConfirm, Book, Cancel, CancelBooking, ChooseSlot, CloseHandoff,
                         Confirm, Decline, Help, Marked, Yes,
                         Offer, OfferDates, OtherDates, PickDate, Reschedule, Resume, Send, SlotTakenMeanwhile, Start,
-                        Stop, Unknown, WantSlots)
+                        Stop, Unknown, Unmark, WantSlots)
+from bot.events import RestoreBooking
 
 UTC = timezone.utc
 NOW = datetime(2026, 11, 30, 0, 0, tzinfo=UTC)  # Monday 09:00 in Tokyo
@@ -642,9 +643,10 @@ def test_the_diagram_in_the_docs_draws_exactly_the_moves_the_machine_makes():
     booking = {State.BOOKED: (True,), State.CONFIRMED: (True,), State.RESCHEDULING: (True,),
                State.NEEDS_HUMAN: (False, True), State.OPTED_OUT: (False, True)}
     supply = ({}, {"fresh": (), "dates": ()}, {"offered": ()}, {"offered": (), "fresh": (), "dates": ()},
-              {"pending": "cancel"}, {"handoff_open": True})
+              {"pending": "cancel"}, {"handoff_open": True}, {"before_mark": "booked"}, {"before_mark": "confirmed"})
     made = {(state.value, decide(ctx(state, has_booking=booked, **extra), event).state.value)
-            for state in State for booked in booking.get(state, (False,)) for extra in supply for event in EVERY_EVENT}
+            for state in State for booked in booking.get(state, (False,)) for extra in supply
+            for event in (*EVERY_EVENT, Unmark())}
     assert made == drawn | {("new", "new")}  # new's silence is a note, not an arrow
 
 
@@ -664,7 +666,7 @@ events = st.one_of(
     st.builds(Marked, st.sampled_from(["attended", "no_show", "", "late"])),
     st.sampled_from([Yes(), Decline("no"), Decline(), Cancel(sure=True)]),
     st.sampled_from([Applied(), OtherDates(), WantSlots(), Reschedule(), Cancel(), Confirm(), Help(), Stop(),
-                     Start(), SlotTakenMeanwhile(), Resume()]),
+                     Start(), SlotTakenMeanwhile(), Resume(), Unmark()]),
 )
 
 
@@ -674,7 +676,7 @@ def test_decide_never_raises_returns_a_state_and_books_only_an_offered_slot(cont
     assert isinstance(d.state, State)
     for action in d.actions:
         assert isinstance(action, (Send, Offer, OfferDates, Book, CancelBooking, AlertRecruiter, AskToConfirm,
-                                   CloseHandoff))
+                                   CloseHandoff, RestoreBooking))
         if isinstance(action, Book):
             assert isinstance(event, ChooseSlot) and action.slot in context.offered
     if context.state is State.OPTED_OUT and not isinstance(event, (Start, Confirm)):
