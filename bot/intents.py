@@ -14,13 +14,16 @@ from bot.events import (Cancel, ChooseSlot, Confirm, Decline, Event, Help, Other
 CARRIER_STOP_WORDS = {"stop", "stopall", "unsubscribe", "cancel", "end", "quit", "revoke", "optout"}
 STOP_WORDS = {"stop", "stopall", "unsubscribe", "optout", "配信停止", "停止", "ストップ"}  # on every channel
 START_WORDS = {"start", "unstop", "配信再開", "再開"}  # Twilio's "yes" opts in too: read as Yes, which restarts
+# The words of the "yes, cancel" button typed out (SMS has no buttons): as sure as the tap itself.
+_SURE_CANCEL = re.compile(r"^(?:はい[、,。 ]?(?:キャンセル(?:します|してください|でお願いします)?)|yes,? cancel(?: it)?)$")
 _PHRASES: list[tuple[type, tuple[str, ...]]] = [
     (Help, ("help", "ヘルプ", "使い方", "?", "info", "menu", "メニュー")),
     (Yes, ("yes", "y", "yeah", "はい")),
     (Decline, ("no", "n", "nope", "keep", "keep it", "don't cancel", "do not cancel", "いいえ", "いえ",
                "キャンセルしない", "キャンセルしません", "残す", "残します", "そのままで")),
     (Cancel, ("cancel", "cancel interview", "cancel my interview", "キャンセル", "面接キャンセル", "取り消し", "取消",
-              "辞退", "予約キャンセル")),
+              "辞退", "予約キャンセル", "キャンセルします", "キャンセルしたい", "キャンセルしたいです",
+              "キャンセルお願いします", "キャンセルでお願いします", "面接をキャンセルしたい")),
     (Reschedule, ("reschedule", "change", "change date", "日程変更", "変更", "日時変更", "予約変更", "変えたい")),
     (OtherDates, ("0", "other", "other dates", "other days", "他の日", "ほかの日", "別の日", "他の日程", "別日",
                   "他の日にち", "ほかの日程", "どれも無理", "都合が合わない")),
@@ -61,6 +64,8 @@ def parse_text(text: str, today: date, *, channel: str) -> Event:
         day = _resolve_day(match.group(1), int(match.group(2)), int(match.group(3)), today)
         if day is not None:
             return PickDate(day)
+    if _SURE_CANCEL.match(norm):
+        return Cancel(sure=True)
     for event_type, phrases in _PHRASES:
         if norm in phrases:
             return Decline(text.strip()[:500]) if event_type is Decline else event_type()

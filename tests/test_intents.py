@@ -178,6 +178,18 @@ def test_a_cancel_button_cancels_the_interview_it_is_not_an_opt_out():
     assert parse_postback("cancel", TODAY) == Cancel()
 
 
+@pytest.mark.parametrize("channel", CHANNELS)
+@pytest.mark.parametrize("text", ["はい、キャンセルします", "はい キャンセル", "はい。キャンセルします", "Yes, cancel it",
+                                  "yes cancel"])
+def test_the_yes_cancel_button_typed_out_is_a_sure_cancel(text, channel):
+    assert parse_text(text, TODAY, channel=channel) == Cancel(sure=True)
+
+
+@pytest.mark.parametrize("text", ["キャンセルします", "キャンセルしたいです", "キャンセルでお願いします"])
+def test_asking_to_cancel_in_a_sentence_still_asks_first(text):
+    assert parse_text(text, TODAY, channel="line") == Cancel()
+
+
 def test_the_buttons_under_really_cancel_are_a_sure_cancel_and_a_decline():
     assert parse_postback("cancel:yes", TODAY) == Cancel(sure=True)
     assert parse_postback("keep", TODAY) == Decline()
