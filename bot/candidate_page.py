@@ -102,8 +102,8 @@ def find(session: Session, secret_key: str, signed: str) -> Applicant | None:
 
 def view(session: Session, applicant: Applicant) -> PageView:
     """The applicant's own booking and offer; never anyone else's."""
-    booking = session.exec(select(Booking).where(Booking.applicant_id == applicant.id, Booking.status.in_(LIVE_STATUSES))
-                           .order_by(Booking.id.desc())).first()
+    mine = select(Booking).where(Booking.applicant_id == applicant.id, Booking.status.in_(LIVE_STATUSES))
+    booking = session.exec(mine.order_by(Booking.id.desc())).first()
     offered = tuple(Slot(datetime.fromisoformat(d["start"]), datetime.fromisoformat(d["end"]), d["interviewer"])
                     for d in applicant.offered or [])
     days = tuple(date.fromisoformat(d) for d in applicant.offered_dates or [])

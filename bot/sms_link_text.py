@@ -80,8 +80,8 @@ LINK_LEADS = {
         "back_to_bot_booked": ("Thanks for waiting. Your interview is booked for {current}.", (PAGE,)),
         "calendar_moved": ("Sorry: our interviewer had to move your interview to {current}. If it does not suit you:",
                            (PAGE,)),
-        "calendar_moved_only": ("Sorry: our interviewer had to move your interview to {current}. If it does not suit you:",
-                                (PAGE,)),
+        "calendar_moved_only": ("Sorry: our interviewer had to move your interview to {current}. "
+                                "If it does not suit you:", (PAGE,)),
         "calendar_cancelled": ("Sorry: our interviewer's plans changed and your time is no longer possible. "
                                "Pick a new one here:", (PAGE,)),
         "meeting_link": ("Here is the link for your online interview.\n{slot}\n{place}", ()),

@@ -28,7 +28,8 @@ def prepare_sms(session, svc, applicant, row) -> None:
         else:
             text = compose(payload, locale, svc.settings.tz, shorten)
         shorten.save(session, text, svc.clock())
-        row.payload = {**payload, "sms": text, "segments": segments(text), "sms_mode": "one_way" if links else "two_way"}
+        mode = "one_way" if links else "two_way"
+        row.payload = {**payload, "sms": text, "segments": segments(text), "sms_mode": mode}
     if payload.get("kind") == "greeting" and payload.get("links"):
         # Slots and content do not fit one short SMS: the content follows as a second message.
         follow = {"kind": "content", "links": payload["links"], "facts": payload.get("facts", {}), "buttons": []}

@@ -61,7 +61,8 @@ def _sms_to(fake, number: str, count: int) -> list:
 def _no_breaks_or_overflow(page) -> None:
     """Dates, times and the phone number each stay on one line; nothing is wider than the screen."""
     broken = page.evaluate("""() => [...document.querySelectorAll('.nowrap')]
-        .filter(e => e.getClientRects().length > 1 || e.getBoundingClientRect().height > 2.2 * parseFloat(getComputedStyle(e).fontSize))
+        .filter(e => e.getClientRects().length > 1
+                  || e.getBoundingClientRect().height > 2.2 * parseFloat(getComputedStyle(e).fontSize))
         .map(e => e.textContent)""")
     assert broken == [], f"wrapped inside: {broken}"
     width = page.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth]")

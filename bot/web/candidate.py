@@ -71,16 +71,7 @@ def page(signed: str):
         return _cancel_question(found, signed, loc)  # a question only: the cancel itself is the POST it offers
     s, t = svc.settings, PAGE[loc]
     job = s.jobs.get(a.job_id)
-    booking = found.booking
-    interview = None
-    if booking is not None:
-        who = s.interviewers.get(booking.interviewer)
-        interview = {"when": _when(booking.start_at, booking.end_at, loc), "online": job is not None and job.mode == "online",
-                     "join": found.meeting_url or (job.online_url if job else ""),
-                     "address": s.company.address.get(loc), "map": s.company.map_url,
-                     "interviewer": who.name.get(loc) if who else "", "bring": job.bring.get(loc) if job else "",
-                     "ics": url_for("feeds.booking_ics", token=booking.token),
-                     "confirmed": booking.status == "confirmed"}
+    interview = _interview(found, job, loc) if found.booking is not None else None
     times = [{"key": x.key, "when": _when(x.start, x.end, loc)} for x in found.offered]
     days = [{"iso": d.isoformat(), "label": format_day(d, loc)} for d in found.days]
     # ?slot= from an e-mail link: the offered time it names (an older link may also name an interviewer).
@@ -92,6 +83,17 @@ def page(signed: str):
                            interview=interview, notice=notice, chosen=chosen,
                            focus=request.args.get("do", ""), company=s.company.name.get(loc), phone=s.company.phone,
                            other_lang="en" if loc == "ja" else "ja")
+
+
+def _interview(found: PageView, job, loc: str) -> dict:
+    """What the page shows of the candidate's own booked interview."""
+    s, booking = services().settings, found.booking
+    who = s.interviewers.get(booking.interviewer)
+    return {"when": _when(booking.start_at, booking.end_at, loc), "online": job is not None and job.mode == "online",
+            "join": found.meeting_url or (job.online_url if job else ""),
+            "address": s.company.address.get(loc), "map": s.company.map_url,
+            "interviewer": who.name.get(loc) if who else "", "bring": job.bring.get(loc) if job else "",
+            "ics": url_for("feeds.booking_ics", token=booking.token), "confirmed": booking.status == "confirmed"}
 
 
 def _event(action: str, form, loc: str):

@@ -90,7 +90,8 @@ PAGE = {
         "cancelled": "Your interview is cancelled. If you would like to book again, use the button below.",
         "book_again": "Book again",
         "human": "A member of our team is looking into this and will get back to you shortly.",
-        "opted_out": "You asked us not to send messages. To change your booking, please call us or turn messages back on.",
+        "opted_out": ("You asked us not to send messages. To change your booking, please call us "
+                      "or turn messages back on."),
         "new": "We are preparing your page. Please check again in a moment.",
         "contact": "Questions, or in a hurry? Call",
         "switch": "日本語",
