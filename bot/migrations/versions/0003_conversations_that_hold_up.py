@@ -37,6 +37,9 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('handoff_open', sa.Boolean(), nullable=False, server_default=sa.false()))
         batch_op.add_column(sa.Column('pending', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=True))
         batch_op.create_index(batch_op.f('ix_applicant_person_id'), ['person_id'], unique=False)
+    # A conversation already with a person when this runs is an open hand-off: a stop and start keeps it.
+    applicant = sa.table('applicant', sa.column('state', sa.String), sa.column('handoff_open', sa.Boolean))
+    op.execute(applicant.update().where(applicant.c.state == 'needs_human').values(handoff_open=True))
 
     with op.batch_alter_table('booking', schema=None) as batch_op:
         batch_op.add_column(sa.Column('marked_at', calendars.sqltypes.UTCDateTime(), nullable=True))
