@@ -179,6 +179,8 @@ def test_english_page_and_language_switch(phone, sms_svc, sms_client):
     assert '<html lang="en">' in page.html and "Please choose a time that suits you" in page.html
     page.tap("book", slot=page.times()[0], lang="en")
     assert "Your interview is booked" in page.html and "I&#39;ll be there" in page.html
+    when = re.sub(r"<[^>]+>|\s+", " ", re.search(r'id="booked-when">(.*?)</dd>', page.html, re.S).group(1)).split()
+    assert re.fullmatch(r"\w{3} \d{1,2} \w{3} \d\d:\d\d–\d\d:\d\d", " ".join(when)), when  # the day once, then the time
 
 
 def test_other_days_and_a_day_pick_go_through_the_conversation(phone, sms_svc, sms_client):

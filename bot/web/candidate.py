@@ -9,12 +9,11 @@ from datetime import date
 
 from flask import Blueprint, abort, redirect, render_template, request, url_for
 
-from calendars.base import Slot
 from bot.candidate_page import PageView, expired, find, view
 from bot.db import session_scope
 from bot.events import Cancel, ChooseSlot, Confirm, OtherDates, PickDate, Reschedule, Send, Start, Stop, WantSlots
 from bot.google_calendars import meeting_url_of
-from bot.messages import format_day, format_slot
+from bot.messages import format_day
 from bot.service import handle
 from bot.web.candidate_texts import PAGE
 from bot.web.common import services
@@ -55,9 +54,8 @@ def _open(signed: str) -> tuple[PageView | None, int]:
 def _when(start, end, loc: str) -> tuple[str, str]:
     """(day, time) apart, so each can be kept on one line: 12月3日(木) / 14:00〜14:30."""
     tz = services().settings.tz
-    text = format_slot(Slot(start, end, ""), tz, loc)
-    day = format_day(start.astimezone(tz).date(), loc)
-    return day, text.removeprefix(day).lstrip(", ").strip()
+    begin, finish = start.astimezone(tz), end.astimezone(tz)
+    return format_day(begin.date(), loc), f"{begin:%H:%M}{'–' if loc == 'en' else '〜'}{finish:%H:%M}"
 
 
 @bp.get("/c/<signed>")
