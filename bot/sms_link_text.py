@@ -49,6 +49,8 @@ LINK_LEADS = {
                                (PAGE,)),
         "meeting_link": ("オンライン面接の参加用リンクをお送りします。\n{slot}\n{place}", ()),
         "stopped": ("メッセージの配信を停止しました。", ()),
+        "stopped_booked": ("メッセージの配信を停止しました。面接のご予約（{current}）はそのまま残っております。"
+                           "キャンセルされる場合は、こちらのページでお手続きいただくか、お電話ください。", (PAGE,)),
         "confirm": "参加します→",
         "change": "変更→",
         "phone": "お問い合わせ: {phone}",
@@ -86,6 +88,8 @@ LINK_LEADS = {
                                "Pick a new one here:", (PAGE,)),
         "meeting_link": ("Here is the link for your online interview.\n{slot}\n{place}", ()),
         "stopped": ("You will receive no more messages from us.", ()),
+        "stopped_booked": ("You will receive no more messages. Your interview on {current} is still booked; "
+                           "to cancel it, use this page or call us.", (PAGE,)),
         "confirm": "I'll be there: ",
         "change": "Change: ",
         "phone": "Questions: {phone}",
@@ -118,6 +122,8 @@ def compose_link(payload: dict, locale: str, tz: ZoneInfo, shorten: Callable[[st
     line = "call_from" if kind in ("greeting", "nudge") else "phone"
     phone = [w[line].format(phone=fields["phone"])] if fields.get("phone") else []
     lead_kind = "greeting_no_slots" if kind == "greeting" and not facts.get("slot_starts") else kind
+    if kind == "stopped" and facts.get("current_start"):  # the booking stays: say so, and where to cancel it
+        lead_kind = "stopped_booked"
     if lead_kind not in w:  # a message without its own short wording: its long text minus any reply request
         text = without_reply_requests(_URL.sub(lambda m: shorten(m.group(0)), payload.get("text", "")))
         lines = [line for line in text.split("\n") if line.strip()] or [""]

@@ -323,3 +323,19 @@ def test_an_unanswered_really_cancel_lapses_after_a_day(chat, svc, clock):
     clock.advance(hours=25)
     chat.say("yes")
     assert chat.state() != "cancelled" and [b.status for b in bookings(svc, chat.id)] != ["cancelled"]
+
+
+@pytest.mark.parametrize("locale, stays, day", [("ja", "そのまま残っております", "12/3"), ("en", "still booked", "3 Dec")])
+def test_a_one_way_sms_stop_while_booked_says_the_booking_stays_and_links_the_page(svc, locale, stays, day):
+    from bot.sms_link_text import PageLinks, compose_link
+    from bot.sms_text import SEGMENT_BUDGET, segments
+    from calendars.base import Slot
+
+    booked = Slot(at_tokyo(3, 14), at_tokyo(3, 14, 30), "sato")
+    payload = svc.renderer.render("stopped", Recipient("山田 花子", locale, "bakery-staff"), current=booked,
+                                  now=at_tokyo(1, 11))
+    links = PageLinks("https://jobs.example.com/c/x", "https://jobs.example.com/c/x?do=confirm",
+                      "https://jobs.example.com/c/x?do=change")
+    text = compose_link(payload, locale, svc.settings.tz, lambda url: "https://jobs.example.com/r/AbCdEfGh", links)
+    assert stays in text and day in text and "https://jobs.example.com/r/AbCdEfGh" in text
+    assert segments(text) <= SEGMENT_BUDGET
