@@ -168,7 +168,8 @@ class Renderer:
                           ics_url=f"{self.base}/booking/{booking_token}.ics" if booking_token else "")
         text = fill(self.wording(loc, kind_text, job), fields).strip()
         # Structured facts for channels that word things their own way (short SMS, e-mail subject and .ics).
-        facts = {k: fields[k] for k in ("name", "company", "phone", "slot", "current", "place", "ics_url") if fields.get(k)}
+        facts = {k: fields[k] for k in ("name", "company", "phone", "slot", "current", "place", "ics_url", "when")
+                 if fields.get(k)}
         facts.update(slot_starts=[x.start.isoformat() for x in slots], days=[d.isoformat() for d in dates],
                      current_start=current.start.isoformat() if current else None, booking_token=booking_token,
                      online=job is not None and job.mode == "online")  # short texts word a visit or a video call

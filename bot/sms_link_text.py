@@ -19,7 +19,7 @@ LINK_LEADS = {
     "ja": {
         "greeting": ("{name}さん、{company}です。ご応募ありがとうございます！面接の日時は、こちらからワンタップでお選びいただけます。",
                      (PAGE,)),
-        "greeting_no_slots": ("{name}さん、{company}です。ご応募ありがとうございます！面接の日時は担当者からご連絡いたします。",
+        "greeting_no_slots": ("{name}さん、{company}です。ご応募ありがとうございます！面接の日時は担当者から{when}ご連絡いたします。",
                               ()),
         "offer_again": ("ご都合のよい日時を、こちらからお選びください。", (PAGE,)),
         "slot_taken": ("申し訳ありません、その時間はたった今埋まりました。ほかの日時をこちらからお選びください。", (PAGE,)),
@@ -58,7 +58,7 @@ LINK_LEADS = {
     },
     "en": {
         "greeting": ("Hi {name}, {company} here. Thanks for applying! Pick your interview time with one tap:", (PAGE,)),
-        "greeting_no_slots": ("Hi {name}, {company} here. Thanks for applying! We will send you interview times soon.",
+        "greeting_no_slots": ("Hi {name}, {company} here. Thanks for applying! We will send you interview times {when}.",
                               ()),
         "offer_again": ("Pick a time that suits you here:", (PAGE,)),
         "slot_taken": ("Sorry, that time was just taken. Please pick another one here:", (PAGE,)),

@@ -24,7 +24,7 @@ LEADS = {
         "greeting": "{name}さん、{company}です。ご応募ありがとうございます！面接の日時を番号で返信してください。",
         # The number we call from, in the greeting's first line whenever the times still fit the budget.
         "greeting_phone": "{name}さん、{company}です。ご応募ありがとうございます！{phone}からお電話します。面接の日時を番号で返信してください。",
-        "greeting_no_slots": ("{name}さん、{company}です。ご応募ありがとうございます！面接の日時は、担当者より改めてご連絡いたします。"
+        "greeting_no_slots": ("{name}さん、{company}です。ご応募ありがとうございます！面接の日時は、担当者より{when}改めてご連絡いたします。"
                               "お電話は{phone}からおかけします。"),
         "offer_again": "ご都合のよい日時を番号でご返信ください。",
         "slot_taken": "ごめんなさい、その時間はたった今埋まりました。こちらはいかがですか？",
@@ -53,7 +53,7 @@ LEADS = {
         "greeting": "Hi {name}, {company} here. Thanks for applying! Reply with a number to book your interview:",
         "greeting_phone": ("Hi {name}, {company} here. Thanks for applying! When we call, it will be from {phone}. "
                            "Reply with a number to book your interview:"),
-        "greeting_no_slots": ("Hi {name}, {company} here. Thanks for applying! We will text you interview times soon. "
+        "greeting_no_slots": ("Hi {name}, {company} here. Thanks for applying! We will text you interview times {when}. "
                               "When we call, it will be from {phone}."),
         "offer_again": "Which time suits you? Reply with its number.",
         "slot_taken": "Sorry, that time was just taken. Would one of these work?",

@@ -339,3 +339,16 @@ def test_a_one_way_sms_stop_while_booked_says_the_booking_stays_and_links_the_pa
     text = compose_link(payload, locale, svc.settings.tz, lambda url: "https://jobs.example.com/r/AbCdEfGh", links)
     assert stays in text and day in text and "https://jobs.example.com/r/AbCdEfGh" in text
     assert segments(text) <= SEGMENT_BUDGET
+
+
+@pytest.mark.parametrize("locale, when", [("ja", "明日（12月2日）9時30分以降に"), ("en", "tomorrow (Wed 2 Dec) from 09:30")])
+def test_an_sms_greeting_without_times_says_when_a_person_gets_in_touch(svc, locale, when):
+    from bot.sms_link_text import PageLinks, compose_link
+    from bot.sms_text import compose
+
+    payload = svc.renderer.render("greeting", Recipient("山田 花子", locale, "bakery-staff"), now=at_tokyo(1, 20))
+    shorten = lambda url: "https://jobs.example.com/r/AbCdEfGh"  # noqa: E731
+    links = PageLinks("https://jobs.example.com/c/x", "https://jobs.example.com/c/x?do=confirm",
+                      "https://jobs.example.com/c/x?do=change")
+    assert when in compose(payload, locale, svc.settings.tz, shorten)
+    assert when in compose_link(payload, locale, svc.settings.tz, shorten, links)
