@@ -151,6 +151,7 @@ def test_the_mail_link_offers_undo_after_recording(booked, client, svc, clock):
     token = client.get(link).get_data(as_text=True).split('name="csrf" value="')[1].split('"')[0]
     done = client.post(link, data={"csrf": token, "confirm": "yes"}).get_data(as_text=True)
     assert "記録しました" in done and 'name="undo" value="yes"' in done
+    assert 'name="undo" value="yes"' in client.get(link).get_data(as_text=True)  # opened again: undo is still there
     undone = client.post(link, data={"csrf": token, "undo": "yes"}).get_data(as_text=True)
     assert "取り消しました" in undone
     assert state(svc, booked) == "booked"

@@ -223,6 +223,8 @@ def outcome(token: str, outcome: str, sig: str):
         abort(404, "no such interview")
     here = request.path
     if request.method == "GET":
+        if until := undo_until(svc, booking):  # recorded a moment ago: the same link still offers the undo
+            return _outcome_page(booking, booking.status, action=here, until=until)
         return _outcome_page(booking, outcome, action=here, refused=refusal(svc, booking))
     check_csrf()
     action = "undo" if request.form.get("undo") == "yes" else outcome
