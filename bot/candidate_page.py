@@ -22,9 +22,9 @@ from bot.settings import Settings
 SALT = "candidate-page"  # its own salt: an unsubscribe link's signature never opens this page
 OPEN_WITHOUT_BOOKING = timedelta(days=30)  # the page stays open this long after the last change
 # What a text must not say to someone who cannot answer: "reply", "send 1", 「返信」, 「送ってください」.
-REPLY_REQUEST = re.compile(r"返信|送って|送るか|と送|を送|送信|お送りください|お送りいただ|教えて|お知らせください"
-                           r"|\breply\b|\bsend\s*[\"“]|\bsend (?:us|me|back)\b|\btext (?:us|back)\b|\blet us know\b"
-                           r"|\btell us\b", re.IGNORECASE)
+# (お知らせください / "let us know" are not in it: "let us know on this page or by phone" is fine.)
+REPLY_REQUEST = re.compile(r"返信|送って|送るか|と送|を送|送信|お送りください|お送りいただ|教えて"
+                           r"|\breply\b|\bsend\s*[\"“]|\bsend (?:us|me|back)\b|\btext (?:us|back)\b", re.IGNORECASE)
 _SENTENCE = re.compile(r"(?<=[。！？!?])|(?<=\.)\s+")
 
 
