@@ -36,13 +36,16 @@ def test_application_to_booking_on_postgresql(pg_svc):
 def race(pg_svc, chats, key):
     """Every candidate taps `key` at once, each in its own thread and request; the answers' status codes."""
     barrier, codes = threading.Barrier(len(chats)), []
+    # The apps are built here, one after another: CPython 3.11.7's compile() (werkzeug builds each URL
+    # rule's code with it) can fail with "AST constructor recursion depth mismatch" when threads run it at once.
+    clients = [create_app(services=pg_svc).test_client() for _ in chats]
 
-    def choose(c):
+    def choose(c, client):
         barrier.wait()
-        res = create_app(services=pg_svc).test_client().post(f"/chat/{c.token}/say", json={"postback": key})
+        res = client.post(f"/chat/{c.token}/say", json={"postback": key})
         codes.append(res.status_code)
 
-    threads = [threading.Thread(target=choose, args=(c,)) for c in chats]
+    threads = [threading.Thread(target=choose, args=(c, client)) for c, client in zip(chats, clients)]
     [t.start() for t in threads]
     [t.join() for t in threads]
     return codes
