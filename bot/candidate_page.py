@@ -25,7 +25,7 @@ OPEN_WITHOUT_BOOKING = timedelta(days=30)  # the page stays open this long after
 # (お知らせください / "let us know" are not in it: "let us know on this page or by phone" is fine.)
 REPLY_REQUEST = re.compile(r"返信|送って|送るか|と送|を送|送信|お送りください|お送りいただ|教えて"
                            r"|\breply\b|\bsend\s*[\"“]|\bsend (?:us|me|back)\b|\btext (?:us|back)\b", re.IGNORECASE)
-_SENTENCE = re.compile(r"(?<=[。！？!?])|(?<=\.)\s+")
+_SENTENCE = re.compile(r"(?<=[。！？!?])|(?<=\.)(?=\s)")  # the space stays with the next sentence
 
 
 def _signer(secret_key: str) -> URLSafeSerializer:
@@ -67,6 +67,8 @@ def without_reply_requests(text: str) -> str:
     lines = []
     for line in text.split("\n"):
         kept = "".join(s for s in _SENTENCE.split(line) if s and not REPLY_REQUEST.search(s))
+        if not line[:1].isspace():  # a dropped first sentence leaves the next one's space in front
+            kept = kept.lstrip()
         if kept.strip() or not line.strip():
             lines.append(kept.rstrip())
     return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()

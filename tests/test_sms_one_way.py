@@ -110,6 +110,14 @@ def test_reply_requests_are_dropped_sentence_by_sentence():
     assert without_reply_requests(english) == "Could you pick a time?\nWe will call you."
 
 
+def test_english_sentences_kept_after_dropping_reply_requests_keep_their_spaces():
+    why = "We are looking for people who bake. We would love to hear what you enjoy."
+    assert without_reply_requests(why) == why
+    assert without_reply_requests("Thanks. Just reply with 1. We will call you.") == "Thanks. We will call you."
+    assert without_reply_requests("Reply 1 to book. We will call.") == "We will call."
+    assert without_reply_requests("Links:\n  http://x.example.com/a.b") == "Links:\n  http://x.example.com/a.b"
+
+
 def test_a_landline_refused_by_twilio_21614_falls_back_to_email(phone, sms_svc, fake_twilio, smtp_server):
     from sqlmodel import Session, select
 
