@@ -65,6 +65,45 @@ def test_stop_by_sms_then_a_new_application_with_that_number_is_greeted_by_email
     assert f'/recruiter/applicants/{first}">#{first}</a>' in page  # one person, two applications
 
 
+def _breakable_dates(page: str) -> list[str]:
+    """Dates and times of the page's text that sit outside any element kept on one line."""
+    import re
+    from html.parser import HTMLParser
+
+    moments = re.compile(r"\d{4}-\d{2}-\d{2}|\d{2}-\d{2} \d{1,2}:\d{2}")
+    found: list[str] = []
+
+    class Walk(HTMLParser):
+        stack: list[bool] = []
+
+        def handle_starttag(self, tag, attrs):
+            if tag in ("br", "input", "meta", "link", "img"):
+                return
+            classes = (dict(attrs).get("class") or "").split()
+            self.stack.append("nowrap" in classes or "when" in classes or tag == "th")
+
+        def handle_endtag(self, tag):
+            if tag not in ("br", "input", "meta", "link", "img") and self.stack:
+                self.stack.pop()
+
+        def handle_data(self, data):
+            if not any(self.stack):
+                found.extend(moments.findall(data))
+
+    Walk().feed(page[page.index("<body"):])
+    return found
+
+
+def test_the_recruiter_page_keeps_every_date_and_time_on_one_line(phone, sms_client, sms_svc, smtp_server):
+    phone.apply()
+    phone.inbox()
+    phone.text("STOP")  # an alert with its time, and "SMS停止中 (STOP 2026-11-30)" in the contact column
+    phone.apply(job="store-manager")
+    page = _recruiter_page(sms_client)
+    assert "SMS停止中 (STOP 2026-11-30)" in page and "配信停止の連絡" in page
+    assert _breakable_dates(page) == []
+
+
 def test_stop_by_sms_holds_for_an_application_through_the_web_form_too(phone, sms_client, sms_svc, smtp_server):
     phone.apply()
     phone.inbox()
