@@ -1,4 +1,6 @@
 """Every page and endpoint answers bad input with a clear 4xx, never a 500, and writes nothing."""
+import re
+
 import pytest
 from sqlmodel import Session, func, select
 
@@ -168,3 +170,15 @@ def test_a_served_app_settles_its_memory_after_start_and_a_test_app_does_not(tmp
     import gc
 
     assert gc.get_threshold()[0] != 20_000  # this test process built its apps with handed-in services
+
+
+def test_the_recruiters_conversation_view_keeps_phone_numbers_dates_and_times_on_one_line(chat, client):
+    chat.apply(locale="en", email="<b>x</b>@example.com")
+    chat.replies()
+    chat.say("Is 03-6820-1234 <b>your</b> number?")
+    chat.replies()
+    client.get(f"/recruiter/login/{recruiter_key('test-secret')}")
+    page = client.get(f"/recruiter/applicants/{chat.id}").get_data(as_text=True)
+    assert '<span class="nowrap">03-6820-1234</span>' in page  # the number we call from, in the greeting
+    assert re.search(r'<span class="nowrap">(Mon|Tue|Wed|Thu|Fri|Sat|Sun)\xa0\d{1,2}\xa0[A-Z][a-z]{2},', page)
+    assert "&lt;b&gt;your&lt;/b&gt;" in page and "<b>" not in page  # the candidate's words stay text

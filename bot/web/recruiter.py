@@ -5,6 +5,7 @@ import hmac
 from functools import wraps
 
 from flask import Blueprint, abort, redirect, render_template, request, session, url_for
+from markupsafe import Markup, escape
 from sqlmodel import select
 
 from bot.db import session_scope
@@ -15,11 +16,19 @@ from bot.nudges import FOLLOW_UPS, outcome_sig
 from bot.outcomes import OutcomeRefused, mark, refusal, undo, undo_until
 from bot.service import delivery_channel, handle
 from bot.shortlinks import opens_by_applicant
+from bot.unbroken import nowrap_html
 from bot.web.contacts import contact_notes
 from bot.web.common import services
 from bot.web.security import check_csrf, csrf_token, feed_token, recruiter_key
 
 bp = Blueprint("recruiter", __name__, url_prefix="/recruiter")
+
+
+@bp.app_template_filter("unbroken")
+def unbroken(text: str) -> Markup:
+    """Escape text, then keep each date, time and phone number of it on one line."""
+    return Markup(nowrap_html(str(escape(text or ""))))
+
 STATE_LABELS = {"new": "受付", "greeted": "日程選択中", "booked": "予約済み", "confirmed": "参加確認済み",
                 "rescheduling": "日程変更中", "cancelled": "キャンセル", "attended": "面接済み", "no_show": "不参加",
                 "opted_out": "配信停止", "needs_human": "要対応"}
