@@ -159,6 +159,25 @@ def test_the_mail_link_offers_undo_after_recording(booked, client, svc, clock):
     assert said(booked) == ""
 
 
+def test_a_booked_candidate_waiting_for_a_person_can_still_be_marked_from_the_page(booked, recruiter, svc, clock):
+    booked.say("駐車場はありますか？")  # a question for a person: the hand-off is open, the interview stays
+    booked.replies()
+    assert state(svc, booked) == "needs_human"
+    page = recruiter.get("/recruiter/").get_data(as_text=True)
+    assert "面接開始後に記録できます" in page and "ボットに戻す" in page  # before the start: disabled, with the reason
+    clock.now = START + timedelta(minutes=35)
+    page = recruiter.get("/recruiter/").get_data(as_text=True)
+    assert f"/recruiter/applicants/{booked.id}/outcome/attended" in page and "ボットに戻す" in page
+    assert "記録しますか" in recruiter.get(f"/recruiter/applicants/{booked.id}/outcome/attended").get_data(as_text=True)
+    assert "記録しました" in record(recruiter, booked, "attended", confirm="yes").get_data(as_text=True)
+    assert state(svc, booked) == "attended"
+
+
+def test_the_outcome_page_has_the_recruiter_pages_margins(booked, recruiter, svc):
+    page = recruiter.get(f"/recruiter/applicants/{booked.id}/outcome/attended").get_data(as_text=True)
+    assert '<main class="wide">' in page  # not flush against a phone's edges
+
+
 # --- the pure rules behind it ---
 NOW = datetime(2026, 12, 1, 5, 0, tzinfo=timezone.utc)
 SLOT = Slot(NOW, NOW + timedelta(minutes=30), "sato")
