@@ -179,10 +179,13 @@ class Turn:
         if isinstance(event, CalendarMoved):
             exclude |= {event.slot.time_key}
         free = cache(lambda: self.available(day, exclude))
+        # The free days are those of the whole horizon, also when a day was picked: a full day (a Sunday,
+        # a date past the horizon) shows the others, and is never "no times at all".
+        days = free if day is None else cache(lambda: self.available(None, exclude))
         offered = tuple(slot_from_dict(d) for d in self.applicant.offered or [])
         if isinstance(event, Unmark):
             self.marked = marked_booking(self.session, self.svc, self.applicant.id, self.now)
-        return Context(state, self.now, offered, _FreePart(free, 0), _FreePart(free, 1),
+        return Context(state, self.now, offered, _FreePart(free, 0), _FreePart(days, 1),
                        self.booking is not None,
                        reminded=was_reminded(self.session, self.booking.id if self.booking else None),
                        interview_start=self.booking.start_at if self.booking else None,
