@@ -1,0 +1,52 @@
+"""The recruiter's list in Debian's chromium on a 1280-wide desktop: every column, the actions included, in view."""
+from __future__ import annotations
+
+import secrets
+
+import pytest
+import requests
+from twilio.request_validator import RequestValidator
+
+from bot.events import ChooseSlot
+from bot.service import handle
+from bot.web.security import recruiter_key
+from tests.conftest import AUTH, TWILIO_TOKEN, application
+from tests.test_browser import browser, open_page  # noqa: F401  (browser is a fixture)
+from tests.test_browser_candidate_page import live_sms  # noqa: F401  (a fixture)
+
+pytestmark = pytest.mark.browser
+DESKTOP = {"width": 1280, "height": 800}
+
+
+def _apply(base: str, **fields) -> int:
+    res = requests.post(f"{base}/api/applications", json=application(**fields), headers=AUTH, timeout=10)
+    assert res.status_code == 201, res.text
+    return res.json()["id"]
+
+
+def _text(base: str, number: str, body: str) -> None:
+    url = f"{base}/webhooks/twilio/sms"
+    form = {"MessageSid": "SM" + secrets.token_hex(16), "AccountSid": "AC" + "0" * 32, "From": number,
+            "To": "+815012345678", "Body": body, "NumMedia": "0"}
+    sig = RequestValidator(TWILIO_TOKEN).compute_signature(url, form)
+    assert requests.post(url, data=form, headers={"X-Twilio-Signature": sig}, timeout=10).status_code == 200
+
+
+def test_the_recruiter_list_shows_every_column_on_a_desktop_and_disabled_buttons_look_disabled(
+        browser, live_sms):  # noqa: F811
+    svc, base = live_sms
+    _apply(base, channel="sms")
+    _text(base, "+819012345678", "STOP")  # "SMS停止中 (STOP 2026-11-30)" in the contact column
+    _apply(base, channel="sms", job="store-manager")
+    booked = _apply(base, channel="email", name="佐藤 次郎", email="jiro@example.com", phone="080-9999-0000")
+    handle(svc, booked, ChooseSlot(number=1))  # before its start: the outcome buttons are there but disabled
+
+    page = open_page(browser, DESKTOP, [])
+    page.goto(f"{base}/recruiter/login/{recruiter_key(svc.config.secret_key)}")
+    page.wait_for_selector("#applicants")
+    assert "SMS停止中" in page.inner_text("#applicants")
+    wrap = page.evaluate("""() => { const w = document.querySelector('.table-wrap');
+        return [w.scrollWidth, w.clientWidth]; }""")
+    assert wrap[0] <= wrap[1], f"the list scrolls sideways on a desktop; the actions are out of view: {wrap}"
+    disabled = page.locator("#applicants button[disabled]").first
+    assert float(disabled.evaluate("b => getComputedStyle(b).opacity")) < 0.8  # not the look of a live button
