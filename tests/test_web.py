@@ -182,3 +182,19 @@ def test_the_recruiters_conversation_view_keeps_phone_numbers_dates_and_times_on
     assert '<span class="nowrap">03-6820-1234</span>' in page  # the number we call from, in the greeting
     assert re.search(r'<span class="nowrap">(Mon|Tue|Wed|Thu|Fri|Sat|Sun)\xa0\d{1,2}\xa0[A-Z][a-z]{2},', page)
     assert "&lt;b&gt;your&lt;/b&gt;" in page and "<b>" not in page  # the candidate's words stay text
+
+
+def test_a_hand_off_the_recruiter_closed_is_marked_answered_in_the_alerts(chat, client):
+    chat.apply()
+    chat.replies()
+    chat.say("駐車場はありますか？")
+    chat.replies()
+    client.get(f"/recruiter/login/{recruiter_key('test-secret')}")
+    page = client.get("/recruiter/").get_data(as_text=True)
+    alerts = page.split('id="alerts"')[1].split("</ul>")[0]
+    assert "駐車場はありますか？" in alerts and "対応済み" not in alerts
+    with client.session_transaction() as session:
+        token = session["csrf"]
+    assert client.post(f"/recruiter/applicants/{chat.id}/resume", data={"csrf": token}).status_code == 303
+    alerts = client.get("/recruiter/").get_data(as_text=True).split('id="alerts"')[1].split("</ul>")[0]
+    assert "駐車場はありますか？" in alerts and "対応済み" in alerts  # still there to read, no longer waiting

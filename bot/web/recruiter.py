@@ -47,6 +47,8 @@ DELIVERY_LABELS = {"queued": "送信待ち", "sent": "送信済み", "delivered"
 FOLLOW_UP_LABELS = {"reminder_day_before": "前日リマインド", "reminder_soon": "直前リマインド",
                     "unconfirmed_nudge": "未確認の再連絡", "unconfirmed_alert": "未確認アラート",
                     "nudge": "未返信フォロー", "unreachable": "連絡不通の判定", "outcome_request": "結果記録の依頼"}
+# Alerts that open a hand-off: once the recruiter has closed it (Resume), the list marks them answered.
+HANDOFF_REASONS = ("not_understood", "asked_for_person", "opted_in_waiting")
 OUTCOME_LABELS = {"attended": "参加", "no_show": "不参加"}  # "参加", not "来社": many interviews are online
 
 
@@ -106,6 +108,7 @@ def index():
         g.calendar_problems = calendar_problems(db, svc.settings)  # Google access errors, shown before they bite
         g.contact = contact_notes(db, svc, applicants)  # opted-out addresses, the channel used instead, same person
     names = {a.id: a.name for a in applicants}
+    answered = {a.id for a in applicants if not a.handoff_open and a.state != "needs_human"}
     rows = []
     for a in applicants:
         b = bookings.get(a.id)
@@ -120,6 +123,7 @@ def index():
     feeds = [(i, url_for("feeds.interviewer_feed", token=feed_token(svc.config.secret_key, i.id), _external=True))
              for i in svc.settings.interviewers.values()]
     return render_template("recruiter.html", rows=rows, alerts=alerts, failed=failed, names=names, feeds=feeds,
+                           answered=answered, handoff_reasons=HANDOFF_REASONS,
                            deliveries=deliveries, opens=opens, delivery_labels=DELIVERY_LABELS,
                            pending=len(pending), company=svc.settings.company.name.ja, csrf=csrf_token(),
                            jobs=svc.settings.jobs, tz=tz,
