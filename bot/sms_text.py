@@ -105,10 +105,20 @@ def short_day(day: date, locale: str) -> str:
     return f"{day:%a} {day.month}/{day.day}" if locale == "en" else f"{day.month}/{day.day}({_WD_JA[day.weekday()]})"
 
 
+_LOOKALIKES = str.maketrans({"\u2013": "-", "\u2014": "-", "\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"'})
+
+
+def _gsm_but_for_lookalikes(text: str) -> bool:
+    """Whether the text is GSM-7 once its dashes and curly quotes are the plain ones (13:00–13:30)."""
+    return all(c in _GSM7 or c in _GSM7_EXT for c in text.translate(_LOOKALIKES))
+
+
 def fit(required: list[str], optional: list[str], budget: int, priority: list[int] | None = None) -> str:
     """Join the required lines, then add optional ones (most important first) while the budget holds."""
     # The no-break marks of dates and times would turn a GSM-7 text into UCS-2 (70 characters a part).
     lines, optional = [plain(line) for line in required], [plain(line) for line in optional]
+    if _gsm_but_for_lookalikes("\n".join(lines + optional)):  # an en dash alone would make it UCS-2
+        lines, optional = [x.translate(_LOOKALIKES) for x in lines], [x.translate(_LOOKALIKES) for x in optional]
     while len(lines[0]) > 1 and segments("\n".join(lines)) > budget:  # too long even bare: shorten the lead
         lines[0] = lines[0][:-2] + "…"
     chosen: set[int] = set()

@@ -60,3 +60,15 @@ def test_numbered_slots_match_the_offer_order():
     payload = dict(_payloads("ja"))["greeting"]
     text = compose(payload, "ja", tz, lambda url: url)
     assert "1) 12/1(火)10:00\n2) 12/2(水)11:00\n3) 12/3(木)12:00\n0) 他の日" in text
+
+
+def test_an_english_sms_with_a_time_range_stays_in_gsm7_and_costs_one_segment():
+    from zoneinfo import ZoneInfo
+
+    payload = {"kind": "back_to_bot_booked",
+               "text": "Thanks for waiting. Your interview is booked for Wed\u00a02\u00a0Dec, 13:00\u2013\u206013:30."}
+    text = compose(payload, "en", ZoneInfo("Asia/Tokyo"), lambda url: url)
+    assert text == "Thanks for waiting. Your interview is booked for Wed 2 Dec, 13:00-13:30."
+    assert segments(text) == 1  # the en dash alone would make it UCS-2: two segments
+    ja = compose({"kind": "x", "text": "12月2日(水) 13:00〜\u206013:30"}, "ja", ZoneInfo("Asia/Tokyo"), lambda url: url)
+    assert ja == "12月2日(水) 13:00〜13:30"  # Japanese is UCS-2 anyway: its own wave dash stays
