@@ -43,3 +43,27 @@ def test_typing_a_day_beyond_the_horizon_shows_the_free_days(chat):
     (answer,) = chat.replies()
     assert chat.state() == "greeted"
     assert "Mon 30 Nov" in answer["text"] and "no interview times" not in answer["text"]
+
+
+def test_a_cancelled_interview_is_answered_in_keigo_with_how_to_book_again(chat):
+    _greeted(chat)
+    chat.say("1")
+    chat.replies()
+    chat.say("キャンセル")
+    chat.replies()
+    chat.say("はい")
+    (answer,) = chat.replies()
+    assert chat.state() == "cancelled"
+    assert "受けてみようかな" not in answer["text"] and "と送ってください" not in answer["text"]
+    assert "「予約」とお送りください" in answer["text"]
+
+
+def test_no_japanese_text_uses_casual_phrases_or_plain_requests():
+    from bot.texts import TEXTS
+
+    casual = ("受けてみようかな", "気が変わったら", "と送ってください", "こんなふうに", "したいときは")
+    found = {(kind, phrase) for kind, text in TEXTS["ja"].items() if isinstance(text, str)
+             for phrase in casual if phrase in text}
+    assert not found
+    # Problems the company caused are apologised for with 申し訳ありません, not ごめんなさい.
+    assert "ごめんなさい" not in TEXTS["ja"]["calendar_cancelled_no_slots"]

@@ -40,7 +40,7 @@ def test_an_answer_after_the_reply_token_expired_is_pushed_with_the_retry_key(li
     line_user.say("ヘルプ")
     line_svc.clock.advance(minutes=2)  # the worker was down for a while
     [[help_text]] = line_user.inbox()
-    assert "こんなふうに" in help_text["text"]
+    assert "次のようにお送りください" in help_text["text"]
     assert fake_line.calls("/v2/bot/message/reply") == []
     push = fake_line.calls("/v2/bot/message/push")[-1]
     assert push.headers["x-line-retry-key"] == str(uuid.UUID(hex=row_of(line_svc, "help").idempotency_key))

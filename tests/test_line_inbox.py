@@ -52,7 +52,7 @@ def test_without_a_runner_the_webhook_only_keeps_the_event_for_the_worker(line_u
     assert row.status == "pending" and row.payload["event"]["text"] == "ヘルプ"
     assert len(fake_line.requests) == calls  # nothing sent yet: the worker has not run
     [[answer]] = line_user.inbox()
-    assert "こんなふうに" in answer["text"] and inbox_rows(line_svc)[0].status == "sent"
+    assert "次のようにお送りください" in answer["text"] and inbox_rows(line_svc)[0].status == "sent"
     with Session(line_svc.engine) as s:
         assert s.get(Applicant, applicant_id).last_inbound_at is not None
 
@@ -63,7 +63,7 @@ def test_the_web_process_runner_answers_right_after_the_200_with_the_free_reply(
     line_user.say("ヘルプ")
     wait_for(lambda: len(fake_line.seen_by(line_user.user_id)) == 2)  # greeting, then the answer
     [[answer]] = fake_line.seen_by(line_user.user_id)[1:]
-    assert "こんなふうに" in answer["text"]
+    assert "次のようにお送りください" in answer["text"]
     wait_for(lambda: rows_of_kind(line_svc, "help") and rows_of_kind(line_svc, "help")[0].status == "sent")
     [event_row], [help_row] = inbox_rows(line_svc), rows_of_kind(line_svc, "help")
     assert event_row.status == "sent" and event_row.lease_owner is None
@@ -85,7 +85,7 @@ def test_a_runner_keeps_one_users_order_behind_an_event_another_process_holds(li
     assert deliver(line_svc, first, "worker-a") == "sent"
     wait_for(lambda: len(fake_line.seen_by(line_user.user_id)) == 3)
     days, help_ = fake_line.seen_by(line_user.user_id)[1:]
-    assert "ご希望の日" in days[0]["text"] and "こんなふうに" in help_[0]["text"]
+    assert "ご希望の日" in days[0]["text"] and "次のようにお送りください" in help_[0]["text"]
 
 
 def test_a_row_taken_over_after_its_lease_ran_out_runs_once(line_user, line_svc):
@@ -118,7 +118,7 @@ def test_a_users_later_event_waits_for_the_earlier_one_held_by_another_worker(li
     assert deliver(line_svc, first.id, "worker-a") == "sent"
     line_svc.clock.advance(minutes=1)
     batches = line_user.inbox()
-    assert "ご希望の日" in batches[0][0]["text"] and "こんなふうに" in batches[1][0]["text"]
+    assert "ご希望の日" in batches[0][0]["text"] and "次のようにお送りください" in batches[1][0]["text"]
 
 
 def test_a_turn_that_fails_leaves_no_trace_and_is_retried(line_user, line_svc, monkeypatch):
@@ -139,7 +139,7 @@ def test_a_turn_that_fails_leaves_no_trace_and_is_retried(line_user, line_svc, m
     monkeypatch.undo()
     line_svc.clock.advance(minutes=1)
     [[answer]] = line_user.inbox()
-    assert "こんなふうに" in answer["text"]
+    assert "次のようにお送りください" in answer["text"]
 
 
 def test_one_batch_runs_several_users_turns_and_a_failing_turn_is_undone_alone(line_client, line_svc, fake_line,
@@ -185,7 +185,7 @@ def test_a_stopping_web_process_hands_its_unstarted_events_to_the_worker_at_once
     [row] = inbox_rows(line_svc)
     assert row.status == "pending" and row.lease_owner is None and row.attempts == 0
     [[answer]] = line_user.inbox()  # the worker runs it straight away, no lease to wait out
-    assert "こんなふうに" in answer["text"]
+    assert "次のようにお送りください" in answer["text"]
 
 
 def test_a_batch_books_once_and_its_later_turns_no_longer_offer_the_booked_time(line_client, line_svc, fake_line,

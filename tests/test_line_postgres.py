@@ -41,4 +41,4 @@ def test_after_the_server_dropped_every_connection_the_webhook_keeps_and_answers
     res = line_user.say("ヘルプ")
     assert res.status_code == 200
     wait_for(lambda: len(fake_line.seen_by(line_user.user_id)) == 2)
-    assert "こんなふうに" in fake_line.seen_by(line_user.user_id)[1][0]["text"]
+    assert "次のようにお送りください" in fake_line.seen_by(line_user.user_id)[1][0]["text"]

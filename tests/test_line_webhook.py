@@ -105,7 +105,7 @@ def test_a_batch_with_several_events_is_handled_in_order(line_user, line_svc):
     second = line_user.event("message", **text_message("他の日"))
     assert line_user.post(first, second).status_code == 200
     answers = line_user.inbox()
-    assert "こんなふうに" in answers[0][0]["text"] and "ご希望の日" in answers[1][0]["text"]
+    assert "次のようにお送りください" in answers[0][0]["text"] and "ご希望の日" in answers[1][0]["text"]
 
 
 def test_rich_menu_buttons_show_the_content_and_fetch_a_person(line_user, line_svc):
