@@ -83,6 +83,11 @@ def question_stands(session: Session, applicant_id: int, kind: str, now: datetim
     return session.exec(since).first() is None
 
 
+# Answers that only list times or days: a tap on the candidate's page shows them there, so they are not sent.
+PAGE_SHOWS = frozenset({"date_menu", "no_slots_on_date", "offer_on_date", "pick_again", "offer_again", "reschedule",
+                        "slot_taken", "already_booked"})
+
+
 def is_duplicate(session: Session, source: str, event_id: str, now: datetime) -> bool:
     """Record an inbound event id; True when it was seen before (a redelivery)."""
     try:
@@ -359,6 +364,8 @@ class Turn:
         a = self.applicant
         if (a.opted_out or a.blocked) and action.kind != "stopped":
             return
+        if self.source == "page" and action.kind in PAGE_SHOWS:
+            return  # the candidate is on the page that shows these times or days: an SMS saying "see the page" is noise
         current = None
         if self.booking is not None:
             current = Slot(self.booking.start_at, self.booking.end_at, self.booking.interviewer)

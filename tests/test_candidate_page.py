@@ -195,6 +195,27 @@ def test_other_days_and_a_day_pick_go_through_the_conversation(phone, sms_svc, s
     assert _applicant(sms_svc, phone.id).state == "booked"
 
 
+def test_browsing_times_and_days_on_the_page_sends_no_sms_only_what_changes_does(phone, sms_svc, sms_client):
+    page = _greeted_page(phone, sms_client)
+    phone.inbox()  # the greeting's content follow-up
+    page.tap("other")
+    days = re.findall(r'name="day" value="([^"]+)"', page.html)
+    page.tap("day", day=days[1])
+    assert page.times() and phone.inbox() == []  # the page shows the days and times; an SMS saying "see the page" is noise
+    page.tap("book", slot=page.times()[0])
+    (booked,) = phone.inbox()
+    assert "確定" in booked.body
+    page.tap("change")
+    assert "今のご予約はそのまま" in page.html and phone.inbox() == []
+    page.tap("other")
+    assert phone.inbox() == []
+    page.tap("cancel", sure="yes")
+    (cancelled,) = phone.inbox()
+    assert _applicant(sms_svc, phone.id).state == "cancelled"
+    page.tap("again")
+    assert page.times() and phone.inbox() == []
+
+
 def test_email_greeting_carries_one_page_link_per_time_and_a_link_only_chooses(sms_client, sms_svc, smtp_server):
     from tests.conftest import Chat
 
