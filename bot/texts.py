@@ -250,7 +250,7 @@ EN = {
 
 # Alerts for the recruiter (Japanese: the recruiter page and mail are in Japanese).
 RECRUITER = {
-    "unconfirmed": ("{name}さん（#{id}、電話 {phone}）が {when} の面接の前日リマインドにまだ返信していません。"
+    "unconfirmed": ("{name}さん（#{id}、電話 {phone}）から、{when} の面接への参加の確認がまだありません（前日リマインド済み）。"
                     "事前にお知らせした番号 {company_phone} からお電話で確認をお願いします。"),
     "unreachable": "{name}さん（#{id}）は最初のご連絡と{count}回のフォローに返信がありません。連絡不通にしました。",
     "outcome": ("{name}さん（#{id}）の {when} の面接はいかがでしたか？結果を記録してください。\n"

@@ -159,6 +159,16 @@ def test_unconfirmed_candidate_gets_a_nudge_by_email_and_the_recruiter_an_alert(
     assert mail.payload["kind"] == "unconfirmed_nudge" and "「1」" in mail.payload["text"]
 
 
+def test_the_unconfirmed_alert_speaks_of_a_missing_confirmation_not_a_reply(cand, svc, clock):
+    cand.say("2")
+    cand.replies()
+    clock.now = tokyo(2026, 11, 30, 21)
+    cand.replies()
+    text = rows(svc, kind="unconfirmed_alert")[0].payload["text"]
+    # One-way SMS and e-mail candidates confirm on their page and can never reply: "no reply yet" misleads.
+    assert "返信" not in text and "参加の確認がまだありません" in text and "03-6820-1234" in text
+
+
 def test_no_reply_nudges_rotate_channels_then_mark_unreachable(cand, svc, clock, sms):
     greeted = len(sms.sent)
     clock.now = tokyo(2026, 11, 30, 18)
