@@ -43,6 +43,14 @@ _URL = re.compile(r"https?://[^\s<>（）「」]+")
 _ADDRESS = re.compile(r"[^\s<>@]+@[^\s<>]+")
 
 
+def link_end(url: str) -> str:
+    """The link without what follows it in the sentence: a closing bracket it did not open ("Online (https://…)"),
+    a full stop or a comma."""
+    while url and (url[-1] in ".,;:!?" or (url[-1] == ")" and url.count("(") < url.count(")"))):
+        url = url[:-1]
+    return url
+
+
 class MailChannel:
     """Send one payload as an e-mail through the SMTP server named by SMTP_URL."""
 
@@ -159,9 +167,10 @@ def _html(text: str, footer: list[str], actions: list[tuple[str, str]] = (), lea
     def block(value: str) -> str:
         parts, at = [], 0
         for m in _URL.finditer(value):  # dates, times and phone numbers never break, outside the links
-            url = html.escape(m.group(0))
+            found = link_end(m.group(0))
+            url = html.escape(found)
             parts += [nowrap_html(html.escape(value[at:m.start()]), inline_style=True), f'<a href="{url}">{url}</a>']
-            at = m.end()
+            at = m.start() + len(found)
         parts.append(nowrap_html(html.escape(value[at:]), inline_style=True))
         return "".join(parts).replace("\n", "<br>\n")
 

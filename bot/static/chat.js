@@ -31,7 +31,12 @@
   function linkified(text) {
     const frag = document.createDocumentFragment();
     let at = 0;
-    text.replace(URL_RE, function (url, offset) {
+    text.replace(URL_RE, function (found, offset) {
+      // Not what follows the link in the sentence: a bracket it did not open ("Online (https://…)"), a full stop.
+      let url = found;
+      while (/[.,;:!?]$/.test(url) || (/\)$/.test(url) && url.split("(").length < url.split(")").length)) {
+        url = url.slice(0, -1);
+      }
       frag.appendChild(kept(text.slice(at, offset)));
       const a = document.createElement("a");
       a.href = url; a.target = "_blank"; a.rel = "noopener";
