@@ -198,3 +198,21 @@ def test_a_hand_off_the_recruiter_closed_is_marked_answered_in_the_alerts(chat, 
     assert client.post(f"/recruiter/applicants/{chat.id}/resume", data={"csrf": token}).status_code == 303
     alerts = client.get("/recruiter/").get_data(as_text=True).split('id="alerts"')[1].split("</ul>")[0]
     assert "駐車場はありますか？" in alerts and "対応済み" in alerts  # still there to read, no longer waiting
+
+
+def test_the_recruiter_list_shows_the_latest_interview_when_every_booking_was_cancelled(chat, client, svc):
+    from bot.messages import format_slot
+    from bot.models import Booking
+
+    chat.apply()
+    chat.say("1")
+    chat.say("変更")
+    chat.say("1")  # the first time of the new offer: a second booking, the first one cancelled
+    chat.say("キャンセル")
+    chat.say("はい")
+    with Session(svc.engine) as s:
+        first, second = s.exec(select(Booking).order_by(Booking.id)).all()
+    assert first.status == second.status == "cancelled" and first.start_at != second.start_at
+    client.get(f"/recruiter/login/{recruiter_key('test-secret')}")
+    row = client.get("/recruiter/").get_data(as_text=True).split('<td class="when">')[1].split("</td>")[0]
+    assert format_slot(second.start_at, svc.settings.tz, "ja", second.end_at) in row and "キャンセル" in row

@@ -81,7 +81,8 @@ def index():
         ids = [a.id for a in applicants]
         bookings = {}
         for b in db.exec(select(Booking).where(Booking.applicant_id.in_(ids)).order_by(Booking.id)).all():
-            if b.status != "cancelled" or b.applicant_id not in bookings:
+            kept = bookings.get(b.applicant_id)  # the live one, else the latest cancelled one
+            if b.status != "cancelled" or kept is None or kept.status == "cancelled":
                 bookings[b.applicant_id] = b
         alerts = db.exec(select(Outbox).where(Outbox.channel == "recruiter", Outbox.status != "cancelled",
                                               Outbox.due_at <= svc.clock()).order_by(Outbox.id.desc()).limit(50)).all()
