@@ -50,3 +50,35 @@ def test_the_recruiter_list_shows_every_column_on_a_desktop_and_disabled_buttons
     assert wrap[0] <= wrap[1], f"the list scrolls sideways on a desktop; the actions are out of view: {wrap}"
     disabled = page.locator("#applicants button[disabled]").first
     assert float(disabled.evaluate("b => getComputedStyle(b).opacity")) < 0.8  # not the look of a live button
+
+
+# Small kana, the prolonged sound mark and closing punctuation never start a line in Japanese (kinsoku).
+NO_LINE_START = set("ぁぃぅぇぉっゃゅょゎァィゥェォッャュョヮヵヶー、。，．）」』】")
+
+
+def _line_starts(page, selector: str) -> list[str]:
+    """The first character of each line after the first, in the elements matching selector."""
+    return page.evaluate("""(sel) => {
+        const starts = [];
+        for (const el of document.querySelectorAll(sel)) {
+            const walker = document.createTreeWalker(el, NodeFilter.SHOW_TEXT);
+            let top = null;
+            for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+                for (let i = 0; i < node.length; i++) {
+                    const r = document.createRange(); r.setStart(node, i); r.setEnd(node, i + 1);
+                    const rect = r.getClientRects()[0];
+                    if (!rect || !node.data[i].trim()) continue;
+                    if (top !== null && rect.top > top + 2) starts.push(node.data[i]);
+                    top = rect.top;
+                }
+            }
+        }
+        return starts; }""", selector)
+
+
+def test_japanese_headings_on_a_phone_never_start_a_line_with_a_small_kana(browser, live_sms):  # noqa: F811
+    svc, base = live_sms
+    page = open_page(browser, {"width": 390, "height": 844}, [])
+    page.goto(f"{base}/apply")
+    starts = _line_starts(page, "h1, p, label")
+    assert starts and not NO_LINE_START.intersection(starts), starts  # "応募フ" / "ォーム" on a 390 phone
