@@ -5,6 +5,8 @@ in the demo settings and the horizon is 14 days.
 """
 from __future__ import annotations
 
+import pytest
+
 
 def _greeted(chat, **fields):
     chat.apply(channel="email", phone=None, **fields)
@@ -119,3 +121,52 @@ def test_the_online_link_in_the_english_web_chat_stops_before_the_closing_bracke
         server.shutdown()
         web.join(timeout=5)
         server.server_close()
+
+
+# --- What people type: the buttons' own words, and a number said naturally ------------------------------
+
+def _labels():
+    from bot.texts import TEXTS
+
+    kinds = {"other_dates_button": "other", "reschedule_button": "reschedule", "cancel_button": "cancel",
+             "book_button": "book", "confirm_button": "confirm", "pick_button": "book",
+             "cancel_yes_button": "cancel:yes", "keep_button": "keep"}
+    return [(loc, TEXTS[loc][kind], data) for loc in ("ja", "en") for kind, data in kinds.items()]
+
+
+
+@pytest.mark.parametrize("loc, label, data", _labels())
+def test_a_button_label_typed_out_means_what_the_button_does(loc, label, data):
+    from datetime import date
+
+    from bot.events import Decline
+    from bot.intents import parse_postback, parse_text
+
+    today = date(2026, 11, 30)
+    typed, tapped = parse_text(label, today, channel="sandbox"), parse_postback(data, today)
+    assert type(typed) is type(tapped) and (isinstance(typed, Decline) or typed == tapped), (label, typed)
+
+
+@pytest.mark.parametrize("text", ["2番がいいです", "2がいいです", "2番希望です", "２番が良いです"])
+def test_a_number_with_ga_ii_desu_books_that_time(chat, text):
+    _greeted(chat)
+    chat.say(text)
+    (answer,) = chat.replies()
+    assert chat.state() == "booked" and "12月1日(火)" in answer["text"].split("日時:")[1].split("\n")[0]
+
+
+def test_a_number_with_please_books_that_time_in_english(chat):
+    _greeted(chat, locale="en")
+    chat.say("2 please")
+    chat.replies()
+    assert chat.state() == "booked"
+
+
+def test_typing_the_other_days_button_shows_the_days_and_a_number_then_picks_a_day(chat):
+    _greeted(chat)
+    chat.say("他の日にする")
+    (days,) = chat.replies()
+    assert chat.state() == "greeted" and "1) 11月30日(月)" in days["text"]
+    chat.say("2")
+    (times,) = chat.replies()
+    assert chat.state() == "greeted" and times["text"].startswith("12月1日(火)はこちらの時間が空いています")
