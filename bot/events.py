@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, time
 
 from calendars.base import Slot
 
@@ -31,6 +31,7 @@ class PickDate:
     """The candidate named a day; offer the slots of that day."""
 
     day: date
+    at: time | None = None  # a time of day named with it ("12月3日の13時で"): that time, if it is on the list shown
 
 
 @dataclass(frozen=True)

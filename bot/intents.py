@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from datetime import date
+from datetime import date, time
 
 from bot.events import (Cancel, ChooseSlot, Confirm, Decline, Event, Help, OtherDates, PickDate, Reschedule, Start,
                         Stop, Unknown, WantSlots, Yes)
@@ -38,6 +38,11 @@ _PHRASES: list[tuple[type, tuple[str, ...]]] = [
 _NUMBER = re.compile(r"^(?:no\.?\s*)?(\d{1,2})\s*(?:番目?|ban)?\s*(?:です|で|でお願いします|でお願いいたします|にします|お願いします"
                      r"|がいいです|が良いです|がいい|希望です|希望|please)?[。.!！]?$")
 _DATE = re.compile(r"^(?:(\d{4})[/\-年])?(\d{1,2})[/\-月](\d{1,2})日?(?:\(.\))?$")
+# A day and a time of day typed together: 12/3 13:00, 12月3日の13時でお願いします, a time button's label 12月3日(木) 13:00〜13:30.
+_DATE_TIME = re.compile(r"^(?:(\d{4})[/\-年])?(\d{1,2})[/\-月](\d{1,2})日?(?:\(.\))?\s*の?\s*"
+                        r"(\d{1,2})(?::(\d{2})|時(?:(\d{1,2})分|(半))?)"
+                        r"(?:\s*[〜~\-–]\s*\d{1,2}(?::\d{2}|時)?)?\s*(?:から|〜|~)?\s*"
+                        r"(?:です|で|でお願いします|でお願いいたします|にします|お願いします|がいいです|が良いです|希望です|希望)?$")
 
 
 def normalise(text: str) -> str:
@@ -69,6 +74,11 @@ def parse_text(text: str, today: date, *, channel: str) -> Event:
         day = _resolve_day(match.group(1), int(match.group(2)), int(match.group(3)), today)
         if day is not None:
             return PickDate(day)
+    if match := _DATE_TIME.match(norm.replace("\u2060", "")):
+        day = _resolve_day(match.group(1), int(match.group(2)), int(match.group(3)), today)
+        hour, minute = int(match.group(4)), 30 if match.group(7) else int(match.group(5) or match.group(6) or 0)
+        if day is not None and hour < 24 and minute < 60:
+            return PickDate(day, at=time(hour, minute))
     if _SURE_CANCEL.match(norm):
         return Cancel(sure=True)
     for event_type, phrases in _PHRASES:

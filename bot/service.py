@@ -19,9 +19,9 @@ from bot import optouts, prefetch
 from bot.events import Start, Stop
 from bot.db import session_scope
 from bot.inbound_log import log_inbound
-from bot.events import (AlertRecruiter, AskToConfirm, Book, CalendarMoved, CancelBooking, CloseHandoff, Decision,
-                        Event, MoveBooking, Offer, OfferDates, PickDate, RestoreBooking, Send, SlotTakenMeanwhile,
-                        Unmark)
+from bot.events import (AlertRecruiter, AskToConfirm, Book, CalendarMoved, CancelBooking, ChooseSlot, CloseHandoff,
+                        Decision, Event, MoveBooking, Offer, OfferDates, PickDate, RestoreBooking, Send,
+                        SlotTakenMeanwhile, Unmark)
 from bot.messages import Recipient, format_slot
 from bot.models import Applicant, Booking, InboundEvent, Outbox
 from bot.google_calendars import meeting_url_of, write_booking
@@ -224,7 +224,19 @@ class Turn:
             self.svc.free_times[key] = known
         return known[2]
 
+    def named_time(self, event: Event) -> Event:
+        """A day and time typed together ("12月3日の13時で") that name a time of the list on screen choose it;
+        otherwise they ask for that day's times (PickDate), like the day alone."""
+        if isinstance(event, PickDate) and event.at is not None:
+            for shown in self.applicant.offered or []:
+                slot = slot_from_dict(shown)
+                start = slot.start.astimezone(self.svc.settings.tz)
+                if start.date() == event.day and start.time() == event.at:
+                    return ChooseSlot(key=slot.time_key)
+        return event
+
     def run(self, event: Event) -> Decision:
+        event = self.named_time(event)
         if isinstance(event, (Stop, Start)) and self.source in optouts.ADDRESS_CHANNELS:
             self.stop_or_start(event)
         ctx = self.context(event)

@@ -170,3 +170,31 @@ def test_typing_the_other_days_button_shows_the_days_and_a_number_then_picks_a_d
     chat.say("2")
     (times,) = chat.replies()
     assert chat.state() == "greeted" and times["text"].startswith("12月1日(火)はこちらの時間が空いています")
+
+
+# --- A day and a time typed together ----------------------------------------------------------------
+
+@pytest.mark.parametrize("text", ["12月1日の13時でお願いします", "12/1 13:00", "１２月１日（火）１３：００〜１３：３０",
+                                  "12月1日(火) 13:00〜\u206013:30"])
+def test_a_typed_day_and_time_on_the_list_shown_books_that_time(chat, text):
+    _greeted(chat)  # the greeting offers 12月1日(火) 13:00〜13:30 as its second time
+    chat.say(text)
+    (answer,) = chat.replies()
+    assert chat.state() == "booked"
+    assert "12月1日(火)\u00a013:00" in answer["text"].split("日時:")[1].split("\n")[0]
+
+
+def test_a_typed_day_and_time_not_on_the_list_shows_that_days_times_and_books_nothing(chat):
+    _greeted(chat)
+    chat.say("12月3日 10時")
+    (answer,) = chat.replies()
+    assert chat.state() == "greeted" and answer["text"].startswith("12月3日(木)はこちらの時間が空いています")
+
+
+def test_a_typed_day_and_time_after_the_date_menu_shows_that_days_times(chat):
+    _greeted(chat)
+    chat.say("他の日")
+    chat.replies()
+    chat.say("12/1 13:00")  # the days are on screen, not the times: that day's times, never a booking
+    (answer,) = chat.replies()
+    assert chat.state() == "greeted" and answer["text"].startswith("12月1日(火)はこちらの時間が空いています")
