@@ -82,3 +82,23 @@ def test_japanese_headings_on_a_phone_never_start_a_line_with_a_small_kana(brows
     page.goto(f"{base}/apply")
     starts = _line_starts(page, "h1, p, label")
     assert starts and not NO_LINE_START.intersection(starts), starts  # "応募フ" / "ォーム" on a 390 phone
+
+
+def test_the_words_inside_a_button_are_as_readable_as_the_button_itself(browser, live_sms):  # noqa: F811
+    from datetime import timedelta
+
+    from bot.models import Booking
+    from sqlmodel import Session, select
+
+    svc, base = live_sms
+    booked = _apply(base, channel="email", email="jiro@example.com")
+    handle(svc, booked, ChooseSlot(number=1))
+    with Session(svc.engine) as s:
+        start = s.exec(select(Booking)).one().start_at
+    svc.clock.now = start + timedelta(minutes=10)  # the interview has started: the confirm step shows its button
+    page = open_page(browser, DESKTOP, [])
+    page.goto(f"{base}/recruiter/login/{recruiter_key(svc.config.secret_key)}")
+    page.goto(f"{base}/recruiter/applicants/{booked}/outcome/attended")
+    colours = page.locator("#outcome-confirm").evaluate(
+        "b => [getComputedStyle(b).color, getComputedStyle(b.querySelector('small')).color]")
+    assert colours[0] == colours[1], colours  # grey "Record" on green could hardly be read
