@@ -150,3 +150,16 @@ def test_login_uses_the_percent_decoded_credentials_from_smtp_url(sms_svc):
             raise AssertionError("a refused login must be temporary")
     finally:
         server.stop()
+
+
+@pytest.mark.parametrize("locale", ["ja", "en"])
+def test_the_thank_you_after_an_attended_interview_does_not_point_to_the_closed_page(sms_svc, locale):
+    channel = sms_svc.channels["email"]
+    thanks = Outgoing("email", {"email": "hanako@example.com", "token": "t", "name": "山田 花子"},
+                      {"kind": "thanks_after", "text": "ありがとうございました。", "facts": {"company": "そよかぜ"}},
+                      "key-2", locale)
+    mail = channel.compose(thanks)
+    text = mail.get_body(("plain",)).get_content()
+    assert "/c/" not in text and "/c/" not in mail.get_body(("html",)).get_content()  # the page is closed (410) now
+    assert "/u/" in text  # the way to stop messages stays
+    assert "/c/" in channel.compose(_message()).get_body(("plain",)).get_content()  # other mails keep the page link

@@ -34,6 +34,7 @@ FOOTER = {
     "en": ("Book, check, change or cancel your interview on your page (replies to this e-mail are not read): {page}",
            "No more messages: {unsubscribe}"),
 }
+PAGE_CLOSED = ("thanks_after",)  # sent once the candidate attended: their page has closed, so no link to it
 # Buttons of a message, as links to the candidate's page: one per time, and the page's own buttons.
 ACTIONS = {"ja": "こちらから、ご自身のページでお手続きいただけます（押すとページが開きます）:",
            "en": "Use the links below; each opens your own page:"}
@@ -106,7 +107,8 @@ class MailChannel:
         base, token = self.config.public_base_url, message.address.get("token", "")
         unsubscribe = unsubscribe_url(self.config.secret_key, base, token)
         page = page_url(self.config.secret_key, base, token)
-        footer = [line.format(page=page, unsubscribe=unsubscribe) for line in FOOTER[loc]]
+        lines = FOOTER[loc][1:] if kind in PAGE_CLOSED else FOOTER[loc]  # after the interview the page is 410
+        footer = [line.format(page=page, unsubscribe=unsubscribe) for line in lines]
         # E-mail replies are not read: no sentence asks for one; each button becomes a link to the page.
         words = without_reply_requests(payload.get("text", ""))
         actions = self.actions(payload.get("buttons") or [], token)
