@@ -127,6 +127,8 @@ def compose_link(payload: dict, locale: str, tz: ZoneInfo, shorten: Callable[[st
     if lead_kind not in w:  # a message without its own short wording: its long text minus any reply request
         text = without_reply_requests(_URL.sub(lambda m: shorten(m.group(0)), payload.get("text", "")))
         lines = [line for line in text.split("\n") if line.strip()] or [""]
+        if kind == "thanks_after":  # the candidate attended: their page has closed (410), so no link to it
+            return fit(lines[:1], lines[1:], budget)
         return fit([lines[0], shorten(links.page)], lines[1:], budget)
     lead, which = w[lead_kind]
     lead = [line for line in lead.format_map(fields).split("\n") if line.strip()]  # only the first is ever cut

@@ -132,3 +132,16 @@ def test_a_landline_refused_by_twilio_21614_falls_back_to_email(phone, sms_svc, 
     assert greeting.status == "failed" and "21614" in greeting.last_error and "landline" in greeting.last_error
     assert "+81312345678" not in greeting.last_error
     assert copy.channel == "email" and copy.status == "sent" and smtp_server.mails
+
+
+@pytest.mark.parametrize("locale", ["ja", "en"])
+def test_the_one_way_thank_you_after_the_interview_carries_no_link_to_the_closed_page(locale):
+    from bot.messages import Renderer
+
+    renderer = Renderer(load_settings(), "https://jobs.example.com")
+    who = Recipient("山田 花子", locale, "bakery-staff")
+    payload = renderer.render("thanks_after", who)
+    links = PageLinks("https://jobs.example.com/c/x", "https://jobs.example.com/c/x?do=confirm",
+                      "https://jobs.example.com/c/x?do=change")
+    text = compose_link(payload, locale, load_settings().tz, lambda url: "https://jobs.example.com/r/PAGE0000", links)
+    assert "山田 花子" in text and "/r/PAGE0000" not in text  # the page closes once attended (410)
