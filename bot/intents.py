@@ -44,6 +44,27 @@ _DATE_TIME = re.compile(r"^(?:(\d{4})[/\-年])?(\d{1,2})[/\-月](\d{1,2})日?(?:
                         r"(?:\s*[〜~\-–]\s*\d{1,2}(?::\d{2}|時)?)?\s*(?:から|〜|~)?\s*"
                         r"(?:です|で|でお願いします|でお願いいたします|にします|お願いします|がいいです|が良いです|希望です|希望)?$")
 
+# English dates as our English texts write them ("Wed 2 Dec", a time button's "Wed 2 Dec, 13:00–13:30"), or "Dec 2".
+_FULL_MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
+                "november", "december")
+_EN_DATE = re.compile(r"^(?:(?:mon|tue|wed|thu|fri|sat|sun)[a-z]*\.?,?\s+)?"
+                      r"(?:(\d{1,2})(?:st|nd|rd|th)?\s+([a-z]{3,9})\.?|([a-z]{3,9})\.?\s+(\d{1,2})(?:st|nd|rd|th)?)"
+                      r"(?:,?\s+(\d{4}))?(?:,?\s*(?:at\s+)?(\d{1,2}):(\d{2})(?:\s*[–~\-]\s*\d{1,2}:\d{2})?)?$")
+
+
+def _english_date(norm: str, today: date) -> PickDate | None:
+    """'wed 2 dec', '2 december', 'dec 2nd', with a year or a time ('wed 2 dec, 13:00–13:30'); else None."""
+    match = _EN_DATE.match(norm.replace("\u2060", ""))
+    if not match:
+        return None
+    day, name = (match.group(1), match.group(2)) if match.group(1) else (match.group(4), match.group(3))
+    month = 9 if name == "sept" else next((i for i, m in enumerate(_FULL_MONTHS, 1) if m.startswith(name)), None)
+    picked = _resolve_day(match.group(5), month, int(day), today) if month else None
+    if picked is None or match.group(6) is None:
+        return PickDate(picked) if picked else None
+    hour, minute = int(match.group(6)), int(match.group(7))
+    return PickDate(picked, at=time(hour, minute)) if hour < 24 and minute < 60 else None
+
 
 def normalise(text: str) -> str:
     """NFKC (full-width digits and letters to half-width), trimmed, lower-case, single spaces."""
@@ -79,6 +100,8 @@ def parse_text(text: str, today: date, *, channel: str) -> Event:
         hour, minute = int(match.group(4)), 30 if match.group(7) else int(match.group(5) or match.group(6) or 0)
         if day is not None and hour < 24 and minute < 60:
             return PickDate(day, at=time(hour, minute))
+    if picked := _english_date(norm, today):
+        return picked
     if _SURE_CANCEL.match(norm):
         return Cancel(sure=True)
     for event_type, phrases in _PHRASES:

@@ -198,3 +198,24 @@ def test_a_typed_day_and_time_after_the_date_menu_shows_that_days_times(chat):
     chat.say("12/1 13:00")  # the days are on screen, not the times: that day's times, never a booking
     (answer,) = chat.replies()
     assert chat.state() == "greeted" and answer["text"].startswith("12月1日(火)はこちらの時間が空いています")
+
+
+# --- English dates, as the English texts write them ("e.g. Wed 2 Dec") ---------------------------------
+
+@pytest.mark.parametrize("text", ["Tue 1 Dec", "1 Dec", "Dec 1", "December 1st", "tuesday, 1 december"])
+def test_an_english_date_as_the_date_menu_shows_it_picks_that_day(chat, text):
+    _greeted(chat, locale="en")
+    chat.say("other")
+    menu = chat.replies()[0]["text"]
+    assert "e.g. Mon 30 Nov" in menu
+    chat.say(text)
+    (answer,) = chat.replies()
+    assert chat.state() == "greeted" and answer["text"].startswith("On Tue 1 Dec these times are free")
+
+
+@pytest.mark.parametrize("text", ["Tue 1 Dec, 13:00–13:30", "1 Dec 13:00", "Dec 1 at 13:00"])
+def test_an_english_day_and_time_on_the_list_shown_books_that_time(chat, text):
+    _greeted(chat, locale="en")  # the greeting offers Tue 1 Dec, 13:00–13:30 as its second time
+    chat.say(text)
+    (answer,) = chat.replies()
+    assert chat.state() == "booked" and "When: Tue\u00a01\u00a0Dec,\u00a013:00" in answer["text"]
