@@ -43,7 +43,10 @@ def contact_channels(svc: Services, applicant: Applicant, session: Session | Non
 
 
 def _alert(reason: str, applicant: Applicant, **fields) -> dict:
-    text = RECRUITER[reason].format(name=applicant.name, id=applicant.id, **fields)
+    wording = reason
+    if reason == "unconfirmed" and not applicant.phone:  # no number to call: ask for an e-mail instead
+        wording, fields = "unconfirmed_no_phone", {**fields, "email": applicant.email or "-"}
+    text = RECRUITER[wording].format(name=applicant.name, id=applicant.id, **fields)
     kind = {"unconfirmed": "unconfirmed_alert", "outcome": OUTCOME}.get(reason, reason)
     # The recruiter page shows `detail`: the whole note, but only the time for the link-carrying outcome mail.
     return {"kind": kind, "reason": reason, "detail": fields["when"] if reason == "outcome" else text, "text": text}

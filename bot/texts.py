@@ -252,6 +252,8 @@ EN = {
 RECRUITER = {
     "unconfirmed": ("{name}さん（#{id}、電話 {phone}）から、{when} の面接への参加の確認がまだありません（前日リマインド済み）。"
                     "事前にお知らせした番号 {company_phone} からお電話で確認をお願いします。"),
+    "unconfirmed_no_phone": ("{name}さん（#{id}）から、{when} の面接への参加の確認がまだありません（前日リマインド済み）。"
+                             "お電話番号のご登録がないため、メール（{email}）で確認をお願いします。"),
     "unreachable": "{name}さん（#{id}）は最初のご連絡と{count}回のフォローに返信がありません。連絡不通にしました。",
     "outcome": ("{name}さん（#{id}）の {when} の面接はいかがでしたか？結果を記録してください。\n"
                 "参加: {attended}\n不参加: {no_show}"),

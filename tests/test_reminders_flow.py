@@ -169,6 +169,18 @@ def test_the_unconfirmed_alert_speaks_of_a_missing_confirmation_not_a_reply(cand
     assert "返信" not in text and "参加の確認がまだありません" in text and "03-6820-1234" in text
 
 
+def test_the_unconfirmed_alert_for_a_candidate_without_a_phone_asks_for_an_email_not_a_call(client, svc, clock, sms):
+    chat = Chat(client, svc)
+    chat.apply(channel="email", phone="")
+    chat.replies()
+    chat.say("2")
+    chat.replies()
+    clock.now = tokyo(2026, 11, 30, 21)
+    chat.replies()
+    text = rows(svc, kind="unconfirmed_alert")[0].payload["text"]
+    assert "hanako@example.com" in text and "お電話で確認" not in text and "電話 -" not in text
+
+
 def test_no_reply_nudges_rotate_channels_then_mark_unreachable(cand, svc, clock, sms):
     greeted = len(sms.sent)
     clock.now = tokyo(2026, 11, 30, 18)
