@@ -60,7 +60,7 @@ JA = {
     ),
     "withdrawn": "承知いたしました。ご連絡ありがとうございます。改めて面接をご希望の際は、いつでも「予約」とお送りください。",
     "handoff": (
-        "メッセージをありがとうございます。担当者が内容を確認し、{when}こちらでお返事いたします。\n"
+        "メッセージをありがとうございます。担当者が内容を確認し、{when}ご連絡いたします。\n"
         "お急ぎの場合は、お手数ですが {phone} までお電話ください。"
     ),
     "help": (
@@ -182,7 +182,7 @@ EN = {
     "cancelled": "Your interview is cancelled. Thank you for telling us. If you change your mind, just reply \"book\".",
     "withdrawn": "Understood, thank you for letting us know. If you change your mind, just reply \"book\".",
     "handoff": (
-        "Thank you for your message. A member of our team will read it and reply here {when}.\n"
+        "Thank you for your message. A member of our team will read it and get back to you {when}.\n"
         "If it is urgent, please call us at {phone}."
     ),
     "help": (
@@ -275,7 +275,7 @@ JA.update({
         "お招きいただき、ありがとうございます。申し訳ありません、{company}の採用アカウントは1対1のトークでのみお返事しております。"
         "友だち追加のうえ、個別にメッセージをお送りください。"
     ),
-    "human_requested": "承知いたしました。担当者が{when}このトークでご連絡いたします。お急ぎの場合は {phone} までお電話ください。",
+    "human_requested": "承知いたしました。担当者が{when}ご連絡いたします。お急ぎの場合は {phone} までお電話ください。",
     "line_welcome": (
         "友だち追加ありがとうございます！{company}採用担当です。\n\n"
         "Webでご応募済みの方は、応募完了画面に表示された6文字のコードをお送りください。\n"
@@ -324,7 +324,7 @@ EN.update({
         "Please add us as a friend and message us directly."
     ),
     "human_requested": (
-        "Of course. A member of our team will reply to you in this chat {when}. If it is urgent, please call us at {phone}."
+        "Of course. A member of our team will get back to you {when}. If it is urgent, please call us at {phone}."
     ),
     "line_welcome": (
         "Thanks for adding us! This is the hiring team at {company}.\n\n"
@@ -369,7 +369,7 @@ JA.update({
     "answer_from_tomorrow": "明日（{date}）{time}以降に",
     "answer_from_day": "{date}{time}以降に",
     "handoff_offered": (
-        "メッセージをありがとうございます。担当者が内容を確認し、{when}こちらでお返事いたします。\n"
+        "メッセージをありがとうございます。担当者が内容を確認し、{when}ご連絡いたします。\n"
         "お急ぎの場合は、お手数ですが {phone} までお電話ください。\n\n"
         "お返事をお待ちいただく間も、面接の日時はこちらからお選びいただけます（番号をお送りいただくか、ボタンを押してください）。\n"
         "{slots}"
@@ -389,11 +389,11 @@ JA.update({
     ),
     "welcome_back_handoff": (
         "おかえりなさい、{name}さん。配信を再開いたしました。\n"
-        "お問い合わせの件は、担当者が{when}こちらでお返事いたします。お急ぎの場合は {phone} までお電話ください。"
+        "お問い合わせの件は、担当者が{when}ご連絡いたします。お急ぎの場合は {phone} までお電話ください。"
     ),
     "welcome_back_handoff_booked": (
         "おかえりなさい、{name}さん。配信を再開いたしました。面接は{current}でご予約いただいております。\n"
-        "お問い合わせの件は、担当者が{when}こちらでお返事いたします。お急ぎの場合は {phone} までお電話ください。"
+        "お問い合わせの件は、担当者が{when}ご連絡いたします。お急ぎの場合は {phone} までお電話ください。"
     ),
 })
 EN.update({
@@ -402,7 +402,7 @@ EN.update({
     "answer_from_tomorrow": "tomorrow ({date}) from {time}",
     "answer_from_day": "on {date} from {time}",
     "handoff_offered": (
-        "Thank you for your message. A member of our team will read it and reply here {when}.\n"
+        "Thank you for your message. A member of our team will read it and get back to you {when}.\n"
         "If it is urgent, please call us at {phone}.\n\n"
         "While you wait, you can still book your interview: reply with a number or tap a time.\n{slots}"
     ),
@@ -418,11 +418,11 @@ EN.update({
     ),
     "welcome_back_handoff": (
         "Welcome back, {name}! Messages are on again.\n"
-        "A member of our team will still answer your question here {when}. If it is urgent, please call us at {phone}."
+        "A member of our team will still get back to you about your question {when}. If it is urgent, please call us at {phone}."
     ),
     "welcome_back_handoff_booked": (
         "Welcome back, {name}! Messages are on again, and your interview is still booked for {current}.\n"
-        "A member of our team will still answer your question here {when}. If it is urgent, please call us at {phone}."
+        "A member of our team will still get back to you about your question {when}. If it is urgent, please call us at {phone}."
     ),
 })
 
