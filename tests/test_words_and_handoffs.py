@@ -352,3 +352,13 @@ def test_an_sms_greeting_without_times_says_when_a_person_gets_in_touch(svc, loc
                       "https://jobs.example.com/c/x?do=change")
     assert when in compose(payload, locale, svc.settings.tz, shorten)
     assert when in compose_link(payload, locale, svc.settings.tz, shorten, links)
+
+
+@pytest.mark.parametrize("locale", ["ja", "en"])
+@pytest.mark.parametrize("kind", ["handoff", "handoff_offered", "human_requested", "welcome_back_handoff",
+                                  "welcome_back_handoff_booked"])
+def test_a_hand_off_promises_contact_not_an_answer_in_the_chat_nobody_can_write_in(svc, kind, locale):
+    text = svc.renderer.render(kind, Recipient("山田 花子", locale, "bakery-staff"), now=at_tokyo(1, 11))["text"]
+    for claim in ("こちらでお返事", "このトークで", "reply here", "in this chat", "question here"):
+        assert claim not in text
+    assert "03-6820-1234" in text
