@@ -4,13 +4,12 @@ from __future__ import annotations
 import os
 import shutil
 import threading
-from datetime import datetime, timezone
 
 import pytest
 from sqlmodel import Session, func, select
 
 from bot.web.security import recruiter_key
-from tests.conftest import make_services
+from tests.conftest import START, FakeClock, make_services
 
 pytestmark = pytest.mark.browser
 
@@ -40,13 +39,13 @@ def _chromium_path() -> str:
 
 @pytest.fixture
 def live(db_url):
-    """The real app and outbox worker on a throwaway SQLite file, on a free loopback port, real clock."""
+    """The real app and outbox worker on a throwaway SQLite file, on a free loopback port, fixed clock."""
     from werkzeug.serving import make_server
 
     from bot import create_app
     from bot.worker import start_thread
 
-    svc = make_services(db_url, clock=lambda: datetime.now(timezone.utc))
+    svc = make_services(db_url, clock=FakeClock(START))  # a fixed clock: the times offered never depend on today
     server = make_server("127.0.0.1", 0, create_app(services=svc), threaded=True)
     web = threading.Thread(target=server.serve_forever, name="browser-test-web", daemon=True)
     web.start()
