@@ -13,6 +13,7 @@ from bot.web.security import recruiter_key
 from tests.conftest import AUTH, TWILIO_TOKEN, application
 from tests.test_browser import browser, open_page  # noqa: F401  (browser is a fixture)
 from tests.test_browser_candidate_page import live_sms  # noqa: F401  (a fixture)
+from tests.test_colours import AA, contrast
 
 pytestmark = pytest.mark.browser
 DESKTOP = {"width": 1280, "height": 800}
@@ -84,6 +85,11 @@ def test_japanese_headings_on_a_phone_never_start_a_line_with_a_small_kana(brows
     assert starts and not NO_LINE_START.intersection(starts), starts  # "応募フ" / "ォーム" on a 390 phone
 
 
+def _rgb_hex(computed: str) -> str:
+    """rgb(10, 122, 60) as #0a7a3c."""
+    return "#" + "".join(f"{int(n):02x}" for n in computed[computed.index("(") + 1:].rstrip(")").split(",")[:3])
+
+
 def test_the_words_inside_a_button_are_as_readable_as_the_button_itself(browser, live_sms):  # noqa: F811
     from datetime import timedelta
 
@@ -100,5 +106,8 @@ def test_the_words_inside_a_button_are_as_readable_as_the_button_itself(browser,
     page.goto(f"{base}/recruiter/login/{recruiter_key(svc.config.secret_key)}")
     page.goto(f"{base}/recruiter/applicants/{booked}/outcome/attended")
     colours = page.locator("#outcome-confirm").evaluate(
-        "b => [getComputedStyle(b).color, getComputedStyle(b.querySelector('small')).color]")
+        "b => [getComputedStyle(b).color, getComputedStyle(b.querySelector('small')).color,"
+        " getComputedStyle(b).backgroundColor]")
     assert colours[0] == colours[1], colours  # grey "Record" on green could hardly be read
+    text, background = (_rgb_hex(c) for c in (colours[0], colours[2]))
+    assert contrast(text, background) >= AA, colours  # white on the brand's #06c755 was 2.3:1
