@@ -85,9 +85,25 @@ def normalise_phone(raw: str, region: str = "JP") -> str:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
-def is_landline(e164: str) -> bool:
-    """True for a fixed-line number: no SMS reaches it (Twilio error 21614)."""
-    return phonenumbers.number_type(phonenumbers.parse(e164)) == phonenumbers.PhoneNumberType.FIXED_LINE
+_TYPE = phonenumbers.PhoneNumberType
+# The numbers an SMS may reach. "Fixed line or mobile" (all of +1, and others) cannot be told apart, so it is let
+# through, as is a valid number of no known type; Twilio refuses every other type with error 21614.
+_SMS_TYPES = (_TYPE.MOBILE, _TYPE.FIXED_LINE_OR_MOBILE, _TYPE.UNKNOWN)
+_NO_SMS = {_TYPE.TOLL_FREE: "toll-free", _TYPE.PREMIUM_RATE: "premium-rate", _TYPE.SHARED_COST: "shared-cost",
+           _TYPE.VOIP: "IP phone (VoIP)", _TYPE.PERSONAL_NUMBER: "personal (forwarding)", _TYPE.PAGER: "pager",
+           _TYPE.UAN: "universal access (navi-dial)", _TYPE.VOICEMAIL: "voicemail"}
+
+
+def sms_problem(e164: str) -> Problem | None:
+    """Why no SMS can reach this number (a landline, 0120, 050…), or None when one may."""
+    kind = phonenumbers.number_type(phonenumbers.parse(e164))
+    if kind in _SMS_TYPES:
+        return None
+    if kind == _TYPE.FIXED_LINE:
+        return Problem("is a landline: SMS can't reach a landline; please give a mobile number or choose e-mail",
+                       "landline")
+    return Problem(f"is a {_NO_SMS.get(kind, 'non-mobile')} number: SMS can't reach it; please give a mobile number "
+                   "or choose e-mail", "no_sms")
 
 
 def _window(value, errors: dict) -> dict | None:
@@ -137,9 +153,8 @@ def validate(data, settings: Settings) -> Application:
         errors["line_user_id"] = "must be a LINE user id (U followed by 32 hex digits)"
     if channel == "sms" and not phone and "phone" not in errors:
         errors["phone"] = Problem("is required when the channel is sms", "sms_needs_phone")
-    if channel == "sms" and phone and "phone" not in errors and is_landline(phone):
-        errors["phone"] = Problem("is a landline: SMS can't reach a landline; please give a mobile number or choose "
-                                  "e-mail", "landline")
+    if channel == "sms" and phone and "phone" not in errors and (problem := sms_problem(phone)):
+        errors["phone"] = problem
     if channel == "email" and not email and "email" not in errors:
         errors["email"] = Problem("is required when the channel is email", "email_needs_email")
     window = _window(data.get("contact_window"), errors)

@@ -44,6 +44,45 @@ def test_a_landline_for_sms_is_refused_with_the_reason_on_the_form(client, svc):
     assert applicants(svc) == []
 
 
+# Twilio refuses SMS to every number that is not a mobile one (21614): toll-free, IP phone, navi-dial, premium, pager.
+NO_SMS = {"0120-123-456": "toll-free", "0800-123-4567": "toll-free", "050-1234-5678": "IP phone (VoIP)",
+          "0570-064-370": "universal access (navi-dial)", "0990-123-456": "premium-rate", "020-4123-4567": "pager"}
+
+
+@pytest.mark.parametrize("phone", NO_SMS)
+def test_a_number_that_cannot_receive_sms_is_refused_with_its_own_reason_on_the_form(client, svc, phone):
+    res = apply_form(client, phone=phone)
+    assert res.status_code == 422
+    ja = field_error(res.get_data(as_text=True), "phone")
+    assert ja == "フリーダイヤルやIP電話など、SMSを受け取れない番号です。携帯電話の番号を入力するか、連絡方法で「メール」を選んでください。"
+    assert "固定電話" not in ja  # 0120 is not a landline to the candidate who typed it
+    en = field_error(apply_form(client, lang="en", phone=phone).get_data(as_text=True), "phone")
+    assert en == ("This number (toll-free, IP phone or the like) can't receive SMS; please give a mobile number "
+                  "or choose e-mail.")
+    assert applicants(svc) == []
+
+
+@pytest.mark.parametrize("phone, kind", NO_SMS.items())
+def test_the_intake_api_refuses_a_number_that_cannot_receive_sms_for_sms(client, svc, phone, kind):
+    res = client.post("/api/applications", json=application(phone=phone), headers=AUTH)
+    assert res.status_code == 422
+    assert res.get_json()["errors"]["phone"] == (f"is a {kind} number: SMS can't reach it; please give a mobile "
+                                                 "number or choose e-mail")
+    assert applicants(svc) == []
+
+
+@pytest.mark.parametrize("phone", ["+1 202-555-0123", "+44 7911 123456", "070-1234-5678"])
+def test_a_mobile_or_possibly_mobile_number_is_taken_for_sms(client, svc, phone):
+    # +1 numbers are "fixed line or mobile" to libphonenumber: they cannot be told apart, so they are let through.
+    res = client.post("/api/applications", json=application(phone=phone), headers=AUTH)
+    assert res.status_code == 201, res.get_json()
+
+
+def test_a_toll_free_number_is_fine_when_the_candidate_chose_email(client, svc):
+    res = apply_form(client, channel="email", phone="0120-123-456", email="hanako@example.com")
+    assert res.status_code == 303
+
+
 def test_a_landline_is_fine_when_the_candidate_chose_email(client, svc):
     res = apply_form(client, channel="email", phone="03-6820-1234", email="hanako@example.com")
     assert res.status_code == 303

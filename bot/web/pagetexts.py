@@ -28,6 +28,7 @@ PAGE = {
         # The real reason, when there is one more precise than the field's own line above.
         "why": {"too_long": "{limit}文字以内で入力してください（いまは{length}文字です）。",
                 "landline": "固定電話にはSMSが届きません。携帯電話の番号を入力するか、連絡方法で「メール」を選んでください。",
+                "no_sms": "フリーダイヤルやIP電話など、SMSを受け取れない番号です。携帯電話の番号を入力するか、連絡方法で「メール」を選んでください。",
                 "sms_needs_phone": "SMSでご連絡するには携帯電話番号が必要です。番号を入力するか、ほかの連絡方法を選んでください。",
                 "email_needs_email": "メールでご連絡するにはメールアドレスが必要です。アドレスを入力するか、ほかの連絡方法を選んでください。"},
     },
@@ -57,6 +58,8 @@ PAGE = {
                   "contact_window": "Please check the contact times."},
         "why": {"too_long": "Please keep this to {limit} characters (it is {length} now).",
                 "landline": "SMS can't reach a landline; please give a mobile number or choose e-mail.",
+                "no_sms": "This number (toll-free, IP phone or the like) can't receive SMS; please give a mobile number "
+                          "or choose e-mail.",
                 "sms_needs_phone": "We need a mobile number to reach you by SMS; please add one or choose another way.",
                 "email_needs_email": "We need an e-mail address to reach you by e-mail; please add one or choose another way."},
     },
