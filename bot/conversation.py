@@ -13,8 +13,8 @@ from calendars.base import Slot
 from bot.events import CalendarDeleted, CalendarMoved, MoveBooking
 from bot.events import (AlertRecruiter, Applied, AskToConfirm, Book, Cancel, CancelBooking, ChooseSlot,
                         CloseHandoff, Confirm, Decision, Decline, Event, Help, Marked, Offer, OfferDates, OtherDates,
-                        PickDate, Reschedule, RestoreBooking, Resume, Send, SlotTakenMeanwhile, Start, Stop, Unknown,
-                        Unmark, WantSlots, Yes)
+                        PickDate, RecordOutcome, Reschedule, RestoreBooking, Resume, Send, SlotTakenMeanwhile, Start,
+                        Stop, Unknown, Unmark, WantSlots, Yes)
 
 
 class State(StrEnum):
@@ -138,7 +138,7 @@ def on_booked(ctx: Context, event: Event) -> Decision:
             return _offer("reschedule", ctx, State.RESCHEDULING)
         case ChooseSlot() | WantSlots() | OtherDates() | PickDate():
             return Decision(ctx.state, (Send("already_booked"),))
-        case Marked() if ctx.interview_start is not None and ctx.now < ctx.interview_start:
+        case Marked() if _not_started(ctx):
             return Decision(ctx.state)  # the interview has not started: nothing happened yet to record
         case Marked(outcome="attended"):
             return _held(Decision(State.ATTENDED, (Send("thanks_after"),)))
@@ -147,6 +147,10 @@ def on_booked(ctx: Context, event: Event) -> Decision:
         case Unknown():
             return _handoff(ctx, event)
     return Decision(ctx.state)
+
+
+def _not_started(ctx: Context) -> bool:
+    return ctx.interview_start is not None and ctx.now < ctx.interview_start
 
 
 def _held(decision: Decision) -> Decision:
@@ -159,6 +163,8 @@ def on_unmark(ctx: Context, event: Event) -> Decision | None:
     """The recruiter takes an outcome back: the booking and the state return, the held message never goes."""
     if not isinstance(event, Unmark):
         return None
+    if ctx.state is State.OPTED_OUT and ctx.before_mark is not None:
+        return Decision(State.OPTED_OUT, (RestoreBooking(),))  # the booking is back; still no messages
     if ctx.state not in (State.ATTENDED, State.NO_SHOW) or ctx.before_mark is None:
         return Decision(ctx.state)  # the window has passed, or the candidate has moved on since
     back = State.CONFIRMED if ctx.before_mark == "confirmed" else State.BOOKED
@@ -192,6 +198,10 @@ def on_opted_out(ctx: Context, event: Event) -> Decision:
         if ctx.has_booking:
             return Decision(State.BOOKED, (Send("welcome_back_booked"),))
         return _offer("welcome_back", ctx, State.GREETED)
+    # The booking stood through the stop, so its outcome is recorded as anyone's: on the booking only, unheard.
+    if (isinstance(event, Marked) and event.outcome in ("attended", "no_show") and ctx.has_booking
+            and not _not_started(ctx)):
+        return Decision(State.OPTED_OUT, (RecordOutcome(event.outcome),))
     return Decision(State.OPTED_OUT)  # silence: the candidate asked for no messages
 
 

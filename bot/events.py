@@ -182,6 +182,13 @@ class MoveBooking:
 
 
 @dataclass(frozen=True)
+class RecordOutcome:
+    """Record 'attended' / 'no_show' on the live booking while the state stays (a candidate who stopped messages)."""
+
+    outcome: str
+
+
+@dataclass(frozen=True)
 class RestoreBooking:
     """Put the booking just marked attended / no-show back as it was, and drop the messages held for it."""
 
@@ -198,7 +205,7 @@ class CloseHandoff:
     """The recruiter handed the conversation back to the bot: no person owes the candidate an answer now."""
 
 
-Action = (Send | Offer | OfferDates | Book | CancelBooking | AlertRecruiter | MoveBooking | RestoreBooking
+Action = (Send | Offer | OfferDates | Book | CancelBooking | AlertRecruiter | MoveBooking | RecordOutcome | RestoreBooking
           | AskToConfirm | CloseHandoff)
 
 

@@ -15,8 +15,7 @@ from bot.models import Applicant, Booking
 from bot.scheduling import LIVE_STATUSES
 from bot.service import converse, live_booking, marked_booking
 
-OUTCOMES = ("attended", "no_show")
-MARKED = ("attended", "no_show")  # the applicant states an outcome leads to
+OUTCOMES = ("attended", "no_show")  # also the booking's status once one is recorded
 
 
 class OutcomeRefused(Exception):
@@ -60,8 +59,10 @@ def mark(svc: Services, applicant_id: int, outcome: str, booking_token: str | No
             booking = None  # a mail link names one interview; it was moved or replaced since
         if reason := refusal(svc, booking):
             raise OutcomeRefused(reason)
-        if converse(session, svc, applicant, Marked(outcome)).state not in MARKED:
-            raise OutcomeRefused("いまの状態では記録できません（配信停止中など）。 Cannot be recorded in the current state.")
+        converse(session, svc, applicant, Marked(outcome))
+        # The booking says whether it was recorded: the applicant's state does not, for one who stopped messages.
+        if booking.status not in OUTCOMES:
+            raise OutcomeRefused("いまの状態では記録できません。 Cannot be recorded in the current state.")
         until = booking.marked_at + timedelta(minutes=svc.settings.undo_minutes)
     svc.wake.set()
     return until
@@ -76,7 +77,8 @@ def undo(svc: Services, applicant_id: int, booking_token: str | None = None) -> 
         if booking is None or (booking_token is not None and booking.token != booking_token):
             raise OutcomeRefused(f"取り消せる記録はありません（取り消しは記録から{minutes}分以内です）。"
                                  f" Nothing to undo: an outcome can be taken back for {minutes} minutes.")
-        if converse(session, svc, applicant, Unmark()).state in MARKED:
+        converse(session, svc, applicant, Unmark())
+        if booking.status in OUTCOMES:
             raise OutcomeRefused("応募者がすでに次の操作をしたため、取り消せません。"
                                  " The candidate has moved on since; it can no longer be undone.")
     svc.wake.set()

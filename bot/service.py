@@ -20,7 +20,7 @@ from bot.events import Start, Stop
 from bot.db import session_scope
 from bot.inbound_log import log_inbound
 from bot.events import (AlertRecruiter, AskToConfirm, Book, CalendarMoved, CancelBooking, ChooseSlot, CloseHandoff,
-                        Decision, Event, MoveBooking, Offer, OfferDates, PickDate, RestoreBooking, Send,
+                        Decision, Event, MoveBooking, Offer, OfferDates, PickDate, RecordOutcome, RestoreBooking, Send,
                         SlotTakenMeanwhile, Unmark)
 from bot.messages import Recipient, format_slot
 from bot.models import Applicant, Booking, InboundEvent, Outbox
@@ -270,6 +270,8 @@ class Turn:
                     self.cancel_booking()
                 case MoveBooking(slot):
                     self.move_booking(slot)
+                case RecordOutcome(outcome):
+                    self.record_outcome(outcome)
                 case RestoreBooking():
                     self.restore_marked()
                 case Send():
@@ -349,6 +351,13 @@ class Turn:
         cancel_pending(self.session, booking_id=b.id)
         self.session.flush()
         schedule_reminders(self.session, self.svc, self.applicant, b, self.now)
+
+    def record_outcome(self, outcome: str) -> None:
+        """Mark the live booking attended / no-show, keeping what it was a few minutes for the recruiter's undo."""
+        b = self.booking
+        if b is not None:
+            b.status_before_mark, b.marked_at = b.status, self.now
+            b.status, b.active_slot = outcome, None
 
     def restore_marked(self) -> None:
         """Undo an outcome: the booking is live again as before, and the message held for the candidate is dropped."""
@@ -436,11 +445,8 @@ class Turn:
         if self.booking is not None and state is State.CONFIRMED:
             self.booking.status = "confirmed"
             confirmed(self.session, self.booking, self.now)
-        if self.booking is not None and state in (State.ATTENDED, State.NO_SHOW):
-            # Kept for a few minutes so the recruiter can take a mis-tap back (Unmark).
-            self.booking.status_before_mark, self.booking.marked_at = self.booking.status, self.now
-            self.booking.status = state.value
-            self.booking.active_slot = None
+        if state in (State.ATTENDED, State.NO_SHOW):
+            self.record_outcome(state.value)
         if state is State.NEEDS_HUMAN:
             a.handoff_open = True  # a person owes an answer, through stop and start, until the recruiter resumes
         a.state, a.updated_at = state.value, self.now

@@ -13,7 +13,7 @@ from bot.events import (AlertRecruiter, Applied, AskToConfirm, Book, Cancel, Can
                         Confirm, Decline, Help, Marked, Yes,
                         Offer, OfferDates, OtherDates, PickDate, Reschedule, Resume, Send, SlotTakenMeanwhile, Start,
                         Stop, Unknown, Unmark, WantSlots)
-from bot.events import RestoreBooking
+from bot.events import RecordOutcome, RestoreBooking
 
 UTC = timezone.utc
 NOW = datetime(2026, 11, 30, 0, 0, tzinfo=UTC)  # Monday 09:00 in Tokyo
@@ -470,7 +470,9 @@ def test_opting_back_in_with_no_free_slots_fetches_a_person():
 @pytest.mark.parametrize("booked", [False, True])
 @pytest.mark.parametrize("event", [e for e in EVERY_EVENT if not isinstance(e, (Start, Confirm))], ids=repr)
 def test_opted_out_is_silent_to_everything_but_start_and_yes(event, booked):
-    assert_silent(decide(ctx(State.OPTED_OUT, has_booking=booked), event), State.OPTED_OUT)
+    d = decide(ctx(State.OPTED_OUT, has_booking=booked), event)
+    recorded = isinstance(event, Marked) and booked  # the booking's outcome, recorded unheard
+    assert d.state is State.OPTED_OUT and d.actions == ((RecordOutcome(event.outcome),) if recorded else ())
 
 
 # --- needs a person ---------------------------------------------------------------------------
@@ -676,11 +678,13 @@ def test_decide_never_raises_returns_a_state_and_books_only_an_offered_slot(cont
     assert isinstance(d.state, State)
     for action in d.actions:
         assert isinstance(action, (Send, Offer, OfferDates, Book, CancelBooking, AlertRecruiter, AskToConfirm,
-                                   CloseHandoff, RestoreBooking))
+                                   CloseHandoff, RecordOutcome, RestoreBooking))
         if isinstance(action, Book):
             assert isinstance(event, ChooseSlot) and action.slot in context.offered
     if context.state is State.OPTED_OUT and not isinstance(event, (Start, Confirm)):
-        assert d.state is State.OPTED_OUT and d.actions == ()
+        # Nothing said; only the recruiter's outcome (or its undo) is recorded on the booking.
+        quiet = {Marked: RecordOutcome, Unmark: RestoreBooking}.get(type(event))
+        assert d.state is State.OPTED_OUT and all(isinstance(a, quiet or ()) for a in d.actions)
     if context.state is State.NEW and not isinstance(event, Applied):
         assert d.state is State.NEW and d.actions == ()
 
