@@ -142,6 +142,9 @@ def on_booked(ctx: Context, event: Event) -> Decision:
             return Decision(ctx.state)  # the interview has not started: nothing happened yet to record
         case Marked(outcome="attended"):
             return _held(Decision(State.ATTENDED, (Send("thanks_after"),)))
+        case Marked(outcome="no_show") if not ctx.fresh:  # recorded all the same; a person finds a new time
+            return _held(Decision(State.NEEDS_HUMAN, (RecordOutcome("no_show"), Send("no_slots"),
+                                                      AlertRecruiter("no_slots"))))
         case Marked(outcome="no_show"):
             return _held(_offer("no_show", ctx, State.NO_SHOW))
         case Unknown():
@@ -165,7 +168,7 @@ def on_unmark(ctx: Context, event: Event) -> Decision | None:
         return None
     if ctx.state is State.OPTED_OUT and ctx.before_mark is not None:
         return Decision(State.OPTED_OUT, (RestoreBooking(),))  # the booking is back; still no messages
-    if ctx.state not in (State.ATTENDED, State.NO_SHOW) or ctx.before_mark is None:
+    if ctx.state not in (State.ATTENDED, State.NO_SHOW, State.NEEDS_HUMAN) or ctx.before_mark is None:
         return Decision(ctx.state)  # the window has passed, or the candidate has moved on since
     back = State.CONFIRMED if ctx.before_mark == "confirmed" else State.BOOKED
     return Decision(back, (Offer(()), RestoreBooking()))

@@ -355,7 +355,7 @@ class Turn:
     def record_outcome(self, outcome: str) -> None:
         """Mark the live booking attended / no-show, keeping what it was a few minutes for the recruiter's undo."""
         b = self.booking
-        if b is not None:
+        if b is not None and b.status != outcome:  # once per outcome: the undo must find what it was before
             b.status_before_mark, b.marked_at = b.status, self.now
             b.status, b.active_slot = outcome, None
 

@@ -13,7 +13,7 @@ from bot.events import (AlertRecruiter, Applied, AskToConfirm, Book, Cancel, Can
                         Confirm, Decline, Help, Marked, Yes,
                         Offer, OfferDates, OtherDates, PickDate, Reschedule, Resume, Send, SlotTakenMeanwhile, Start,
                         Stop, Unknown, Unmark, WantSlots)
-from bot.events import RecordOutcome, RestoreBooking
+from bot.events import Decision, RecordOutcome, RestoreBooking
 
 UTC = timezone.utc
 NOW = datetime(2026, 11, 30, 0, 0, tzinfo=UTC)  # Monday 09:00 in Tokyo
@@ -341,8 +341,17 @@ def test_recruiter_marks_no_show_and_the_candidate_is_offered_a_new_time(state):
 
 
 @pytest.mark.parametrize("state", LIVE)
-def test_no_show_with_no_free_slots_fetches_a_person(state):
-    assert_fetches_a_person_for_lack_of_slots(decide(ctx(state, fresh=()), Marked("no_show")))
+def test_no_show_with_no_free_slots_is_recorded_and_fetches_a_person(state):
+    decision = decide(ctx(state, fresh=()), Marked("no_show"))
+    assert decision.actions[0] == RecordOutcome("no_show")  # the recruiter's record holds even with no time to offer
+    assert_fetches_a_person_for_lack_of_slots(Decision(decision.state, decision.actions[1:]))
+    assert all(a.held for a in decision.actions if isinstance(a, Send))  # the candidate hears after the undo window
+
+
+@pytest.mark.parametrize("state", LIVE)
+def test_undo_of_a_no_show_recorded_with_no_free_slots_restores_the_booking(state):
+    decision = decide(ctx(State.NEEDS_HUMAN, has_booking=False, before_mark=state.value), Unmark())
+    assert decision.state is state and RestoreBooking() in decision.actions
 
 
 @pytest.mark.parametrize("state", LIVE)
