@@ -17,15 +17,16 @@ JA = {
     ),
     "greeting_no_slots": (
         "{name}さん、はじめまして。{company}採用担当です。\n"
-        "「{job}」へのご応募、本当にありがとうございます！\n{why_meet}\n\n"
+        "このたびは「{job}」にご応募いただき、本当にありがとうございます！\n"
+        "私たちからのお電話は {phone} からおかけします。知らない番号でも、出ていただけるとうれしいです。\n"
+        "{why_meet}\n\n"
         "面接の日時は、担当者が{when}改めてご連絡いたします。\n"
         "{content}"
-        "\nお電話は {phone} からおかけします。知らない番号でも、出ていただけるとうれしいです。"
     ),
     "content_header": "\n面接の前に、私たちのことを少しだけご紹介させてください。\n",
     "offer_again": "{name}さん、ご都合のよい日時をお選びください。\n{slots}\nほかの日をご希望の場合は「0」とお送りください。",
     "slot_taken": (
-        "ごめんなさい、{name}さん。お選びいただいた時間は、たった今ほかの方の予約が入ってしまいました。\n"
+        "申し訳ありません、{name}さん。お選びいただいた時間は、たった今ほかの方の予約が入ってしまいました。\n"
         "こちらの日時はいかがでしょうか？\n{slots}"
     ),
     "reschedule": (
@@ -33,7 +34,7 @@ JA = {
         "新しい日時をお選びください。\n{slots}\nほかの日をご希望の場合は「0」とお送りください。"
     ),
     "offer_on_date": "{date}はこちらの時間が空いています。\n{slots}",
-    "pick_again": "すみません、どの日時かわかりませんでした。番号（1〜{count}）で教えてください。\n{slots}",
+    "pick_again": "恐れ入りますが、どの日時かわかりませんでした。番号（1〜{count}）で教えてください。\n{slots}",
     "date_menu": (
         "空きのある日はこちらです。ご希望の日を、番号か日付（例: {example}）で教えてください。\n{dates}"
     ),
@@ -64,13 +65,13 @@ JA = {
         "お急ぎの場合は、お手数ですが {phone} までお電話ください。"
     ),
     "help": (
-        "次のようにお送りください。\n・番号（1, 2, 3…）: その日時で予約\n・「0」か「他の日」: 別の日を探す\n"
-        "・「変更」: 予約した日時を変える\n・「キャンセル」: 面接を取り消す\n・「配信停止」: メッセージを止める\n"
-        "お電話でのお問い合わせは {phone} へどうぞ。"
+        "次のようにお送りください。\n・番号（1, 2, 3…）: その日時でご予約\n・「0」か「他の日」: 別の日を探す\n"
+        "・「変更」: ご予約の日時を変更\n・「キャンセル」: 面接をキャンセル\n・「配信停止」: メッセージの配信を停止\n"
+        "お電話でのお問い合わせは {phone} までどうぞ。"
     ),
-    "stopped": "メッセージの配信を止めました。再開をご希望の場合は「配信再開」とお送りください。",
-    "welcome_back": "おかえりなさい、{name}さん。面接の日時はこちらからどうぞ。\n{slots}",
-    "welcome_back_booked": "おかえりなさい、{name}さん。面接は{current}のままご予約済みです。",
+    "stopped": "メッセージの配信を停止しました。再開をご希望の場合は「配信再開」とお送りください。",
+    "welcome_back": "おかえりなさい、{name}さん。配信を再開いたしました。面接の日時はこちらからお選びください。\n{slots}",
+    "welcome_back_booked": "おかえりなさい、{name}さん。配信を再開いたしました。面接は{current}のままご予約いただいております。",
     "back_to_bot_booked": "お待たせいたしました。面接は{current}で承っております。",
     "thanks_after": (
         "{name}さん、本日はお忙しいなか面接にお越しいただき、ありがとうございました。"
@@ -145,10 +146,10 @@ EN = {
     ),
     "greeting_no_slots": (
         "Hello {name}, this is the hiring team at {company}.\n"
-        "Thank you so much for applying for {job}!\n{why_meet}\n\n"
+        "Thank you so much for applying for {job}!\n"
+        "When we call, it will be from {phone}, so please pick up even if the number is new to you.\n{why_meet}\n\n"
         "A member of our team will get back to you {when} with interview times.\n"
         "{content}"
-        "\nWe will call you from {phone}, so please pick up even if the number is new to you."
     ),
     "content_header": "\nBefore we meet, here is a little about us:\n",
     "offer_again": "{name}, which time suits you?\n{slots}\nSend \"0\" for other days.",

@@ -154,7 +154,7 @@ def test_stop_silences_everything_until_start(chat, svc):
     chat.apply()
     chat.replies()
     chat.say("配信停止")
-    assert "配信を止めました" in chat.replies()[-1]["text"]
+    assert "配信を停止しました" in chat.replies()[-1]["text"]
     chat.say("1")
     assert chat.replies() == [] and chat.state() == "opted_out"
     chat.say("配信再開")

@@ -160,7 +160,7 @@ def test_japanese_stop_word_is_ours_so_we_confirm_it_ourselves(phone, sms_svc):
     phone.inbox()
     phone.text("配信停止")
     (ack,) = phone.inbox()
-    assert "配信を止めました" in ack.body and _applicant(sms_svc, phone.id).opted_out
+    assert "配信を停止しました" in ack.body and _applicant(sms_svc, phone.id).opted_out
 
 
 def test_forged_signature_is_refused_and_nothing_is_stored(phone, sms_svc):

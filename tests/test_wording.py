@@ -62,7 +62,7 @@ def test_the_join_keeps_the_stop_of_a_name_without_one():
 
 
 @pytest.mark.parametrize("locale", ["ja", "en"])
-@pytest.mark.parametrize("slots", [SLOTS], ids=["with-times"])
+@pytest.mark.parametrize("slots", [SLOTS, ()], ids=["with-times", "no-times"])
 def test_the_greeting_names_the_number_we_call_from_in_its_first_lines(locale, slots):
     settings = load_settings()
     text = Renderer(settings, "").render("greeting", Recipient("山田 花子", locale, "bakery-staff"), slots,
@@ -110,3 +110,11 @@ def test_a_two_way_sms_greeting_names_the_number_we_call_from_in_its_first_line(
     payload = Renderer(settings, "").render("greeting", Recipient(name, locale, "bakery-staff"), SLOTS, now=NOW)
     text = compose(payload, locale, settings.tz, lambda url: url)
     assert settings.company.phone in text.split("\n")[0] and "1) " in text and "…" not in text
+
+
+JA_CASUAL = re.compile(r"ごめんなさい|すみません|気が変わったら|受けてみようかな|くださいね|しますね|こんなふうに|止めました")
+
+
+def test_japanese_texts_keep_keigo_and_apologise_with_moushiwake_arimasen():
+    offenders = {kind: text for kind, text in TEXTS["ja"].items() if JA_CASUAL.search(text)}
+    assert offenders == {}
