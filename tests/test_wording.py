@@ -118,3 +118,24 @@ JA_CASUAL = re.compile(r"ごめんなさい|すみません|気が変わった�
 def test_japanese_texts_keep_keigo_and_apologise_with_moushiwake_arimasen():
     offenders = {kind: text for kind, text in TEXTS["ja"].items() if JA_CASUAL.search(text)}
     assert offenders == {}
+
+
+def _strings(value):
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _strings(item)
+    elif isinstance(value, (tuple, list)):
+        for item in value:
+            yield from _strings(item)
+
+
+def test_short_sms_texts_and_pages_keep_the_same_keigo():
+    from bot.sms_link_text import LINK_LEADS
+    from bot.sms_text import LEADS
+    from bot.web.candidate_texts import PAGE as CANDIDATE_PAGE
+    from bot.web.pagetexts import PAGE
+
+    tables = (LEADS["ja"], LINK_LEADS["ja"], PAGE["ja"], CANDIDATE_PAGE["ja"])
+    assert [text for table in tables for text in _strings(table) if JA_CASUAL.search(text)] == []

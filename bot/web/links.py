@@ -48,7 +48,7 @@ def _applicant_id(signed: str) -> int:
 def unsubscribe_page(signed: str):
     """Ask before stopping: mail scanners open links, only a person presses the button."""
     _applicant_id(signed)
-    body = ('<h1>配信停止 / Unsubscribe</h1><p>今後のご案内を止めますか？<br>Stop all messages from us?</p>'
+    body = ('<h1>配信停止 / Unsubscribe</h1><p>今後のご案内を停止しますか？<br>Stop all messages from us?</p>'
             '<form method="post"><button style="font-size:1.1rem;padding:.6rem 1.2rem">'
             '配信を停止する / Stop messages</button></form>')
     return PAGE.format(title="配信停止 / Unsubscribe", body=body)
