@@ -68,7 +68,8 @@ class CalendarWriter:
         if not link or applicant is None or applicant.opted_out or applicant.blocked:
             return
         slot = Slot(booking.start_at, booking.end_at, booking.interviewer)
-        payload = self.svc.renderer.render("meeting_link", Recipient(applicant.name, applicant.locale, applicant.job_id),
+        payload = self.svc.renderer.render("meeting_link", Recipient(applicant.name, applicant.locale, applicant.job_id,
+                                                                     applicant.phone),
                                            current=slot, booking_token=booking.token, meeting_url=link)
         enqueue(session, self.svc, applicant, payload, channel=delivery_channel(self.svc, applicant),
                 booking_id=booking.id)

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from sqlmodel import Session
 
 from bot.bootstrap import Services
-from bot.messages import Recipient, format_day
+from bot.messages import Recipient, format_day, phone_for
 from bot.models import Applicant, Booking, Outbox
 from bot.unbroken import WJ
 
@@ -21,14 +21,15 @@ def booking_card(svc: Services, applicant: Applicant, booking: Booking) -> dict:
     online = job is not None and job.mode == "online"
     start, end = booking.start_at.astimezone(tz), booking.end_at.astimezone(tz)
     interviewer = s.interviewers.get(booking.interviewer)
+    phone = phone_for(s.company.phone, applicant.phone, loc)
     rows = [(t("card_date"), format_day(start.date(), loc)),
             (t("card_time"), f"{start:%H:%M}{'–' if loc == 'en' else '〜'}{WJ}{end:%H:%M}"),  # one line on a phone
             (t("card_place"), t("card_online") if online else s.company.address.get(loc)),
             (t("card_interviewer"), interviewer.name.get(loc) if interviewer else ""),
             (t("card_bring"), job.bring.get(loc) if job else ""),
-            (t("card_phone"), s.company.phone)]
+            (t("card_phone"), phone)]
     links = [(t("card_join"), job.online_url) if online else (t("card_map"), s.company.map_url),
-             (t("card_call"), "tel:" + re.sub(r"[^\d+]", "", s.company.phone)),
+             (t("card_call"), "tel:" + re.sub(r"[^\d+]", "", phone)),
              (t("card_calendar"), f"{svc.config.public_base_url}/booking/{booking.token}.ics")]
     return {"title": t("card_title"), "rows": [{"label": k, "value": v} for k, v in rows if v],
             "links": [{"label": k, "url": u} for k, u in links if u and u.startswith(("https://", "http://", "tel:+", "tel:0"))]}

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
+import phonenumbers
+
 from calendars.base import Slot
 from bot.office_hours import answer_time
 from bot.settings import ContentLink, Job, Settings, SettingsError
@@ -18,6 +20,9 @@ FIELDS = {"name", "company", "job", "why_meet", "slots", "content", "phone", "cu
           "when", "time"}
 
 
+HOME_REGION = "JP"  # the company's own number is written as dialled in Japan (03-6820-1234)
+
+
 @dataclass(frozen=True)
 class Recipient:
     """Who the message is for, as far as the wording goes."""
@@ -25,6 +30,25 @@ class Recipient:
     name: str
     locale: str
     job_id: str
+    phone: str | None = None  # the candidate's own number (E.164): where they will call us from
+
+
+def phone_for(number: str, candidate_phone: str | None, locale: str) -> str:
+    """The company's number as this candidate dials it: as written (03-6820-1234) in Japan, +81 3-6820-1234 abroad.
+
+    Abroad is a candidate whose own number is not Japanese, or who gave none and reads English: +81 also works
+    from a phone in Japan, while 03 cannot be dialled from anywhere else."""
+    try:
+        home = phonenumbers.region_code_for_number(phonenumbers.parse(candidate_phone)) == HOME_REGION
+    except phonenumbers.NumberParseException:  # no number (or not one): the language is all there is to go by
+        home = locale != "en"
+    try:
+        ours = phonenumbers.parse(number, HOME_REGION)
+    except phonenumbers.NumberParseException:
+        return number
+    if home or not phonenumbers.is_valid_number(ours):
+        return number
+    return phonenumbers.format_number(ours, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
 
 
 def format_slot(slot: Slot | datetime, tz: ZoneInfo, locale: str, end: datetime | None = None) -> str:
@@ -152,7 +176,8 @@ class Renderer:
         booked = slots[0] if kind == "booked" and slots else current
         fields = _Blank(
             name=who.name, company=s.company.name.get(loc), job=job.title.get(loc) if job else who.job_id,
-            why_meet=s.company.why_meet.get(loc), phone=s.company.phone, content=content,
+            why_meet=s.company.why_meet.get(loc), phone=phone_for(s.company.phone, who.phone, loc),
+            content=content,
             slots=_numbered([format_slot(x, tz, loc) for x in slots]), count=len(slots),
             dates=_numbered([format_day(d, loc) for d in dates]),
             example=format_day(dates[0], loc) if dates else "",

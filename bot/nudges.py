@@ -70,7 +70,7 @@ def schedule_reminders(session: Session, svc: Services, applicant: Applicant, bo
     plan = booking_reminders(booking.start_at, now, s.tz, s.policy, applicant.contact_window,
                              contact_channels(svc, applicant, session))
     slot = Slot(booking.start_at, booking.end_at, booking.interviewer)
-    who = Recipient(applicant.name, applicant.locale, applicant.job_id)
+    who = Recipient(applicant.name, applicant.locale, applicant.job_id, applicant.phone)
 
     def payload(p: Planned) -> dict:
         if p.kind == "unconfirmed_alert":
@@ -106,7 +106,7 @@ def schedule_nudges(session: Session, svc: Services, applicant: Applicant, now: 
     s = svc.settings
     plan = greeting_nudges(now, s.tz, s.policy, applicant.contact_window, contact_channels(svc, applicant, session))
     nudges = [p for p in plan if p.kind == "nudge"]
-    who = Recipient(applicant.name, applicant.locale, applicant.job_id)
+    who = Recipient(applicant.name, applicant.locale, applicant.job_id, applicant.phone)
 
     def payload(p: Planned) -> dict:
         # The 'unreachable' mark is written when the last nudge goes out, timed from then.

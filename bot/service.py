@@ -390,7 +390,7 @@ class Turn:
         current = None
         if self.booking is not None:
             current = Slot(self.booking.start_at, self.booking.end_at, self.booking.interviewer)
-        payload = self.svc.renderer.render(action.kind, Recipient(a.name, a.locale, a.job_id), action.slots,
+        payload = self.svc.renderer.render(action.kind, Recipient(a.name, a.locale, a.job_id, a.phone), action.slots,
                                            action.dates, current=current,
                                            booking_token=self.booking.token if self.booking else None,
                                            meeting_url=meeting_url_of(self.calendar, self.booking), now=self.now)

@@ -8,7 +8,7 @@ import pytest
 from calendars.base import Slot
 from bot.channels.mail import _html
 from bot.line_format import fit as line_label
-from bot.messages import Recipient, Renderer, format_slot
+from bot.messages import Recipient, Renderer, format_slot, phone_for
 from bot.settings import load_settings
 from bot.sms_text import compose
 from bot.texts import TEXTS
@@ -67,7 +67,7 @@ def test_the_greeting_names_the_number_we_call_from_in_its_first_lines(locale, s
     settings = load_settings()
     text = Renderer(settings, "").render("greeting", Recipient("山田 花子", locale, "bakery-staff"), slots,
                                          now=NOW)["text"]
-    assert settings.company.phone in "\n".join(text.split("\n")[:3])
+    assert phone_for(settings.company.phone, None, locale) in "\n".join(text.split("\n")[:3])
 
 
 def test_an_interviewers_own_message_goes_only_to_candidates_who_meet_them():
@@ -107,9 +107,11 @@ def test_sms_never_pays_for_the_no_break_marks():
 def test_a_two_way_sms_greeting_names_the_number_we_call_from_in_its_first_line(locale):
     settings = load_settings()
     name = "山田 花子" if locale == "ja" else "Hanako Yamada"
-    payload = Renderer(settings, "").render("greeting", Recipient(name, locale, "bakery-staff"), SLOTS, now=NOW)
+    number = "+819012345678" if locale == "ja" else "+12025550123"  # two-way SMS: a number abroad, or a ja override
+    payload = Renderer(settings, "").render("greeting", Recipient(name, locale, "bakery-staff", number), SLOTS, now=NOW)
     text = compose(payload, locale, settings.tz, lambda url: url)
-    assert settings.company.phone in text.split("\n")[0] and "1) " in text and "…" not in text
+    assert phone_for(settings.company.phone, number, locale) in text.split("\n")[0] and "1) " in text
+    assert "…" not in text  # +81 3-6820-1234 for the candidate abroad still fits
 
 
 JA_CASUAL = re.compile(r"ごめんなさい|すみません|気が変わったら|受けてみようかな|くださいね|しますね|こんなふうに|止めました")

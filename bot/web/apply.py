@@ -6,6 +6,7 @@ from sqlmodel import select
 
 from bot.db import session_scope
 from bot.intake import ApplicationInvalid, submit, validate
+from bot.messages import phone_for
 from bot.models import Applicant
 from bot.service import delivery_channel
 from bot.web.common import locale, services
@@ -41,7 +42,8 @@ def _render(job_id: str | None, errors: dict | None = None, status: int = 200):
     return render_template("apply.html", t=t, loc=loc, settings=svc.settings, job_id=job_id, hours=HOURS,
                            errors=errors, form=request.form, csrf=csrf_token(),
                            default_channel="line" if svc.enabled("line") else "sms",
-                           company=svc.settings.company.name.get(loc)), status
+                           company=svc.settings.company.name.get(loc),
+                           phone=phone_for(svc.settings.company.phone, None, loc)), status
 
 
 @bp.get("/apply")

@@ -13,7 +13,7 @@ from bot.candidate_page import PageView, expired, find, view
 from bot.db import session_scope
 from bot.events import Cancel, ChooseSlot, Confirm, OtherDates, PickDate, Reschedule, Send, Start, Stop, WantSlots
 from bot.google_calendars import meeting_url_of
-from bot.messages import format_day
+from bot.messages import format_day, phone_for
 from bot.service import handle
 from bot.web.candidate_texts import PAGE
 from bot.web.common import services
@@ -32,7 +32,8 @@ def _refuse(code: int, loc: str | None = None):
     svc, loc = services(), loc or _locale(request.accept_languages.best_match(list(PAGE)) or "ja")
     title, body = PAGE[loc]["refused"][code]
     return render_template("candidate.html", refused=(title, body), t=PAGE[loc], loc=loc,
-                           company=svc.settings.company.name.get(loc), phone=svc.settings.company.phone), code
+                           company=svc.settings.company.name.get(loc),
+                           phone=phone_for(svc.settings.company.phone, None, loc)), code
 
 
 def _open(signed: str) -> tuple[PageView | None, int]:
@@ -79,7 +80,8 @@ def page(signed: str):
     return render_template("candidate.html", t=t, loc=loc, signed=signed, csrf=csrf_token(), state=a.state,
                            name=a.name, job=job.title.get(loc) if job else "", times=times, days=days,
                            interview=interview, notice=notice, chosen=chosen,
-                           focus=request.args.get("do", ""), company=s.company.name.get(loc), phone=s.company.phone,
+                           focus=request.args.get("do", ""), company=s.company.name.get(loc),
+                           phone=phone_for(s.company.phone, a.phone, loc),
                            other_lang="en" if loc == "ja" else "ja")
 
 
@@ -153,4 +155,5 @@ def _cancel_question(found: PageView, signed: str, loc: str):
         return redirect(url_for(".page", signed=signed, lang=loc), 303)
     return render_template("candidate.html", t=t, loc=loc, signed=signed, csrf=csrf_token(), asking_cancel=True,
                            name=found.applicant.name, when=_when(found.booking.start_at, found.booking.end_at, loc),
-                           company=svc.settings.company.name.get(loc), phone=svc.settings.company.phone)
+                           company=svc.settings.company.name.get(loc),
+                           phone=phone_for(svc.settings.company.phone, found.applicant.phone, loc))

@@ -9,6 +9,7 @@ from sqlmodel import select
 
 from calendars.ics import Entry, feed, single_event
 from bot.db import session_scope
+from bot.messages import phone_for
 from bot.models import Applicant, Booking
 from bot.web.common import services
 from bot.web.security import feed_token
@@ -62,7 +63,7 @@ def booking_ics(token: str):
     job = s.jobs.get(applicant.job_id)
     loc = applicant.locale
     summary = (f"Interview at {s.company.name.get('en')}" if loc == "en" else f"{s.company.name.ja} 面接")
-    description = f"{job.title.get(loc) if job else ''}\n{s.company.phone}"
+    description = f"{job.title.get(loc) if job else ''}\n{phone_for(s.company.phone, applicant.phone, loc)}"
     body = single_event(f"booking-{booking.token}@sokuresu", booking.start_at, booking.end_at, summary,
                         description, svc.renderer.place(applicant.job_id, loc), svc.clock())
     return Response(body, headers={"Content-Type": ICS, "Content-Disposition": 'attachment; filename="interview.ics"'})

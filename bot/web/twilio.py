@@ -13,6 +13,7 @@ from bot.events import Event, Help, Start, Stop
 from bot.fallback import record_status
 from bot.intake import normalise_phone
 from bot.intents import CARRIER_STOP_WORDS, normalise, parse_text
+from bot.messages import phone_for
 from bot.models import Applicant, Outbox
 from bot.service import handle, is_duplicate
 from bot.web.common import services
@@ -102,7 +103,7 @@ def _unknown_sender(svc, sid: str, phone: str, event: Event) -> str | None:
     if seen or isinstance(event, (Stop, Start)):
         return None
     company = svc.settings.company
-    return UNKNOWN_REPLY.format(company=company.name.ja, phone=company.phone)
+    return UNKNOWN_REPLY.format(company=company.name.ja, phone=phone_for(company.phone, phone, "ja"))
 
 
 def _carrier_confirmed(svc, applicant_id: int) -> None:
