@@ -28,15 +28,13 @@ OUTCOME_AFTER = timedelta(minutes=30)
 LIVE = ("booked", "confirmed")
 
 
-def contact_channels(svc: Services, applicant: Applicant, session: Session | None = None) -> list[str]:
-    """The channel the candidate chose (or the sandbox) first, then every other one we can reach them on;
-    with a session, none whose address opted out (bot.optouts), and none at all when every one did."""
-    first = applicant.channel if svc.enabled(applicant.channel) else "sandbox"
-    out: dict = {}
-    if session is not None:
-        first, out = optouts.channel_for(session, svc, applicant), optouts.stopped(session, applicant)
-        if first is None:
-            return []
+def contact_channels(svc: Services, applicant: Applicant, session: Session) -> list[str]:
+    """The channel messages go by first (bot.optouts), then every other one we can reach them on;
+    none whose address opted out, and none at all when every one did."""
+    first = optouts.channel_for(session, svc, applicant)
+    if first is None:
+        return []
+    out = optouts.stopped(session, applicant)
     reachable = (("line", applicant.line_user_id), ("sms", applicant.phone), ("email", applicant.email))
     return [first, *(name for name, address in reachable
                      if address and name != first and name not in out and svc.enabled(name))]
