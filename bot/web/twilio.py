@@ -21,7 +21,6 @@ from bot.web.common import services
 bp = Blueprint("twilio", __name__, url_prefix="/webhooks/twilio")
 log = logging.getLogger("sokuresu.twilio")
 # Twilio's own opt-out and opt-in words (exact, case-insensitive); the carrier acts on them before we do.
-CARRIER_STOP = CARRIER_STOP_WORDS
 CARRIER_START = {"start", "unstop"}  # "yes" opts in too; the conversation reads it as a confirmation
 UNKNOWN_REPLY = ("{company}です。この番号からのご応募が見つかりませんでした。お手数ですが {phone} までご連絡ください。\n"
                  "We could not find your application. Please call {phone}.")
@@ -54,7 +53,7 @@ def inbound_event(form, today) -> tuple[Event, bool]:
     if kind == "HELP":
         return Help(), False
     word = normalise(form.get("Body", ""))
-    if word in CARRIER_STOP:
+    if word in CARRIER_STOP_WORDS:
         return Stop(), True
     if word in CARRIER_START:
         return Start(), False
