@@ -60,7 +60,7 @@ def fall_back(session: Session, svc: Services, row: Outbox) -> Outbox | None:
     if session.exec(select(Outbox.id).where(Outbox.fallback_for == row.id)).first() is not None:
         return None  # Twilio repeats reports; one fallback per message
     channel = fallback_channel(svc, applicant, row.channel)
-    if channel in optouts.ADDRESS_CHANNELS and optouts.is_stopped(session, channel, optouts.address_of(applicant, channel)):
+    if optouts.is_stopped(session, channel, optouts.address_of(applicant, channel)):
         channel = None  # that address opted out too
     copy = None
     if channel is not None:
