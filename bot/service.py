@@ -387,6 +387,8 @@ class Turn:
             return
         if self.source == "page" and action.kind in PAGE_SHOWS:
             return  # the candidate is on the page that shows these times or days: an SMS saying "see the page" is noise
+        if action.kind == "stopped" and self.source == "email":
+            return  # the unsubscribe page confirms it; an e-mail after unsubscribing is what people dislike most
         current = None
         if self.booking is not None:
             current = Slot(self.booking.start_at, self.booking.end_at, self.booking.interviewer)
@@ -398,8 +400,6 @@ class Turn:
             payload["reply_to"], self.reply_to = self.reply_to, None
         # A held message waits out the recruiter's undo window; undoing cancels it before it is due.
         due = self.now + timedelta(minutes=self.svc.settings.undo_minutes) if action.held else None
-        if action.kind == "stopped" and self.source == "email":
-            return  # the unsubscribe page confirms it; an e-mail after unsubscribing is what people dislike most
         # The acknowledgement of a stop goes where the candidate asked; anything else avoids opted-out addresses.
         channel = delivery_channel(self.svc, a) if action.kind == "stopped" else optouts.channel_for(self.session,
                                                                                                     self.svc, a)
