@@ -14,7 +14,7 @@ from bot.messages import format_slot
 from bot.models import Applicant, Booking, MessageLog, Outbox
 from bot.nudges import FOLLOW_UPS, outcome_sig
 from bot.outcomes import OutcomeRefused, mark, refusal, undo, undo_until
-from bot.service import delivery_channel, handle
+from bot.service import handle
 from bot.shortlinks import opens_by_applicant
 from bot.unbroken import nowrap_html
 from bot.web.contacts import contact_notes
@@ -113,7 +113,7 @@ def index():
     rows = []
     for a in applicants:
         b = bookings.get(a.id)
-        rows.append({"a": a, "via": delivery_channel(svc, a), "booking": b,
+        rows.append({"a": a, "booking": b,
                      "created": a.created_at.astimezone(tz).strftime("%Y-%m-%d %H:%M"),
                      "when": format_slot(b.start_at, tz, "ja", b.end_at) if b else "",
                      "interviewer": svc.settings.interviewers[b.interviewer].name.ja
