@@ -5,6 +5,7 @@ every action is a POST with the form token, and goes through the conversation li
 """
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 
 from flask import Blueprint, abort, redirect, render_template, request, url_for
@@ -49,7 +50,7 @@ def _open(signed: str) -> tuple[PageView | None, int]:
         if expired(applicant, page.booking, svc.clock()):
             return None, 410
         meeting = meeting_url_of(svc.calendar_for(session), page.booking) if page.booking else None
-        return PageView(page.applicant, page.booking, page.offered, page.days, meeting), 200
+        return replace(page, meeting_url=meeting), 200
 
 
 def _when(start, end, loc: str) -> tuple[str, str]:
