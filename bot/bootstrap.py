@@ -4,13 +4,13 @@ from __future__ import annotations
 import gc
 import threading
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Callable
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from calendars.base import Calendar
+from calendars.base import Calendar, utcnow
 from bot.channels import Channel
 from bot.channels.logmail import LogChannel
 from bot.channels.sandbox import SandboxChannel
@@ -18,10 +18,6 @@ from bot.config import Config
 from bot.db import make_engine
 from bot.messages import Renderer, validate_templates
 from bot.settings import Settings, load_settings
-
-
-def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 def local_calendar(session: Session, clock: Callable[[], datetime] = utcnow) -> Calendar:

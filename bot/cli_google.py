@@ -2,10 +2,10 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
 
 import click
 
+from calendars.base import utcnow
 from bot.config import Config
 
 
@@ -25,7 +25,7 @@ def save_grant(config: Config, calendar_id: str, grant: dict) -> None:
     engine = make_engine(config.database_url)
     with session_scope(engine) as session:
         # A one-off command outside any service: its own clock is the only one.
-        store(session, config.secret_key, OAUTH_PREFIX + calendar_id, keep, datetime.now(timezone.utc))
+        store(session, config.secret_key, OAUTH_PREFIX + calendar_id, keep, utcnow())
     engine.dispose()
 
 

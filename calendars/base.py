@@ -2,9 +2,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, time
+from datetime import datetime, time, timezone
 from typing import Mapping, Protocol, Sequence
 from zoneinfo import ZoneInfo
+
+
+def utcnow() -> datetime:
+    """The real clock, in UTC: the default wherever a caller hands in no clock of its own."""
+    return datetime.now(timezone.utc)
 
 
 class SlotTaken(Exception):

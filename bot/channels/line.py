@@ -15,6 +15,7 @@ from linebot.v3.messaging import (ApiClient, ApiException, Configuration, Messag
 from linebot.v3.webhook import WebhookParser
 from linebot.v3.webhooks import FollowEvent, JoinEvent, MessageEvent, PostbackEvent, UnfollowEvent
 
+from calendars.base import utcnow
 from bot.channels import Outgoing, PermanentError, TemporaryError
 from bot.config import Config
 from bot.line_format import to_line
@@ -141,7 +142,7 @@ class LineChannel:
     def __init__(self, config: Config, clock: Callable[[], datetime] | None = None, timeout=TIMEOUT):
         host = config.line_api_base_url.rstrip("/") if config.line_api_base_url else None
         self.configuration = Configuration(host=host, access_token=config.line_channel_access_token)
-        self.clock = clock or (lambda: datetime.now(timezone.utc))
+        self.clock = clock or utcnow
         self.timeout = timeout
         self._client: ApiClient | None = None  # built on first use: nothing touches the network at start-up
 
