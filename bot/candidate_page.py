@@ -11,13 +11,13 @@ from datetime import date, datetime, timedelta
 from urllib.parse import urlencode
 
 import phonenumbers
-from itsdangerous import BadSignature, URLSafeSerializer
 from sqlmodel import Session, select
 
 from calendars.base import Slot
 from bot.models import Applicant, Booking
 from bot.scheduling import LIVE_STATUSES
 from bot.settings import Settings
+from bot.signing import sign, unsign
 
 SALT = "candidate-page"  # its own salt: an unsubscribe link's signature never opens this page
 OPEN_WITHOUT_BOOKING = timedelta(days=30)  # the page stays open this long after the last change
@@ -28,23 +28,15 @@ REPLY_REQUEST = re.compile(r"返信|送って|送るか|と送|を送|送信|お
 _SENTENCE = re.compile(r"(?<=[。！？!?])|(?<=\.)(?=\s)")  # the space stays with the next sentence
 
 
-def _signer(secret_key: str) -> URLSafeSerializer:
-    return URLSafeSerializer(secret_key, salt=SALT)
-
-
 def page_url(secret_key: str, base_url: str, applicant_token: str, **query: str) -> str:
     """The signed address of one applicant's page; `query` preselects a time (slot=) or an action (do=)."""
-    url = f"{base_url}/c/{_signer(secret_key).dumps(applicant_token)}"
+    url = f"{base_url}/c/{sign(secret_key, SALT, applicant_token)}"
     return f"{url}?{urlencode(query)}" if query else url
 
 
 def applicant_token_of(secret_key: str, signed: str) -> str | None:
     """The applicant token inside a page address, or None when it was not signed by us for this page."""
-    try:
-        token = _signer(secret_key).loads(signed)
-    except BadSignature:
-        return None
-    return token if isinstance(token, str) else None
+    return unsign(secret_key, SALT, signed)
 
 
 def region_of(phone: str | None) -> str | None:

@@ -1,8 +1,6 @@
 """Follow-up rows: write reminders and nudges into the outbox, and decide at send time whether each still applies."""
 from __future__ import annotations
 
-import hashlib
-import hmac
 import logging
 from datetime import datetime, timedelta
 
@@ -16,6 +14,7 @@ from bot.db import session_scope
 from bot.messages import Recipient, format_slot
 from bot.models import Applicant, Booking, Outbox
 from bot.reminders import Planned, booking_reminders, greeting_nudges, is_quiet, next_allowed
+from bot.signing import mac_hex
 from bot.texts import RECRUITER
 
 log = logging.getLogger("sokuresu.nudges")
@@ -87,8 +86,7 @@ def schedule_reminders(session: Session, svc: Services, applicant: Applicant, bo
 
 def outcome_sig(secret_key: str, booking_token: str, outcome: str) -> str:
     """The signature in a recruiter's 'attended / no-show' mail link (no login needed to use it)."""
-    message = f"outcome:{booking_token}:{outcome}".encode()
-    return hmac.new(secret_key.encode(), message, hashlib.sha256).hexdigest()[:32]
+    return mac_hex(secret_key, f"outcome:{booking_token}:{outcome}")
 
 
 def outcome_links(svc: Services, booking: Booking) -> dict[str, str]:

@@ -2,8 +2,6 @@
 from __future__ import annotations
 
 import base64
-import hashlib
-import hmac
 from datetime import datetime
 
 from sqlalchemy import func, update
@@ -11,14 +9,14 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from bot.models import ShortLink
+from bot.signing import mac, sign, unsign
 
 TOKEN_LENGTH = 8  # 48 bits from an HMAC: unguessable enough for links that only redirect
 
 
 def token_for(secret_key: str, applicant_id: int | None, url: str) -> str:
     """The same candidate and URL always get the same token, so a resend reuses the link."""
-    digest = hmac.new(secret_key.encode(), f"link:{applicant_id}:{url}".encode(), hashlib.sha256).digest()
-    return base64.urlsafe_b64encode(digest).decode()[:TOKEN_LENGTH]
+    return base64.urlsafe_b64encode(mac(secret_key, f"link:{applicant_id}:{url}")).decode()[:TOKEN_LENGTH]
 
 
 class Shortener:
@@ -65,22 +63,14 @@ def opens_by_applicant(session: Session, applicant_ids: list[int]) -> dict[int, 
     return {applicant_id: int(total or 0) for applicant_id, total in rows}
 
 
-def _unsubscribe_signer(secret_key: str):
-    from itsdangerous import URLSafeSerializer
-
-    return URLSafeSerializer(secret_key, salt="unsubscribe")
+UNSUBSCRIBE_SALT = "unsubscribe"
 
 
 def unsubscribe_url(secret_key: str, base_url: str, applicant_token: str) -> str:
     """A signed one-click unsubscribe link for the List-Unsubscribe header."""
-    return f"{base_url}/u/{_unsubscribe_signer(secret_key).dumps(applicant_token)}"
+    return f"{base_url}/u/{sign(secret_key, UNSUBSCRIBE_SALT, applicant_token)}"
 
 
 def unsubscribe_token(secret_key: str, signed: str) -> str | None:
     """The applicant token inside a signed unsubscribe link, or None when it was tampered with."""
-    from itsdangerous import BadSignature
-
-    try:
-        return _unsubscribe_signer(secret_key).loads(signed)
-    except BadSignature:
-        return None
+    return unsign(secret_key, UNSUBSCRIBE_SALT, signed)

@@ -1,24 +1,20 @@
 """Secret links and form tokens derived from SECRET_KEY (nothing extra to store or configure)."""
 from __future__ import annotations
 
-import hashlib
 import hmac
 import secrets
 
 from flask import abort, request, session
 
-
-def derive(secret_key: str, purpose: str, length: int = 32) -> str:
-    """A stable, unguessable token for one purpose (an interviewer's feed, the recruiter login)."""
-    return hmac.new(secret_key.encode(), purpose.encode(), hashlib.sha256).hexdigest()[:length]
+from bot.signing import mac_hex
 
 
 def feed_token(secret_key: str, interviewer_id: str) -> str:
-    return derive(secret_key, f"feed:{interviewer_id}")
+    return mac_hex(secret_key, f"feed:{interviewer_id}")
 
 
 def recruiter_key(secret_key: str) -> str:
-    return derive(secret_key, "recruiter-login", 40)
+    return mac_hex(secret_key, "recruiter-login", 40)
 
 
 def csrf_token() -> str:
