@@ -15,6 +15,7 @@ from calendars.google_hub import GoogleHub, GoogleOptions
 from calendars.router import LOCAL, CalendarRouter
 from bot.config import Config
 from bot.models import Booking, Outbox
+from bot.scheduling import LIVE_STATUSES
 from bot.settings import Settings
 from bot import vault
 
@@ -121,7 +122,7 @@ def live_bookings(session: Session, interviewers, start: datetime, end: datetime
     from calendars.base import Interval
 
     rows = session.exec(select(Booking).where(Booking.interviewer.in_(list(interviewers)),
-                                              Booking.status.in_(("booked", "confirmed")),
+                                              Booking.status.in_(LIVE_STATUSES),
                                               Booking.start_at < end, Booking.end_at > start))
     found: dict[str, list] = {}
     for b in rows:

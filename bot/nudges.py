@@ -14,6 +14,7 @@ from bot.db import session_scope
 from bot.messages import Recipient, format_slot
 from bot.models import Applicant, Booking, Outbox
 from bot.reminders import Planned, booking_reminders, greeting_nudges, is_quiet, next_allowed
+from bot.scheduling import LIVE_STATUSES
 from bot.signing import mac_hex
 from bot.texts import RECRUITER
 
@@ -24,7 +25,6 @@ NO_REPLY = ("nudge", "unreachable")
 OUTCOME = "outcome_request"  # after the interview: ask the recruiter to mark attended or no-show
 FOLLOW_UPS = (*REMINDERS, *UNCONFIRMED, *NO_REPLY, OUTCOME)
 OUTCOME_AFTER = timedelta(minutes=30)
-LIVE = ("booked", "confirmed")
 
 
 def contact_channels(svc: Services, applicant: Applicant, session: Session) -> list[str]:
@@ -156,13 +156,13 @@ def was_reminded(session: Session, booking_id: int | None) -> bool:
 def _stale(session: Session, row: Outbox, applicant: Applicant | None, now: datetime) -> str | None:
     if row.kind in (*REMINDERS, *UNCONFIRMED):
         booking = session.get(Booking, row.booking_id) if row.booking_id else None
-        if booking is None or booking.status not in LIVE or booking.start_at <= now:
+        if booking is None or booking.status not in LIVE_STATUSES or booking.start_at <= now:
             return "the interview was moved, cancelled or has passed"
         if row.kind in UNCONFIRMED and (booking.status == "confirmed" or booking.confirmed_at):
             return "the candidate confirmed"
     if row.kind == OUTCOME:
         booking = session.get(Booking, row.booking_id) if row.booking_id else None
-        if booking is None or booking.status not in LIVE:
+        if booking is None or booking.status not in LIVE_STATUSES:
             return "the outcome is already marked, or the interview was cancelled"
     if row.kind in NO_REPLY:
         if applicant is None or applicant.state != "greeted":
@@ -199,7 +199,7 @@ def backfill(svc: Services, limit: int = 200) -> int:
     has_reminder = exists().where(Outbox.booking_id == Booking.id, Outbox.kind.in_(REMINDERS),
                                   Outbox.status != "cancelled")
     reachable = select(Applicant.id).where(Applicant.opted_out.is_(False), Applicant.blocked.is_(False))
-    query = (select(Booking).where(Booking.status.in_(LIVE), Booking.start_at > now + timedelta(minutes=30),
+    query = (select(Booking).where(Booking.status.in_(LIVE_STATUSES), Booking.start_at > now + timedelta(minutes=30),
                                    Booking.created_at < now - timedelta(minutes=1), ~has_reminder,
                                    Booking.applicant_id.in_(reachable))
              .order_by(Booking.start_at).limit(limit))

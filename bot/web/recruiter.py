@@ -14,6 +14,7 @@ from bot.messages import format_slot
 from bot.models import Applicant, Booking, MessageLog, Outbox
 from bot.nudges import FOLLOW_UPS, outcome_sig
 from bot.outcomes import OutcomeRefused, mark, refusal, undo, undo_until
+from bot.scheduling import LIVE_STATUSES
 from bot.service import handle
 from bot.shortlinks import opens_by_applicant
 from bot.unbroken import nowrap_html
@@ -119,7 +120,7 @@ def index():
                      "interviewer": svc.settings.interviewers[b.interviewer].name.ja
                      if b and b.interviewer in svc.settings.interviewers else "",
                      # Outcomes only once the interview has started; a fresh one may be taken back for a while.
-                     "not_yet": refusal(svc, b) if b and b.status in ("booked", "confirmed") else None,
+                     "not_yet": refusal(svc, b) if b and b.status in LIVE_STATUSES else None,
                      "undo_until": _local(undo_until(svc, b), tz) if b else None})
     feeds = [(i, url_for("feeds.interviewer_feed", token=feed_token(svc.config.secret_key, i.id), _external=True))
              for i in svc.settings.interviewers.values()]
