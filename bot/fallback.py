@@ -5,13 +5,14 @@ import logging
 from datetime import datetime
 from functools import partial
 
-from sqlmodel import Session, select, update
+from sqlmodel import Session, select
 
 from bot.bootstrap import Services
 from bot.channels import Outgoing
 from bot.db import session_scope
 from bot import optouts
 from bot.models import Applicant, Outbox
+from bot.pending import cancel_pending
 
 log = logging.getLogger("sokuresu.delivery")
 FALLBACK_KINDS = ("greeting",)  # the first message must reach the candidate; later ones are answers
@@ -85,8 +86,7 @@ def opt_out(session: Session, applicant_id: int, why: str, now: datetime) -> Non
     if applicant.opted_out:
         return
     applicant.opted_out, applicant.state = True, "opted_out"
-    session.execute(update(Outbox).where(Outbox.applicant_id == applicant_id, Outbox.status == "pending",
-                                         Outbox.kind != "alert").values(status="cancelled", last_error=why))
+    cancel_pending(session, Outbox.kind != "alert", applicant_id=applicant_id, why=why)
     session.add(Outbox(applicant_id=applicant_id, channel="recruiter", kind="alert", due_at=now, created_at=now,
                        payload={"kind": "alert", "reason": "opted_out", "detail": why, "text": "opted_out"}))
 

@@ -32,6 +32,7 @@ from bot.messages import format_day
 from bot.models import Applicant, Booking, Outbox
 from bot.nudges import answered, answered_all
 from bot.outbox import INBOX, LEASE, MAX_ATTEMPTS, Prepared, backoff, prepare, release, send_all
+from bot.pending import cancel_pending
 from bot.ratelimit import Limiter
 from bot.scheduling import LIVE_STATUSES
 from bot.service import CALENDAR_WRITTEN, Turn, converse, delivery_channel, enqueue
@@ -417,9 +418,8 @@ def _unfollow(session: Session, svc: Services, applicant: Applicant | None, user
     if applicant is None:
         return
     applicant.blocked, applicant.updated_at = True, svc.clock()
-    session.execute(update(Outbox).where(Outbox.applicant_id == applicant.id, Outbox.status == "pending",
-                                         Outbox.channel != "recruiter")
-                    .values(status="cancelled", last_error="the candidate blocked the LINE account"))
+    cancel_pending(session, Outbox.channel != "recruiter", applicant_id=applicant.id,
+                   why="the candidate blocked the LINE account")
     enqueue(session, svc, applicant, {"kind": "alert", "reason": "line_blocked", "detail": "",
                                       "text": "line_blocked"}, channel="recruiter")
 

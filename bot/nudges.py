@@ -13,6 +13,7 @@ from bot.bootstrap import Services
 from bot.db import session_scope
 from bot.messages import Recipient, format_slot
 from bot.models import Applicant, Booking, Outbox
+from bot.pending import cancel_pending
 from bot.reminders import Planned, booking_reminders, greeting_nudges, is_quiet, next_allowed
 from bot.scheduling import LIVE_STATUSES
 from bot.signing import mac_hex
@@ -123,16 +124,14 @@ def confirmed(session: Session, booking: Booking, now: datetime) -> int:
     """The candidate said they will come: stamp the booking and drop its unconfirmed follow-ups."""
     if booking.confirmed_at is None:
         booking.confirmed_at = now
-    return session.execute(update(Outbox).where(Outbox.booking_id == booking.id, Outbox.status == "pending",
-                                                Outbox.kind.in_(UNCONFIRMED)).values(status="cancelled")).rowcount
+    return cancel_pending(session, Outbox.kind.in_(UNCONFIRMED), booking_id=booking.id)
 
 
 def answered(session: Session, applicant_id: int) -> int:
     """The candidate wrote back: no more 'did you see our message?' nudges."""
     if prefetch.take(session, "answered", applicant_id) is not prefetch.MISSING:
         return 0  # done for the whole batch of turns at once (answered_all)
-    return session.execute(update(Outbox).where(Outbox.applicant_id == applicant_id, Outbox.status == "pending",
-                                                Outbox.kind.in_(NO_REPLY)).values(status="cancelled")).rowcount
+    return cancel_pending(session, Outbox.kind.in_(NO_REPLY), applicant_id=applicant_id)
 
 
 def answered_all(session: Session, applicant_ids: set[int]) -> None:

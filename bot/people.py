@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import func, or_, update
+from sqlalchemy import func, or_
 from sqlmodel import Session, select
 
 from bot.models import Applicant, Booking, Outbox
+from bot.pending import cancel_pending
 from bot.scheduling import LIVE_STATUSES
 
 
@@ -44,9 +45,8 @@ def take_line(session: Session, user_id: str, now: datetime) -> Applicant | None
         return holder
     holder.line_user_id, holder.updated_at = None, now
     # Its LINE messages not sent yet have nowhere to go now.
-    session.execute(update(Outbox).where(Outbox.applicant_id == holder.id, Outbox.channel == "line",
-                                         Outbox.status == "pending")
-                    .values(status="cancelled", last_error="LINE moved to a newer application of the same person"))
+    cancel_pending(session, Outbox.channel == "line", applicant_id=holder.id,
+                   why="LINE moved to a newer application of the same person")
     session.flush()  # before the new application takes the unique LINE user id
     return None
 

@@ -10,7 +10,7 @@ from functools import cache
 from typing import Callable
 
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select, update
+from sqlmodel import Session, select
 
 from calendars.base import BookingRequest, Slot, SlotTaken
 from bot.bootstrap import Services
@@ -27,6 +27,7 @@ from bot.models import Applicant, Booking, InboundEvent, Outbox
 from bot.google_calendars import meeting_url_of, write_booking
 from bot.recruiter_note import note_extras
 from bot.nudges import answered, confirmed, schedule_nudges, schedule_reminders, was_reminded
+from bot.pending import cancel_pending
 from bot.scheduling import LIVE_STATUSES, available, pool_choices
 
 log = logging.getLogger("sokuresu.service")
@@ -115,13 +116,6 @@ def enqueue(session: Session, svc: Services, applicant: Applicant | None, payloa
 
         prepare_sms(session, svc, applicant, row)
     return row
-
-
-def cancel_pending(session: Session, *, applicant_id: int | None = None, booking_id: int | None = None) -> int:
-    """Cancel not-yet-sent outbox rows (reminders of a moved booking, messages to an opted-out number)."""
-    query = update(Outbox).where(Outbox.status == "pending").values(status="cancelled")
-    query = query.where(Outbox.booking_id == booking_id) if booking_id else query.where(Outbox.applicant_id == applicant_id)
-    return session.execute(query).rowcount
 
 
 def _with_booked(decision: Decision, offered: Slot, booked: Slot) -> Decision:
@@ -364,9 +358,8 @@ class Turn:
         b = self.marked
         if b is None:
             return
-        held = update(Outbox).where(Outbox.booking_id == b.id, Outbox.status == "pending",
-                                    Outbox.channel != "recruiter", Outbox.created_at >= b.marked_at)
-        self.session.execute(held.values(status="cancelled", last_error="the recruiter undid the outcome"))
+        cancel_pending(self.session, Outbox.channel != "recruiter", Outbox.created_at >= b.marked_at,
+                       booking_id=b.id, why="the recruiter undid the outcome")
         b.status, b.marked_at, b.status_before_mark = b.status_before_mark, None, None
         try:
             with self.session.begin_nested():  # the slot is in the past: nobody else can hold it, but never fail on it
@@ -440,8 +433,7 @@ class Turn:
             self.stop_or_start(Stop())  # the address they asked from stops too, for every application
             self.session.flush()
             # Nothing more goes out, except the acknowledgement written in this very turn.
-            self.session.execute(update(Outbox).where(Outbox.applicant_id == a.id, Outbox.status == "pending",
-                                                      Outbox.kind.notin_(("stopped", "alert"))).values(status="cancelled"))
+            cancel_pending(self.session, Outbox.kind.notin_(("stopped", "alert")), applicant_id=a.id)
         if self.booking is not None and state is State.CONFIRMED:
             self.booking.status = "confirmed"
             confirmed(self.session, self.booking, self.now)

@@ -5,7 +5,7 @@ import hashlib
 import logging
 
 from flask import Blueprint, Response, abort, request
-from sqlmodel import select, update
+from sqlmodel import select
 
 from bot.channels.sms import twiml, valid_signature
 from bot.db import session_scope
@@ -15,6 +15,7 @@ from bot.intake import normalise_phone
 from bot.intents import CARRIER_STOP_WORDS, normalise, parse_text
 from bot.messages import phone_for
 from bot.models import Applicant, Outbox
+from bot.pending import cancel_pending
 from bot.service import handle, is_duplicate
 from bot.web.common import services
 
@@ -108,9 +109,8 @@ def _unknown_sender(svc, sid: str, phone: str, event: Event) -> str | None:
 def _carrier_confirmed(svc, applicant_id: int) -> None:
     """Twilio answers STOP itself and refuses anything after it (21610): our own acknowledgement stays unsent."""
     with session_scope(svc.engine) as session:
-        session.execute(update(Outbox).where(Outbox.applicant_id == applicant_id, Outbox.channel == "sms",
-                                             Outbox.kind == "stopped", Outbox.status == "pending")
-                        .values(status="cancelled", last_error="Twilio confirmed the STOP itself"))
+        cancel_pending(session, Outbox.channel == "sms", Outbox.kind == "stopped", applicant_id=applicant_id,
+                       why="Twilio confirmed the STOP itself")
 
 
 @bp.post("/status")
