@@ -15,7 +15,7 @@ from bot.db import session_scope
 from bot.events import Applied
 from bot.models import Applicant
 from bot.people import recognise, take_line
-from bot.service import Turn, enqueue
+from bot.service import Turn, alert
 from bot.settings import Settings, WEEKDAYS
 
 CHANNELS = ("line", "sms", "email")
@@ -194,8 +194,7 @@ def submit(svc: Services, app: Application) -> tuple[Applicant, bool]:
             session.flush()
             recognise(session, applicant, app.line_user_id)
             if keeper is not None:
-                enqueue(session, svc, applicant, {"kind": "alert", "reason": "line_kept", "detail": f"#{keeper.id}",
-                                                  "text": "line_kept"}, channel="recruiter")
+                alert(session, svc, applicant, "line_kept", f"#{keeper.id}")
             Turn(svc, session, applicant).run(Applied())
     except IntegrityError:
         # A concurrent request with the same external id (or LINE user) won the race: answer with that one.

@@ -35,7 +35,7 @@ from bot.outbox import INBOX, LEASE, MAX_ATTEMPTS, Prepared, backoff, prepare, r
 from bot.pending import cancel_pending
 from bot.ratelimit import Limiter
 from bot.scheduling import LIVE_STATUSES
-from bot.service import CALENDAR_WRITTEN, Turn, converse, delivery_channel, enqueue
+from bot.service import CALENDAR_WRITTEN, Turn, alert, converse, delivery_channel, enqueue
 
 log = logging.getLogger("sokuresu.line")
 MEDIA = {"image", "video", "audio", "file"}
@@ -420,8 +420,7 @@ def _unfollow(session: Session, svc: Services, applicant: Applicant | None, user
     applicant.blocked, applicant.updated_at = True, svc.clock()
     cancel_pending(session, Outbox.channel != "recruiter", applicant_id=applicant.id,
                    why="the candidate blocked the LINE account")
-    enqueue(session, svc, applicant, {"kind": "alert", "reason": "line_blocked", "detail": "",
-                                      "text": "line_blocked"}, channel="recruiter")
+    alert(session, svc, applicant, "line_blocked")
 
 
 def _fixed_answer(session: Session, svc: Services, applicant: Applicant, event: LineEvent,

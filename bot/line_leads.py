@@ -13,7 +13,7 @@ from bot.line_format import fit
 from bot.messages import Recipient
 from bot.models import Applicant, LineLead, Outbox
 from bot.people import recognise, take_line
-from bot.service import Turn, enqueue
+from bot.service import Turn, alert, enqueue
 
 CODE = re.compile(r"^[A-HJ-NP-Z2-9]{6}$")  # the link-code alphabet of bot.intake (no 0/O, 1/I)
 SKIP = {"skip", "スキップ", "なし", "無し", "ない", "いいえ", "no", "none"}
@@ -135,8 +135,7 @@ def link(session: Session, svc: Services, applicant: Applicant, user_id: str, re
     """Tie the LINE user to a web application and greet them at once, here, with fresh times."""
     if (keeper := take_line(session, user_id, svc.clock())) is not None:
         # An earlier application of theirs keeps LINE for its booked interview: a person follows this one up.
-        enqueue(session, svc, applicant, {"kind": "alert", "reason": "line_kept", "detail": f"#{keeper.id}",
-                                          "text": "line_kept"}, channel="recruiter")
+        alert(session, svc, applicant, "line_kept", f"#{keeper.id}")
         return say(session, svc, user_id, "line_code_later", reply_to)
     applicant.line_user_id, applicant.link_code, applicant.blocked = user_id, None, False
     if lead is not None:

@@ -118,6 +118,12 @@ def enqueue(session: Session, svc: Services, applicant: Applicant | None, payloa
     return row
 
 
+def alert(session: Session, svc: Services, applicant: Applicant | None, reason: str, detail: str = "") -> Outbox:
+    """Tell the recruiter that a person is needed for this candidate, and why (the text is the reason's)."""
+    return enqueue(session, svc, applicant, {"kind": "alert", "reason": reason, "detail": detail, "text": reason},
+                   channel="recruiter")
+
+
 def _with_booked(decision: Decision, offered: Slot, booked: Slot) -> Decision:
     """The decision as carried out: the interviewer of the pool who got the time, not the one first offered."""
     def swap(action):
@@ -274,8 +280,7 @@ class Turn:
                     if with_booking and self.booking is not None and not detail:
                         when = format_slot(self.booking.start_at, self.svc.settings.tz, "ja", self.booking.end_at)
                         detail = f"面接 {when} の予約はそのままです"
-                    enqueue(self.session, self.svc, self.applicant, {"kind": "alert", "reason": reason,
-                            "detail": detail, "text": f"{reason}"}, channel="recruiter")
+                    alert(self.session, self.svc, self.applicant, reason, detail)
                 case CloseHandoff():
                     self.applicant.handoff_open = False
         # The question asked in this decision is remembered; any other turn forgets the last one.
@@ -423,8 +428,7 @@ class Turn:
         """Every address the person gave opted out: no message; a new application's greeting tells the recruiter."""
         if kind == "greeting":
             out = ", ".join(sorted(optouts.stopped(self.session, self.applicant)))
-            enqueue(self.session, self.svc, self.applicant, {"kind": "alert", "reason": "all_opted_out",
-                    "detail": out, "text": "all_opted_out"}, channel="recruiter")
+            alert(self.session, self.svc, self.applicant, "all_opted_out", out)
 
     def set_state(self, state: State) -> None:
         a = self.applicant
