@@ -12,6 +12,7 @@ from bot.events import (Cancel, ChooseSlot, Confirm, Decline, Event, Help, Other
 # we see it, so there they must mean the same to us. Elsewhere "cancel" means the interview, and "end" or
 # "quit" mean nothing special (a person reads them).
 CARRIER_STOP_WORDS = {"stop", "stopall", "unsubscribe", "cancel", "end", "quit", "revoke", "optout"}
+CARRIER_START_WORDS = {"start", "unstop"}  # "yes" opts in too; the conversation reads it as a confirmation
 STOP_WORDS = {"stop", "stopall", "unsubscribe", "optout", "配信停止", "停止", "ストップ"}  # on every channel
 START_WORDS = {"start", "unstop", "配信再開", "再開"}  # Twilio's "yes" opts in too: read as Yes, which restarts
 # The words of the "yes, cancel" button typed out (SMS has no buttons): as sure as the tap itself.
@@ -87,7 +88,7 @@ def parse_text(text: str, today: date, *, channel: str) -> Event:
     norm = normalise(text)
     if norm in STOP_WORDS or (channel == "sms" and norm in CARRIER_STOP_WORDS):
         return Stop()
-    if norm in START_WORDS or norm == "unstop":
+    if norm in START_WORDS:
         return Start()
     if match := _NUMBER.match(norm):
         return ChooseSlot(number=int(match.group(1))) if match.group(1) != "0" else OtherDates()

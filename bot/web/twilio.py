@@ -12,7 +12,7 @@ from bot.db import session_scope
 from bot.events import Event, Help, Start, Stop
 from bot.fallback import record_status
 from bot.intake import normalise_phone
-from bot.intents import CARRIER_STOP_WORDS, normalise, parse_text
+from bot.intents import CARRIER_START_WORDS, CARRIER_STOP_WORDS, normalise, parse_text
 from bot.messages import phone_for
 from bot.models import Applicant, Outbox
 from bot.pending import cancel_pending
@@ -21,8 +21,6 @@ from bot.web.common import services
 
 bp = Blueprint("twilio", __name__, url_prefix="/webhooks/twilio")
 log = logging.getLogger("sokuresu.twilio")
-# Twilio's own opt-out and opt-in words (exact, case-insensitive); the carrier acts on them before we do.
-CARRIER_START = {"start", "unstop"}  # "yes" opts in too; the conversation reads it as a confirmation
 UNKNOWN_REPLY = ("{company}です。この番号からのご応募が見つかりませんでした。お手数ですが {phone} までご連絡ください。\n"
                  "We could not find your application. Please call {phone}.")
 
@@ -56,7 +54,7 @@ def inbound_event(form, today) -> tuple[Event, bool]:
     word = normalise(form.get("Body", ""))
     if word in CARRIER_STOP_WORDS:
         return Stop(), True
-    if word in CARRIER_START:
+    if word in CARRIER_START_WORDS:
         return Start(), False
     return parse_text(form.get("Body", ""), today, channel="sms"), False
 
