@@ -171,7 +171,9 @@ def on_unmark(ctx: Context, event: Event) -> Decision | None:
     if ctx.state not in (State.ATTENDED, State.NO_SHOW, State.NEEDS_HUMAN) or ctx.before_mark is None:
         return Decision(ctx.state)  # the window has passed, or the candidate has moved on since
     back = State.CONFIRMED if ctx.before_mark == "confirmed" else State.BOOKED
-    return Decision(back, (Offer(()), RestoreBooking()))
+    # A no-show with no free time went to a person to find one; taken back, nobody has anything to find.
+    close = (CloseHandoff(),) if ctx.state is State.NEEDS_HUMAN else ()
+    return Decision(back, (Offer(()), RestoreBooking(), *close))
 
 
 def on_cancelled(ctx: Context, event: Event) -> Decision:

@@ -350,8 +350,9 @@ def test_no_show_with_no_free_slots_is_recorded_and_fetches_a_person(state):
 
 @pytest.mark.parametrize("state", LIVE)
 def test_undo_of_a_no_show_recorded_with_no_free_slots_restores_the_booking(state):
-    decision = decide(ctx(State.NEEDS_HUMAN, has_booking=False, before_mark=state.value), Unmark())
+    decision = decide(ctx(State.NEEDS_HUMAN, has_booking=False, before_mark=state.value, handoff_open=True), Unmark())
     assert decision.state is state and RestoreBooking() in decision.actions
+    assert CloseHandoff() in decision.actions  # a later stop and start must not say a person is still on it
 
 
 @pytest.mark.parametrize("state", LIVE)
