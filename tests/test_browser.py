@@ -4,6 +4,8 @@ from __future__ import annotations
 import os
 import shutil
 import threading
+from contextlib import contextmanager
+from typing import Iterator
 
 import pytest
 from sqlmodel import Session, func, select
@@ -37,28 +39,38 @@ def _chromium_path() -> str:
     return found
 
 
-@pytest.fixture
-def live(db_url):
-    """The real app and outbox worker on a throwaway SQLite file, on a free loopback port, fixed clock."""
+@contextmanager
+def serving(svc, *, worker: bool = True) -> Iterator[str]:
+    """The real app (and its outbox worker) for `svc` on a free loopback port; yields the base URL."""
     from werkzeug.serving import make_server
 
     from bot import create_app
     from bot.worker import start_thread
 
-    svc = make_services(db_url, clock=FakeClock(START))  # a fixed clock: the times offered never depend on today
     server = make_server("127.0.0.1", 0, create_app(services=svc), threaded=True)
     web = threading.Thread(target=server.serve_forever, name="browser-test-web", daemon=True)
     web.start()
-    worker, stop = start_thread(svc, poll=0.1)
+    sender, stop = start_thread(svc, poll=0.1) if worker else (None, threading.Event())
     try:
-        yield svc, f"http://127.0.0.1:{server.server_port}"
+        yield f"http://127.0.0.1:{server.server_port}"
     finally:
         stop.set()
         svc.wake.set()
         server.shutdown()
-        worker.join(timeout=5)
+        if sender is not None:
+            sender.join(timeout=5)
         web.join(timeout=5)
         server.server_close()
+
+
+@pytest.fixture
+def live(db_url):
+    """The real app and outbox worker on a throwaway SQLite file, on a free loopback port, fixed clock."""
+    svc = make_services(db_url, clock=FakeClock(START))  # a fixed clock: the times offered never depend on today
+    try:
+        with serving(svc) as base:
+            yield svc, base
+    finally:
         svc.engine.dispose()
 
 

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import re
-import threading
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -11,7 +10,7 @@ import pytest
 import requests
 
 from tests.conftest import AUTH, START, FakeClock, application, make_services, sms_settings, twilio_env
-from tests.test_browser import PHONE, WAIT, browser, open_page  # noqa: F401  (browser is a fixture)
+from tests.test_browser import PHONE, WAIT, browser, open_page, serving  # noqa: F401  (browser is a fixture)
 
 pytestmark = pytest.mark.browser
 DESKTOP = {"width": 1280, "height": 800}
@@ -21,30 +20,16 @@ SHOTS = Path("/tmp/shots")
 @pytest.fixture
 def live_sms(db_url, fake_twilio):
     """The app and worker on loopback with SMS through the fake Twilio; one-way to Japan (the default)."""
-    from werkzeug.serving import make_server
-
-    from bot import create_app
     from bot.bootstrap import default_channels
-    from bot.worker import start_thread
 
     svc = make_services(db_url, clock=FakeClock(START), env=twilio_env(fake_twilio.origin), settings=sms_settings())
     svc.channels.update(default_channels(svc.config))
-    server = make_server("127.0.0.1", 0, create_app(services=svc), threaded=True)
-    base = f"http://127.0.0.1:{server.server_port}"
-    svc.config = replace(svc.config, public_base_url=base)  # links in the SMS lead back to this server
-    svc.renderer.base = base
-    web = threading.Thread(target=server.serve_forever, name="browser-page-web", daemon=True)
-    web.start()
-    worker, stop = start_thread(svc, poll=0.1)
     try:
-        yield svc, base
+        with serving(svc) as base:
+            svc.config = replace(svc.config, public_base_url=base)  # links in the SMS lead back to this server
+            svc.renderer.base = base
+            yield svc, base
     finally:
-        stop.set()
-        svc.wake.set()
-        server.shutdown()
-        worker.join(timeout=5)
-        web.join(timeout=5)
-        server.server_close()
         svc.engine.dispose()
 
 

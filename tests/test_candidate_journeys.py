@@ -91,36 +91,23 @@ def test_the_online_link_in_an_english_booking_mail_stops_before_the_closing_bra
 
 
 def test_the_online_link_in_the_english_web_chat_stops_before_the_closing_bracket(chat, svc):
-    import threading
-
-    from werkzeug.serving import make_server
-
-    from bot import create_app
-    from tests.test_browser import CHROMIUM_ARGS, _chromium_path
+    from tests.test_browser import CHROMIUM_ARGS, _chromium_path, serving
 
     path = _chromium_path()
     playwright = __import__("pytest").importorskip("playwright.sync_api")
     _greeted(chat, locale="en")
     chat.say("1")
     chat.replies()
-    server = make_server("127.0.0.1", 0, create_app(services=svc), threaded=True)
-    web = threading.Thread(target=server.serve_forever, daemon=True)
-    web.start()
-    try:
-        with playwright.sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=path, args=CHROMIUM_ARGS)
-            try:
-                page = browser.new_page(viewport={"width": 390, "height": 844})
-                page.goto(f"http://127.0.0.1:{server.server_port}/chat/{chat.token}")
-                link = page.locator("a", has_text="meet.example.com").first
-                link.wait_for(timeout=15_000)
-                assert link.get_attribute("href") == MEET and link.inner_text() == MEET
-            finally:
-                browser.close()
-    finally:
-        server.shutdown()
-        web.join(timeout=5)
-        server.server_close()
+    with serving(svc, worker=False) as base, playwright.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=path, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 390, "height": 844})
+            page.goto(f"{base}/chat/{chat.token}")
+            link = page.locator("a", has_text="meet.example.com").first
+            link.wait_for(timeout=15_000)
+            assert link.get_attribute("href") == MEET and link.inner_text() == MEET
+        finally:
+            browser.close()
 
 
 # --- What people type: the buttons' own words, and a number said naturally ------------------------------
