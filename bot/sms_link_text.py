@@ -43,8 +43,6 @@ LINK_LEADS = {
         "back_to_bot_booked": ("お待たせいたしました。面接は{current}で承っております。", (PAGE,)),
         "calendar_moved": ("申し訳ありません。面接担当の都合で、面接を{current}に移させていただきました。ご都合が悪ければこちらから:",
                            (PAGE,)),
-        "calendar_moved_only": ("申し訳ありません。面接担当の都合で、面接を{current}に移させていただきました。ご都合が悪ければこちらから:",
-                                (PAGE,)),
         "calendar_cancelled": ("申し訳ありません。面接担当の予定が変わり、ご予約の時間に面接ができなくなりました。新しい日時はこちらから:",
                                (PAGE,)),
         "meeting_link": ("オンライン面接の参加用リンクをお送りします。\n{slot}\n{place}", ()),
@@ -82,8 +80,6 @@ LINK_LEADS = {
         "back_to_bot_booked": ("Thanks for waiting. Your interview is booked for {current}.", (PAGE,)),
         "calendar_moved": ("Sorry: our interviewer had to move your interview to {current}. If it does not suit you:",
                            (PAGE,)),
-        "calendar_moved_only": ("Sorry: our interviewer had to move your interview to {current}. "
-                                "If it does not suit you:", (PAGE,)),
         "calendar_cancelled": ("Sorry: our interviewer's plans changed and your time is no longer possible. "
                                "Pick a new one here:", (PAGE,)),
         "meeting_link": ("Here is the link for your online interview.\n{slot}\n{place}", ()),
@@ -124,6 +120,8 @@ def compose_link(payload: dict, locale: str, tz: ZoneInfo, shorten: Callable[[st
     lead_kind = "greeting_no_slots" if kind == "greeting" and not facts.get("slot_starts") else kind
     if kind == "stopped" and facts.get("current_start"):  # the booking stays: say so, and where to cancel it
         lead_kind = "stopped_booked"
+    if kind == "calendar_moved_only":  # moved with no other times to offer: on the page it reads the same
+        lead_kind = "calendar_moved"
     if lead_kind not in w:  # a message without its own short wording: its long text minus any reply request
         text = without_reply_requests(_URL.sub(lambda m: shorten(m.group(0)), payload.get("text", "")))
         lines = [line for line in text.split("\n") if line.strip()] or [""]
