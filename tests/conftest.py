@@ -178,6 +178,38 @@ def chat(client, svc):
     return Chat(client, svc)
 
 
+# --- Reading what the service stored ------------------------------------------------------------
+
+def stored_applicant(svc, applicant_id):
+    """The applicant row as stored now."""
+    from sqlmodel import Session
+    from bot.models import Applicant
+
+    with Session(svc.engine) as s:
+        return s.get(Applicant, applicant_id)
+
+
+def stored_bookings(svc, applicant_id) -> list:
+    """The applicant's bookings, oldest first."""
+    from sqlmodel import Session, select
+    from bot.models import Booking
+
+    with Session(svc.engine) as s:
+        return s.exec(select(Booking).where(Booking.applicant_id == applicant_id).order_by(Booking.id)).all()
+
+
+def stored_outbox(svc, applicant_id, **where) -> list:
+    """The applicant's outbox rows, oldest first, filtered by column values."""
+    from sqlmodel import Session, select
+    from bot.models import Outbox
+
+    with Session(svc.engine) as s:
+        query = select(Outbox).where(Outbox.applicant_id == applicant_id)
+        for key, value in where.items():
+            query = query.where(getattr(Outbox, key) == value)
+        return s.exec(query.order_by(Outbox.id)).all()
+
+
 # --- SMS and e-mail: the real twilio client against a fake REST API, a real SMTP server on loopback ---
 
 TWILIO_TOKEN = "test-twilio-auth-token"

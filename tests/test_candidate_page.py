@@ -9,10 +9,11 @@ import pytest
 from sqlmodel import Session, select
 
 from bot.candidate_page import REPLY_REQUEST, page_url
-from bot.models import Applicant, Booking, Outbox
+from bot.models import Outbox
 from bot.shortlinks import unsubscribe_url
 from tests.conftest import START as START_AT
 from tests.fakes.sms_phone import Phone
+from tests.conftest import stored_applicant as _applicant, stored_bookings as _bookings
 
 
 @pytest.fixture
@@ -59,16 +60,6 @@ def _follow(client, short_url: str) -> str:
 
 def _links(body: str) -> list[str]:
     return re.findall(r"https://jobs\.example\.com/r/[\w-]+", body)
-
-
-def _applicant(svc, applicant_id) -> Applicant:
-    with Session(svc.engine) as s:
-        return s.get(Applicant, applicant_id)
-
-
-def _bookings(svc, applicant_id) -> list[Booking]:
-    with Session(svc.engine) as s:
-        return s.exec(select(Booking).where(Booking.applicant_id == applicant_id).order_by(Booking.id)).all()
 
 
 def _greeted_page(phone, client) -> Page:

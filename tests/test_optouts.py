@@ -7,29 +7,17 @@ from sqlmodel import Session, select
 
 from bot import create_app
 from bot.db import session_scope
-from bot.models import Applicant, ContactOptOut, Outbox
+from bot.models import Applicant, ContactOptOut
 from bot.outbox import run_once
 from bot.service import enqueue
 from bot.web.security import recruiter_key
 from tests.conftest import AUTH, FakeClock, START, Chat, application, make_services
-
-
-def _applicant(svc, applicant_id) -> Applicant:
-    with Session(svc.engine) as s:
-        return s.get(Applicant, applicant_id)
+from tests.conftest import stored_applicant as _applicant, stored_outbox as _rows
 
 
 def _opt_outs(svc) -> list[tuple[str, str, str]]:
     with Session(svc.engine) as s:
         return sorted((r.channel, r.address, r.reason) for r in s.exec(select(ContactOptOut)))
-
-
-def _rows(svc, applicant_id, **where) -> list[Outbox]:
-    with Session(svc.engine) as s:
-        query = select(Outbox).where(Outbox.applicant_id == applicant_id)
-        for key, value in where.items():
-            query = query.where(getattr(Outbox, key) == value)
-        return s.exec(query.order_by(Outbox.id)).all()
 
 
 def _recruiter_page(client) -> str:

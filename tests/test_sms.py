@@ -3,26 +3,9 @@ from __future__ import annotations
 
 from sqlmodel import Session, select
 
-from bot.models import Applicant, Booking, InboundEvent, MessageLog, Outbox
+from bot.models import InboundEvent, MessageLog, Outbox
 from bot.sms_text import SEGMENT_BUDGET, segments
-
-
-def _applicant(svc, applicant_id) -> Applicant:
-    with Session(svc.engine) as s:
-        return s.get(Applicant, applicant_id)
-
-
-def _rows(svc, applicant_id, **where) -> list[Outbox]:
-    with Session(svc.engine) as s:
-        query = select(Outbox).where(Outbox.applicant_id == applicant_id)
-        for key, value in where.items():
-            query = query.where(getattr(Outbox, key) == value)
-        return s.exec(query.order_by(Outbox.id)).all()
-
-
-def _bookings(svc, applicant_id) -> list[Booking]:
-    with Session(svc.engine) as s:
-        return s.exec(select(Booking).where(Booking.applicant_id == applicant_id).order_by(Booking.id)).all()
+from tests.conftest import stored_applicant as _applicant, stored_bookings as _bookings, stored_outbox as _rows
 
 
 def test_whole_sms_flow_apply_greet_book_confirm_reschedule_cancel(phone, sms_svc, fake_twilio):

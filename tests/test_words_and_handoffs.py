@@ -8,10 +8,11 @@ import pytest
 from sqlmodel import Session, select
 
 from bot.messages import Recipient
-from bot.models import Applicant, Booking, Outbox
+from bot.models import Outbox
 from bot.office_hours import answer_time
 from bot.settings import SettingsError, load_settings, parse_settings
 from bot.web.security import recruiter_key
+from tests.conftest import stored_applicant as applicant, stored_bookings as bookings
 
 TOKYO = ZoneInfo("Asia/Tokyo")
 
@@ -20,16 +21,6 @@ def at_tokyo(day: int, hour: int, minute: int = 0) -> datetime:
     """A December 2026 (or 30 November) moment in Tokyo, as UTC for the fake clock."""
     month = 11 if day == 30 else 12
     return datetime(2026, month, day, hour, minute, tzinfo=TOKYO).astimezone(timezone.utc)
-
-
-def applicant(svc, applicant_id) -> Applicant:
-    with Session(svc.engine) as s:
-        return s.get(Applicant, applicant_id)
-
-
-def bookings(svc, applicant_id) -> list[Booking]:
-    with Session(svc.engine) as s:
-        return s.exec(select(Booking).where(Booking.applicant_id == applicant_id).order_by(Booking.id)).all()
 
 
 def alerts(svc, applicant_id) -> list[dict]:
