@@ -16,7 +16,7 @@ def create_app(test_config: dict | None = None, services: Services | None = None
         services = bootstrap()
         if services.config.line_enabled:
             # The web process runs the turns of the LINE events it takes, right after answering LINE.
-            from bot.line_inbound import InboxRunner
+            from bot.channels.line.inbound import InboxRunner
 
             services.inbox = InboxRunner(services)
     app = Flask(__name__)
@@ -28,17 +28,13 @@ def create_app(test_config: dict | None = None, services: Services | None = None
         app.config.update(test_config)
     app.extensions["sokuresu"] = services
 
-    from bot.web import apply, feeds, health, intake, recruiter, sandbox
+    from bot.web import apply, candidate, feeds, health, intake, links, recruiter
+    from bot.channels.line import webhook as line_webhook  # 404 while the LINE channel is off
+    from bot.channels.sandbox import web as sandbox_web
+    from bot.channels.sms import webhook as sms_webhook
 
-    for module in (intake, apply, sandbox, recruiter, feeds, health):
+    for module in (intake, apply, sandbox_web, recruiter, feeds, health, links, sms_webhook, candidate, line_webhook):
         app.register_blueprint(module.bp)
-    from bot.web import candidate, links, twilio  # SMS webhooks, short links, e-mail unsubscribe, the candidate's page
-
-    for module in (links, twilio, candidate):
-        app.register_blueprint(module.bp)
-    from bot.web import line  # LINE webhook (404 while the LINE channel is off)
-
-    app.register_blueprint(line.bp)
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):

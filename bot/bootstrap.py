@@ -11,12 +11,12 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from calendars.base import Calendar, utcnow
-from bot.channels import Channel
-from bot.channels.logmail import LogChannel
-from bot.channels.sandbox import SandboxChannel
+from bot.core.transport import Channel
+from bot.channels.log import LogChannel
+from bot.channels.sandbox.adapter import SandboxChannel
 from bot.config import Config
-from bot.db import make_engine
-from bot.messages import Renderer, validate_templates
+from bot.db.engine import make_engine
+from bot.core.messages import Renderer, validate_templates
 from bot.settings import Settings, load_settings
 
 
@@ -38,10 +38,10 @@ class Services:
     clock: Callable[[], datetime] = utcnow
     calendar_for: Callable[[Session], Calendar] = local_calendar  # bootstrap() hands it this clock
     wake: threading.Event = field(default_factory=threading.Event)
-    # Runs queued LINE events in this process right after the webhook answers (bot.line_inbound.InboxRunner);
+    # Runs queued LINE events in this process right after the webhook answers (bot.channels.line.inbound.InboxRunner);
     # None: the worker runs them.
     inbox: object | None = None
-    # Free times the turns of this process worked out lately (bot.service.Turn.available).
+    # Free times the turns of this process worked out lately (bot.service.turn.Turn.available).
     free_times: dict = field(default_factory=dict)
 
     def enabled(self, channel: str) -> bool:
@@ -65,15 +65,15 @@ def default_channels(config: Config) -> dict[str, Channel]:
     # sandbox chat instead, so the demo works with no accounts at all.
     channels: dict[str, Channel] = {"sandbox": SandboxChannel(), "recruiter": LogChannel("recruiter")}
     if config.sms_enabled:
-        from bot.channels.sms import SmsChannel  # the Twilio client is built only with its settings
+        from bot.channels.sms.adapter import SmsChannel  # the Twilio client is built only with its settings
 
         channels["sms"] = SmsChannel(config)
     if config.smtp_url:
-        from bot.channels.mail import MailChannel
+        from bot.channels.email.adapter import MailChannel
 
         channels["email"] = MailChannel(config)
     if config.line_enabled:
-        from bot.channels.line import LineChannel  # linebot is imported only when LINE is configured
+        from bot.channels.line.adapter import LineChannel  # linebot is imported only when LINE is configured
 
         channels["line"] = LineChannel(config)
     return channels
@@ -95,11 +95,11 @@ def bootstrap(config: Config | None = None, settings: Settings | None = None, en
         clock=clock or utcnow,
         calendar_for=calendar_for or (lambda session: local_calendar(session, services.clock)),
     )
-    from bot.fallback import attach  # hooks that need the database (Twilio 21610 marks an opt-out)
+    from bot.service.delivery_reports import attach  # hooks that need the database (Twilio 21610 marks an opt-out)
 
     attach(services)
     if calendar_for is None:
-        from bot.google_calendars import attach as attach_google  # interviewers whose calendar is in Google
+        from bot.google_calendar import attach as attach_google  # interviewers whose calendar is in Google
 
         attach_google(services)
     return services

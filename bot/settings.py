@@ -10,8 +10,8 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from calendars.base import SlotRules
-from bot.ratelimit import parse_rates
-from bot.reminders import Policy, PolicyError, parse_policy
+from bot.service.ratelimit import parse_rates
+from bot.core.reminders import Policy, PolicyError, parse_policy
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 CONTENT_KINDS = ("video", "article", "message")

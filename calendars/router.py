@@ -10,8 +10,8 @@ from typing import Callable, Mapping, Sequence
 
 from calendars.base import BookingRequest, Calendar, Interval, SlotTaken
 from calendars.errors import CalendarError, Conflict, NotFound
-from calendars.google_events import booking_of, declined_by_owner, interview_body, is_all_day, meeting_url
-from calendars.google_hub import GoogleHub
+from calendars.google.events import booking_of, declined_by_owner, interview_body, is_all_day, meeting_url
+from calendars.google.hub import GoogleHub
 
 log = logging.getLogger("sokuresu.calendar")
 LOCAL = "local"

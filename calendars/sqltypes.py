@@ -26,7 +26,7 @@ class UTCDateTime(TypeDecorator):
 
 
 # Name every constraint the same way on SQLite and PostgreSQL, so later migrations can refer to them.
-# Set here because both bot.models and calendars.local import this module before defining tables.
+# Set here because both bot.db.models and calendars.local import this module before defining tables.
 from sqlmodel import SQLModel  # noqa: E402
 
 SQLModel.metadata.naming_convention = {

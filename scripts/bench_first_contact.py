@@ -249,14 +249,14 @@ def read_greetings(database_url: str, run: str, drain_timeout: float) -> tuple[d
     """{external_id: greeting row} for this run, after waiting for the outbox to drain; and the wait."""
     from sqlalchemy import and_, create_engine, select
 
-    from bot.models import Applicant, Outbox
+    from bot.db.models import Applicant, Outbox
 
     a, o = Applicant.__table__, Outbox.__table__
     query = (select(a.c.id, a.c.external_id, o.c.status, o.c.created_at, o.c.sent_at, o.c.attempts,
                     o.c.last_error)
              .select_from(a.outerjoin(o, and_(o.c.applicant_id == a.c.id, o.c.kind == "greeting")))
              .where(a.c.external_id.like(f"bench-{run}-%")))
-    # A plain engine (not bot.db's, whose every transaction is BEGIN IMMEDIATE on SQLite): reads only.
+    # A plain engine (not bot.db.engine's, whose every transaction is BEGIN IMMEDIATE on SQLite): reads only.
     engine = create_engine(database_url)
     started = time.monotonic()
     try:
@@ -412,7 +412,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    sys.path.insert(0, str(ROOT))  # bot.models for the read-back, also when not installed
+    sys.path.insert(0, str(ROOT))  # bot.db.models for the read-back, also when not installed
 
     def _terminate(signum, _frame):  # SIGTERM/SIGHUP: clean up like Ctrl+C
         raise KeyboardInterrupt

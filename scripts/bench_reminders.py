@@ -104,9 +104,9 @@ class HttpChannel:
 
 def worker_main(db: str, provider: str, lease: float, send_keys: bool) -> None:
     """One worker process: the real run loop with the fake provider as its only outside channel."""
-    from bot import outbox
+    from bot.service import delivery as outbox
     from bot.bootstrap import bootstrap
-    from bot.channels.logmail import LogChannel
+    from bot.channels.log import LogChannel
     from bot.config import Config
     from bot.settings import load_settings
     from bot.worker import run_until_signalled
@@ -126,8 +126,8 @@ def seed(db: str, rows: int) -> None:
     """Write `rows` live bookings, each with a reminder row due now, in one transaction."""
     from sqlalchemy import insert, select
 
-    from bot.db import make_engine
-    from bot.models import Applicant, Booking, Outbox
+    from bot.db.engine import make_engine
+    from bot.db.models import Applicant, Booking, Outbox
 
     engine = make_engine(db)
     now = datetime.now(timezone.utc)
@@ -163,8 +163,8 @@ def start_workers(db: str, provider: str, count: int, lease: float = 60, send_ke
 def unsent(db: str) -> int:
     from sqlalchemy import func, select
 
-    from bot.db import make_engine
-    from bot.models import Outbox
+    from bot.db.engine import make_engine
+    from bot.db.models import Outbox
 
     engine = make_engine(db)
     with engine.connect() as conn:
@@ -183,7 +183,7 @@ def stop_workers(procs: list, timeout: float = 10) -> list[int]:
 
 def run(server_url: str, rows: int, workers: int) -> dict:
     """One benchmark round on a throwaway database."""
-    from bot.migrate import upgrade
+    from bot.db.migrate import upgrade
     from sqlalchemy import create_engine, text
     from sqlalchemy.engine import make_url
 

@@ -78,10 +78,10 @@ START = datetime(2026, 11, 30, 0, 0, tzinfo=timezone.utc)
 def make_services(database_url: str, clock=None, channels=None, env=None, settings=None):
     """Services on the given database (migrated), with the default demo settings unless given."""
     from bot.bootstrap import bootstrap
-    from bot.channels.logmail import LogChannel
-    from bot.channels.sandbox import SandboxChannel
+    from bot.channels.log import LogChannel
+    from bot.channels.sandbox.adapter import SandboxChannel
     from bot.config import Config
-    from bot.migrate import upgrade
+    from bot.db.migrate import upgrade
 
     upgrade(database_url)
     base = {"DATABASE_URL": database_url, "SECRET_KEY": "test-secret", "INTAKE_API_KEY": "test-intake-key",
@@ -143,7 +143,7 @@ class Chat:
         res = self.client.post("/api/applications", json=application(**fields), headers=AUTH)
         assert res.status_code == 201, res.get_json()
         from sqlmodel import Session
-        from bot.models import Applicant
+        from bot.db.models import Applicant
 
         with Session(self.svc.engine) as s:
             self.token = s.get(Applicant, res.get_json()["id"]).token
@@ -160,7 +160,7 @@ class Chat:
 
     def replies(self):
         """Deliver due outbox rows, then return the bot's new messages since the last call."""
-        from bot.outbox import run_once
+        from bot.service.delivery import run_once
 
         while run_once(self.svc, "test-worker"):
             pass
@@ -183,7 +183,7 @@ def chat(client, svc):
 def stored_applicant(svc, applicant_id):
     """The applicant row as stored now."""
     from sqlmodel import Session
-    from bot.models import Applicant
+    from bot.db.models import Applicant
 
     with Session(svc.engine) as s:
         return s.get(Applicant, applicant_id)
@@ -192,7 +192,7 @@ def stored_applicant(svc, applicant_id):
 def stored_bookings(svc, applicant_id) -> list:
     """The applicant's bookings, oldest first."""
     from sqlmodel import Session, select
-    from bot.models import Booking
+    from bot.db.models import Booking
 
     with Session(svc.engine) as s:
         return s.exec(select(Booking).where(Booking.applicant_id == applicant_id).order_by(Booking.id)).all()
@@ -201,7 +201,7 @@ def stored_bookings(svc, applicant_id) -> list:
 def stored_outbox(svc, applicant_id, **where) -> list:
     """The applicant's outbox rows, oldest first, filtered by column values."""
     from sqlmodel import Session, select
-    from bot.models import Outbox
+    from bot.db.models import Outbox
 
     with Session(svc.engine) as s:
         query = select(Outbox).where(Outbox.applicant_id == applicant_id)
@@ -263,7 +263,7 @@ def sms_svc(db_url, clock, fake_twilio, smtp_server, sms_mode):
     services = make_services(db_url, clock, env=env, settings=sms_settings(sms_mode))
     services.channels.update(default_channels(services.config))
     services.channels["sms"].client.http_client.timeout = 1.0  # a hung Twilio must not hang the test
-    from bot.fallback import attach
+    from bot.service.delivery_reports import attach
 
     attach(services)
     yield services
@@ -301,7 +301,7 @@ def fake_line():
 @pytest.fixture
 def line_svc(db_url, clock, fake_line):
     """Services with the LINE channel on: the real line-bot-sdk talking to the fake, on the fake clock."""
-    from bot.channels.line import LineChannel
+    from bot.channels.line.adapter import LineChannel
 
     env = {"LINE_CHANNEL_SECRET": LINE_SECRET, "LINE_CHANNEL_ACCESS_TOKEN": fake_line.token,
            "LINE_API_BASE_URL": fake_line.origin}
@@ -363,7 +363,7 @@ class LineUser:
 
     def inbox(self):
         """Deliver due outbox rows, then return the message batches that reached this user since last time."""
-        from bot.outbox import run_once
+        from bot.service.delivery import run_once
 
         while run_once(self.svc, "test-worker"):
             pass

@@ -56,7 +56,7 @@ def google_services(fake, db_url, clock, settings=None, delegated="recruit@examp
 
 def run_worker(svc, rounds: int = 5) -> None:
     """Deliver everything due now (the calendar writes included)."""
-    from bot.outbox import run_once
+    from bot.service.delivery import run_once
 
     for _ in range(rounds):
         if not run_once(svc, "test-worker"):

@@ -111,7 +111,7 @@ def fill_application(page, base: str, phone: str) -> None:
 
 
 def applicant_count(svc) -> int:
-    from bot.models import Applicant
+    from bot.db.models import Applicant
 
     with Session(svc.engine) as s:
         return s.exec(select(func.count()).select_from(Applicant)).one()

@@ -7,8 +7,8 @@ import pytest
 import requests
 from twilio.request_validator import RequestValidator
 
-from bot.events import ChooseSlot
-from bot.service import handle
+from bot.core.events import ChooseSlot
+from bot.service.turn import handle
 from bot.web.security import recruiter_key
 from tests.conftest import AUTH, TWILIO_TOKEN, application
 from tests.test_browser import browser, open_page  # noqa: F401  (browser is a fixture)
@@ -93,7 +93,7 @@ def _rgb_hex(computed: str) -> str:
 def test_the_words_inside_a_button_are_as_readable_as_the_button_itself(browser, live_sms):  # noqa: F811
     from datetime import timedelta
 
-    from bot.models import Booking
+    from bot.db.models import Booking
     from sqlmodel import Session, select
 
     svc, base = live_sms

@@ -16,7 +16,7 @@ def _greeted(chat, **fields):
 def _alerts(svc, kind: str) -> int:
     from sqlmodel import Session, select
 
-    from bot.models import Outbox
+    from bot.db.models import Outbox
 
     with Session(svc.engine) as s:
         return sum(1 for row in s.exec(select(Outbox).where(Outbox.channel == "recruiter"))
@@ -61,7 +61,7 @@ def test_a_cancelled_interview_is_answered_in_keigo_with_how_to_book_again(chat)
 
 
 def test_no_japanese_text_uses_casual_phrases_or_plain_requests():
-    from bot.texts import TEXTS
+    from bot.core.texts import TEXTS
 
     casual = ("受けてみようかな", "気が変わったら", "と送ってください", "こんなふうに", "したいときは")
     found = {(kind, phrase) for kind, text in TEXTS["ja"].items() if isinstance(text, str)
@@ -113,7 +113,7 @@ def test_the_online_link_in_the_english_web_chat_stops_before_the_closing_bracke
 # --- What people type: the buttons' own words, and a number said naturally ------------------------------
 
 def _labels():
-    from bot.texts import TEXTS
+    from bot.core.texts import TEXTS
 
     kinds = {"other_dates_button": "other", "reschedule_button": "reschedule", "cancel_button": "cancel",
              "book_button": "book", "confirm_button": "confirm", "pick_button": "book",
@@ -126,8 +126,8 @@ def _labels():
 def test_a_button_label_typed_out_means_what_the_button_does(loc, label, data):
     from datetime import date
 
-    from bot.events import Decline
-    from bot.intents import parse_postback, parse_text
+    from bot.core.events import Decline
+    from bot.core.intents import parse_postback, parse_text
 
     today = date(2026, 11, 30)
     typed, tapped = parse_text(label, today, channel="sandbox"), parse_postback(data, today)

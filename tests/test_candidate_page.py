@@ -8,9 +8,9 @@ from urllib.parse import urlsplit
 import pytest
 from sqlmodel import Session, select
 
-from bot.candidate_page import REPLY_REQUEST, page_url
-from bot.models import Outbox
-from bot.shortlinks import unsubscribe_url
+from bot.service.candidate_page import REPLY_REQUEST, page_url
+from bot.db.models import Outbox
+from bot.service.shortlinks import unsubscribe_url
 from tests.conftest import START as START_AT
 from tests.fakes.sms_phone import Phone
 from tests.conftest import stored_applicant as _applicant, stored_bookings as _bookings
@@ -254,8 +254,8 @@ def test_link_mode_reminders_carry_confirm_and_change_links(phone, sms_svc, sms_
 def test_a_cancel_confirmed_on_the_page_cancels_without_asking_again():
     from datetime import datetime, timezone
 
-    from bot.conversation import Context, State, decide
-    from bot.events import Cancel, CancelBooking, Send
+    from bot.core.conversation import Context, State, decide
+    from bot.core.events import Cancel, CancelBooking, Send
 
     ctx = Context(State.CONFIRMED, datetime(2030, 1, 7, tzinfo=timezone.utc), has_booking=True)
     decision = decide(ctx, Cancel(sure=True))
@@ -289,8 +289,8 @@ def test_a_cancel_link_only_asks_and_only_the_pages_post_cancels(phone, sms_svc,
 
 
 def test_email_buttons_become_page_links_and_no_sentence_asks_for_a_reply(sms_svc):
-    from bot.channels import Outgoing
-    from bot.channels.mail import MailChannel
+    from bot.core.transport import Outgoing
+    from bot.channels.email.adapter import MailChannel
 
     payload = {"kind": "confirm_cancel", "facts": {"company": "そよかぜ"},
                "text": "12月1日(火)の面接を、本当にキャンセルしてよろしいですか？\nキャンセルされる場合は「はい」とお送りください。",

@@ -5,7 +5,7 @@ import pytest
 from sqlalchemy import inspect
 from sqlmodel import Session, SQLModel, select
 
-from bot.models import Booking, Outbox
+from bot.db.models import Booking, Outbox
 from calendars.sqltypes import UTCDateTime
 from tests.conftest import Chat, FakeClock, RecordingChannel, make_services
 
@@ -39,7 +39,7 @@ def written_times(engine) -> list[tuple[str, datetime]]:
 @pytest.mark.parametrize("start", MONDAYS, ids=lambda d: str(d.year))
 def test_a_whole_journey_keeps_to_the_fake_clock_years_away_from_today(tmp_path, start):
     from bot import create_app
-    from bot.nudges import backfill
+    from bot.service.followups import backfill
 
     clock = FakeClock(start)
     svc = make_services(f"sqlite:///{tmp_path / 'clock.sqlite3'}", clock)

@@ -8,12 +8,12 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from calendars.base import Slot
-from bot.conversation import Context, State, as_shown, decide
-from bot.events import (AlertRecruiter, Applied, AskToConfirm, Book, Cancel, CancelBooking, ChooseSlot, CloseHandoff,
+from bot.core.conversation import Context, State, as_shown, decide
+from bot.core.events import (AlertRecruiter, Applied, AskToConfirm, Book, Cancel, CancelBooking, ChooseSlot, CloseHandoff,
                         Confirm, Decline, Help, Marked, Yes,
                         Offer, OfferDates, OtherDates, PickDate, Reschedule, Resume, Send, SlotTakenMeanwhile, Start,
                         Stop, Unknown, Unmark, WantSlots)
-from bot.events import Decision, RecordOutcome, RestoreBooking
+from bot.core.events import Decision, RecordOutcome, RestoreBooking
 
 UTC = timezone.utc
 NOW = datetime(2026, 11, 30, 0, 0, tzinfo=UTC)  # Monday 09:00 in Tokyo

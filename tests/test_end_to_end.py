@@ -2,7 +2,7 @@
 import icalendar
 from sqlmodel import Session, select
 
-from bot.models import Booking
+from bot.db.models import Booking
 from bot.web.security import feed_token
 
 

@@ -3,7 +3,7 @@ from datetime import timedelta
 
 from sqlmodel import Session, select
 
-from bot.models import Applicant, Booking, Outbox
+from bot.db.models import Applicant, Booking, Outbox
 from bot.web.security import recruiter_key
 
 
@@ -200,11 +200,11 @@ def test_confirmation_then_attended(chat, client, svc):
 
 
 def test_only_turns_that_offer_times_ask_the_calendar(chat, svc, monkeypatch):
-    import bot.service
+    import bot.service.turn
 
     asked = []
-    real = bot.service.available
-    monkeypatch.setattr(bot.service, "available", lambda *a, **kw: asked.append(1) or real(*a, **kw))
+    real = bot.service.turn.available
+    monkeypatch.setattr(bot.service.turn, "available", lambda *a, **kw: asked.append(1) or real(*a, **kw))
     chat.apply()
     assert len(asked) == 1  # the greeting offers times
     chat.say("ヘルプ")

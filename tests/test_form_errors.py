@@ -4,7 +4,7 @@ import html
 import pytest
 from sqlmodel import Session, select
 
-from bot.models import Applicant
+from bot.db.models import Applicant
 from tests.conftest import AUTH, application
 
 

@@ -14,7 +14,7 @@ from click.testing import CliRunner
 from sqlmodel import Session, select
 
 from bot.cli import main
-from bot.models import StoredCredential
+from bot.db.models import StoredCredential
 from tests.fakes.google_api import FakeGoogleServer
 from tests.google_helpers import SATO, TANAKA, google_env, google_services, google_settings
 from tests.test_google_flow import bookings, chat_for
@@ -30,7 +30,7 @@ def cli_env(fake, db_url, tmp_path, **extra):
     """Environment for the CLI: the demo settings with both interviewers in Google."""
     from importlib import resources
 
-    from bot.migrate import upgrade
+    from bot.db.migrate import upgrade
 
     toml = resources.files("bot").joinpath("default_settings.toml").read_text(encoding="utf-8")
     toml = toml.replace('email = "sato@example.com"\ncalendar = "local"', f'email = "{SATO}"\ncalendar = "{SATO}"')
@@ -73,7 +73,7 @@ def test_check_names_a_missing_calendar_and_a_refused_key(google, db_url, tmp_pa
 
 def test_calendar_problems_are_visible_on_the_recruiter_page(google, db_url, clock):
     from bot import create_app
-    from bot.calendar_sync import poll
+    from bot.service.calendar_sync import poll
     from bot.web.security import recruiter_key
 
     svc = google_services(google, db_url, clock)
@@ -86,9 +86,9 @@ def test_calendar_problems_are_visible_on_the_recruiter_page(google, db_url, clo
 
 
 def test_grants_are_stored_encrypted_and_need_the_same_secret_key(db_url):
-    from bot.db import make_engine
-    from bot.migrate import upgrade
-    from bot.vault import SecretUnreadable, load, store
+    from bot.db.engine import make_engine
+    from bot.db.migrate import upgrade
+    from bot.service.vault import SecretUnreadable, load, store
 
     upgrade(db_url)
     engine = make_engine(db_url)

@@ -5,8 +5,8 @@ import pytest
 
 from calendars.base import BookingRequest, Interval, Slot
 from calendars.errors import CalendarError, CalendarPermissionError, CalendarUnavailable
-from calendars.google import GoogleCalendar, service_account_credentials
-from calendars.google_hub import GoogleHub, GoogleOptions
+from calendars.google.backend import GoogleCalendar, service_account_credentials
+from calendars.google.hub import GoogleHub, GoogleOptions
 from calendars.router import CalendarRouter, split_ref
 from tests.fakes.google_api import FakeGoogleServer
 from tests.google_helpers import SATO, service_account_info
@@ -137,7 +137,7 @@ def test_error_texts_never_carry_an_address():
     import httplib2
     from googleapiclient.errors import HttpError
 
-    from calendars.google import classify
+    from calendars.google.backend import classify
 
     resp = httplib2.Response({"status": 400})
     resp.reason = "Bad Request"

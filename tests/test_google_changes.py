@@ -5,8 +5,8 @@ from urllib.parse import unquote
 import pytest
 from sqlmodel import Session, select
 
-from bot.calendar_sync import poll
-from bot.models import CalendarSync, Outbox
+from bot.service.calendar_sync import poll
+from bot.db.models import CalendarSync, Outbox
 from calendars.router import split_ref
 from tests.google_helpers import SATO, google_services, run_worker
 from tests.test_google_flow import bookings, chat_for, google, gsvc  # noqa: F401  (fixtures)

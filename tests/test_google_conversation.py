@@ -1,8 +1,8 @@
 """The conversation's answer to recruiter-side calendar changes (pure: no calendar involved)."""
 import pytest
 
-from bot.conversation import State, decide
-from bot.events import CalendarDeleted, CalendarMoved
+from bot.core.conversation import State, decide
+from bot.core.events import CalendarDeleted, CalendarMoved
 from tests.test_conversation import FRESH, OFFERED, ctx, shape
 
 MOVED = CalendarMoved(OFFERED[0])

@@ -4,7 +4,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlmodel import Session, select
 
-from bot.models import Booking
+from bot.db.models import Booking
 from tests.conftest import Chat
 from tests.fakes.google_api import FakeGoogleServer
 from tests.google_helpers import SATO, SA_EMAIL, TANAKA, google_services
@@ -48,7 +48,7 @@ def test_slots_exclude_busy_time_across_two_interviewers(google, gsvc):
     google.put(TANAKA, jst(30, 16, 45), jst(30, 17, 15),
                attendees=[{"email": TANAKA, "self": True, "responseStatus": "declined"}])
     google.put(SATO, jst(1, 0), jst(2, 0), all_day=True, transparency="transparent")  # all-day blocks by setting
-    from bot.scheduling import available
+    from bot.service.availability import available
 
     with Session(gsvc.engine) as s:
         cal = gsvc.calendar_for(s)
@@ -127,7 +127,7 @@ def test_a_slot_filled_in_google_after_the_offer_is_never_double_booked(google, 
     chat.apply(job="store-manager")
     [offer] = chat.replies()
     with Session(gsvc.engine) as s:
-        from bot.models import Applicant
+        from bot.db.models import Applicant
 
         first = s.exec(select(Applicant)).one().offered[0]
     google.put(SATO, datetime.fromisoformat(first["start"]), datetime.fromisoformat(first["end"]))

@@ -2,7 +2,7 @@
 import pytest
 from sqlmodel import Session, func, select
 
-from bot.models import Applicant, Outbox
+from bot.db.models import Applicant, Outbox
 from tests.conftest import AUTH, application
 
 

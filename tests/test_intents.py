@@ -3,9 +3,9 @@ from datetime import date
 
 import pytest
 
-from bot.events import (Cancel, ChooseSlot, Confirm, Decline, Help, OtherDates, PickDate, Reschedule, Start, Stop,
+from bot.core.events import (Cancel, ChooseSlot, Confirm, Decline, Help, OtherDates, PickDate, Reschedule, Start, Stop,
                         Unknown, WantSlots, Yes)
-from bot.intents import parse_postback, parse_text
+from bot.core.intents import parse_postback, parse_text
 
 TODAY = date(2026, 11, 30)
 

@@ -16,10 +16,10 @@ from sqlmodel import Session, SQLModel, select
 
 from calendars.local import LocalCalendar
 from bot import create_app
-from bot.db import session_scope
-from bot.events import Applied
-from bot.models import Applicant, Booking, Outbox
-from bot.service import Turn
+from bot.db.engine import session_scope
+from bot.core.events import Applied
+from bot.db.models import Applicant, Booking, Outbox
+from bot.service.turn import Turn
 from tests.conftest import START, FakeClock, make_services
 
 WORDS = ["他の日", "0", "変更", "予約", "はい", "キャンセル", "ヘルプ", "配信停止", "配信再開", "えっと、未定です"]

@@ -6,10 +6,10 @@ import pytest
 from sqlmodel import Session, func, select
 
 from bot.bootstrap import default_channels
-from bot.channels import Outgoing, PermanentError, TemporaryError
-from bot.channels.line import LineChannel
-from bot.models import Applicant, Booking, Outbox
-from bot.service import enqueue
+from bot.core.transport import Outgoing, PermanentError, TemporaryError
+from bot.channels.line.adapter import LineChannel
+from bot.db.models import Applicant, Booking, Outbox
+from bot.service.turn import enqueue
 from bot.web.security import recruiter_key
 from tests.conftest import AUTH, application
 
@@ -171,12 +171,12 @@ def test_a_slot_that_started_meanwhile_is_not_booked(line_user, line_svc, fake_l
 
 
 def test_what_goes_to_line_is_exactly_what_the_sdks_own_serialiser_would_send(line_user, line_svc, fake_line):
-    """The channel serialises request bodies in one pass (bot.channels.line._OnePass); every kind of
+    """The channel serialises request bodies in one pass (bot.channels.line.adapter._OnePass); every kind of
     message the flow sends must come out as the SDK's generated to_dict() makes it."""
     from linebot.v3.messaging import Message, PushMessageRequest, ReplyMessageRequest
 
-    from bot.channels.line import _Push, _Reply
-    from bot.line_format import to_line
+    from bot.channels.line.adapter import _Push, _Reply
+    from bot.channels.line.format import to_line
 
     linked(line_user)
     [greeting] = line_user.inbox()              # text, content carousel, slot buttons (a push)

@@ -3,7 +3,7 @@ import uuid
 
 from sqlmodel import Session, select
 
-from bot.models import Applicant, Booking, MessageLog, Outbox
+from bot.db.models import Applicant, Booking, MessageLog, Outbox
 from bot.web.security import recruiter_key
 from tests.conftest import AUTH, application
 

@@ -5,8 +5,8 @@ import time
 import pytest
 from sqlmodel import Session, select
 
-from bot.models import Applicant, Booking, MessageLog, Outbox
-from bot.outbox import LEASE, claim, deliver
+from bot.db.models import Applicant, Booking, MessageLog, Outbox
+from bot.service.delivery import LEASE, claim, deliver
 from calendars.local import LocalEvent
 from tests.conftest import AUTH, application
 
@@ -37,7 +37,7 @@ def wait_for(check, seconds=10.0):
 
 @pytest.fixture
 def runner(line_svc):
-    from bot.line_inbound import InboxRunner
+    from bot.channels.line.inbound import InboxRunner
 
     line_svc.inbox = InboxRunner(line_svc)
     yield line_svc.inbox
@@ -89,7 +89,7 @@ def test_a_runner_keeps_one_users_order_behind_an_event_another_process_holds(li
 
 
 def test_a_row_taken_over_after_its_lease_ran_out_runs_once(line_user, line_svc):
-    from bot.line_inbound import process
+    from bot.channels.line.inbound import process
 
     linked(line_user)
     line_user.say("ヘルプ")
@@ -122,7 +122,7 @@ def test_a_users_later_event_waits_for_the_earlier_one_held_by_another_worker(li
 
 
 def test_a_turn_that_fails_leaves_no_trace_and_is_retried(line_user, line_svc, monkeypatch):
-    import bot.line_inbound
+    import bot.channels.line.inbound
 
     linked(line_user)
     line_user.say("ヘルプ")
@@ -130,7 +130,7 @@ def test_a_turn_that_fails_leaves_no_trace_and_is_retried(line_user, line_svc, m
     def broken(*args, **kwargs):
         raise RuntimeError("the calendar fell over")
 
-    monkeypatch.setattr(bot.line_inbound, "converse", broken)
+    monkeypatch.setattr(bot.channels.line.inbound, "converse", broken)
     assert line_user.inbox() == []
     [row] = inbox_rows(line_svc)
     assert row.status == "pending" and "calendar fell over" in row.last_error and row.due_at > line_svc.clock()
@@ -144,9 +144,9 @@ def test_a_turn_that_fails_leaves_no_trace_and_is_retried(line_user, line_svc, m
 
 def test_one_batch_runs_several_users_turns_and_a_failing_turn_is_undone_alone(line_client, line_svc, fake_line,
                                                                               monkeypatch):
-    import bot.line_inbound
-    from bot.line_inbound import process
-    from bot.outbox import send_all
+    import bot.channels.line.inbound
+    from bot.channels.line.inbound import process
+    from bot.service.delivery import send_all
     from tests.conftest import LineUser
 
     users = [LineUser(line_client, line_svc, fake_line) for _ in range(3)]
@@ -156,7 +156,7 @@ def test_one_batch_runs_several_users_turns_and_a_failing_turn_is_undone_alone(l
         user.say("ヘルプ")
     ids = claim(line_svc, "runner")
     assert len(ids) == 3
-    real = bot.line_inbound.converse
+    real = bot.channels.line.inbound.converse
 
     def fails_for_the_second(session, svc, applicant, *args, **kwargs):
         if applicant.line_user_id == users[1].user_id:
@@ -164,7 +164,7 @@ def test_one_batch_runs_several_users_turns_and_a_failing_turn_is_undone_alone(l
             raise RuntimeError("... the calendar fell over")
         return real(session, svc, applicant, *args, **kwargs)
 
-    monkeypatch.setattr(bot.line_inbound, "converse", fails_for_the_second)
+    monkeypatch.setattr(bot.channels.line.inbound, "converse", fails_for_the_second)
     statuses, answers = process(line_svc, ids, "runner")
     assert [statuses[i] for i in ids] == ["sent", "pending", "sent"]
     assert send_all(line_svc, answers, "runner") == ["sent", "sent"]
@@ -193,10 +193,10 @@ def test_a_batch_books_once_and_its_later_turns_no_longer_offer_the_booked_time(
     """Turns of one batch share free times until one of them books: the next candidate asking for the
     same day is not offered the booked time. A turn failing after a calendar write is undone alone,
     so the booking's calendar write is neither undone nor made twice."""
-    import bot.line_inbound
-    import bot.service
-    from bot.line_inbound import process
-    from bot.outbox import send_all
+    import bot.channels.line.inbound
+    import bot.service.turn
+    from bot.channels.line.inbound import process
+    from bot.service.delivery import send_all
     from tests.conftest import LineUser
 
     # Batches run per LINE user in order: the ids fix who goes first.
@@ -214,16 +214,16 @@ def test_a_batch_books_once_and_its_later_turns_no_longer_offer_the_booked_time(
     [[on_day]] = booker.inbox()
     slot = offered([on_day])[0]
     writes = []
-    real_write = bot.service.write_booking
-    monkeypatch.setattr(bot.service, "write_booking", lambda *a: writes.append(a) or real_write(*a))
-    real_converse = bot.line_inbound.converse
+    real_write = bot.service.turn.write_booking
+    monkeypatch.setattr(bot.service.turn, "write_booking", lambda *a: writes.append(a) or real_write(*a))
+    real_converse = bot.channels.line.inbound.converse
 
     def fails_for_the_last(session, svc, applicant, *args, **kwargs):
         if applicant.line_user_id == failing.user_id:
             raise RuntimeError("the calendar fell over")
         return real_converse(session, svc, applicant, *args, **kwargs)
 
-    monkeypatch.setattr(bot.line_inbound, "converse", fails_for_the_last)
+    monkeypatch.setattr(bot.channels.line.inbound, "converse", fails_for_the_last)
     first.tap("date", params=day)   # works out that day's free times (the booked one among them)
     booker.tap(slot)                # books it
     third.tap("date", params=day)   # the same day, after the booking

@@ -1,7 +1,7 @@
 """Linking a LINE user to a web application by code, and applying inside LINE."""
 from sqlmodel import Session, select
 
-from bot.models import Applicant, LineLead, Outbox
+from bot.db.models import Applicant, LineLead, Outbox
 from tests.conftest import AUTH, application
 
 

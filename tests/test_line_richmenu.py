@@ -5,7 +5,7 @@ from click.testing import CliRunner
 from PIL import Image
 
 from bot.cli import main
-from bot.line_richmenu import HEIGHT, WIDTH, image, menu
+from bot.channels.line.richmenu import HEIGHT, WIDTH, image, menu
 from bot.settings import load_settings
 
 

@@ -1,7 +1,7 @@
 """POST /webhooks/line: signatures, redeliveries, and every kind of event answered without an error."""
 from sqlmodel import Session, func, select
 
-from bot.models import Applicant, Booking, InboundEvent, LineLead, MessageLog, Outbox
+from bot.db.models import Applicant, Booking, InboundEvent, LineLead, MessageLog, Outbox
 from tests.conftest import AUTH, application
 from tests.fakes.line_api import event, image_message, postback, sign, sticker_message, text_message, webhook_body
 

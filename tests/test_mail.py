@@ -5,9 +5,9 @@ import pytest
 from icalendar import Calendar
 from sqlmodel import Session, select
 
-from bot.channels import Outgoing, PermanentError, TemporaryError
-from bot.channels.mail import MailChannel
-from bot.models import Applicant, Booking, Outbox
+from bot.core.transport import Outgoing, PermanentError, TemporaryError
+from bot.channels.email.adapter import MailChannel
+from bot.db.models import Applicant, Booking, Outbox
 from tests.conftest import Chat
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 from alembic.script import ScriptDirectory
 
-from bot import migrate
+from bot.db import migrate
 
 
 def _assert_upgrade_matches_models(url: str) -> None:

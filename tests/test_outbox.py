@@ -3,10 +3,10 @@ from datetime import timedelta
 
 from sqlmodel import Session, select
 
-from bot.channels import PermanentError
-from bot.db import session_scope
-from bot.models import Applicant, MessageLog, Outbox
-from bot.outbox import LEASE, MAX_ATTEMPTS, claim, deliver, run_once
+from bot.core.transport import PermanentError
+from bot.db.engine import session_scope
+from bot.db.models import Applicant, MessageLog, Outbox
+from bot.service.delivery import LEASE, MAX_ATTEMPTS, claim, deliver, run_once
 from tests.conftest import RecordingChannel
 
 

@@ -6,11 +6,11 @@ import pytest
 from sqlmodel import Session, select
 
 from calendars.base import Slot
-from bot.conversation import Context, State, decide
-from bot.events import ChooseSlot, Marked, RestoreBooking, Send, Unmark
-from bot.models import Applicant, Booking, Outbox
-from bot.nudges import outcome_links
-from bot.service import handle
+from bot.core.conversation import Context, State, decide
+from bot.core.events import ChooseSlot, Marked, RestoreBooking, Send, Unmark
+from bot.db.models import Applicant, Booking, Outbox
+from bot.service.followups import outcome_links
+from bot.service.turn import handle
 from bot.web.security import recruiter_key
 from tests.conftest import Chat
 

@@ -4,9 +4,9 @@ from datetime import timedelta
 import pytest
 from sqlmodel import Session, select
 
-from bot.conversation import Context, State, decide
-from bot.events import Marked, RecordOutcome, RestoreBooking, Unmark
-from bot.models import Applicant, Outbox
+from bot.core.conversation import Context, State, decide
+from bot.core.events import Marked, RecordOutcome, RestoreBooking, Unmark
+from bot.db.models import Applicant, Outbox
 from tests.test_outcomes import NOW, START, booked, booking, csrf, record, recruiter, said, state  # noqa: F401
 
 

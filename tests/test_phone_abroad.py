@@ -4,9 +4,9 @@ import re
 import pytest
 from sqlmodel import Session
 
-from bot.candidate_page import page_url
-from bot.messages import phone_for
-from bot.models import Applicant
+from bot.service.candidate_page import page_url
+from bot.core.messages import phone_for
+from bot.db.models import Applicant
 from tests.conftest import AUTH, application
 from tests.fakes.sms_phone import Phone
 
@@ -43,7 +43,7 @@ def test_the_first_texts_name_our_number_as_the_candidate_can_dial_it(sms_client
 
 
 def test_an_email_candidate_abroad_reads_our_number_in_international_format(sms_client, sms_svc, smtp_server):
-    from bot.outbox import run_once
+    from bot.service.delivery import run_once
 
     res = sms_client.post("/api/applications", headers=AUTH,
                           json=application(channel="email", phone="+1 202-555-0123", locale="en"))
@@ -86,8 +86,8 @@ def test_the_apply_form_names_our_number_international_in_english(client, lang, 
 def test_the_line_booking_card_of_a_candidate_abroad_calls_the_international_number(svc):
     from datetime import timedelta
 
-    from bot.line_payload import booking_card
-    from bot.models import Booking
+    from bot.channels.line.cards import booking_card
+    from bot.db.models import Booking
     from tests.conftest import START
 
     start = START + timedelta(days=1, hours=4)

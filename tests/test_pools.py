@@ -4,10 +4,10 @@ from datetime import date
 
 from sqlmodel import Session, select
 
-from bot.messages import Recipient, Renderer
-from bot.models import Applicant, Booking
+from bot.core.messages import Recipient, Renderer
+from bot.db.models import Applicant, Booking
 from bot.settings import load_settings
-from bot.sms_text import compose
+from bot.channels.sms.text import compose
 from tests.conftest import AUTH, Chat, application
 
 

@@ -5,9 +5,9 @@ import pytest
 from sqlmodel import Session, select
 
 from bot import create_app
-from bot.db import session_scope
-from bot.models import Applicant, Booking, Outbox
-from bot.outbox import claim
+from bot.db.engine import session_scope
+from bot.db.models import Applicant, Booking, Outbox
+from bot.service.delivery import claim
 from tests.conftest import Chat, FakeClock, START, make_services
 
 pytestmark = pytest.mark.postgres

@@ -5,7 +5,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from hypothesis import given, settings as hsettings, strategies as st
 
-from bot.reminders import (Policy, allowed_spans, booking_reminders, greeting_nudges, is_quiet,
+from bot.core.reminders import (Policy, allowed_spans, booking_reminders, greeting_nudges, is_quiet,
                            last_allowed_before, next_allowed)
 from bot.settings import SettingsError, load_settings, parse_settings
 

@@ -5,7 +5,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlmodel import Session, select
 
-from bot.models import Applicant, Booking, Outbox
+from bot.db.models import Applicant, Booking, Outbox
 from tests.conftest import Chat, RecordingChannel
 
 TOKYO = ZoneInfo("Asia/Tokyo")
@@ -235,7 +235,7 @@ def test_the_first_greeting_goes_out_at_once_even_at_night(client, svc, clock, s
 
 
 def test_a_booking_without_reminders_gets_them_from_the_periodic_check(cand, svc, clock):
-    from bot.nudges import backfill
+    from bot.service.followups import backfill
 
     cand.say("2")
     cand.replies()
@@ -288,8 +288,8 @@ def test_the_outcome_link_in_the_recruiter_mail_marks_a_no_show(cand, svc, clock
 
 
 def test_marking_the_outcome_on_the_page_drops_the_mail_request(cand, svc, clock):
-    from bot.events import Marked
-    from bot.service import handle
+    from bot.core.events import Marked
+    from bot.service.turn import handle
 
     cand.say("1")
     cand.replies()
@@ -301,7 +301,7 @@ def test_marking_the_outcome_on_the_page_drops_the_mail_request(cand, svc, clock
 
 
 def test_opting_back_in_brings_the_reminders_back(cand, svc, clock, sms):
-    from bot.nudges import backfill
+    from bot.service.followups import backfill
 
     cand.say("2")
     cand.replies()

@@ -4,10 +4,10 @@ from datetime import timedelta
 
 from sqlmodel import Session
 
-from bot.db import session_scope
-from bot.models import Applicant, Outbox
-from bot.outbox import MAX_RATE_WAIT, run_once
-from bot.ratelimit import Bucket, Limiter, RateLimited, is_rate_limited
+from bot.db.engine import session_scope
+from bot.db.models import Applicant, Outbox
+from bot.service.delivery import MAX_RATE_WAIT, run_once
+from bot.service.ratelimit import Bucket, Limiter, RateLimited, is_rate_limited
 from tests.conftest import RecordingChannel
 
 
@@ -131,7 +131,7 @@ def test_the_worker_loop_stops_when_told(svc):
 
 
 def test_rows_wait_for_their_lease_not_for_ever(svc, clock):
-    from bot.outbox import LEASE, claim
+    from bot.service.delivery import LEASE, claim
 
     svc.channels["fake"] = RecordingChannel()
     add_rows(svc, 2)

@@ -6,7 +6,7 @@ import pytest
 from click.testing import CliRunner
 
 from bot.cli import main
-from bot.messages import validate_templates
+from bot.core.messages import validate_templates
 from bot.settings import SettingsError, load_settings, parse_settings
 
 
@@ -56,7 +56,7 @@ def test_template_overrides_are_checked_at_start():
 
 def test_a_template_override_is_used(client, svc):
     from dataclasses import replace
-    from bot.messages import Recipient, Renderer
+    from bot.core.messages import Recipient, Renderer
 
     settings = replace(svc.settings, templates={"ja": {"handoff": "{name}さん、少々お待ちください！"}})
     text = Renderer(settings, "http://x").render("handoff", Recipient("花子", "ja", "bakery-staff"))["text"]

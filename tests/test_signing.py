@@ -1,7 +1,7 @@
 """Links already sent keep working: every signed value is pinned to what SECRET_KEY gave before."""
-from bot.candidate_page import applicant_token_of, page_url
-from bot.nudges import outcome_sig
-from bot.shortlinks import token_for, unsubscribe_token, unsubscribe_url
+from bot.service.candidate_page import applicant_token_of, page_url
+from bot.service.followups import outcome_sig
+from bot.service.shortlinks import token_for, unsubscribe_token, unsubscribe_url
 from bot.web.security import feed_token, recruiter_key
 
 KEY = "s3cret"

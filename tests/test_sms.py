@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from sqlmodel import Session, select
 
-from bot.models import InboundEvent, MessageLog, Outbox
-from bot.sms_text import SEGMENT_BUDGET, segments
+from bot.db.models import InboundEvent, MessageLog, Outbox
+from bot.channels.sms.text import SEGMENT_BUDGET, segments
 from tests.conftest import stored_applicant as _applicant, stored_bookings as _bookings, stored_outbox as _rows
 
 
@@ -207,7 +207,7 @@ def test_short_link_redirects_and_counts_opens(phone, sms_svc, sms_client):
     res = sms_client.get(path)
     assert res.status_code == 302 and res.headers["Location"] == "https://video.example.com/soyokaze-day"
     sms_client.get(path)
-    from bot.models import ShortLink
+    from bot.db.models import ShortLink
 
     with Session(sms_svc.engine) as s:
         row = s.exec(select(ShortLink).where(ShortLink.token == path.rsplit("/", 1)[1])).one()
@@ -220,7 +220,7 @@ def test_short_link_redirects_and_counts_opens(phone, sms_svc, sms_client):
 
 
 def test_a_worker_racing_the_webhook_still_sends_no_acknowledgement_after_stop(phone, sms_svc, fake_twilio):
-    from bot.channels import Outgoing
+    from bot.core.transport import Outgoing
 
     phone.apply()
     phone.inbox()
@@ -247,7 +247,7 @@ def test_undelivered_greeting_falls_back_to_line_when_linked(phone, sms_svc, fak
 def test_only_links_that_made_it_into_a_message_are_stored(phone, sms_svc):
     import re
 
-    from bot.models import ShortLink
+    from bot.db.models import ShortLink
 
     phone.apply()
     shown = {m for sms in phone.inbox() for m in re.findall(r"/r/([\w-]+)", sms.body)}

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from sqlmodel import Session, select
 
-from bot.models import Applicant, Outbox
+from bot.db.models import Applicant, Outbox
 from bot.web.security import recruiter_key
 
 
@@ -138,7 +138,7 @@ def test_messaging_service_sid_is_used_instead_of_a_from_number(db_url, clock, f
     env = {**twilio_env(fake_twilio.origin), "TWILIO_FROM_NUMBER": "", "TWILIO_MESSAGING_SERVICE_SID": "MG" + "1" * 32}
     svc = make_services(db_url, clock, env=env)
     channel = default_channels(svc.config)["sms"]
-    from bot.channels import Outgoing
+    from bot.core.transport import Outgoing
 
     channel.send(Outgoing("sms", {"phone": "+819012345678"}, {"kind": "help", "text": "テスト"}, "k1"))
     (sent,) = fake_twilio.created

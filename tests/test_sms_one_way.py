@@ -8,12 +8,12 @@ from datetime import timedelta
 import pytest
 
 from calendars.base import Slot
-from bot.candidate_page import REPLY_REQUEST, sms_is_one_way, without_reply_requests
-from bot.messages import Recipient
+from bot.service.candidate_page import REPLY_REQUEST, sms_is_one_way, without_reply_requests
+from bot.core.messages import Recipient
 from bot.settings import SettingsError, SmsOptions, load_settings, parse_settings
-from bot.sms_link_text import LINK_LEADS, PageLinks, compose_link
-from bot.sms_text import SEGMENT_BUDGET, segments
-from bot.texts import TEXTS
+from bot.channels.sms.link_text import LINK_LEADS, PageLinks, compose_link
+from bot.channels.sms.text import SEGMENT_BUDGET, segments
+from bot.core.texts import TEXTS
 from tests.conftest import START
 from tests.fakes.sms_phone import Phone
 
@@ -81,7 +81,7 @@ def test_the_sms_table_is_checked_at_start():
 
 @pytest.mark.parametrize("locale", ["ja", "en"])
 def test_every_message_in_link_mode_asks_for_no_reply_and_fits_the_budget(locale):
-    from bot.messages import Renderer
+    from bot.core.messages import Renderer
 
     settings = load_settings()
     renderer = Renderer(settings, "https://jobs.example.com")
@@ -118,7 +118,7 @@ def test_english_sentences_kept_after_dropping_reply_requests_keep_their_spaces(
 def test_a_landline_refused_by_twilio_21614_falls_back_to_email(phone, sms_svc, fake_twilio, smtp_server):
     from sqlmodel import Session, select
 
-    from bot.models import Outbox
+    from bot.db.models import Outbox
 
     fake_twilio.failures.append((400, 21614, "'To' number +81312345678 is not a mobile number"))
     phone.apply()
@@ -133,7 +133,7 @@ def test_a_landline_refused_by_twilio_21614_falls_back_to_email(phone, sms_svc, 
 
 @pytest.mark.parametrize("locale", ["ja", "en"])
 def test_the_one_way_thank_you_after_the_interview_carries_no_link_to_the_closed_page(locale):
-    from bot.messages import Renderer
+    from bot.core.messages import Renderer
 
     renderer = Renderer(load_settings(), "https://jobs.example.com")
     who = Recipient("山田 花子", locale, "bakery-staff")

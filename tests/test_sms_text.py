@@ -6,10 +6,10 @@ from datetime import date, datetime, timedelta, timezone
 import pytest
 
 from calendars.base import Slot
-from bot.messages import Recipient, Renderer
+from bot.core.messages import Recipient, Renderer
 from bot.settings import load_settings
-from bot.sms_text import SEGMENT_BUDGET, compose, fit, segments
-from bot.texts import TEXTS
+from bot.channels.sms.text import SEGMENT_BUDGET, compose, fit, segments
+from bot.core.texts import TEXTS
 
 
 @pytest.mark.parametrize("text, expected", [

@@ -4,7 +4,7 @@ import re
 import pytest
 from sqlmodel import Session, func, select
 
-from bot.models import Applicant, InboundEvent, MessageLog
+from bot.db.models import Applicant, InboundEvent, MessageLog
 from bot.web.security import recruiter_key
 
 
@@ -201,8 +201,8 @@ def test_a_hand_off_the_recruiter_closed_is_marked_answered_in_the_alerts(chat, 
 
 
 def test_the_recruiter_list_shows_the_latest_interview_when_every_booking_was_cancelled(chat, client, svc):
-    from bot.messages import format_slot
-    from bot.models import Booking
+    from bot.core.messages import format_slot
+    from bot.db.models import Booking
 
     chat.apply()
     chat.say("1")

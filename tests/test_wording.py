@@ -6,12 +6,12 @@ from datetime import date, datetime, timedelta, timezone
 import pytest
 
 from calendars.base import Slot
-from bot.channels.mail import _html
-from bot.line_format import fit as line_label
-from bot.messages import Recipient, Renderer, format_slot, phone_for
+from bot.channels.email.adapter import _html
+from bot.channels.line.format import fit as line_label
+from bot.core.messages import Recipient, Renderer, format_slot, phone_for
 from bot.settings import load_settings
-from bot.sms_text import compose
-from bot.texts import TEXTS
+from bot.channels.sms.text import compose
+from bot.core.texts import TEXTS
 
 NOW = datetime(2026, 11, 30, 0, 0, tzinfo=timezone.utc)
 SLOTS = tuple(Slot(NOW + timedelta(days=d, hours=4), NOW + timedelta(days=d, hours=4, minutes=30), "sato")
@@ -134,8 +134,8 @@ def _strings(value):
 
 
 def test_short_sms_texts_and_pages_keep_the_same_keigo():
-    from bot.sms_link_text import LINK_LEADS
-    from bot.sms_text import LEADS
+    from bot.channels.sms.link_text import LINK_LEADS
+    from bot.channels.sms.text import LEADS
     from bot.web.candidate_texts import PAGE as CANDIDATE_PAGE
     from bot.web.pagetexts import PAGE
 

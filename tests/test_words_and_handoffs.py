@@ -7,9 +7,9 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlmodel import Session, select
 
-from bot.messages import Recipient
-from bot.models import Outbox
-from bot.office_hours import answer_time
+from bot.core.messages import Recipient
+from bot.db.models import Outbox
+from bot.core.office_hours import answer_time
 from bot.settings import SettingsError, load_settings, parse_settings
 from bot.web.security import recruiter_key
 from tests.conftest import stored_applicant as applicant, stored_bookings as bookings
@@ -318,8 +318,8 @@ def test_an_unanswered_really_cancel_lapses_after_a_day(chat, svc, clock):
 
 @pytest.mark.parametrize("locale, stays, day", [("ja", "そのまま残っております", "12/3"), ("en", "still booked", "3 Dec")])
 def test_a_one_way_sms_stop_while_booked_says_the_booking_stays_and_links_the_page(svc, locale, stays, day):
-    from bot.sms_link_text import PageLinks, compose_link
-    from bot.sms_text import SEGMENT_BUDGET, segments
+    from bot.channels.sms.link_text import PageLinks, compose_link
+    from bot.channels.sms.text import SEGMENT_BUDGET, segments
     from calendars.base import Slot
 
     booked = Slot(at_tokyo(3, 14), at_tokyo(3, 14, 30), "sato")
@@ -334,8 +334,8 @@ def test_a_one_way_sms_stop_while_booked_says_the_booking_stays_and_links_the_pa
 
 @pytest.mark.parametrize("locale, when", [("ja", "明日（12月2日）9時30分以降に"), ("en", "tomorrow (Wed 2 Dec) from 09:30")])
 def test_an_sms_greeting_without_times_says_when_a_person_gets_in_touch(svc, locale, when):
-    from bot.sms_link_text import PageLinks, compose_link
-    from bot.sms_text import compose
+    from bot.channels.sms.link_text import PageLinks, compose_link
+    from bot.channels.sms.text import compose
 
     payload = svc.renderer.render("greeting", Recipient("山田 花子", locale, "bakery-staff"), now=at_tokyo(1, 20))
     shorten = lambda url: "https://jobs.example.com/r/AbCdEfGh"  # noqa: E731

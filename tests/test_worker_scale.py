@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from bot.db import make_engine
-from bot.migrate import upgrade
-from bot.models import Outbox
+from bot.db.engine import make_engine
+from bot.db.migrate import upgrade
+from bot.db.models import Outbox
 
 pytestmark = pytest.mark.postgres
 ROWS = 2000

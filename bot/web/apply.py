@@ -4,11 +4,11 @@ from __future__ import annotations
 from flask import Blueprint, abort, redirect, render_template, request, url_for
 from sqlmodel import select
 
-from bot.db import session_scope
-from bot.intake import ApplicationInvalid, submit, validate
-from bot.messages import phone_for
-from bot.models import Applicant
-from bot.service import delivery_channel
+from bot.db.engine import session_scope
+from bot.service.intake import ApplicationInvalid, submit, validate
+from bot.core.messages import phone_for
+from bot.db.models import Applicant
+from bot.service.turn import delivery_channel
 from bot.web.common import locale, services
 from bot.web.pagetexts import PAGE
 from bot.web.security import check_csrf, csrf_token

@@ -6,10 +6,10 @@ from dataclasses import dataclass, field
 
 from sqlmodel import Session
 
-from bot import optouts
+from bot.service import optouts
 from bot.bootstrap import Services
-from bot.models import Applicant, ContactOptOut
-from bot.people import applications
+from bot.db.models import Applicant, ContactOptOut
+from bot.service.people import applications
 
 CHANNEL_LABELS = {"sms": "SMS", "email": "メール", "line": "LINE", "sandbox": "Webチャット"}
 STOPPED = {("sms", "stop_word"): "SMS停止中 (STOP {date})", ("sms", "carrier"): "SMS停止中 (通信会社でSTOP {date})",

@@ -8,9 +8,9 @@ from flask import Blueprint, Response, abort
 from sqlmodel import select
 
 from calendars.ics import Entry, feed, single_event
-from bot.db import session_scope
-from bot.messages import phone_for
-from bot.models import Applicant, Booking
+from bot.db.engine import session_scope
+from bot.core.messages import phone_for
+from bot.db.models import Applicant, Booking
 from bot.web.common import services
 from bot.web.security import feed_token
 

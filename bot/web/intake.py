@@ -5,7 +5,7 @@ import hmac
 
 from flask import Blueprint, abort, jsonify, request
 
-from bot.intake import ApplicationInvalid, submit, validate
+from bot.service.intake import ApplicationInvalid, submit, validate
 from bot.web.common import services
 
 bp = Blueprint("intake", __name__)

@@ -5,11 +5,11 @@ from flask import Blueprint, abort, redirect, request
 from markupsafe import escape
 from sqlmodel import select
 
-from bot.db import session_scope
-from bot.events import Start, Stop
-from bot.models import Applicant, ShortLink
-from bot.service import handle
-from bot.shortlinks import open_link, unsubscribe_token
+from bot.db.engine import session_scope
+from bot.core.events import Start, Stop
+from bot.db.models import Applicant, ShortLink
+from bot.service.turn import handle
+from bot.service.shortlinks import open_link, unsubscribe_token
 from bot.web.common import services
 
 bp = Blueprint("links", __name__)

@@ -8,16 +8,16 @@ from flask import Blueprint, abort, redirect, render_template, request, session,
 from markupsafe import Markup, escape
 from sqlmodel import select
 
-from bot.db import session_scope
-from bot.events import Resume
-from bot.messages import format_slot
-from bot.models import Applicant, Booking, MessageLog, Outbox
-from bot.nudges import FOLLOW_UPS, outcome_sig
-from bot.outcomes import OutcomeRefused, mark, refusal, undo, undo_until
-from bot.scheduling import LIVE_STATUSES
-from bot.service import handle
-from bot.shortlinks import opens_by_applicant
-from bot.unbroken import nowrap_html
+from bot.db.engine import session_scope
+from bot.core.events import Resume
+from bot.core.messages import format_slot
+from bot.db.models import Applicant, Booking, MessageLog, Outbox
+from bot.service.followups import FOLLOW_UPS, outcome_sig
+from bot.service.outcomes import OutcomeRefused, mark, refusal, undo, undo_until
+from bot.service.availability import LIVE_STATUSES
+from bot.service.turn import handle
+from bot.service.shortlinks import opens_by_applicant
+from bot.core.unbroken import nowrap_html
 from bot.web.contacts import contact_notes
 from bot.web.common import services
 from bot.web.security import check_csrf, csrf_token, feed_token, recruiter_key
@@ -96,7 +96,7 @@ def index():
         if svc.config.line_enabled:  # LINE plans cap pushes per month; replies are free
             from flask import g
 
-            from bot.line_payload import push_count
+            from bot.channels.line.cards import push_count
 
             g.line_pushes = push_count(db, svc)
         # Provider delivery reports (SMS) and the fallbacks they started, newest first.
@@ -105,7 +105,7 @@ def index():
         opens = opens_by_applicant(db, ids)
         from flask import g
 
-        from bot.calendar_health import calendar_problems
+        from bot.service.calendar_health import calendar_problems
 
         g.calendar_problems = calendar_problems(db, svc.settings)  # Google access errors, shown before they bite
         g.contact = contact_notes(db, svc, applicants)  # opted-out addresses, the channel used instead, same person

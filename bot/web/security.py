@@ -6,7 +6,7 @@ import secrets
 
 from flask import abort, request, session
 
-from bot.signing import mac_hex
+from bot.core.signing import mac_hex
 
 
 def feed_token(secret_key: str, interviewer_id: str) -> str:

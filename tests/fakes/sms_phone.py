@@ -5,8 +5,8 @@ import secrets
 
 from twilio.request_validator import RequestValidator
 
-from bot.outbox import run_once
-from bot.sms_text import segments
+from bot.service.delivery import run_once
+from bot.channels.sms.text import segments
 from tests.conftest import AUTH, TWILIO_TOKEN, application
 
 

@@ -1,0 +1,78 @@
+"""LINE outbox rows: the booking card and content links added when a row is written; the monthly push count."""
+from __future__ import annotations
+
+import re
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlmodel import Session
+
+from bot.bootstrap import Services
+from bot.core.messages import Recipient, format_day, phone_for
+from bot.db.models import Applicant, Booking, Outbox
+from bot.core.unbroken import WJ
+
+
+def booking_card(svc: Services, applicant: Applicant, booking: Booking) -> dict:
+    """The confirmation's facts as labelled rows and links, in the candidate's language."""
+    s, tz, loc = svc.settings, svc.settings.tz, applicant.locale
+    t = lambda key: svc.renderer.text(loc, key)  # noqa: E731
+    job = s.jobs.get(applicant.job_id)
+    online = job is not None and job.mode == "online"
+    start, end = booking.start_at.astimezone(tz), booking.end_at.astimezone(tz)
+    interviewer = s.interviewers.get(booking.interviewer)
+    phone = phone_for(s.company.phone, applicant.phone, loc)
+    rows = [(t("card_date"), format_day(start.date(), loc)),
+            (t("card_time"), f"{start:%H:%M}{'–' if loc == 'en' else '〜'}{WJ}{end:%H:%M}"),  # one line on a phone
+            (t("card_place"), t("card_online") if online else s.company.address.get(loc)),
+            (t("card_interviewer"), interviewer.name.get(loc) if interviewer else ""),
+            (t("card_bring"), job.bring.get(loc) if job else ""),
+            (t("card_phone"), phone)]
+    links = [(t("card_join"), job.online_url) if online else (t("card_map"), s.company.map_url),
+             (t("card_call"), "tel:" + re.sub(r"[^\d+]", "", phone)),
+             (t("card_calendar"), f"{svc.config.public_base_url}/booking/{booking.token}.ics")]
+    return {"title": t("card_title"), "rows": [{"label": k, "value": v} for k, v in rows if v],
+            "links": [{"label": k, "url": u} for k, u in links if u and u.startswith(("https://", "http://", "tel:+", "tel:0"))]}
+
+
+def content_block(svc: Services, links: list[dict], locale: str) -> str:
+    """The plain-text list of links as the greeting text carries it (LINE shows a card instead)."""
+    if not links:
+        return ""
+    return svc.renderer.text(locale, "content_header") + "\n".join(f"・{l['title']} {l['url']}" for l in links) + "\n"
+
+
+def prepare_line(session: Session, svc: Services, applicant: Applicant | None, row: Outbox) -> None:
+    """Add what a LINE message shows beyond the text: the booking card, the content card's source text."""
+    payload = dict(row.payload)
+    if applicant is not None and row.kind == "booked" and row.booking_id:
+        booking = session.get(Booking, row.booking_id)
+        if booking is not None:
+            payload["card"] = booking_card(svc, applicant, booking)
+    if payload.get("links") and applicant is not None:
+        payload["content_text"] = content_block(svc, payload["links"], applicant.locale)
+    row.payload = payload
+
+
+def content_payload(svc: Services, locale: str, job_id: str = "", interviewer: str | None = None) -> dict:
+    """The company's videos and articles on request (the rich menu's button); an interviewer's own message
+    only for a candidate who meets that interviewer."""
+    payload = svc.renderer.render("line_content", Recipient("", locale, job_id))
+    job = svc.settings.jobs.get(job_id)
+    payload["links"] = [{"kind": c.kind, "title": c.title.get(locale), "url": c.url, "thumbnail": c.thumbnail}
+                        for c in svc.renderer.content(job, interviewer)]
+    return payload
+
+
+def month_start(svc: Services) -> datetime:
+    """The first instant of this month in the company's zone (LINE counts messages per calendar month)."""
+    local = svc.clock().astimezone(svc.settings.tz)
+    return local.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+
+
+def push_count(session: Session, svc: Services) -> int:
+    """Push messages sent this month (replies are free; pushes count against the LINE plan)."""
+    query = select(func.count()).select_from(Outbox).where(
+        Outbox.channel == "line", Outbox.status == "sent", Outbox.provider_message_id.like("push:%"),
+        Outbox.sent_at >= month_start(svc))
+    return session.execute(query).scalar_one()

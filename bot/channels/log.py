@@ -1,0 +1,20 @@
+"""E-mail without SMTP_URL, and recruiter alerts: written to the log (no personal data) and the outbox."""
+from __future__ import annotations
+
+import logging
+
+from bot.core.transport import Outgoing
+
+log = logging.getLogger("sokuresu.mail")
+
+
+class LogChannel:
+    """Record that a message would have gone out; the text stays in the database, not the log."""
+
+    def __init__(self, name: str):
+        self.name = name
+
+    def send(self, message: Outgoing) -> str | None:
+        log.info("%s: %s message %s kept in the outbox (no transport configured)",
+                 self.name, message.payload.get("kind", "?"), message.idempotency_key[:8])
+        return None

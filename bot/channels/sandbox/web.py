@@ -1,0 +1,75 @@
+"""The sandbox chat: a person plays the candidate in the browser (demo, or a channel that is off)."""
+from __future__ import annotations
+
+from flask import Blueprint, abort, jsonify, render_template, request
+from sqlmodel import select
+
+from bot.db.engine import session_scope
+from bot.core.intents import parse_postback, parse_text
+from bot.db.models import Applicant, MessageLog
+from bot.service.turn import handle
+from bot.web.common import locale, services
+from bot.web.pagetexts import PAGE
+
+bp = Blueprint("sandbox", __name__)
+
+
+def _applicant(session, token: str) -> Applicant:
+    applicant = session.exec(select(Applicant).where(Applicant.token == token)).first()
+    if applicant is None:
+        abort(404, "no such chat")
+    return applicant
+
+
+@bp.get("/chat/<token>")
+def page(token: str):
+    svc = services()
+    with session_scope(svc.engine) as session:
+        applicant = _applicant(session, token)
+    loc = request.args.get("lang") or applicant.locale
+    loc = loc if loc in PAGE else locale()
+    return render_template("chat.html", t=PAGE[loc], loc=loc, token=token,
+                           company=svc.settings.company.name.get(loc))
+
+
+@bp.get("/chat/<token>/messages")
+def messages(token: str):
+    after = request.args.get("after", "0")
+    if not after.isdigit():
+        abort(400, "'after' must be a message id (a whole number)")
+    svc = services()
+    with session_scope(svc.engine) as session:
+        applicant = _applicant(session, token)
+        rows = session.exec(select(MessageLog).where(MessageLog.applicant_id == applicant.id,
+                                                     MessageLog.id > int(after)).order_by(MessageLog.id)).all()
+        return jsonify(state=applicant.state, messages=[
+            {"id": m.id, "direction": m.direction, "text": m.text, "buttons": m.payload.get("buttons", []),
+             "links": m.payload.get("links", []), "at": m.created_at.isoformat()} for m in rows])
+
+
+@bp.post("/chat/<token>/say")
+def say(token: str):
+    """Take the candidate's text or button tap; the answer arrives through the outbox."""
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        abort(400, "send a JSON object with 'text' or 'postback'")
+    text, postback, event_id = data.get("text"), data.get("postback"), data.get("id")
+    if not (isinstance(text, str) and text.strip()) and not (isinstance(postback, str) and postback):
+        abort(400, "send a non-empty 'text' or a 'postback'")
+    if event_id is not None and (not isinstance(event_id, str) or len(event_id) > 64):
+        abort(400, "'id' must be a string of at most 64 characters")
+    if isinstance(text, str) and len(text) > 2000:
+        abort(400, "a message can be at most 2000 characters")
+    svc = services()
+    with session_scope(svc.engine) as session:
+        applicant_id = _applicant(session, token).id
+    today = svc.clock().astimezone(svc.settings.tz).date()
+    if postback:
+        label = data.get("label") if isinstance(data.get("label"), str) else postback
+        event, shown = parse_postback(postback, today), label[:200]
+    else:
+        event, shown = parse_text(text, today, channel="sandbox"), text.strip()
+    decision = handle(svc, applicant_id, event, text=shown, source="sandbox",
+                      event_id=f"{token}:{event_id}" if event_id else None,
+                      payload={"postback": postback} if postback else None)
+    return jsonify(accepted=decision is not None, state=decision.state if decision else None), 202

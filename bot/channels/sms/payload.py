@@ -1,0 +1,40 @@
+"""An outbox row's SMS text, fixed in the transaction that writes it: two-way numbered choices, or one-way links."""
+from __future__ import annotations
+
+from bot.service.candidate_page import page_url, sms_is_one_way
+from bot.db.models import Outbox
+from bot.service.shortlinks import Shortener
+from bot.channels.sms.link_text import PageLinks, compose_link
+from bot.channels.sms.text import compose, segments
+
+
+def page_links(svc, applicant) -> PageLinks:
+    """The candidate's page, and the same page opened at its confirm and change buttons."""
+    key, base = svc.config.secret_key, svc.config.public_base_url
+    return PageLinks(page_url(key, base, applicant.token), page_url(key, base, applicant.token, do="confirm"),
+                     page_url(key, base, applicant.token, do="change"))
+
+
+def prepare_sms(session, svc, applicant, row) -> None:
+    """Fix the SMS text of an outbox row (short links stored in this transaction); a greeting gets a follow-up."""
+    locale = applicant.locale if applicant else "ja"
+    shorten = Shortener(svc.config.secret_key, svc.config.public_base_url, applicant.id if applicant else None)
+    # Twilio brings no replies back from some countries (Japan): there every text links to the page instead.
+    links = page_links(svc, applicant) if applicant and sms_is_one_way(svc.settings, applicant.phone) else None
+    payload = dict(row.payload)
+    if "sms" not in payload:
+        if links is not None:
+            text = compose_link(payload, locale, svc.settings.tz, shorten, links)
+        else:
+            text = compose(payload, locale, svc.settings.tz, shorten)
+        shorten.save(session, text, svc.clock())
+        mode = "one_way" if links else "two_way"
+        row.payload = {**payload, "sms": text, "segments": segments(text), "sms_mode": mode}
+    if payload.get("kind") == "greeting" and payload.get("links"):
+        # Slots and content do not fit one short SMS: the content follows as a second message.
+        follow = {"kind": "content", "links": payload["links"], "facts": payload.get("facts", {}), "buttons": []}
+        text = compose(follow, locale, svc.settings.tz, shorten)
+        shorten.save(session, text, svc.clock())
+        session.add(Outbox(applicant_id=row.applicant_id, booking_id=row.booking_id, channel=row.channel,
+                           kind="content", due_at=row.due_at, created_at=row.created_at,
+                           payload={**follow, "text": text, "sms": text, "segments": segments(text)}))

@@ -1,0 +1,168 @@
+"""The `sokuresu` command: demo, worker, db upgrade, recruiter-url."""
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from dataclasses import replace
+from datetime import time, timedelta
+
+import click
+
+from bot.config import Config
+from bot.settings import SettingsError
+
+
+def _services(config: Config | None = None):
+    from bot.bootstrap import bootstrap
+
+    try:
+        return bootstrap(config=config)
+    except SettingsError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+def _logging(verbose: bool = False) -> None:
+    logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+@click.group()
+def main() -> None:
+    """Sokuresu: answer every applicant within seconds and book the interview."""
+
+
+@main.group()
+def db() -> None:
+    """Database migrations."""
+
+
+@db.command("upgrade")
+def db_upgrade() -> None:
+    """Bring the database schema up to date (the Procfile's release step)."""
+    from bot.db.migrate import upgrade
+
+    config = Config.from_env()
+    upgrade(config.database_url)
+    click.echo("database is up to date")
+
+
+@db.command("check")
+def db_check() -> None:
+    """Exit non-zero when the database schema differs from the models."""
+    from bot.db.migrate import check
+
+    diff = check(Config.from_env().database_url)
+    if diff:
+        raise click.ClickException(f"schema differs from the models: {diff}")
+    click.echo("schema matches the models")
+
+
+@main.command()
+@click.option("--poll", default=0.5, show_default=True, help="Seconds between looks at the outbox when idle.")
+@click.option("-v", "--verbose", is_flag=True)
+def worker(poll: float, verbose: bool) -> None:
+    """Send the outbox (greetings, replies, reminders) until SIGTERM."""
+    from bot.bootstrap import settle_after_start
+    from bot.worker import run_until_signalled
+
+    _logging(verbose)
+    services = _services()
+    settle_after_start()
+    run_until_signalled(services, poll)
+
+
+@main.command()
+@click.option("--limit", default=50, show_default=True, help="How many rows to show.")
+def followups(limit: int) -> None:
+    """List the reminders and nudges still to be sent, soonest first (no names or addresses)."""
+    from sqlmodel import select
+
+    from bot.db.engine import session_scope
+    from bot.db.models import Outbox
+    from bot.service.followups import FOLLOW_UPS
+
+    svc = _services()
+    with session_scope(svc.engine) as session:
+        rows = session.exec(select(Outbox).where(Outbox.status == "pending", Outbox.kind.in_(FOLLOW_UPS))
+                            .order_by(Outbox.due_at).limit(limit)).all()
+    for row in rows:
+        due = row.due_at.astimezone(svc.settings.tz).strftime("%Y-%m-%d %H:%M %Z")
+        click.echo(f"{due}  #{row.id:<7} applicant {row.applicant_id or '-':<6} {row.kind:<20} via {row.channel}")
+    if not rows:
+        click.echo("nothing scheduled")
+
+
+@main.command("recruiter-url")
+def recruiter_url() -> None:
+    """Print the private link that opens the recruiter page."""
+    from bot.web.security import recruiter_key
+
+    config = Config.from_env()
+    click.echo(f"{config.public_base_url}/recruiter/login/{recruiter_key(config.secret_key)}")
+
+
+def seed_demo(svc) -> None:
+    """Give the demo interviewers some busy time, once, so the offered slots look real."""
+    from sqlmodel import select
+
+    from calendars.local import LocalCalendar, LocalEvent
+    from calendars.slots import wall_to_utc
+    from bot.db.engine import session_scope
+
+    with session_scope(svc.engine) as session:
+        if session.exec(select(LocalEvent).where(LocalEvent.kind == "block")).first():
+            return
+        cal, tz = LocalCalendar(session, svc.clock), svc.settings.tz
+        today = svc.clock().astimezone(tz).date()
+        for offset in range(1, 15, 2):
+            day = today + timedelta(days=offset)
+            for who, (hour, minutes) in (("sato", (10, 90)), ("tanaka", (14, 60))):
+                start = wall_to_utc(day, time(hour), tz)
+                if start and who in svc.settings.interviewers:
+                    cal.block(who, start, start + timedelta(minutes=minutes), "社内ミーティング")
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+def demo(host: str, port: int) -> None:
+    """Run the whole product on the embedded defaults: SQLite, local calendar, sandbox chat."""
+    from werkzeug.serving import run_simple
+
+    from bot import create_app
+    from bot.db.migrate import upgrade
+    from bot.web.security import feed_token, recruiter_key
+    from bot.worker import start_thread
+
+    _logging()
+    config = Config.from_env()
+    if not os.environ.get("PUBLIC_BASE_URL"):
+        config = replace(config, public_base_url=f"http://localhost:{port}")
+    upgrade(config.database_url)
+    svc = _services(config)
+    seed_demo(svc)
+    app = create_app(services=svc)
+    start_thread(svc)
+    base = config.public_base_url
+    click.echo("\nSokuresu demo is running.\n")
+    click.echo(f"  Apply as a candidate:   {base}/apply")
+    click.echo(f"  Recruiter page:         {base}/recruiter/login/{recruiter_key(config.secret_key)}")
+    for who in svc.settings.interviewers.values():
+        click.echo(f"  Calendar feed ({who.id}): {base}/calendar/{feed_token(config.secret_key, who.id)}.ics")
+    click.echo("\nPress Ctrl+C to stop.\n")
+    run_simple(host, port, app, threaded=True, use_reloader=False)
+
+
+from bot.cli.google import google as google_commands  # noqa: E402  (`sokuresu google auth|check`)
+
+main.add_command(google_commands)
+
+
+from bot.channels.line.cli import line as line_commands  # noqa: E402  (`sokuresu line setup-richmenu`)
+
+main.add_command(line_commands)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

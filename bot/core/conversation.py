@@ -1,0 +1,328 @@
+"""The candidate conversation as a pure state machine: (context, event) -> Decision.
+
+States are constants, each has one handler, and a few global fallbacks (stop, start, help,
+reschedule, cancel) apply everywhere. docs/conversation.md draws the same machine.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import date, datetime
+from enum import StrEnum
+
+from calendars.base import Slot
+from bot.core.events import CalendarDeleted, CalendarMoved, MoveBooking
+from bot.core.events import (AlertRecruiter, Applied, AskToConfirm, Book, Cancel, CancelBooking, ChooseSlot,
+                        CloseHandoff, Confirm, Decision, Decline, Event, Help, Marked, Offer, OfferDates, OtherDates,
+                        PickDate, RecordOutcome, Reschedule, RestoreBooking, Resume, Send, SlotTakenMeanwhile, Start,
+                        Stop, Unknown, Unmark, WantSlots, Yes)
+
+
+class State(StrEnum):
+    NEW = "new"
+    GREETED = "greeted"            # thanked, content shared, slots offered
+    BOOKED = "booked"
+    CONFIRMED = "confirmed"        # the candidate said they will come
+    RESCHEDULING = "rescheduling"  # booked, new slots offered, old booking kept until one is picked
+    CANCELLED = "cancelled"
+    ATTENDED = "attended"
+    NO_SHOW = "no_show"
+    OPTED_OUT = "opted_out"
+    NEEDS_HUMAN = "needs_human"
+
+
+@dataclass(frozen=True)
+class Context:
+    """Everything the machine may look at: no I/O happens in here."""
+
+    state: State
+    now: datetime
+    offered: tuple[Slot, ...] = ()         # slots on offer, numbered 1..n
+    fresh: tuple[Slot, ...] = ()           # what the service would offer now (or on the picked date)
+    dates: tuple[date, ...] = ()           # days that still have free slots, for "other dates"
+    has_booking: bool = False
+    reminded: bool = False  # a reminder asking "1 = attending, 2 = change" went out for the live booking
+    interview_start: datetime | None = None  # the live booking's start: no outcome is recorded before it
+    before_mark: str | None = None  # the booking's status before an outcome still inside the undo window
+    offered_dates: tuple[date, ...] = ()   # the date menu on screen, numbered 1..n; never set with `offered`
+    pending: str | None = None  # the question the bot asked last turn and waits to have answered ("cancel")
+    handoff_open: bool = False  # a person owes the candidate an answer (until the recruiter resumes the bot)
+
+    def offered_slot(self, event: ChooseSlot) -> Slot | None:
+        """Return the offered slot the event points at, or None when it is not (or no longer) offered."""
+        if event.key is not None:
+            # A key names a time offered for the job's pool ('20261201T0100Z'); an older button's key also
+            # names an interviewer ('sato@20261201T0100Z'), which counts only if that time is still on offer.
+            at = event.key.rpartition("@")[2]
+            return next((s for s in self.offered if s.time_key == at), None)
+        if event.number is not None and 1 <= event.number <= len(self.offered):
+            return self.offered[event.number - 1]
+        return None
+
+
+def _offer(kind: str, ctx: Context, state: State, *extra) -> Decision:
+    """Offer the fresh slots, or say there are none right now and fetch a person."""
+    if not ctx.fresh:
+        return Decision(State.NEEDS_HUMAN, (*extra, Send("no_slots"), AlertRecruiter("no_slots")))
+    return Decision(state, (*extra, Offer(ctx.fresh), Send(kind, slots=ctx.fresh)))
+
+
+def _handoff(ctx: Context, event: Unknown) -> Decision:
+    """A person answers; meanwhile the times on offer stay on screen, so the candidate may still book one."""
+    shown = ctx.offered if not ctx.has_booking and ctx.state in (State.GREETED, State.NO_SHOW) else ()
+    return Decision(State.NEEDS_HUMAN, (Send("handoff", slots=shown), AlertRecruiter("not_understood", event.text)))
+
+
+def _choosing(ctx: Context, event: Event, state: State) -> Decision:
+    """Shared by every state where slots are on offer (greeted, rescheduling, no_show)."""
+    match event:
+        case ChooseSlot():
+            slot = ctx.offered_slot(event)
+            if slot is not None and slot.start <= ctx.now:  # the offer went stale: that time has passed
+                return _offer("offer_again", ctx, state)
+            if slot is None:
+                if ctx.offered_dates:  # the days are on screen, not times: show them again
+                    return Decision(state, (Send("date_menu", dates=ctx.offered_dates),))
+                if not ctx.offered:
+                    return _offer("offer_again", ctx, state)
+                return Decision(state, (Send("pick_again", slots=ctx.offered),))
+            return Decision(State.BOOKED, (Book(slot), Send("booked", slots=(slot,))))
+        case OtherDates():
+            if not ctx.dates:
+                return Decision(State.NEEDS_HUMAN, (Send("no_slots"), AlertRecruiter("no_slots")))
+            return Decision(state, (OfferDates(ctx.dates), Send("date_menu", dates=ctx.dates)))
+        case PickDate():
+            if not ctx.fresh and not ctx.dates:
+                return Decision(State.NEEDS_HUMAN, (Send("no_slots"), AlertRecruiter("no_slots")))
+            if not ctx.fresh:
+                return Decision(state, (OfferDates(ctx.dates), Send("no_slots_on_date", dates=ctx.dates)))
+            return Decision(state, (Offer(ctx.fresh), Send("offer_on_date", slots=ctx.fresh)))
+        case WantSlots() | SlotTakenMeanwhile():
+            return _offer("slot_taken" if isinstance(event, SlotTakenMeanwhile) else "offer_again", ctx, state)
+        case Confirm() if ctx.offered:
+            return Decision(state, (Send("pick_again", slots=ctx.offered),))
+        case Confirm() if ctx.offered_dates:
+            return Decision(state, (Send("date_menu", dates=ctx.offered_dates),))
+        case Confirm():
+            return _offer("offer_again", ctx, state)
+        case Unknown():
+            return _handoff(ctx, event)
+    return Decision(state)
+
+
+def on_new(ctx: Context, event: Event) -> Decision:
+    if isinstance(event, Applied):
+        if not ctx.fresh:
+            return Decision(State.NEEDS_HUMAN, (Send("greeting"), AlertRecruiter("no_slots")))
+        return Decision(State.GREETED, (Offer(ctx.fresh), Send("greeting", slots=ctx.fresh)))
+    return Decision(State.NEW)
+
+
+def on_greeted(ctx: Context, event: Event) -> Decision:
+    return _choosing(ctx, event, State.GREETED)
+
+
+def on_rescheduling(ctx: Context, event: Event) -> Decision:
+    if isinstance(event, Marked):  # the interview happened (or not) before a new time was picked
+        return on_booked(ctx, event)
+    return _choosing(ctx, event, State.RESCHEDULING)
+
+
+def on_booked(ctx: Context, event: Event) -> Decision:
+    match event:
+        case Confirm():
+            return Decision(State.CONFIRMED, (Send("confirmed"),))
+        # After a reminder a bare "1" / "2" answers it; it never books (only postback keys name slots here).
+        case ChooseSlot(number=1, key=None) if ctx.reminded:
+            return Decision(State.CONFIRMED, (Send("confirmed"),))
+        case ChooseSlot(number=2, key=None) if ctx.reminded:
+            return _offer("reschedule", ctx, State.RESCHEDULING)
+        case ChooseSlot() | WantSlots() | OtherDates() | PickDate():
+            return Decision(ctx.state, (Send("already_booked"),))
+        case Marked() if _not_started(ctx):
+            return Decision(ctx.state)  # the interview has not started: nothing happened yet to record
+        case Marked(outcome="attended"):
+            return _held(Decision(State.ATTENDED, (Send("thanks_after"),)))
+        case Marked(outcome="no_show") if not ctx.fresh:  # recorded all the same; a person finds a new time
+            return _held(Decision(State.NEEDS_HUMAN, (RecordOutcome("no_show"), Send("no_slots"),
+                                                      AlertRecruiter("no_slots"))))
+        case Marked(outcome="no_show"):
+            return _held(_offer("no_show", ctx, State.NO_SHOW))
+        case Unknown():
+            return _handoff(ctx, event)
+    return Decision(ctx.state)
+
+
+def _not_started(ctx: Context) -> bool:
+    return ctx.interview_start is not None and ctx.now < ctx.interview_start
+
+
+def _held(decision: Decision) -> Decision:
+    """The candidate hears of an outcome only once the recruiter's undo window has passed."""
+    return Decision(decision.state, tuple(replace(a, held=True) if isinstance(a, Send) else a
+                                          for a in decision.actions))
+
+
+def on_unmark(ctx: Context, event: Event) -> Decision | None:
+    """The recruiter takes an outcome back: the booking and the state return, the held message never goes."""
+    if not isinstance(event, Unmark):
+        return None
+    if ctx.state is State.OPTED_OUT and ctx.before_mark is not None:
+        return Decision(State.OPTED_OUT, (RestoreBooking(),))  # the booking is back; still no messages
+    if ctx.state not in (State.ATTENDED, State.NO_SHOW, State.NEEDS_HUMAN) or ctx.before_mark is None:
+        return Decision(ctx.state)  # the window has passed, or the candidate has moved on since
+    back = State.CONFIRMED if ctx.before_mark == "confirmed" else State.BOOKED
+    # A no-show with no free time went to a person to find one; taken back, nobody has anything to find.
+    close = (CloseHandoff(),) if ctx.state is State.NEEDS_HUMAN else ()
+    return Decision(back, (Offer(()), RestoreBooking(), *close))
+
+
+def on_cancelled(ctx: Context, event: Event) -> Decision:
+    match event:
+        case WantSlots() | Reschedule() | OtherDates() | ChooseSlot() | Confirm() | PickDate():
+            return _offer("offer_again", ctx, State.GREETED)
+        case Unknown():
+            return _handoff(ctx, event)
+    return Decision(State.CANCELLED)
+
+
+def on_no_show(ctx: Context, event: Event) -> Decision:
+    return _choosing(ctx, event, State.NO_SHOW)
+
+
+def on_attended(ctx: Context, event: Event) -> Decision:
+    if isinstance(event, Unknown):
+        return _handoff(ctx, event)
+    return Decision(State.ATTENDED)
+
+
+def on_opted_out(ctx: Context, event: Event) -> Decision:
+    if isinstance(event, (Start, Confirm)):
+        if ctx.handoff_open:  # the candidate still waits for a person's answer: say it is coming
+            return Decision(State.NEEDS_HUMAN, (Send("welcome_back_handoff"),
+                                                AlertRecruiter("opted_in_waiting", with_booking=True)))
+        if ctx.has_booking:
+            return Decision(State.BOOKED, (Send("welcome_back_booked"),))
+        return _offer("welcome_back", ctx, State.GREETED)
+    # The booking stood through the stop, so its outcome is recorded as anyone's: on the booking only, unheard.
+    if (isinstance(event, Marked) and event.outcome in ("attended", "no_show") and ctx.has_booking
+            and not _not_started(ctx)):
+        return Decision(State.OPTED_OUT, (RecordOutcome(event.outcome),))
+    return Decision(State.OPTED_OUT)  # silence: the candidate asked for no messages
+
+
+def on_needs_human(ctx: Context, event: Event) -> Decision:
+    match event:
+        case Resume():
+            if ctx.has_booking:
+                return Decision(State.BOOKED, (Send("back_to_bot_booked"),))
+            return _offer("offer_again", ctx, State.GREETED)
+        case ChooseSlot() if ctx.offered_slot(event) is not None and not ctx.has_booking:
+            return _choosing(ctx, event, State.GREETED)
+        case WantSlots() | OtherDates() | PickDate() | SlotTakenMeanwhile() if not ctx.has_booking:
+            return _choosing(ctx, event, State.GREETED)
+        case Confirm() if ctx.has_booking:
+            return Decision(State.CONFIRMED, (Send("confirmed"),))
+        case Marked():
+            return on_booked(ctx, event) if ctx.has_booking else Decision(State.NEEDS_HUMAN)
+    return Decision(State.NEEDS_HUMAN)  # a person is on it; no bot replies in between
+
+
+HANDLERS = {
+    State.NEW: on_new,
+    State.GREETED: on_greeted,
+    State.BOOKED: on_booked,
+    State.CONFIRMED: on_booked,
+    State.RESCHEDULING: on_rescheduling,
+    State.CANCELLED: on_cancelled,
+    State.ATTENDED: on_attended,
+    State.NO_SHOW: on_no_show,
+    State.OPTED_OUT: on_opted_out,
+    State.NEEDS_HUMAN: on_needs_human,
+}
+
+LIVE = (State.BOOKED, State.CONFIRMED, State.RESCHEDULING)
+
+
+def _fallback(ctx: Context, event: Event) -> Decision | None:
+    """Global fallbacks that mean the same in every state."""
+    if ctx.state is State.OPTED_OUT or ctx.state is State.NEW:
+        return None
+    if ctx.pending == "cancel" and ctx.has_booking:
+        if (answered := _answer_cancel(ctx, event)) is not None:
+            return answered
+    match event:
+        case Stop() if ctx.has_booking:  # the booking stays: say so, and show the recruiter which one
+            return Decision(State.OPTED_OUT, (Send("stopped"), AlertRecruiter("opted_out", with_booking=True)))
+        case Stop():
+            return Decision(State.OPTED_OUT, (Send("stopped", ), AlertRecruiter("opted_out")))
+        case Help():
+            return Decision(ctx.state, (Send("help"),))
+        case Reschedule() if ctx.has_booking and ctx.state in (*LIVE, State.NEEDS_HUMAN):
+            return _offer("reschedule", ctx, State.RESCHEDULING)
+        case Reschedule() if not ctx.has_booking and ctx.state not in (State.CANCELLED, State.ATTENDED):
+            return _offer("offer_again", ctx, State.GREETED)
+        case Cancel(sure=True) if ctx.has_booking:  # asked and answered on the candidate's page already
+            return Decision(State.CANCELLED, (CancelBooking(), Send("cancelled"), AlertRecruiter("cancelled")))
+        case Cancel() if ctx.has_booking:  # one question first: a booked interview is not lost to one word
+            return Decision(ctx.state, (AskToConfirm("cancel"), Send("confirm_cancel")))
+        case Cancel() if ctx.state in (State.GREETED, State.NO_SHOW):
+            return Decision(State.CANCELLED, (Offer(()), Send("withdrawn")))
+    return None
+
+
+def _answer_cancel(ctx: Context, event: Event) -> Decision | None:
+    """The answer to "really cancel?": yes cancels; anything the candidate says instead keeps the interview."""
+    match event:
+        case Yes() | Cancel(sure=True):
+            return Decision(State.CANCELLED, (CancelBooking(), Send("cancelled"), AlertRecruiter("cancelled")))
+        case Decline():
+            return Decision(ctx.state, (Send("cancel_kept"),))
+        case ChooseSlot() | OtherDates() | PickDate() | WantSlots() | Reschedule() | Confirm() | Help() | Unknown():
+            then = decide(replace(ctx, pending=None), event)  # say it is kept, then answer what they said
+            return Decision(then.state, (Send("cancel_kept"), *then.actions))
+    return None  # asked again (Cancel), a stop (its own text names the booking), or not the candidate's words
+
+
+def on_calendar_change(ctx: Context, event: Event) -> Decision | None:
+    """The recruiter moved or deleted the interview in their calendar: follow it, tell the candidate, offer others."""
+    if not isinstance(event, (CalendarMoved, CalendarDeleted)):
+        return None
+    if not ctx.has_booking:
+        return Decision(ctx.state)
+    quiet = ctx.state is State.OPTED_OUT  # the booking still follows the calendar; no message goes out
+    if isinstance(event, CalendarMoved):
+        if quiet or not ctx.fresh:
+            return Decision(ctx.state, (MoveBooking(event.slot),) + (() if quiet else (Send("calendar_moved_only"),)))
+        return Decision(State.RESCHEDULING, (MoveBooking(event.slot), Offer(ctx.fresh),
+                                             Send("calendar_moved", slots=ctx.fresh)))
+    if quiet:
+        return Decision(ctx.state, (CancelBooking(),))
+    if not ctx.fresh:
+        return Decision(State.NEEDS_HUMAN, (CancelBooking(), Send("calendar_cancelled_no_slots"),
+                                            AlertRecruiter("no_slots")))
+    return Decision(State.GREETED, (CancelBooking(), Offer(ctx.fresh), Send("calendar_cancelled", slots=ctx.fresh)))
+
+
+CHOOSING = (State.GREETED, State.RESCHEDULING, State.NO_SHOW, State.NEEDS_HUMAN)  # where a list may be on screen
+
+
+def as_shown(event: Event, state: State, offered_dates: tuple[date, ...]) -> Event:
+    """Read a typed number against the list on screen: after a date menu, "2" picks its second day."""
+    if (isinstance(event, ChooseSlot) and event.key is None and event.number is not None and offered_dates
+            and state in CHOOSING and 1 <= event.number <= len(offered_dates)):
+        return PickDate(offered_dates[event.number - 1])
+    return event
+
+
+def decide(ctx: Context, event: Event) -> Decision:
+    """Return the next state and the actions for this event; never performs I/O."""
+    event = as_shown(event, ctx.state, ctx.offered_dates)  # the service looked up that day's times already
+    if isinstance(event, Decline) and not (ctx.pending == "cancel" and ctx.has_booking):
+        if not event.text:
+            return Decision(ctx.state)  # an old "keep it" button: nothing was asked, nothing to answer
+        event = Unknown(event.text)  # a "no" to nothing the bot asked: a person reads it
+    decision = (on_calendar_change(ctx, event) or on_unmark(ctx, event) or _fallback(ctx, event)
+                or HANDLERS[ctx.state](ctx, event))
+    if isinstance(event, Resume) and ctx.handoff_open:
+        decision = Decision(decision.state, (*decision.actions, CloseHandoff()))
+    return decision

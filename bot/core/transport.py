@@ -1,0 +1,31 @@
+"""Channel adapters: one small interface, one vendor SDK per module."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Protocol
+
+
+class TemporaryError(Exception):
+    """The provider may accept this later (rate limit, 5xx, timeout): retry with backoff."""
+
+
+class PermanentError(Exception):
+    """The provider will never accept this message as it is (bad address, blocked): mark it failed."""
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """One message to deliver: where, what, and the key that makes a resend harmless."""
+
+    channel: str
+    address: dict  # e.g. {"line_user_id": ...} / {"phone": ...} / {"email": ...} / {"token": ...}
+    payload: dict  # {"kind", "text", "buttons", "links"} from bot.core.messages
+    idempotency_key: str
+    locale: str = "ja"
+    meta: dict = field(default_factory=dict)
+
+
+class Channel(Protocol):
+    """Deliver one message; return the provider's message id (or None)."""
+
+    def send(self, message: Outgoing) -> str | None: ...

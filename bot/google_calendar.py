@@ -1,0 +1,171 @@
+"""Wire Google Calendar in: credentials from config or a stored OAuth grant, one hub per process, a router per session."""
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from datetime import datetime
+from pathlib import Path
+from typing import Callable
+
+from sqlmodel import Session, select
+
+from calendars.local import LocalCalendar
+from calendars.google.hub import GoogleHub, GoogleOptions
+from calendars.router import LOCAL, CalendarRouter
+from bot.config import Config
+from bot.db.models import Booking, Outbox
+from bot.service.availability import LIVE_STATUSES
+from bot.settings import Settings
+from bot.service import vault
+
+log = logging.getLogger("sokuresu.calendar")
+OAUTH_PREFIX = "google-oauth:"  # StoredCredential name of a personal account's grant, per calendar id
+
+
+def service_account_info(config: Config) -> dict | None:
+    """The service-account key from GOOGLE_SERVICE_ACCOUNT_JSON or the file GOOGLE_SERVICE_ACCOUNT_FILE."""
+    if config.google_service_account_json:
+        return json.loads(config.google_service_account_json)
+    if config.google_service_account_file:
+        return json.loads(Path(config.google_service_account_file).read_text(encoding="utf-8"))
+    return None
+
+
+def google_calendar_ids(settings: Settings) -> list[str]:
+    return list(dict.fromkeys(i.calendar for i in settings.interviewers.values() if i.calendar != LOCAL))
+
+
+def options_from(settings: Settings, renderer) -> GoogleOptions:
+    c = settings.calendar
+    online = frozenset(renderer.place(j.id, "ja") for j in settings.jobs.values() if j.mode == "online")
+    panels = tuple(j.interviewers for j in settings.jobs.values() if j.assignment == "panel" and len(j.interviewers) > 1)
+    pooled = {w for j in settings.jobs.values() if j.assignment == "pool" for w in j.interviewers}
+    for lead in {p[0] for p in panels} & pooled:
+        # The router knows a panel booking by its lead (a booking request names no job).
+        log.warning("interviewer %s leads a panel job and sits in a pool job: their pool bookings will invite "
+                    "the panel too; put someone else first in the panel job", lead)
+    return GoogleOptions(send_updates=c.send_updates, all_day_blocks=c.all_day_blocks,
+                         meet_places=online if c.meet else frozenset(), cache_seconds=c.cache_seconds, panels=panels)
+
+
+class GoogleCalendars:
+    """`calendar_for(session)` when some interviewer lives in Google Calendar."""
+
+    def __init__(self, config: Config, settings: Settings, renderer, clock: Callable[[], datetime],
+                 sleep: Callable[[float], None] | None = None):
+        self.config, self.settings, self.clock, self.sleep = config, settings, clock, sleep
+        self.routes = {i.id: i.calendar for i in settings.interviewers.values()}
+        self.hub = GoogleHub(self.client_for, options_from(settings, renderer))
+        self._clients: dict[str, object] = {}
+        self._oauth: dict[str, dict] | None = None  # calendar id -> authorized-user record, read once
+        self._lock = threading.Lock()
+        self.last_poll = 0.0
+
+    def _client(self, key: str, make_credentials, acts_as_user: bool = True):
+        from calendars.google.backend import GoogleCalendar
+
+        with self._lock:
+            if key not in self._clients:
+                kw = {"sleep": self.sleep} if self.sleep else {}
+                self._clients[key] = GoogleCalendar(make_credentials(), self.config.google_api_endpoint,
+                                                    self.settings.tz, acts_as_user=acts_as_user, **kw)
+            return self._clients[key]
+
+    def client_for(self, calendar_id: str):
+        """The client for a calendar: its own stored OAuth grant if it has one, else the service account."""
+        from calendars.errors import CalendarPermissionError
+
+        try:
+            return self._client_for(calendar_id)
+        except (ValueError, KeyError, OSError) as exc:  # a broken key file must not crash a candidate's turn
+            raise CalendarPermissionError(f"credentials unreadable: {type(exc).__name__}: {exc}") from None
+
+    def _client_for(self, calendar_id: str):
+        from calendars.google.backend import service_account_credentials, user_credentials
+        from calendars.errors import CalendarPermissionError
+
+        grant = (self._oauth or {}).get(calendar_id)
+        if grant is not None:
+            return self._client(OAUTH_PREFIX + calendar_id, lambda: user_credentials(grant, self.config.google_token_uri))
+        info = service_account_info(self.config)
+        if info is None:
+            raise CalendarPermissionError(f"no credentials for {calendar_id}: set GOOGLE_SERVICE_ACCOUNT_FILE "
+                                          "or run `sokuresu google auth`")
+        return self._client("service-account", lambda: service_account_credentials(
+            info, self.config.google_delegated_user, self.config.google_token_uri),
+            acts_as_user=bool(self.config.google_delegated_user))
+
+    def load_grants(self, session: Session) -> None:
+        """Read the stored personal-account grants (once per process; a new grant needs a restart)."""
+        if self._oauth is None:
+            found = {}
+            for name in vault.names(session, OAUTH_PREFIX):
+                found[name.removeprefix(OAUTH_PREFIX)] = vault.load(session, self.config.secret_key, name)
+            self._oauth = found
+
+    def __call__(self, session: Session, defer: bool = True) -> CalendarRouter:
+        self.load_grants(session)
+        later = (lambda op, data: self.defer(session, op, data)) if defer else None
+        return CalendarRouter(self.hub, LocalCalendar(session, self.clock), self.routes, defer=later,
+                              booked=lambda who, start, end: live_bookings(session, who, start, end))
+
+    def defer(self, session: Session, op: str, data: dict) -> None:
+        """Queue a calendar write for the worker, in the caller's transaction, so the choice survives an outage."""
+        booking_id = int(data["booking_id"]) if "booking_id" in data else None
+        session.add(Outbox(channel="calendar", kind=f"calendar_{op}", payload={"op": op, **data},
+                           booking_id=booking_id, due_at=(now := self.clock()), created_at=now))
+
+
+def live_bookings(session: Session, interviewers, start: datetime, end: datetime) -> dict[str, list]:
+    """Our live bookings per interviewer overlapping [start, end), as busy intervals."""
+    from calendars.base import Interval
+
+    rows = session.exec(select(Booking).where(Booking.interviewer.in_(list(interviewers)),
+                                              Booking.status.in_(LIVE_STATUSES),
+                                              Booking.start_at < end, Booking.end_at > start))
+    found: dict[str, list] = {}
+    for b in rows:
+        found.setdefault(b.interviewer, []).append(Interval(b.start_at, b.end_at))
+    return found
+
+
+def service_account_info_set(config: Config) -> bool:
+    return bool(config.google_service_account_json or config.google_service_account_file)
+
+
+def enabled(config: Config, settings: Settings) -> bool:
+    """Google is on when some interviewer names a Google calendar instead of 'local'."""
+    return bool(google_calendar_ids(settings))
+
+
+def write_booking(calendar, request, old) -> tuple[str, str | None]:
+    """Write a booking's event, moving the old booking's event when the backend can; (event id, calendar id)."""
+    move = getattr(calendar, "reschedule", None)
+    if old is not None and old.calendar_event_id and move is not None:
+        ref = move(old.calendar_event_id, request)
+        old.calendar_event_id = None  # the event now belongs to the new booking (or was deleted by the router)
+    else:
+        ref = calendar.book(request)
+    where = getattr(calendar, "calendar_of", None)
+    return ref, where(request.slot.interviewer) if where else None
+
+
+def meeting_url_of(calendar, booking) -> str | None:
+    """The Meet link Google made for this booking, when the calendar knows one."""
+    lookup = getattr(calendar, "meeting_url", None)
+    return lookup(booking.calendar_event_id) if lookup and booking is not None else None
+
+
+def attach(services) -> None:
+    """Switch Services to the Google router and the deferred-write channel when some interviewer uses Google."""
+    if not enabled(services.config, services.settings):
+        return
+    from bot.service.calendar_sync import CalendarWriter
+
+    if not service_account_info_set(services.config):
+        log.warning("interviewers use Google Calendar but no service account is set: only calendars connected "
+                    "with `sokuresu google auth` will work")
+    services.calendar_for = GoogleCalendars(services.config, services.settings, services.renderer,
+                                            lambda: services.clock())
+    services.channels.setdefault("calendar", CalendarWriter(services))

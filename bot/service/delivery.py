@@ -1,0 +1,221 @@
+"""Claim due outbox rows and deliver them: leases, retries with backoff, each row sent once."""
+from __future__ import annotations
+
+import logging
+import random
+import threading
+import time
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import and_, bindparam, func, insert, or_, select, update
+from sqlmodel import Session
+
+from bot.bootstrap import Services
+from bot.core.transport import Outgoing, PermanentError
+from bot.db.engine import session_scope
+from bot.db.models import Applicant, MessageLog, Outbox
+from bot.service.followups import hold
+from bot.service.optouts import EXEMPT_KINDS, is_stopped, refusal, row_address
+from bot.service.ratelimit import Limiter
+
+log = logging.getLogger("sokuresu.outbox")
+LEASE = timedelta(seconds=60)
+MAX_ATTEMPTS = 8
+INBOX = "line-inbox"  # rows that carry a LINE webhook event to its turn (bot.channels.line.inbound)
+MAX_RATE_WAIT = 5.0  # seconds a claimed row may wait for its channel's token; longer, it goes back to the queue
+
+
+def backoff(attempts: int) -> timedelta:
+    """10 s, 20 s, 40 s ... capped at one hour, with jitter so retries do not arrive in lockstep."""
+    return timedelta(seconds=min(3600, 10 * 2 ** max(0, attempts - 1)) * random.uniform(0.8, 1.2))
+
+
+def claim(svc: Services, owner: str, limit: int = 50) -> list[int]:
+    """Take up to `limit` due rows (or rows whose lease expired) for this worker; return their ids."""
+    now = svc.clock()
+    due = or_(and_(Outbox.status == "pending", Outbox.due_at <= now),
+              and_(Outbox.status == "sending", Outbox.lease_until < now))
+    ids = select(Outbox.id).where(due).order_by(Outbox.due_at, Outbox.id).limit(limit)
+    if svc.engine.dialect.name == "postgresql":
+        ids = ids.with_for_update(skip_locked=True)
+    # One statement: on SQLite it runs under the write lock, on PostgreSQL rows locked by another
+    # worker are skipped; either way no two workers get the same row.
+    stmt = (update(Outbox).where(Outbox.id.in_(ids.scalar_subquery()))
+            .values(status="sending", lease_owner=owner, lease_until=now + LEASE, attempts=Outbox.attempts + 1)
+            .returning(Outbox.id))
+    with session_scope(svc.engine) as session:
+        return sorted(session.execute(stmt, execution_options={"synchronize_session": False}).scalars())
+
+
+def _address(applicant: Applicant | None) -> dict:
+    if applicant is None:
+        return {}
+    return {"token": applicant.token, "line_user_id": applicant.line_user_id, "phone": applicant.phone,
+            "email": applicant.email, "name": applicant.name}
+
+
+def release(svc: Services, ids: list[int], owner: str, due_at: datetime | None = None) -> int:
+    """Hand claimed rows back unsent (shutdown, or a channel over its rate), as if never claimed."""
+    if not ids:
+        return 0
+    values = {"status": "pending", "lease_owner": None, "lease_until": None, "attempts": Outbox.attempts - 1}
+    if due_at is not None:
+        values["due_at"] = due_at
+    stmt = (update(Outbox).where(Outbox.id.in_(ids), Outbox.lease_owner == owner, Outbox.status == "sending")
+            .values(**values))
+    with session_scope(svc.engine) as session:
+        return session.execute(stmt, execution_options={"synchronize_session": False}).rowcount
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A claimed row made ready to send: what goes out, and on which attempt."""
+
+    row_id: int
+    message: Outgoing
+    attempts: int
+
+
+def prepare(session: Session, svc: Services, row: Outbox) -> Prepared | str:
+    """Check a claimed row may go now; the message to send, or the row's new status (cancelled, held)."""
+    applicant = session.get(Applicant, row.applicant_id) if row.applicant_id else None
+    if applicant is not None and (applicant.opted_out or applicant.blocked) and row.kind not in ("stopped", "alert"):
+        row.status, row.last_error, row.lease_owner, row.lease_until = ("cancelled", "candidate opted out or blocked us",
+                                                                        None, None)
+        return row.status
+    if row.kind not in EXEMPT_KINDS and (out := is_stopped(session, row.channel,
+                                                            row_address(applicant, row.channel, row.payload))):
+        # The address opted out (from this application or another one): nothing goes there, whoever wrote it.
+        row.status, row.last_error, row.lease_owner, row.lease_until = "cancelled", refusal(out, row.channel), None, None
+        return row.status
+    if (held := hold(session, svc, row, applicant)) is not None:  # a reminder or nudge gone stale, or quiet hours
+        return held
+    message = Outgoing(row.channel, _address(applicant), row.payload, row.idempotency_key,
+                       applicant.locale if applicant else "ja", {"outbox_id": row.id, "kind": row.kind, "written_at": row.created_at})
+    return Prepared(row.id, message, row.attempts)
+
+
+def deliver(svc: Services, row_id: int, owner: str, limiter: Limiter | None = None) -> str:
+    """Send one claimed row; return its new status."""
+    with session_scope(svc.engine) as session:
+        row = session.get(Outbox, row_id)
+        if row is None or row.status != "sending" or row.lease_owner != owner:
+            return "lost"  # cancelled, deleted, or taken over after our lease ran out
+        ready = INBOX if row.channel == INBOX else prepare(session, svc, row)
+    if ready == INBOX:  # a LINE webhook event waiting for its turn, not a message to send
+        from bot.channels.line.inbound import run_rows
+
+        if (status := run_rows(svc, [row_id], owner, limiter)[row_id]) == "waiting":  # their earlier event is in hand
+            release(svc, [row_id], owner, svc.clock() + timedelta(seconds=1))
+            return "pending"
+        return status
+    return ready if isinstance(ready, str) else send(svc, ready, owner, limiter)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    ready: Prepared
+    status: str  # sent | pending | failed
+    error: str | None = None
+    provider_id: str | None = None
+
+
+def send(svc: Services, ready: Prepared, owner: str, limiter: Limiter | None = None) -> str:
+    """Hand a prepared row to its adapter and record the outcome; return the row's new status."""
+    return send_all(svc, [ready], owner, limiter)[0]
+
+
+def send_all(svc: Services, prepared: list[Prepared], owner: str, limiter: Limiter | None = None) -> list[str]:
+    """Send prepared rows one after another, then record every outcome in one transaction."""
+    outcomes = [_transmit(svc, ready, owner, limiter) for ready in prepared]
+    done = [o for o in outcomes if isinstance(o, Outcome)]
+    recorded: dict[int, str] = {}
+    if done:
+        with session_scope(svc.engine) as session:
+            recorded = _record(session, svc, done, owner)
+    return [recorded[o.ready.row_id] if isinstance(o, Outcome) else o for o in outcomes]
+
+
+def _transmit(svc: Services, ready: Prepared, owner: str, limiter: Limiter | None) -> Outcome | str:
+    message, attempts = ready.message, ready.attempts
+    channel = svc.channels.get(message.channel)
+    if limiter is not None and channel is not None and (wait := limiter.reserve(message.channel)) > 0:
+        if wait > MAX_RATE_WAIT:  # do not sit on a lease: let any worker pick it up when the channel has room
+            limiter.refund(message.channel)
+            release(svc, [ready.row_id], owner, svc.clock() + timedelta(seconds=wait))
+            return "pending"
+        time.sleep(wait)
+    if channel is None:
+        return Outcome(ready, "failed", f"channel {message.channel!r} is not configured")
+    try:
+        return Outcome(ready, "sent", provider_id=channel.send(message))
+    except PermanentError as exc:
+        return Outcome(ready, "failed", str(exc)[:500])
+    except Exception as exc:  # network, 429, 5xx, timeouts: try again later
+        if limiter is not None:
+            limiter.penalise(message.channel, exc)  # a 429 slows the whole channel, not just this row
+        return Outcome(ready, "failed" if attempts >= MAX_ATTEMPTS else "pending", f"{type(exc).__name__}: {exc}"[:500])
+
+
+def _record(session: Session, svc: Services, outcomes: list[Outcome], owner: str) -> dict[int, str]:
+    """Write what happened to each sent row, in three statements whatever their number; row id -> status."""
+    now = svc.clock()
+    ids = sorted(o.ready.row_id for o in outcomes)
+    held = dict(session.execute(select(Outbox.id, Outbox.applicant_id)
+                                .where(Outbox.id.in_(ids), Outbox.lease_owner == owner)
+                                .order_by(Outbox.id).with_for_update()).all())
+    statuses, changes, said = {}, [], []
+    for outcome in outcomes:
+        message, row_id, status = outcome.ready.message, outcome.ready.row_id, outcome.status
+        if row_id not in held:
+            statuses[row_id] = "lost"  # taken over after our lease ran out
+            continue
+        statuses[row_id] = status
+        # Every row's values have the same keys: one executemany for all of them.
+        values = {"row_id": row_id, "status": status, "last_error": outcome.error, "sent_at": None,
+                  "provider_message_id": None, "delivery_mode": None, "due_at": None}
+        if status == "sent":
+            mode = (outcome.provider_id or "").partition(":")[0]
+            # LINE says how it went out; pushes count against the plan.
+            values.update(sent_at=now, provider_message_id=outcome.provider_id,
+                          delivery_mode=mode if mode in ("reply", "push") else None)
+            if held[row_id] and message.channel != "recruiter":
+                said.append({"applicant_id": held[row_id], "direction": "out", "channel": message.channel,
+                             "text": message.payload.get("text", ""), "payload": message.payload,
+                             "outbox_id": row_id, "created_at": now})
+        elif status == "pending":
+            values["due_at"] = now + backoff(outcome.ready.attempts)
+        changes.append(values)
+        kind = message.meta.get("kind")
+        if status == "pending":
+            log.warning("outbox row %s (%s via %s) attempt %s failed, retrying: %s", row_id, kind, message.channel,
+                        outcome.ready.attempts, outcome.error)
+        elif status == "failed":
+            log.error("outbox row %s (%s via %s) failed: %s", row_id, kind, message.channel, outcome.error)
+    if changes:  # the rows are locked above; Core statements, as no ORM object is needed here
+        table = Outbox.__table__
+        session.execute(update(table).where(table.c.id == bindparam("row_id")).values(
+            status=bindparam("status"), last_error=bindparam("last_error"), lease_owner=None, lease_until=None,
+            sent_at=func.coalesce(bindparam("sent_at", type_=table.c.sent_at.type), table.c.sent_at),
+            provider_message_id=func.coalesce(bindparam("provider_message_id", type_=table.c.provider_message_id.type),
+                                              table.c.provider_message_id),
+            delivery_mode=func.coalesce(bindparam("delivery_mode", type_=table.c.delivery_mode.type),
+                                        table.c.delivery_mode),
+            due_at=func.coalesce(bindparam("due_at", type_=table.c.due_at.type), table.c.due_at)), changes)
+    if said:
+        session.execute(insert(MessageLog.__table__), said)
+    return statuses
+
+
+def run_once(svc: Services, owner: str, limit: int = 50, limiter: Limiter | None = None,
+             stop: threading.Event | None = None) -> int:
+    """Claim and deliver one batch; return how many rows were handled."""
+    ids = claim(svc, owner, limit)
+    for n, row_id in enumerate(ids):
+        if stop is not None and stop.is_set():  # SIGTERM: hand the rest back now rather than at lease expiry
+            release(svc, ids[n:], owner)
+            break
+        deliver(svc, row_id, owner, limiter)
+    return len(ids)
+

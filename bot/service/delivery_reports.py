@@ -1,0 +1,114 @@
+"""Delivery reports from providers, the fallback for a greeting that did not arrive, and carrier opt-outs."""
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from functools import partial
+
+from sqlmodel import Session, select
+
+from bot.bootstrap import Services
+from bot.core.transport import Outgoing
+from bot.db.engine import session_scope
+from bot.service import optouts
+from bot.db.models import Applicant, Outbox
+from bot.service.outbox import cancel_pending
+
+log = logging.getLogger("sokuresu.delivery")
+FALLBACK_KINDS = ("greeting",)  # the first message must reach the candidate; later ones are answers
+NOT_DELIVERED = ("undelivered", "failed")
+# Reports may arrive out of order (delivered before sent); a later stage never goes back to an earlier one.
+RANK = {"accepted": 0, "scheduled": 0, "queued": 0, "sending": 1, "sent": 2, "delivered": 3, "read": 4,
+        "undelivered": 3, "failed": 3, "canceled": 3}
+ERRORS = {"30003": "the handset is unreachable", "30004": "the message was blocked", "30005": "unknown number",
+          "30006": "a landline or unreachable carrier", "30007": "filtered by the carrier",
+          "30008": "unknown error at the carrier", "21610": "the candidate replied STOP"}
+
+
+def record_status(svc: Services, provider_id: str, status: str, error_code: str | None = None) -> bool:
+    """Store one delivery report on its outbox row; False when no row has that provider id."""
+    with session_scope(svc.engine) as session:
+        query = select(Outbox).where(Outbox.provider_message_id == provider_id)
+        row = session.exec(query.with_for_update()).first()
+        if row is None:
+            return False
+        if RANK.get(status, 0) >= RANK.get(row.delivery_status or "", -1):
+            row.delivery_status = status[:20]
+        if error_code:
+            row.last_error = f"Twilio error {error_code}: {ERRORS.get(error_code, 'see the Twilio error reference')}"
+        if error_code == "21610" and row.applicant_id:
+            opt_out(session, row.applicant_id, "carrier reports an opt-out", svc.clock())
+        elif status in NOT_DELIVERED and row.kind in FALLBACK_KINDS:
+            fall_back(session, svc, row)
+    svc.wake.set()  # the fallback goes out now, well within a minute
+    return True
+
+
+def fallback_channel(svc: Services, applicant: Applicant, failed: str) -> str | None:
+    """LINE when the candidate is linked there, else e-mail (or the sandbox when e-mail has no transport)."""
+    if applicant.line_user_id and failed != "line" and svc.enabled("line"):
+        return "line"
+    if applicant.email and failed != "email":
+        return "email" if svc.enabled("email") else "sandbox"
+    return None
+
+
+def fall_back(session: Session, svc: Services, row: Outbox) -> Outbox | None:
+    """Send the row's message once more on another channel; tell the recruiter either way."""
+    applicant = session.get(Applicant, row.applicant_id) if row.applicant_id else None
+    if applicant is None or applicant.opted_out or applicant.blocked:
+        return None
+    if session.exec(select(Outbox.id).where(Outbox.fallback_for == row.id)).first() is not None:
+        return None  # Twilio repeats reports; one fallback per message
+    channel = fallback_channel(svc, applicant, row.channel)
+    if optouts.is_stopped(session, channel, optouts.address_of(applicant, channel)):
+        channel = None  # that address opted out too
+    copy = None
+    if channel is not None:
+        payload = {k: v for k, v in row.payload.items() if k not in ("sms", "segments", "reply_to")}
+        copy = Outbox(applicant_id=applicant.id, booking_id=row.booking_id, channel=channel, kind=row.kind,
+                      payload=payload, due_at=svc.clock(), created_at=svc.clock(), fallback_for=row.id)
+        session.add(copy)
+    detail = f"{row.kind} via {row.channel}: {row.delivery_status}" + (f" → {channel}" if channel else "")
+    session.add(Outbox(applicant_id=applicant.id, channel="recruiter", kind="alert", due_at=svc.clock(), created_at=svc.clock(),
+                       payload={"kind": "alert", "reason": "undelivered", "detail": detail, "text": "undelivered"}))
+    log.info("outbox row %s not delivered (%s); fallback via %s", row.id, row.delivery_status, channel or "none")
+    return copy
+
+
+def opt_out(session: Session, applicant_id: int, why: str, now: datetime) -> None:
+    """Mark a candidate opted out because the carrier says so, and hold everything still pending."""
+    applicant = session.get(Applicant, applicant_id)
+    if applicant is None:
+        return
+    # The number itself is refused by Twilio: no application of this person may text it until START.
+    optouts.opt_out(session, "sms", applicant.phone, optouts.Reason.CARRIER, now)
+    if applicant.opted_out:
+        return
+    applicant.opted_out, applicant.state = True, "opted_out"
+    cancel_pending(session, Outbox.kind != "alert", applicant_id=applicant_id, why=why)
+    session.add(Outbox(applicant_id=applicant_id, channel="recruiter", kind="alert", due_at=now, created_at=now,
+                       payload={"kind": "alert", "reason": "opted_out", "detail": why, "text": "opted_out"}))
+
+
+def refused(svc: Services, message: Outgoing, code: int) -> None:
+    """Twilio refused a send: 21610 (the number replied STOP) opts out, 21211 (bad number) and 21614 (a landline)
+    fall back."""
+    with session_scope(svc.engine) as session:
+        if code == 21610:
+            token = message.address.get("token")
+            applicant = session.exec(select(Applicant).where(Applicant.token == token)).first() if token else None
+            if applicant is not None:
+                opt_out(session, applicant.id, "Twilio 21610: the number replied STOP", svc.clock())
+            return
+        row = session.get(Outbox, message.meta.get("outbox_id"))
+        if row is not None and row.kind in FALLBACK_KINDS:
+            row.delivery_status = "failed"
+            fall_back(session, svc, row)
+
+
+def attach(svc: Services) -> None:
+    """Give channels the database hooks they need once Services exist."""
+    for channel in svc.channels.values():
+        if hasattr(channel, "on_refused"):
+            channel.on_refused = partial(refused, svc)

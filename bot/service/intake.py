@@ -1,0 +1,205 @@
+"""Applications from the JSON API and the web form: validated, normalised, stored once, greeted at once."""
+from __future__ import annotations
+
+import re
+import secrets
+import unicodedata
+from dataclasses import dataclass
+
+import phonenumbers
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import select
+
+from bot.bootstrap import Services
+from bot.db.engine import session_scope
+from bot.core.events import Applied
+from bot.db.models import Applicant
+from bot.service.people import recognise, take_line
+from bot.service.turn import Turn, alert
+from bot.settings import Settings, WEEKDAYS
+
+CHANNELS = ("line", "sms", "email")
+WINDOW_DAYS = ("any", "weekdays", "weekends", *WEEKDAYS)
+_EMAIL = re.compile(r"^[^@\s]{1,64}@[A-Za-z0-9.-]{1,253}\.[A-Za-z]{2,}$")
+_CLOCK = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
+_LINK_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud and typed on a phone
+
+
+class Problem(str):
+    """One field's problem: the API's English reason, with a code and values the form words in its own language."""
+
+    def __new__(cls, reason: str, code: str = "invalid", **params):
+        problem = super().__new__(cls, reason)
+        problem.code, problem.params = code, params
+        return problem
+
+
+class ApplicationInvalid(ValueError):
+    """Per-field problems with an application, as {field: reason}."""
+
+    def __init__(self, errors: dict[str, str]):
+        super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()))
+        self.errors = errors
+
+
+@dataclass(frozen=True)
+class Application:
+    name: str
+    channel: str
+    job: str
+    locale: str = "ja"
+    email: str | None = None
+    phone: str | None = None
+    line_user_id: str | None = None
+    contact_window: dict | None = None
+    source: str | None = None
+    external_id: str | None = None
+
+
+def _text(data: dict, key: str, errors: dict, limit: int, required: bool = False) -> str | None:
+    value = data.get(key)
+    if value is None or (isinstance(value, str) and not value.strip()):
+        if required:
+            errors[key] = "is required"
+        return None
+    if not isinstance(value, str):
+        errors[key] = "must be a string"
+        return None
+    # Full-width letters, digits and @ (ｈａｎａｋｏ＠…, ０９０…) are what a Japanese keyboard types: normalise them.
+    value = unicodedata.normalize("NFKC", value).strip()
+    if len(value) > limit:
+        errors[key] = Problem(f"must be at most {limit} characters (got {len(value)})", "too_long", limit=limit,
+                              length=len(value))
+        return None
+    return value
+
+
+def normalise_phone(raw: str, region: str = "JP") -> str:
+    """Return the number in E.164 (090-1234-5678 -> +819012345678); ValueError when it is not a number."""
+    try:
+        number = phonenumbers.parse(raw, region)
+    except phonenumbers.NumberParseException:
+        raise ValueError("is not a phone number") from None
+    if not phonenumbers.is_valid_number(number):
+        raise ValueError("is not a valid phone number")
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+_TYPE = phonenumbers.PhoneNumberType
+# The numbers an SMS may reach. "Fixed line or mobile" (all of +1, and others) cannot be told apart, so it is let
+# through, as is a valid number of no known type; Twilio refuses every other type with error 21614.
+_SMS_TYPES = (_TYPE.MOBILE, _TYPE.FIXED_LINE_OR_MOBILE, _TYPE.UNKNOWN)
+_NO_SMS = {_TYPE.TOLL_FREE: "toll-free", _TYPE.PREMIUM_RATE: "premium-rate", _TYPE.SHARED_COST: "shared-cost",
+           _TYPE.VOIP: "IP phone (VoIP)", _TYPE.PERSONAL_NUMBER: "personal (forwarding)", _TYPE.PAGER: "pager",
+           _TYPE.UAN: "universal access (navi-dial)", _TYPE.VOICEMAIL: "voicemail"}
+
+
+def sms_problem(e164: str) -> Problem | None:
+    """Why no SMS can reach this number (a landline, 0120, 050…), or None when one may."""
+    kind = phonenumbers.number_type(phonenumbers.parse(e164))
+    if kind in _SMS_TYPES:
+        return None
+    if kind == _TYPE.FIXED_LINE:
+        return Problem("is a landline: SMS can't reach a landline; please give a mobile number or choose e-mail",
+                       "landline")
+    return Problem(f"is a {_NO_SMS.get(kind, 'non-mobile')} number: SMS can't reach it; please give a mobile number "
+                   "or choose e-mail", "no_sms")
+
+
+def _window(value, errors: dict) -> dict | None:
+    if value in (None, "", {}):
+        return None
+    if not isinstance(value, dict):
+        errors["contact_window"] = 'must be an object like {"days": "weekdays", "from": "18:00", "to": "21:00"}'
+        return None
+    days, start, end = value.get("days", "any"), value.get("from", "00:00"), value.get("to", "23:59")
+    if days not in WINDOW_DAYS:
+        errors["contact_window"] = f"days must be one of {', '.join(WINDOW_DAYS)}"
+    elif not (isinstance(start, str) and _CLOCK.match(start) and isinstance(end, str) and _CLOCK.match(end)):
+        errors["contact_window"] = "from and to must be times like 18:00"
+    elif start == end:
+        errors["contact_window"] = "from and to must differ"
+    else:
+        return {"days": days, "from": start, "to": end}
+    return None
+
+
+def validate(data, settings: Settings) -> Application:
+    """Check and normalise an application; raise ApplicationInvalid with every problem at once."""
+    if not isinstance(data, dict):
+        raise ApplicationInvalid({"body": "must be a JSON object"})
+    errors: dict[str, str] = {}
+    name = _text(data, "name", errors, 200, required=True)
+    channel = _text(data, "channel", errors, 10, required=True)
+    if channel and channel not in CHANNELS:
+        errors["channel"] = f"must be one of {', '.join(CHANNELS)}"
+    job = _text(data, "job", errors, 64, required=True)
+    if job and job not in settings.jobs:
+        errors["job"] = f"unknown job; open jobs: {', '.join(settings.jobs)}"
+    locale = _text(data, "locale", errors, 5) or "ja"
+    if locale not in ("ja", "en"):
+        errors["locale"] = "must be ja or en"
+    email = _text(data, "email", errors, 320)
+    if email and not _EMAIL.match(email):
+        errors["email"] = "is not an e-mail address"
+    phone = _text(data, "phone", errors, 40)
+    if phone:
+        try:
+            phone = normalise_phone(phone)
+        except ValueError as exc:
+            errors["phone"] = str(exc)
+    line_user_id = _text(data, "line_user_id", errors, 64)
+    if line_user_id and not re.fullmatch(r"U[0-9a-f]{32}", line_user_id):
+        errors["line_user_id"] = "must be a LINE user id (U followed by 32 hex digits)"
+    if channel == "sms" and not phone and "phone" not in errors:
+        errors["phone"] = Problem("is required when the channel is sms", "sms_needs_phone")
+    if channel == "sms" and phone and "phone" not in errors and (problem := sms_problem(phone)):
+        errors["phone"] = problem
+    if channel == "email" and not email and "email" not in errors:
+        errors["email"] = Problem("is required when the channel is email", "email_needs_email")
+    window = _window(data.get("contact_window"), errors)
+    source = _text(data, "source", errors, 100)
+    external_id = _text(data, "external_id", errors, 200)
+    if errors:
+        raise ApplicationInvalid(errors)
+    return Application(name=name, channel=channel, job=job, locale=locale, email=email, phone=phone,
+                       line_user_id=line_user_id, contact_window=window, source=source, external_id=external_id)
+
+
+def _link_code() -> str:
+    return "".join(secrets.choice(_LINK_ALPHABET) for _ in range(6))
+
+
+def _existing(svc: Services, external_id: str) -> Applicant | None:
+    with session_scope(svc.engine) as session:
+        return session.exec(select(Applicant).where(Applicant.external_id == external_id)).first()
+
+
+def submit(svc: Services, app: Application) -> tuple[Applicant, bool]:
+    """Store the application and greet the candidate in the same transaction; (applicant, created)."""
+    if app.external_id and (found := _existing(svc, app.external_id)) is not None:
+        return found, False
+    try:
+        with session_scope(svc.engine) as session:
+            # A LINE user applying again: this application takes over their LINE conversation, unless an
+            # earlier one keeps it for its booked interview (bot.service.people); then another channel greets them.
+            keeper = take_line(session, app.line_user_id, svc.clock()) if app.line_user_id else None
+            applicant = Applicant(name=app.name, channel=app.channel, job_id=app.job, locale=app.locale,
+                                  email=app.email, phone=app.phone,
+                                  line_user_id=app.line_user_id if keeper is None else None,
+                                  contact_window=app.contact_window, source=app.source, external_id=app.external_id,
+                                  created_at=(now := svc.clock()), updated_at=now,
+                                  link_code=_link_code() if app.channel == "line" and not app.line_user_id else None)
+            session.add(applicant)
+            session.flush()
+            recognise(session, applicant, app.line_user_id)
+            if keeper is not None:
+                alert(session, svc, applicant, "line_kept", f"#{keeper.id}")
+            Turn(svc, session, applicant).run(Applied())
+    except IntegrityError:
+        # A concurrent request with the same external id (or LINE user) won the race: answer with that one.
+        if app.external_id and (found := _existing(svc, app.external_id)) is not None:
+            return found, False
+        raise ApplicationInvalid({"line_user_id": "is already linked to another application"}) from None
+    svc.wake.set()
+    return applicant, True

@@ -1,0 +1,131 @@
+"""Opt-outs belong to the address: a phone that sent STOP, a LINE user who blocked us, an e-mail address
+that unsubscribed gets nothing more on that channel, from any application, until the person opts back in
+from that very address (START or 配信再開 by SMS, following us again on LINE, the re-subscribe button or
+配信再開 in their own chat for e-mail)."""
+from __future__ import annotations
+
+from collections.abc import Collection
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import and_, delete, or_
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, select
+
+from bot.bootstrap import Services
+from bot.db.models import Applicant, ContactOptOut
+
+ADDRESS_CHANNELS = ("sms", "email", "line")
+ALTERNATIVES = ("line", "email", "sms")  # the order another channel the person gave is tried in
+EXEMPT_KINDS = ("stopped", "alert")  # the acknowledgement of this very opt-out, and the recruiter's own alerts
+CACHE = "opt_outs"  # session.info: {(channel, address): ContactOptOut | None} looked up in this transaction
+
+
+class Reason(StrEnum):
+    STOP_WORD = "stop_word"  # the candidate asked (STOP, 配信停止) on that channel
+    CARRIER = "carrier"  # Twilio refused a send with 21610: the number opted out at the carrier
+    BLOCKED = "blocked"  # unfollowed (blocked) our LINE account
+    UNSUBSCRIBED = "unsubscribed"  # the e-mail's one-click List-Unsubscribe
+
+
+def address_of(applicant: Applicant | None, channel: str) -> str | None:
+    """The applicant's address on a channel, normalised as opt-outs are stored; None without one."""
+    if applicant is None:
+        return None
+    if channel == "sms":
+        return applicant.phone
+    if channel == "email":
+        return applicant.email.lower() if applicant.email else None
+    if channel == "line":
+        return applicant.line_user_id
+    return None
+
+
+def _cache(session: Session) -> dict:
+    return session.info.setdefault(CACHE, {})
+
+
+def look_up(session: Session, pairs: Collection[tuple[str, str]]) -> dict[tuple[str, str], ContactOptOut]:
+    """The opt-outs among these (channel, address) pairs, in one statement; remembered for the transaction."""
+    cache = _cache(session)
+    wanted = sorted({p for p in pairs if p[1] and p not in cache})
+    if wanted:
+        for pair in wanted:
+            cache[pair] = None
+        by_channel: dict[str, list[str]] = {}
+        for channel, address in wanted:
+            by_channel.setdefault(channel, []).append(address)
+        query = select(ContactOptOut).where(or_(*(and_(ContactOptOut.channel == c, ContactOptOut.address.in_(a))
+                                                  for c, a in by_channel.items())))
+        for row in session.exec(query):
+            cache[(row.channel, row.address)] = row
+    return {p: cache[p] for p in pairs if p[1] and cache.get(p) is not None}
+
+
+def stopped(session: Session, applicant: Applicant) -> dict[str, ContactOptOut]:
+    """The applicant's addresses that opted out, by channel."""
+    pairs = [(c, a) for c in ADDRESS_CHANNELS if (a := address_of(applicant, c))]
+    return {c: row for (c, _), row in look_up(session, pairs).items()}
+
+
+def is_stopped(session: Session, channel: str, address: str | None) -> ContactOptOut | None:
+    """This address's opt-out, or None when it may be written to."""
+    if channel not in ADDRESS_CHANNELS or not address:
+        return None
+    return look_up(session, [(channel, address)]).get((channel, address))
+
+
+def opt_out(session: Session, channel: str, address: str | None, reason: Reason, now: datetime) -> None:
+    """Record that this address wants nothing more on this channel (kept if it already does)."""
+    if channel not in ADDRESS_CHANNELS or not address or is_stopped(session, channel, address):
+        return
+    row = ContactOptOut(channel=channel, address=address, reason=reason.value, created_at=now)
+    try:
+        with session.begin_nested():
+            session.add(row)
+    except IntegrityError:  # a concurrent turn recorded the same address
+        row = session.exec(select(ContactOptOut).where(ContactOptOut.channel == channel,
+                                                       ContactOptOut.address == address)).first()
+    _cache(session)[(channel, address)] = row
+
+
+def opt_in(session: Session, channel: str, address: str | None) -> bool:
+    """The person opted back in from this address; True when it had opted out."""
+    if channel not in ADDRESS_CHANNELS or not address:
+        return False
+    cache = _cache(session)
+    if (channel, address) in cache and cache[(channel, address)] is None:
+        return False  # looked up (or deleted) in this transaction already: nothing to delete
+    cache[(channel, address)] = None
+    query = delete(ContactOptOut).where(ContactOptOut.channel == channel, ContactOptOut.address == address)
+    return session.execute(query, execution_options={"synchronize_session": False}).rowcount > 0
+
+
+def channel_for(session: Session, svc: Services, applicant: Applicant) -> str | None:
+    """Where a message to the applicant goes: their own channel (the sandbox chat without a transport)
+    unless its address opted out, else another channel the person gave (LINE, e-mail, SMS); None when
+    every address they gave opted out."""
+    own = applicant.channel
+    # A LINE application without the LINE user (an earlier application of theirs keeps it) has no LINE.
+    has_own = own != "line" or applicant.line_user_id or applicant.link_code
+    if has_own and not is_stopped(session, own, address_of(applicant, own)):  # most turns: one look, often remembered
+        return own if svc.enabled(own) else "sandbox"
+    out = stopped(session, applicant)
+    for channel in ALTERNATIVES:
+        if channel == own or channel in out or not address_of(applicant, channel):
+            continue
+        if svc.enabled(channel):
+            return channel
+        if channel == "email":
+            return "sandbox"  # e-mail without a transport: the chat page, as the greeting fallback does
+    return None
+
+
+def row_address(applicant: Applicant | None, channel: str, payload: dict) -> str | None:
+    """The address an outbox row goes to (a LINE friend without an application is named in the payload)."""
+    return address_of(applicant, channel) or (payload.get("line_to") if channel == "line" else None)
+
+
+def refusal(row: ContactOptOut, channel: str) -> str:
+    """The outbox row's last_error when a send is refused for an opted-out address."""
+    return f"not sent: the {channel} address opted out ({row.reason}, {row.created_at:%Y-%m-%d})"

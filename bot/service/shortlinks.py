@@ -1,0 +1,76 @@
+"""Short /r/<token> links: keep SMS short and count how often a candidate opened our content."""
+from __future__ import annotations
+
+import base64
+from datetime import datetime
+
+from sqlalchemy import func, update
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, select
+
+from bot.db.models import ShortLink
+from bot.core.signing import mac, sign, unsign
+
+TOKEN_LENGTH = 8  # 48 bits from an HMAC: unguessable enough for links that only redirect
+
+
+def token_for(secret_key: str, applicant_id: int | None, url: str) -> str:
+    """The same candidate and URL always get the same token, so a resend reuses the link."""
+    return base64.urlsafe_b64encode(mac(secret_key, f"link:{applicant_id}:{url}")).decode()[:TOKEN_LENGTH]
+
+
+class Shortener:
+    """Turn URLs into {base}/r/<token>; only the links a text really shows are stored."""
+
+    def __init__(self, secret_key: str, base_url: str, applicant_id: int | None):
+        self.secret_key, self.base_url, self.applicant_id = secret_key, base_url, applicant_id
+        self.made: dict[str, str] = {}
+
+    def __call__(self, url: str) -> str:
+        token = token_for(self.secret_key, self.applicant_id, url)
+        self.made[token] = url
+        return f"{self.base_url}/r/{token}"
+
+    def save(self, session: Session, text: str, now: datetime) -> None:
+        """Store the links that appear in `text`, in the caller's transaction."""
+        for token, url in self.made.items():
+            if f"/r/{token}" not in text:
+                continue  # measured for the budget but left out of the message
+            if session.exec(select(ShortLink.id).where(ShortLink.token == token)).first() is not None:
+                continue
+            try:
+                with session.begin_nested():
+                    session.add(ShortLink(token=token, applicant_id=self.applicant_id, url=url, created_at=now))
+            except IntegrityError:
+                pass  # a concurrent turn stored the very same link
+
+
+def open_link(session: Session, token: str, now: datetime) -> str | None:
+    """Count one open and return the target URL (None for an unknown token)."""
+    link = session.exec(select(ShortLink).where(ShortLink.token == token)).first()
+    if link is None:
+        return None
+    # One UPDATE, so parallel opens are all counted.
+    session.execute(update(ShortLink).where(ShortLink.id == link.id)
+                    .values(opens=ShortLink.opens + 1, first_opened_at=func.coalesce(ShortLink.first_opened_at, now)))
+    return link.url
+
+
+def opens_by_applicant(session: Session, applicant_ids: list[int]) -> dict[int, int]:
+    """How many times each candidate opened any of their links."""
+    rows = session.execute(select(ShortLink.applicant_id, func.sum(ShortLink.opens))
+                           .where(ShortLink.applicant_id.in_(applicant_ids)).group_by(ShortLink.applicant_id)).all()
+    return {applicant_id: int(total or 0) for applicant_id, total in rows}
+
+
+UNSUBSCRIBE_SALT = "unsubscribe"
+
+
+def unsubscribe_url(secret_key: str, base_url: str, applicant_token: str) -> str:
+    """A signed one-click unsubscribe link for the List-Unsubscribe header."""
+    return f"{base_url}/u/{sign(secret_key, UNSUBSCRIBE_SALT, applicant_token)}"
+
+
+def unsubscribe_token(secret_key: str, signed: str) -> str | None:
+    """The applicant token inside a signed unsubscribe link, or None when it was tampered with."""
+    return unsign(secret_key, UNSUBSCRIBE_SALT, signed)

@@ -1,0 +1,76 @@
+"""The worker process: sends the outbox until told to stop (SIGTERM finishes the batch in hand)."""
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import socket
+import threading
+import time
+
+from bot.bootstrap import Services
+from bot.service.followups import backfill
+from bot.service.delivery import run_once
+from bot.service.calendar_sync import poll as calendar_poll
+from bot.service.ratelimit import Limiter
+
+log = logging.getLogger("sokuresu.worker")
+CHECK_EVERY = 60.0  # seconds between the time-driven checks (reminders for bookings made elsewhere)
+
+
+def periodic(svc: Services) -> None:
+    """Run the time-driven checks; a failure is logged and retried next round."""
+    try:
+        backfill(svc)
+    except Exception:
+        log.exception("periodic checks failed; retrying next round")
+    try:
+        calendar_poll(svc)  # recruiter-side moves and deletes in Google Calendar
+    except Exception:
+        log.exception("calendar poll failed; retrying next round")
+
+
+def worker_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident() % 100000}"
+
+
+def run(svc: Services, stop: threading.Event, poll: float = 0.5, batch: int = 50) -> None:
+    """Deliver due rows until `stop` is set; wake early when this process enqueues something."""
+    owner = worker_id()
+    log.info("worker %s started", owner)
+    limiter, next_check = Limiter(svc.settings.rate_limits), 0.0
+    while not stop.is_set():
+        if time.monotonic() >= next_check:
+            next_check = time.monotonic() + CHECK_EVERY
+            periodic(svc)
+        try:
+            handled = run_once(svc, owner, batch, limiter, stop)
+        except Exception:  # a database hiccup must not kill the worker; the lease protects the rows
+            log.exception("worker %s: batch failed, retrying shortly", owner)
+            handled = 0
+        if handled < batch:
+            svc.wake.wait(poll)
+            svc.wake.clear()
+    log.info("worker %s stopped", owner)
+
+
+def run_until_signalled(svc: Services, poll: float = 0.5) -> None:
+    """Run in the foreground; SIGTERM/SIGINT stop it after the message in hand, handing back the rest."""
+    stop = threading.Event()
+
+    def _stop(signum, _frame):
+        log.info("signal %s: finishing the current batch", signum)
+        stop.set()
+        svc.wake.set()
+
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
+    run(svc, stop, poll)
+
+
+def start_thread(svc: Services, poll: float = 0.25) -> tuple[threading.Thread, threading.Event]:
+    """Run the worker beside the web app in this process (the demo)."""
+    stop = threading.Event()
+    thread = threading.Thread(target=run, args=(svc, stop, poll), name="sokuresu-worker", daemon=True)
+    thread.start()
+    return thread, stop
