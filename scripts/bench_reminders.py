@@ -6,7 +6,7 @@ Each run gets a fresh database (created next to --db, dropped afterwards), N boo
 `reminder_soon` row each, and a recording fake provider on loopback without a rate limit. The
 workers are the real `sokuresu worker` loop (run_until_signalled) in separate processes. Prints
 messages/second, seconds until the last message reached the provider, and duplicates (must be 0).
-tests/test_worker_scale.py drives the same pieces with fewer rows and a SIGKILL.
+tests/service/test_worker_scale.py drives the same pieces with fewer rows and a SIGKILL.
 """
 from __future__ import annotations
 

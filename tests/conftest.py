@@ -6,6 +6,9 @@ import secrets
 
 import pytest
 
+# The channels' own drivers and fixtures live with their tests; every part's tests may use them.
+pytest_plugins = ("tests.channels.line.drivers", "tests.channels.sms.drivers")
+
 # --- PostgreSQL: a throwaway database per test on the server named by TEST_DATABASE_URL ----
 
 PG_SKIP_REASON = "TEST_DATABASE_URL not set: PostgreSQL tests need a server (CI sets it)"
@@ -210,25 +213,7 @@ def stored_outbox(svc, applicant_id, **where) -> list:
         return s.exec(query.order_by(Outbox.id)).all()
 
 
-# --- SMS and e-mail: the real twilio client against a fake REST API, a real SMTP server on loopback ---
-
-TWILIO_TOKEN = "test-twilio-auth-token"
-
-
-def twilio_env(origin: str) -> dict:
-    return {"TWILIO_ACCOUNT_SID": "AC" + "0" * 32, "TWILIO_AUTH_TOKEN": TWILIO_TOKEN,
-            "TWILIO_FROM_NUMBER": "+815012345678", "TWILIO_API_BASE_URL": origin,
-            "PUBLIC_BASE_URL": "https://jobs.example.com", "MAIL_FROM": "saiyo@soyokaze.example"}
-
-
-@pytest.fixture
-def fake_twilio():
-    from tests.fakes.twilio_api import FakeTwilio
-
-    fake = FakeTwilio().start()
-    yield fake
-    fake.stop()
-
+# --- E-mail: a real SMTP server on loopback (shared: SMS services and candidate pages send mail too) ---
 
 @pytest.fixture
 def smtp_server():
@@ -237,141 +222,3 @@ def smtp_server():
     server = SmtpServer().start()
     yield server
     server.stop()
-
-
-def sms_settings(mode: str = "auto"):
-    """The demo settings with `[sms] mode` set (auto: one-way to Japanese numbers, two-way elsewhere)."""
-    from dataclasses import replace
-
-    from bot.settings import SmsOptions, load_settings
-
-    return replace(load_settings(), sms=SmsOptions(mode=mode))
-
-
-@pytest.fixture
-def sms_mode():
-    """`[sms] mode` for sms_svc: two-way, so a Japanese test number can answer "1" (a module may override it)."""
-    return "two_way"
-
-
-@pytest.fixture
-def sms_svc(db_url, clock, fake_twilio, smtp_server, sms_mode):
-    """Services with the real SMS and e-mail adapters, pointed at the fakes."""
-    from bot.bootstrap import default_channels
-
-    env = {**twilio_env(fake_twilio.origin), "SMTP_URL": smtp_server.url}
-    services = make_services(db_url, clock, env=env, settings=sms_settings(sms_mode))
-    services.channels.update(default_channels(services.config))
-    services.channels["sms"].client.http_client.timeout = 1.0  # a hung Twilio must not hang the test
-    from bot.service.delivery_reports import attach
-
-    attach(services)
-    yield services
-    services.engine.dispose()
-
-
-@pytest.fixture
-def sms_client(sms_svc):
-    from bot import create_app
-
-    return create_app({"TESTING": True}, services=sms_svc).test_client()
-
-
-@pytest.fixture
-def phone(sms_client, sms_svc, fake_twilio):
-    from tests.fakes.sms_phone import Phone
-
-    return Phone(sms_client, sms_svc, fake_twilio)
-
-
-# --- LINE: a fake LINE API, the real adapter pointed at it, and a LINE user driving the webhook ----
-
-LINE_SECRET = "test-line-channel-secret"
-
-
-@pytest.fixture
-def fake_line():
-    from tests.fakes.line_api import FakeLine
-
-    fake = FakeLine().start()
-    yield fake
-    fake.stop()
-
-
-@pytest.fixture
-def line_svc(db_url, clock, fake_line):
-    """Services with the LINE channel on: the real line-bot-sdk talking to the fake, on the fake clock."""
-    from bot.channels.line.adapter import LineChannel
-
-    env = {"LINE_CHANNEL_SECRET": LINE_SECRET, "LINE_CHANNEL_ACCESS_TOKEN": fake_line.token,
-           "LINE_API_BASE_URL": fake_line.origin}
-    services = make_services(db_url, clock, env=env)
-    services.channels["line"] = LineChannel(services.config, clock=clock)
-    yield services
-    services.engine.dispose()
-
-
-@pytest.fixture
-def line_client(line_svc):
-    from bot import create_app
-
-    return create_app({"TESTING": True}, services=line_svc).test_client()
-
-
-class LineUser:
-    """One LINE user: sends signed webhook events, lets the worker deliver, reads what reached them."""
-
-    def __init__(self, client, svc, fake, user_id=None):
-        self.client, self.svc, self.fake = client, svc, fake
-        self.user_id = user_id or "U" + secrets.token_hex(16)
-        self.seen = 0
-
-    def post(self, *events, signature=None):
-        from tests.fakes.line_api import sign, webhook_body
-
-        body = webhook_body(*events)
-        headers = {"X-Line-Signature": signature if signature is not None else sign(LINE_SECRET, body)}
-        return self.client.post("/webhooks/line", data=body.encode(), headers=headers,
-                                content_type="application/json; charset=utf-8")
-
-    def event(self, kind, reply=True, **extra):
-        from tests.fakes.line_api import event
-
-        token = self.fake.issue_token(self.user_id) if reply else None
-        return event(kind, self.user_id, int(self.svc.clock().timestamp() * 1000), token, **extra)
-
-    def send(self, kind, reply=True, **extra):
-        res = self.post(self.event(kind, reply, **extra))
-        assert res.status_code == 200, res.get_data(as_text=True)
-        return res
-
-    def say(self, text, **kw):
-        from tests.fakes.line_api import text_message
-
-        return self.send("message", **text_message(text), **kw)
-
-    def tap(self, data, params=None, **kw):
-        from tests.fakes.line_api import postback
-
-        return self.send("postback", **postback(data, params), **kw)
-
-    def follow(self):
-        return self.send("follow", follow={"isUnblocked": False})
-
-    def unfollow(self):
-        return self.send("unfollow", reply=False)
-
-    def inbox(self):
-        """Deliver due outbox rows, then return the message batches that reached this user since last time."""
-        from bot.service.delivery import run_once
-
-        while run_once(self.svc, "test-worker"):
-            pass
-        batches = self.fake.seen_by(self.user_id)
-        new, self.seen = batches[self.seen:], len(batches)
-        return new
-
-
-@pytest.fixture
-def line_user(line_client, line_svc, fake_line):
-    return LineUser(line_client, line_svc, fake_line)

@@ -1,5 +1,5 @@
 """Pools and lists through the sandbox chat: a time is offered for the job's pool and booked with whoever is
-free then; a number or a tap means the list shown last. (The PostgreSQL race: tests/test_postgres.py.)"""
+free then; a number or a tap means the list shown last. (The PostgreSQL race: tests/service/test_postgres.py.)"""
 from datetime import date
 
 from sqlmodel import Session, select

@@ -15,7 +15,7 @@ from bot.channels.sms.link_text import LINK_LEADS, PageLinks, compose_link
 from bot.channels.sms.text import SEGMENT_BUDGET, segments
 from bot.core.texts import TEXTS
 from tests.conftest import START
-from tests.fakes.sms_phone import Phone
+from tests.channels.sms.drivers import Phone
 
 US = "+16502530000"
 

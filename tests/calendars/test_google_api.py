@@ -9,7 +9,7 @@ from calendars.google.backend import GoogleCalendar, service_account_credentials
 from calendars.google.hub import GoogleHub, GoogleOptions
 from calendars.router import CalendarRouter, split_ref
 from tests.fakes.google_api import FakeGoogleServer
-from tests.google_helpers import SATO, service_account_info
+from tests.calendars.google_helpers import SATO, service_account_info
 
 T0 = datetime(2026, 12, 1, 1, 0, tzinfo=timezone.utc)
 
@@ -113,12 +113,12 @@ def test_without_delegation_no_guest_and_no_meet_are_asked_for(google):
 
 def test_a_broken_key_is_a_permission_error_not_a_crash(db_url, clock):
     from tests.conftest import make_services
-    from tests.google_helpers import google_settings
+    from tests.calendars.google_helpers import google_settings
 
     svc = make_services(db_url, clock, env={"GOOGLE_SERVICE_ACCOUNT_JSON": "{not json"}, settings=google_settings())
     with pytest.raises(CalendarPermissionError, match="credentials unreadable"):
         svc.calendar_for.client_for(SATO)
-    from tests.test_google_flow import chat_for
+    from tests.calendars.test_google_flow import chat_for
 
     chat = chat_for(svc)
     chat.apply()

@@ -163,7 +163,7 @@ def test_a_served_app_settles_its_memory_after_start_and_a_test_app_does_not(tmp
               "print(json.dumps([gc.get_freeze_count() > 0, gc.get_threshold()[0], before[0]]))")
     env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'app.sqlite3'}", "SECRET_KEY": "test"}
     done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=120,
-                          cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+                          cwd=os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
     assert done.returncode == 0, done.stderr
     frozen, threshold, before = json.loads(done.stdout.strip().splitlines()[-1])
     assert frozen and threshold == 20_000 and before == 700

@@ -8,8 +8,8 @@ from sqlmodel import Session, select
 from bot.service.calendar_sync import poll
 from bot.db.models import CalendarSync, Outbox
 from calendars.router import split_ref
-from tests.google_helpers import SATO, google_services, run_worker
-from tests.test_google_flow import bookings, chat_for, google, gsvc  # noqa: F401  (fixtures)
+from tests.calendars.google_helpers import SATO, google_services, run_worker
+from tests.calendars.test_google_flow import bookings, chat_for, google, gsvc  # noqa: F401  (fixtures)
 
 REMINDER_KINDS = ("reminder_day_before", "reminder_soon")
 

@@ -10,10 +10,11 @@ from twilio.request_validator import RequestValidator
 from bot.core.events import ChooseSlot
 from bot.service.turn import handle
 from bot.web.security import recruiter_key
-from tests.conftest import AUTH, TWILIO_TOKEN, application
-from tests.test_browser import browser, open_page  # noqa: F401  (browser is a fixture)
-from tests.test_browser_candidate_page import live_sms  # noqa: F401  (a fixture)
-from tests.test_colours import AA, contrast
+from tests.channels.sms.drivers import TWILIO_TOKEN
+from tests.conftest import AUTH, application
+from tests.e2e.test_browser import browser, open_page  # noqa: F401  (browser is a fixture)
+from tests.e2e.test_browser_candidate_page import live_sms  # noqa: F401  (a fixture)
+from tests.web.test_colours import AA, contrast
 
 pytestmark = pytest.mark.browser
 DESKTOP = {"width": 1280, "height": 800}

@@ -147,7 +147,7 @@ def test_one_batch_runs_several_users_turns_and_a_failing_turn_is_undone_alone(l
     import bot.channels.line.inbound
     from bot.channels.line.inbound import process
     from bot.service.delivery import send_all
-    from tests.conftest import LineUser
+    from tests.channels.line.drivers import LineUser
 
     users = [LineUser(line_client, line_svc, fake_line) for _ in range(3)]
     for user in users:
@@ -197,7 +197,7 @@ def test_a_batch_books_once_and_its_later_turns_no_longer_offer_the_booked_time(
     import bot.service.turn
     from bot.channels.line.inbound import process
     from bot.service.delivery import send_all
-    from tests.conftest import LineUser
+    from tests.channels.line.drivers import LineUser
 
     # Batches run per LINE user in order: the ids fix who goes first.
     first, booker, third, failing = (LineUser(line_client, line_svc, fake_line, user_id="U" + str(n) * 32)

@@ -16,8 +16,8 @@ from sqlmodel import Session, select
 from bot.cli import main
 from bot.db.models import StoredCredential
 from tests.fakes.google_api import FakeGoogleServer
-from tests.google_helpers import SATO, TANAKA, google_env, google_services, google_settings
-from tests.test_google_flow import bookings, chat_for
+from tests.calendars.google_helpers import SATO, TANAKA, google_env, google_services, google_settings
+from tests.calendars.test_google_flow import bookings, chat_for
 
 
 @pytest.fixture

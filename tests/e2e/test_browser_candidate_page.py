@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.conftest import AUTH, START, FakeClock, application, make_services, sms_settings, twilio_env
-from tests.test_browser import PHONE, WAIT, browser, open_page, serving  # noqa: F401  (browser is a fixture)
+from tests.channels.sms.drivers import sms_settings, twilio_env
+from tests.conftest import AUTH, START, FakeClock, application, make_services
+from tests.e2e.test_browser import PHONE, WAIT, browser, open_page, serving  # noqa: F401  (browser is a fixture)
 
 pytestmark = pytest.mark.browser
 DESKTOP = {"width": 1280, "height": 800}

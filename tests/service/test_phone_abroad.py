@@ -8,7 +8,7 @@ from bot.service.candidate_page import page_url
 from bot.core.messages import phone_for
 from bot.db.models import Applicant
 from tests.conftest import AUTH, application
-from tests.fakes.sms_phone import Phone
+from tests.channels.sms.drivers import Phone
 
 NATIONAL, INTERNATIONAL = "03-6820-1234", "+81 3-6820-1234"  # the demo company's number, both ways
 

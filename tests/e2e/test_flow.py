@@ -115,7 +115,7 @@ def test_two_candidates_choosing_one_slot_book_it_once(client, svc):
     from tests.conftest import Chat
 
     a, b = Chat(client, svc), Chat(client, svc)
-    a.apply(job="store-manager")  # one interviewer: nobody else can take the time (pools: tests/test_pools.py)
+    a.apply(job="store-manager")  # one interviewer: nobody else can take the time (pools: tests/service/test_pools.py)
     b.apply(name="鈴木 一郎", email="ichiro@example.com", job="store-manager")
     offer_a, offer_b = slot_buttons(a.replies()[0]), slot_buttons(b.replies()[0])
     shared = next(x for x in offer_a if x in offer_b)

@@ -12,7 +12,7 @@ from bot.service.candidate_page import REPLY_REQUEST, page_url
 from bot.db.models import Outbox
 from bot.service.shortlinks import unsubscribe_url
 from tests.conftest import START as START_AT
-from tests.fakes.sms_phone import Phone
+from tests.channels.sms.drivers import Phone
 from tests.conftest import stored_applicant as _applicant, stored_bookings as _bookings
 
 

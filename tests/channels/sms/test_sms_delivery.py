@@ -116,8 +116,8 @@ def test_undelivered_without_email_or_line_only_alerts_the_recruiter(phone, sms_
 def test_fallback_without_smtp_goes_to_the_sandbox(db_url, clock, fake_twilio):
     from bot import create_app
     from bot.bootstrap import default_channels
-    from tests.conftest import make_services, twilio_env
-    from tests.fakes.sms_phone import Phone
+    from tests.channels.sms.drivers import Phone, twilio_env
+    from tests.conftest import make_services
 
     svc = make_services(db_url, clock, env=twilio_env(fake_twilio.origin))
     svc.channels.update(default_channels(svc.config))
@@ -133,7 +133,8 @@ def test_fallback_without_smtp_goes_to_the_sandbox(db_url, clock, fake_twilio):
 
 def test_messaging_service_sid_is_used_instead_of_a_from_number(db_url, clock, fake_twilio):
     from bot.bootstrap import default_channels
-    from tests.conftest import make_services, twilio_env
+    from tests.channels.sms.drivers import twilio_env
+    from tests.conftest import make_services
 
     env = {**twilio_env(fake_twilio.origin), "TWILIO_FROM_NUMBER": "", "TWILIO_MESSAGING_SERVICE_SID": "MG" + "1" * 32}
     svc = make_services(db_url, clock, env=env)

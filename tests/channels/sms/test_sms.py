@@ -157,7 +157,7 @@ def test_forged_signature_is_refused_and_nothing_is_stored(phone, sms_svc):
     forged_body = dict(form, Body="2")
     from twilio.request_validator import RequestValidator
 
-    from tests.conftest import TWILIO_TOKEN
+    from tests.channels.sms.drivers import TWILIO_TOKEN
 
     good = RequestValidator(TWILIO_TOKEN).compute_signature("https://jobs.example.com/webhooks/twilio/sms", form)
     assert phone.post("/webhooks/twilio/sms", forged_body, signature=good).status_code == 403

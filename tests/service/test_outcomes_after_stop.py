@@ -7,7 +7,7 @@ from sqlmodel import Session, select
 from bot.core.conversation import Context, State, decide
 from bot.core.events import Marked, RecordOutcome, RestoreBooking, Unmark
 from bot.db.models import Applicant, Outbox
-from tests.test_outcomes import NOW, START, booked, booking, csrf, record, recruiter, said, state  # noqa: F401
+from tests.service.test_outcomes import NOW, START, booked, booking, csrf, record, recruiter, said, state  # noqa: F401
 
 
 @pytest.fixture

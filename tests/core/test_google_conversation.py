@@ -3,7 +3,7 @@ import pytest
 
 from bot.core.conversation import State, decide
 from bot.core.events import CalendarDeleted, CalendarMoved
-from tests.test_conversation import FRESH, OFFERED, ctx, shape
+from tests.core.test_conversation import FRESH, OFFERED, ctx, shape
 
 MOVED = CalendarMoved(OFFERED[0])
 

@@ -91,7 +91,7 @@ def test_the_online_link_in_an_english_booking_mail_stops_before_the_closing_bra
 
 
 def test_the_online_link_in_the_english_web_chat_stops_before_the_closing_bracket(chat, svc):
-    from tests.test_browser import CHROMIUM_ARGS, _chromium_path, serving
+    from tests.e2e.test_browser import CHROMIUM_ARGS, _chromium_path, serving
 
     path = _chromium_path()
     playwright = __import__("pytest").importorskip("playwright.sync_api")

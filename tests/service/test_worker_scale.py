@@ -16,7 +16,7 @@ pytestmark = pytest.mark.postgres
 ROWS = 2000
 
 _spec = importlib.util.spec_from_file_location(
-    "bench_reminders", Path(__file__).resolve().parent.parent / "scripts" / "bench_reminders.py")
+    "bench_reminders", Path(__file__).resolve().parents[2] / "scripts" / "bench_reminders.py")
 bench = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(bench)
 
