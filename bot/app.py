@@ -7,6 +7,8 @@ from flask import Flask, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from bot.bootstrap import Services, bootstrap, settle_after_start
+from bot.channels import registry
+from bot.web import apply, candidate, feeds, health, intake, links, recruiter
 
 
 def create_app(test_config: dict | None = None, services: Services | None = None) -> Flask:
@@ -14,11 +16,7 @@ def create_app(test_config: dict | None = None, services: Services | None = None
     serving = services is None  # a real web process (tests hand their services in)
     if services is None:
         services = bootstrap()
-        if services.config.line_enabled:
-            # The web process runs the turns of the LINE events it takes, right after answering LINE.
-            from bot.channels.line.inbound import InboxRunner
-
-            services.inbox = InboxRunner(services)
+        registry.start_web(services)  # e.g. the turns of the LINE events this process takes, right after the 200
     app = Flask(__name__)
     app.config.update(SECRET_KEY=services.config.secret_key, JSON_AS_ASCII=False,
                       SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax",
@@ -28,13 +26,10 @@ def create_app(test_config: dict | None = None, services: Services | None = None
         app.config.update(test_config)
     app.extensions["sokuresu"] = services
 
-    from bot.web import apply, candidate, feeds, health, intake, links, recruiter
-    from bot.channels.line import webhook as line_webhook  # 404 while the LINE channel is off
-    from bot.channels.sandbox import web as sandbox_web
-    from bot.channels.sms import webhook as sms_webhook
-
-    for module in (intake, apply, sandbox_web, recruiter, feeds, health, links, sms_webhook, candidate, line_webhook):
+    for module in (intake, apply, recruiter, feeds, health, links, candidate):
         app.register_blueprint(module.bp)
+    for blueprint in registry.blueprints():  # each channel's webhooks and pages
+        app.register_blueprint(blueprint)
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):

@@ -12,41 +12,13 @@ from sqlmodel import Session
 
 from calendars.base import Calendar, utcnow
 from bot.core.transport import Channel
-from bot.channels.log import LogChannel
-from bot.channels.sandbox.adapter import SandboxChannel
+from bot.service.deps import Services, local_calendar
+from bot.google_calendar import attach as attach_google
+from bot.channels import registry
 from bot.config import Config
 from bot.db.engine import make_engine
 from bot.core.messages import Renderer, validate_templates
-from bot.settings import Settings, load_settings
-
-
-def local_calendar(session: Session, clock: Callable[[], datetime] = utcnow) -> Calendar:
-    from calendars.local import LocalCalendar
-
-    return LocalCalendar(session, clock)
-
-
-@dataclass
-class Services:
-    """Everything the service layer and the worker need, built once per process."""
-
-    config: Config
-    settings: Settings
-    engine: Engine
-    renderer: Renderer
-    channels: dict[str, Channel]
-    clock: Callable[[], datetime] = utcnow
-    calendar_for: Callable[[Session], Calendar] = local_calendar  # bootstrap() hands it this clock
-    wake: threading.Event = field(default_factory=threading.Event)
-    # Runs queued LINE events in this process right after the webhook answers (bot.channels.line.inbound.InboxRunner);
-    # None: the worker runs them.
-    inbox: object | None = None
-    # Free times the turns of this process worked out lately (bot.service.turn.Turn.available).
-    free_times: dict = field(default_factory=dict)
-
-    def enabled(self, channel: str) -> bool:
-        """Whether a real transport exists for this candidate channel."""
-        return channel in self.channels and channel != "sandbox"
+from bot.core.settings import Settings, load_settings
 
 
 def settle_after_start() -> None:
@@ -60,23 +32,10 @@ def settle_after_start() -> None:
 
 
 def default_channels(config: Config) -> dict[str, Channel]:
-    """Real adapters for the channels that are configured; the sandbox always."""
+    """Real adapters for the channels that are configured; the sandbox and the recruiter log always."""
     # A candidate channel without a transport (no LINE/Twilio/SMTP settings) is delivered to the
     # sandbox chat instead, so the demo works with no accounts at all.
-    channels: dict[str, Channel] = {"sandbox": SandboxChannel(), "recruiter": LogChannel("recruiter")}
-    if config.sms_enabled:
-        from bot.channels.sms.adapter import SmsChannel  # the Twilio client is built only with its settings
-
-        channels["sms"] = SmsChannel(config)
-    if config.smtp_url:
-        from bot.channels.email.adapter import MailChannel
-
-        channels["email"] = MailChannel(config)
-    if config.line_enabled:
-        from bot.channels.line.adapter import LineChannel  # linebot is imported only when LINE is configured
-
-        channels["line"] = LineChannel(config)
-    return channels
+    return registry.adapters(config)
 
 
 def bootstrap(config: Config | None = None, settings: Settings | None = None, engine: Engine | None = None,
@@ -95,11 +54,7 @@ def bootstrap(config: Config | None = None, settings: Settings | None = None, en
         clock=clock or utcnow,
         calendar_for=calendar_for or (lambda session: local_calendar(session, services.clock)),
     )
-    from bot.service.delivery_reports import attach  # hooks that need the database (Twilio 21610 marks an opt-out)
-
-    attach(services)
+    registry.attach(services)
     if calendar_for is None:
-        from bot.google_calendar import attach as attach_google  # interviewers whose calendar is in Google
-
-        attach_google(services)
+        attach_google(services)  # interviewers whose calendar is in Google
     return services

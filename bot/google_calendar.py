@@ -11,13 +11,15 @@ from typing import Callable
 from sqlmodel import Session, select
 
 from calendars.local import LocalCalendar
+from calendars.google.events import change_of
 from calendars.google.hub import GoogleHub, GoogleOptions
 from calendars.router import LOCAL, CalendarRouter
 from bot.config import Config
 from bot.db.models import Booking, Outbox
 from bot.service.availability import LIVE_STATUSES
-from bot.settings import Settings
+from bot.core.settings import Settings
 from bot.service import vault
+from bot.service.calendar_sync import CalendarWriter
 
 log = logging.getLogger("sokuresu.calendar")
 OAUTH_PREFIX = "google-oauth:"  # StoredCredential name of a personal account's grant, per calendar id
@@ -110,6 +112,16 @@ class GoogleCalendars:
         return CalendarRouter(self.hub, LocalCalendar(session, self.clock), self.routes, defer=later,
                               booked=lambda who, start, end: live_bookings(session, who, start, end))
 
+    def feed_calendars(self) -> list[str]:
+        return google_calendar_ids(self.settings)
+
+    def read_changes(self, calendar_id: str, token: str | None, since: datetime) -> tuple[list, str | None]:
+        """The calendar's changed events since `token` (calendars.base.ChangeFeed)."""
+        events, next_token = self.client_for(calendar_id).changes(calendar_id, token, since)
+        if events:
+            self.hub.forget(calendar_id)  # its cached busy times are stale
+        return [change_of(calendar_id, event, self.settings.tz) for event in events], next_token
+
     def defer(self, session: Session, op: str, data: dict) -> None:
         """Queue a calendar write for the worker, in the caller's transaction, so the choice survives an outage."""
         booking_id = int(data["booking_id"]) if "booking_id" in data else None
@@ -139,30 +151,10 @@ def enabled(config: Config, settings: Settings) -> bool:
     return bool(google_calendar_ids(settings))
 
 
-def write_booking(calendar, request, old) -> tuple[str, str | None]:
-    """Write a booking's event, moving the old booking's event when the backend can; (event id, calendar id)."""
-    move = getattr(calendar, "reschedule", None)
-    if old is not None and old.calendar_event_id and move is not None:
-        ref = move(old.calendar_event_id, request)
-        old.calendar_event_id = None  # the event now belongs to the new booking (or was deleted by the router)
-    else:
-        ref = calendar.book(request)
-    where = getattr(calendar, "calendar_of", None)
-    return ref, where(request.slot.interviewer) if where else None
-
-
-def meeting_url_of(calendar, booking) -> str | None:
-    """The Meet link Google made for this booking, when the calendar knows one."""
-    lookup = getattr(calendar, "meeting_url", None)
-    return lookup(booking.calendar_event_id) if lookup and booking is not None else None
-
-
 def attach(services) -> None:
     """Switch Services to the Google router and the deferred-write channel when some interviewer uses Google."""
     if not enabled(services.config, services.settings):
         return
-    from bot.service.calendar_sync import CalendarWriter
-
     if not service_account_info_set(services.config):
         log.warning("interviewers use Google Calendar but no service account is set: only calendars connected "
                     "with `sokuresu google auth` will work")

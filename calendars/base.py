@@ -88,3 +88,33 @@ class Calendar(Protocol):
 
     def cancel(self, event_id: str) -> None:
         """Remove (or mark cancelled) a booked interview; unknown ids are ignored."""
+
+
+@dataclass(frozen=True)
+class CalendarChange:
+    """One event changed on the calendar side (a recruiter moved or deleted an interview there)."""
+
+    calendar_id: str
+    event_id: str
+    ref: str  # the event as the booking stores it (Booking.calendar_event_id)
+    booking_id: str | None  # our booking's id, stored on the event when we wrote it; None for others' events
+    start: datetime | None  # the event's times now (None when cancelled)
+    end: datetime | None
+    cancelled: bool
+    version: str  # differs for every version of the event: the key that makes a repeated change harmless
+
+
+class ChangeFeed(Protocol):
+    """A backend whose calendars can change behind our back (Google): what changed since a sync token.
+
+    Optional: the local calendar changes only through us, so it has no feed. A backend that has one also
+    offers `reschedule(event_id, request) -> event id`, `meeting_url(event_id)` and `calendar_of(interviewer)`."""
+
+    last_poll: float
+
+    def feed_calendars(self) -> list[str]:
+        """The calendar ids to read changes from."""
+
+    def read_changes(self, calendar_id: str, token: str | None, since: datetime) -> tuple[list[CalendarChange], str | None]:
+        """Changes since `token` (everything ending after `since` without one) and the next token. Raises
+        calendars.errors.SyncTokenExpired when the token is too old, CalendarError when the calendar cannot be read."""

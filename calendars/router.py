@@ -10,24 +10,11 @@ from typing import Callable, Mapping, Sequence
 
 from calendars.base import BookingRequest, Calendar, Interval, SlotTaken
 from calendars.errors import CalendarError, Conflict, NotFound
-from calendars.google.events import booking_of, declined_by_owner, interview_body, is_all_day, meeting_url
+from calendars.google.events import booking_of, event_ref, split_ref, declined_by_owner, interview_body, is_all_day, meeting_url
 from calendars.google.hub import GoogleHub
 
 log = logging.getLogger("sokuresu.calendar")
 LOCAL = "local"
-
-
-def event_ref(calendar_id: str, event_id: str) -> str:
-    """Our stored id of a Google event: Google event ids never contain '/', so it splits back cleanly."""
-    return f"g/{event_id}/{calendar_id}"
-
-
-def split_ref(ref: str) -> tuple[str, str] | None:
-    """(calendar id, event id) of a Google ref, None for a local UID."""
-    if not ref.startswith("g/"):
-        return None
-    _, event_id, calendar_id = ref.split("/", 2)
-    return calendar_id, event_id
 
 
 class CalendarRouter:

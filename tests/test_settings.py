@@ -7,7 +7,7 @@ from click.testing import CliRunner
 
 from bot.cli import main
 from bot.core.messages import validate_templates
-from bot.settings import SettingsError, load_settings, parse_settings
+from bot.core.settings import SettingsError, load_settings, parse_settings
 
 
 def demo():

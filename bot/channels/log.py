@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import logging
 
+from bot.channels.plugin import ChannelPlugin
 from bot.core.transport import Outgoing
 
 log = logging.getLogger("sokuresu.mail")
@@ -18,3 +19,7 @@ class LogChannel:
         log.info("%s: %s message %s kept in the outbox (no transport configured)",
                  self.name, message.payload.get("kind", "?"), message.idempotency_key[:8])
         return None
+
+
+# Recruiter alerts stay in the outbox for the recruiter page; the log notes only that one was written.
+PLUGIN = ChannelPlugin(name="recruiter", configured=lambda config: True, adapter=lambda config: LogChannel("recruiter"))

@@ -10,16 +10,8 @@ from datetime import time, timedelta
 import click
 
 from bot.config import Config
-from bot.settings import SettingsError
-
-
-def _services(config: Config | None = None):
-    from bot.bootstrap import bootstrap
-
-    try:
-        return bootstrap(config=config)
-    except SettingsError as exc:
-        raise click.ClickException(str(exc)) from None
+from bot.core.settings import SettingsError
+from bot.cli.common import load_services
 
 
 def _logging(verbose: bool = False) -> None:
@@ -67,7 +59,7 @@ def worker(poll: float, verbose: bool) -> None:
     from bot.worker import run_until_signalled
 
     _logging(verbose)
-    services = _services()
+    services = load_services()
     settle_after_start()
     run_until_signalled(services, poll)
 
@@ -82,7 +74,7 @@ def followups(limit: int) -> None:
     from bot.db.models import Outbox
     from bot.service.followups import FOLLOW_UPS
 
-    svc = _services()
+    svc = load_services()
     with session_scope(svc.engine) as session:
         rows = session.exec(select(Outbox).where(Outbox.status == "pending", Outbox.kind.in_(FOLLOW_UPS))
                             .order_by(Outbox.due_at).limit(limit)).all()
@@ -130,7 +122,7 @@ def demo(host: str, port: int) -> None:
     """Run the whole product on the embedded defaults: SQLite, local calendar, sandbox chat."""
     from werkzeug.serving import run_simple
 
-    from bot import create_app
+    from bot.app import create_app
     from bot.db.migrate import upgrade
     from bot.web.security import feed_token, recruiter_key
     from bot.worker import start_thread
@@ -140,7 +132,7 @@ def demo(host: str, port: int) -> None:
     if not os.environ.get("PUBLIC_BASE_URL"):
         config = replace(config, public_base_url=f"http://localhost:{port}")
     upgrade(config.database_url)
-    svc = _services(config)
+    svc = load_services(config)
     seed_demo(svc)
     app = create_app(services=svc)
     start_thread(svc)
@@ -159,9 +151,10 @@ from bot.cli.google import google as google_commands  # noqa: E402  (`sokuresu g
 main.add_command(google_commands)
 
 
-from bot.channels.line.cli import line as line_commands  # noqa: E402  (`sokuresu line setup-richmenu`)
+from bot.channels import registry  # noqa: E402  (each channel's commands: `sokuresu line setup-richmenu`)
 
-main.add_command(line_commands)
+for command in registry.commands():
+    main.add_command(command)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -6,6 +6,7 @@ import json
 import click
 
 from calendars.base import utcnow
+from bot.cli.common import load_services
 from bot.config import Config
 
 
@@ -59,13 +60,12 @@ def check() -> None:
     """Show, on one screen, whether every Google calendar in the settings can be read and written."""
     from calendars.errors import CalendarError
     from bot.service.calendar_health import hint
-    from bot.cli import _services
     from bot.db.engine import session_scope
     from bot.google_calendar import GoogleCalendars, google_calendar_ids, service_account_info
     from bot.db.models import CalendarSync
     from sqlmodel import select
 
-    svc = _services()
+    svc = load_services()
     calendars = svc.calendar_for
     if not isinstance(calendars, GoogleCalendars):
         click.echo("No interviewer uses Google Calendar: every `calendar` in the settings is 'local'.")

@@ -10,7 +10,7 @@ import phonenumbers
 
 from calendars.base import Slot
 from bot.core.office_hours import answer_time
-from bot.settings import ContentLink, Job, Settings, SettingsError
+from bot.core.settings import ContentLink, Job, Settings, SettingsError
 from bot.core.texts import TEXTS
 from bot.core.unbroken import NBSP, WJ
 

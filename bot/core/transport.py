@@ -13,6 +13,16 @@ class PermanentError(Exception):
     """The provider will never accept this message as it is (bad address, blocked): mark it failed."""
 
 
+class Refused(PermanentError):
+    """The provider refuses the address itself: `opted_out` (it asked for nothing more, e.g. SMS STOP) or
+    `unreachable` (not a number or mailbox this channel can reach). Recorded where the row is recorded
+    (bot.service.delivery), which opts the address out or falls back to another channel."""
+
+    def __init__(self, message: str, reason: str):
+        super().__init__(message)
+        self.reason = reason
+
+
 @dataclass(frozen=True)
 class Outgoing:
     """One message to deliver: where, what, and the key that makes a resend harmless."""

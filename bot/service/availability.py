@@ -9,7 +9,7 @@ from sqlmodel import Session, select
 from calendars.base import Calendar, Interval, Slot
 from calendars.slots import free_slots, local_day_bounds, pick_spread
 from bot.db.models import Booking
-from bot.settings import Settings
+from bot.core.settings import Settings
 
 LIVE_STATUSES = ("booked", "confirmed")
 
@@ -62,3 +62,21 @@ def pool_choices(settings: Settings, calendar: Calendar, session: Session, job_i
         # re-checks (a Google outage keeps the choice and writes it later) or refuses it as taken.
         free.append(slot.interviewer)
     return [Slot(slot.start, slot.end, who) for who in free]
+
+
+def write_booking(calendar, request, old) -> tuple[str, str | None]:
+    """Write a booking's event, moving the old booking's event when the backend can; (event id, calendar id)."""
+    move = getattr(calendar, "reschedule", None)
+    if old is not None and old.calendar_event_id and move is not None:
+        ref = move(old.calendar_event_id, request)
+        old.calendar_event_id = None  # the event now belongs to the new booking (or was deleted by the router)
+    else:
+        ref = calendar.book(request)
+    where = getattr(calendar, "calendar_of", None)
+    return ref, where(request.slot.interviewer) if where else None
+
+
+def meeting_url_of(calendar, booking) -> str | None:
+    """The Meet link Google made for this booking, when the calendar knows one."""
+    lookup = getattr(calendar, "meeting_url", None)
+    return lookup(booking.calendar_event_id) if lookup and booking is not None else None

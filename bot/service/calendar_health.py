@@ -4,7 +4,7 @@ from __future__ import annotations
 from sqlmodel import Session, select
 
 from bot.db.models import CalendarSync, Outbox
-from bot.settings import Settings
+from bot.core.settings import Settings
 
 
 def hint(error: str, who: str = "the service account") -> str:

@@ -1,25 +1,23 @@
-"""Worker side of Google Calendar: deferred writes, and recruiter-side moves and deletes read with sync tokens."""
+"""Worker side of calendars: deferred writes, and recruiter-side moves and deletes read from a backend's change feed."""
 from __future__ import annotations
 
-import hashlib
 import logging
 import time
 from datetime import datetime, timedelta
 
 from sqlmodel import select
 
-from calendars.base import BookingRequest, Slot, SlotTaken
+from calendars.base import BookingRequest, CalendarChange, ChangeFeed, Slot, SlotTaken
 from calendars.errors import CalendarError, SyncTokenExpired
-from calendars.router import split_ref
-from bot.bootstrap import Services
+from bot.service.deps import Services
 from bot.core.transport import Outgoing
 from bot.db.engine import session_scope
 from bot.core.events import CalendarDeleted, CalendarMoved
-from bot.google_calendar import GoogleCalendars, google_calendar_ids
 from bot.core.messages import Recipient
 from bot.db.models import Applicant, Booking, CalendarSync, Outbox
 from bot.service.availability import LIVE_STATUSES
-from bot.service.turn import delivery_channel, enqueue, handle
+from bot.service.turn import handle
+from bot.service.outbox import delivery_channel, enqueue
 
 log = logging.getLogger("sokuresu.calendar_sync")
 LOOK_BACK = timedelta(days=1)  # a full (re)sync reads events ending after this long ago
@@ -75,54 +73,42 @@ class CalendarWriter:
                 booking_id=booking.id)
 
 
-def _event_key(event: dict) -> str:
-    raw = f"{event['id']}:{event.get('updated', '')}:{event.get('status', '')}"
-    return hashlib.sha1(raw.encode()).hexdigest()
-
-
-def react(svc: Services, calendar_id: str, event: dict) -> int:
-    """Turn one changed Google event into a conversation event when it is one of our live bookings."""
-    from calendars.google.events import booking_of, parse_time
-
-    booking_id = booking_of(event) or ""
+def react(svc: Services, change: CalendarChange) -> int:
+    """Turn one changed calendar event into a conversation event when it is one of our live bookings."""
+    booking_id = change.booking_id or ""
     if not booking_id.isdigit():
         return 0
     with session_scope(svc.engine) as session:
         b = session.get(Booking, int(booking_id))
-        if b is None or b.status not in LIVE_STATUSES or split_ref(b.calendar_event_id or "") != (calendar_id, event["id"]):
+        if b is None or b.status not in LIVE_STATUSES or b.calendar_event_id != change.ref:
             return 0  # not live, or our own earlier write we have already followed
         applicant_id, start, end, who = b.applicant_id, b.start_at, b.end_at, b.interviewer
-    if event.get("status") == "cancelled":
-        change = CalendarDeleted()
+    if change.cancelled:
+        event = CalendarDeleted()
     else:
-        tz = svc.settings.tz
-        new_start, new_end = parse_time(event["start"], tz), parse_time(event["end"], tz)
-        if (new_start, new_end) == (start, end):
+        if (change.start, change.end) == (start, end):
             return 0
-        change = CalendarMoved(Slot(new_start, new_end, who))
-    handle(svc, applicant_id, change, source="gcal", event_id=_event_key(event))
+        event = CalendarMoved(Slot(change.start, change.end, who))
+    handle(svc, applicant_id, event, source="gcal", event_id=change.version)
     return 1
 
 
-def sync_calendar(svc: Services, calendars: GoogleCalendars, calendar_id: str, now: datetime) -> int:
+def sync_calendar(svc: Services, feed: ChangeFeed, calendar_id: str, now: datetime) -> int:
     """Read one calendar's changes since its sync token (all of it after a 410) and react to each."""
     with session_scope(svc.engine) as session:
         row = session.exec(select(CalendarSync).where(CalendarSync.calendar == calendar_id)).first()
         token = row.sync_token if row else None
     try:
-        client = calendars.client_for(calendar_id)
         try:
-            events, next_token = client.changes(calendar_id, token, now - LOOK_BACK)
+            changes, next_token = feed.read_changes(calendar_id, token, now - LOOK_BACK)
         except SyncTokenExpired:
             log.info("calendar %s: sync token expired, reading it again in full", calendar_id)
-            events, next_token = client.changes(calendar_id, None, now - LOOK_BACK)
+            changes, next_token = feed.read_changes(calendar_id, None, now - LOOK_BACK)
         error = None
     except CalendarError as exc:
-        events, next_token, error = [], token, str(exc)[:500]
+        changes, next_token, error = [], token, str(exc)[:500]
         log.warning("calendar %s: reading changes failed: %s", calendar_id, error)
-    if events:
-        calendars.hub.forget(calendar_id)
-    changed = sum(react(svc, calendar_id, e) for e in events)
+    changed = sum(react(svc, change) for change in changes)
     with session_scope(svc.engine) as session:
         row = session.exec(select(CalendarSync).where(CalendarSync.calendar == calendar_id)).first()
         row = row or CalendarSync(calendar=calendar_id)
@@ -150,14 +136,15 @@ def requeue_unwritten(svc: Services) -> int:
 
 
 def poll(svc: Services, force: bool = False) -> int:
-    """Every poll_seconds: read each Google calendar's changes; return how many bookings changed."""
-    calendars = svc.calendar_for
-    if not isinstance(calendars, GoogleCalendars):
+    """Every poll_seconds: read each calendar's changes, where the backend has a change feed; return how many
+    bookings changed."""
+    feed = svc.calendar_for
+    if not hasattr(feed, "read_changes"):
+        return 0  # the local calendar changes only through us
+    if not force and time.monotonic() - feed.last_poll < svc.settings.calendar.poll_seconds:
         return 0
-    if not force and time.monotonic() - calendars.last_poll < svc.settings.calendar.poll_seconds:
-        return 0
-    calendars.last_poll = time.monotonic()
+    feed.last_poll = time.monotonic()
     now = svc.clock()
-    changed = sum(sync_calendar(svc, calendars, cal, now) for cal in google_calendar_ids(svc.settings))
+    changed = sum(sync_calendar(svc, feed, cal, now) for cal in feed.feed_calendars())
     requeue_unwritten(svc)
     return changed

@@ -16,7 +16,7 @@ from sqlmodel import Session, select
 from calendars.base import Slot
 from bot.db.models import Applicant, Booking
 from bot.service.availability import LIVE_STATUSES
-from bot.settings import Settings
+from bot.core.settings import Settings
 from bot.core.signing import sign, unsign
 
 SALT = "candidate-page"  # its own salt: an unsubscribe link's signature never opens this page

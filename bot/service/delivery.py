@@ -11,10 +11,11 @@ from datetime import datetime, timedelta
 from sqlalchemy import and_, bindparam, func, insert, or_, select, update
 from sqlmodel import Session
 
-from bot.bootstrap import Services
-from bot.core.transport import Outgoing, PermanentError
+from bot.service.deps import Services
+from bot.core.transport import Outgoing, PermanentError, Refused
 from bot.db.engine import session_scope
 from bot.db.models import Applicant, MessageLog, Outbox
+from bot.service.delivery_reports import address_refused
 from bot.service.followups import hold
 from bot.service.optouts import EXEMPT_KINDS, is_stopped, refusal, row_address
 from bot.service.ratelimit import Limiter
@@ -22,7 +23,6 @@ from bot.service.ratelimit import Limiter
 log = logging.getLogger("sokuresu.outbox")
 LEASE = timedelta(seconds=60)
 MAX_ATTEMPTS = 8
-INBOX = "line-inbox"  # rows that carry a LINE webhook event to its turn (bot.channels.line.inbound)
 MAX_RATE_WAIT = 5.0  # seconds a claimed row may wait for its channel's token; longer, it goes back to the queue
 
 
@@ -102,10 +102,9 @@ def deliver(svc: Services, row_id: int, owner: str, limiter: Limiter | None = No
         row = session.get(Outbox, row_id)
         if row is None or row.status != "sending" or row.lease_owner != owner:
             return "lost"  # cancelled, deleted, or taken over after our lease ran out
-        ready = INBOX if row.channel == INBOX else prepare(session, svc, row)
-    if ready == INBOX:  # a LINE webhook event waiting for its turn, not a message to send
-        from bot.channels.line.inbound import run_rows
-
+        run_rows = svc.runners.get(row.channel)  # work a channel queued (an inbound event), not a message
+        ready = None if run_rows is not None else prepare(session, svc, row)
+    if run_rows is not None:
         if (status := run_rows(svc, [row_id], owner, limiter)[row_id]) == "waiting":  # their earlier event is in hand
             release(svc, [row_id], owner, svc.clock() + timedelta(seconds=1))
             return "pending"
@@ -119,6 +118,7 @@ class Outcome:
     status: str  # sent | pending | failed
     error: str | None = None
     provider_id: str | None = None
+    refused: str | None = None  # the provider refused the address itself (Refused.reason)
 
 
 def send(svc: Services, ready: Prepared, owner: str, limiter: Limiter | None = None) -> str:
@@ -150,6 +150,8 @@ def _transmit(svc: Services, ready: Prepared, owner: str, limiter: Limiter | Non
         return Outcome(ready, "failed", f"channel {message.channel!r} is not configured")
     try:
         return Outcome(ready, "sent", provider_id=channel.send(message))
+    except Refused as exc:
+        return Outcome(ready, "failed", str(exc)[:500], refused=exc.reason)
     except PermanentError as exc:
         return Outcome(ready, "failed", str(exc)[:500])
     except Exception as exc:  # network, 429, 5xx, timeouts: try again later
@@ -205,6 +207,9 @@ def _record(session: Session, svc: Services, outcomes: list[Outcome], owner: str
             due_at=func.coalesce(bindparam("due_at", type_=table.c.due_at.type), table.c.due_at)), changes)
     if said:
         session.execute(insert(MessageLog.__table__), said)
+    for outcome in outcomes:
+        if outcome.refused and outcome.ready.row_id in held:
+            address_refused(session, svc, outcome.ready.row_id, outcome.refused, outcome.error or "")
     return statuses
 
 

@@ -3,12 +3,10 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
-from functools import partial
 
 from sqlmodel import Session, select
 
-from bot.bootstrap import Services
-from bot.core.transport import Outgoing
+from bot.service.deps import Services
 from bot.db.engine import session_scope
 from bot.service import optouts
 from bot.db.models import Applicant, Outbox
@@ -76,13 +74,13 @@ def fall_back(session: Session, svc: Services, row: Outbox) -> Outbox | None:
     return copy
 
 
-def opt_out(session: Session, applicant_id: int, why: str, now: datetime) -> None:
-    """Mark a candidate opted out because the carrier says so, and hold everything still pending."""
+def opt_out(session: Session, applicant_id: int, why: str, now: datetime, channel: str = "sms") -> None:
+    """Mark a candidate opted out because the provider says so, and hold everything still pending."""
     applicant = session.get(Applicant, applicant_id)
     if applicant is None:
         return
-    # The number itself is refused by Twilio: no application of this person may text it until START.
-    optouts.opt_out(session, "sms", applicant.phone, optouts.Reason.CARRIER, now)
+    # The address itself is refused (Twilio 21610): no application of this person may use it until they opt in.
+    optouts.opt_out(session, channel, optouts.address_of(applicant, channel), optouts.Reason.CARRIER, now)
     if applicant.opted_out:
         return
     applicant.opted_out, applicant.state = True, "opted_out"
@@ -91,24 +89,15 @@ def opt_out(session: Session, applicant_id: int, why: str, now: datetime) -> Non
                        payload={"kind": "alert", "reason": "opted_out", "detail": why, "text": "opted_out"}))
 
 
-def refused(svc: Services, message: Outgoing, code: int) -> None:
-    """Twilio refused a send: 21610 (the number replied STOP) opts out, 21211 (bad number) and 21614 (a landline)
-    fall back."""
-    with session_scope(svc.engine) as session:
-        if code == 21610:
-            token = message.address.get("token")
-            applicant = session.exec(select(Applicant).where(Applicant.token == token)).first() if token else None
-            if applicant is not None:
-                opt_out(session, applicant.id, "Twilio 21610: the number replied STOP", svc.clock())
-            return
-        row = session.get(Outbox, message.meta.get("outbox_id"))
-        if row is not None and row.kind in FALLBACK_KINDS:
-            row.delivery_status = "failed"
-            fall_back(session, svc, row)
-
-
-def attach(svc: Services) -> None:
-    """Give channels the database hooks they need once Services exist."""
-    for channel in svc.channels.values():
-        if hasattr(channel, "on_refused"):
-            channel.on_refused = partial(refused, svc)
+def address_refused(session: Session, svc: Services, row_id: int, reason: str, error: str) -> None:
+    """The provider refused a row's address (bot.core.transport.Refused), recorded with the row: an address
+    that opted out (Twilio 21610) opts the candidate out; one the channel cannot reach (21211 invalid, 21614
+    a landline) sends a greeting once more on another channel."""
+    row = session.get(Outbox, row_id)
+    if row is None or row.applicant_id is None:
+        return
+    if reason == "opted_out":
+        opt_out(session, row.applicant_id, error[:200], svc.clock(), channel=row.channel)
+    elif row.kind in FALLBACK_KINDS:
+        row.delivery_status = "failed"
+        fall_back(session, svc, row)

@@ -9,7 +9,8 @@ from sqlmodel import Session
 
 from calendars.base import Slot
 from bot.service import optouts, prefetch
-from bot.bootstrap import Services
+from bot.service.deps import Services
+from bot.service.outbox import enqueue
 from bot.db.engine import session_scope
 from bot.core.messages import Recipient, format_slot
 from bot.db.models import Applicant, Booking, Outbox
@@ -52,9 +53,6 @@ def _alert(reason: str, applicant: Applicant, **fields) -> dict:
 
 def _write(session: Session, svc: Services, applicant: Applicant, plan: list[Planned], payload_for,
            booking_id: int | None = None) -> list[Outbox]:
-    # Imported here: bot.service.turn imports this module, and its enqueue adds per-channel touches (SMS).
-    from bot.service.turn import enqueue
-
     return [enqueue(session, svc, applicant, payload_for(p), channel=p.channel, booking_id=booking_id,
                     due_at=p.due_at) for p in plan]
 

@@ -10,13 +10,14 @@ import phonenumbers
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
-from bot.bootstrap import Services
+from bot.service.deps import Services
 from bot.db.engine import session_scope
 from bot.core.events import Applied
 from bot.db.models import Applicant
 from bot.service.people import recognise, take_line
-from bot.service.turn import Turn, alert
-from bot.settings import Settings, WEEKDAYS
+from bot.service.turn import Turn
+from bot.service.outbox import alert
+from bot.core.settings import Settings, WEEKDAYS
 
 CHANNELS = ("line", "sms", "email")
 WINDOW_DAYS = ("any", "weekdays", "weekends", *WEEKDAYS)

@@ -12,7 +12,7 @@ from sqlalchemy import and_, delete, or_
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from bot.bootstrap import Services
+from bot.service.deps import Services
 from bot.db.models import Applicant, ContactOptOut
 
 ADDRESS_CHANNELS = ("sms", "email", "line")

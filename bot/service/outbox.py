@@ -1,9 +1,12 @@
-"""Take back outbox rows not sent yet: one statement, the same for every reason to."""
+"""Write to the outbox (messages, recruiter alerts) and take back rows not sent yet, the same for every reason."""
 from __future__ import annotations
+
+from datetime import datetime
 
 from sqlmodel import Session, update
 
-from bot.db.models import Outbox
+from bot.db.models import Applicant, Outbox
+from bot.service.deps import Services
 
 
 def cancel_pending(session: Session, *where, applicant_id: int | None = None, booking_id: int | None = None,
@@ -14,3 +17,27 @@ def cancel_pending(session: Session, *where, applicant_id: int | None = None, bo
     # Without a reason, a retried row keeps the error of its last attempt, as before.
     values = {"status": "cancelled"} if why is None else {"status": "cancelled", "last_error": why}
     return session.execute(query.values(**values)).rowcount
+
+
+def delivery_channel(svc: Services, applicant: Applicant) -> str:
+    """The candidate's own channel when it has a transport, else the sandbox chat."""
+    return applicant.channel if svc.enabled(applicant.channel) else "sandbox"
+
+
+def enqueue(session: Session, svc: Services, applicant: Applicant | None, payload: dict, *, channel: str,
+            booking_id: int | None = None, due_at: datetime | None = None) -> Outbox:
+    """Write one outbound message to the outbox (the worker sends it)."""
+    now = svc.clock()
+    row = Outbox(applicant_id=applicant.id if applicant else None, booking_id=booking_id, channel=channel,
+                 kind=payload.get("kind", "message"), payload=payload, due_at=due_at or now, created_at=now)
+    session.add(row)
+    session.info.setdefault("enqueued", []).append(row)  # a caller may send these at once after commit
+    if (prepare := svc.preparers.get(channel)) is not None:
+        prepare(session, svc, applicant, row)  # the channel fixes its wording, cards and links in this transaction
+    return row
+
+
+def alert(session: Session, svc: Services, applicant: Applicant | None, reason: str, detail: str = "") -> Outbox:
+    """Tell the recruiter that a person is needed for this candidate, and why (the text is the reason's)."""
+    return enqueue(session, svc, applicant, {"kind": "alert", "reason": reason, "detail": detail, "text": reason},
+                   channel="recruiter")

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from bot.bootstrap import Services
+from bot.service.deps import Services
 from bot.db.engine import session_scope
 from bot.core.events import Marked, Unmark
 from bot.core.messages import format_slot

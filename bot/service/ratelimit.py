@@ -89,13 +89,3 @@ class Limiter:
         if is_rate_limited(exc):
             bucket = self.buckets.setdefault(channel, Bucket(1000.0))
             bucket.slow_down(getattr(exc, "retry_after", None))
-
-
-def parse_rates(table: dict) -> dict[str, float]:
-    """[rate_limits] channel = messages per second (per worker process)."""
-    rates = {}
-    for name, value in table.items():
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
-            raise PolicyError(f"rate_limits.{name}", f"must be messages per second above 0, got {value!r}")
-        rates[name] = float(value)
-    return rates

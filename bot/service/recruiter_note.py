@@ -5,7 +5,7 @@ from sqlmodel import Session, select
 
 from bot.service.inbound_log import write_pending
 from bot.db.models import Applicant, MessageLog
-from bot.settings import Settings
+from bot.core.settings import Settings
 
 MAX_LINES = 20  # the latest messages only: the event description is read on a phone, not archived
 MAX_CHARS = 120

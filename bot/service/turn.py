@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from calendars.base import BookingRequest, Slot, SlotTaken
-from bot.bootstrap import Services
+from bot.service.deps import Services
 from bot.core.conversation import Context, State, as_shown, decide
 from bot.service import optouts, prefetch
 from bot.core.events import Start, Stop
@@ -24,10 +24,10 @@ from bot.core.events import (AlertRecruiter, AskToConfirm, Book, CalendarMoved, 
                         SlotTakenMeanwhile, Unmark)
 from bot.core.messages import Recipient, format_slot
 from bot.db.models import Applicant, Booking, InboundEvent, Outbox
-from bot.google_calendar import meeting_url_of, write_booking
+from bot.service.availability import meeting_url_of, write_booking
 from bot.service.recruiter_note import note_extras
 from bot.service.followups import answered, confirmed, schedule_nudges, schedule_reminders, was_reminded
-from bot.service.outbox import cancel_pending
+from bot.service.outbox import alert, cancel_pending, delivery_channel, enqueue
 from bot.service.availability import LIVE_STATUSES, available, pool_choices
 
 log = logging.getLogger("sokuresu.service")
@@ -49,11 +49,6 @@ def slot_to_dict(slot: Slot) -> dict:
 
 def slot_from_dict(data: dict) -> Slot:
     return Slot(datetime.fromisoformat(data["start"]), datetime.fromisoformat(data["end"]), data["interviewer"])
-
-
-def delivery_channel(svc: Services, applicant: Applicant) -> str:
-    """The candidate's own channel when it has a transport, else the sandbox chat."""
-    return applicant.channel if svc.enabled(applicant.channel) else "sandbox"
 
 
 def live_booking(session: Session, applicant_id: int) -> Booking | None:
@@ -97,31 +92,6 @@ def is_duplicate(session: Session, source: str, event_id: str, now: datetime) ->
     except IntegrityError:
         return True
     return False
-
-
-def enqueue(session: Session, svc: Services, applicant: Applicant | None, payload: dict, *, channel: str,
-            booking_id: int | None = None, due_at: datetime | None = None) -> Outbox:
-    """Write one outbound message to the outbox (the worker sends it)."""
-    now = svc.clock()
-    row = Outbox(applicant_id=applicant.id if applicant else None, booking_id=booking_id, channel=channel,
-                 kind=payload.get("kind", "message"), payload=payload, due_at=due_at or now, created_at=now)
-    session.add(row)
-    session.info.setdefault("enqueued", []).append(row)  # a caller may send these at once after commit
-    if channel == "line":
-        from bot.channels.line.cards import prepare_line  # the booking card and content card, fixed in this transaction
-
-        prepare_line(session, svc, applicant, row)
-    if channel == "sms":
-        from bot.channels.sms.payload import prepare_sms  # SMS wording, short links and follow-ups, fixed in this transaction
-
-        prepare_sms(session, svc, applicant, row)
-    return row
-
-
-def alert(session: Session, svc: Services, applicant: Applicant | None, reason: str, detail: str = "") -> Outbox:
-    """Tell the recruiter that a person is needed for this candidate, and why (the text is the reason's)."""
-    return enqueue(session, svc, applicant, {"kind": "alert", "reason": reason, "detail": detail, "text": reason},
-                   channel="recruiter")
 
 
 def _with_booked(decision: Decision, offered: Slot, booked: Slot) -> Decision:

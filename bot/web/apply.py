@@ -8,7 +8,7 @@ from bot.db.engine import session_scope
 from bot.service.intake import ApplicationInvalid, submit, validate
 from bot.core.messages import phone_for
 from bot.db.models import Applicant
-from bot.service.turn import delivery_channel
+from bot.service.outbox import delivery_channel
 from bot.web.common import locale, services
 from bot.web.pagetexts import PAGE
 from bot.web.security import check_csrf, csrf_token

@@ -13,7 +13,7 @@ from flask import Blueprint, abort, redirect, render_template, request, url_for
 from bot.service.candidate_page import PageView, expired, find, view
 from bot.db.engine import session_scope
 from bot.core.events import Cancel, ChooseSlot, Confirm, OtherDates, PickDate, Reschedule, Send, Start, Stop, WantSlots
-from bot.google_calendar import meeting_url_of
+from bot.service.availability import meeting_url_of
 from bot.core.messages import format_day, phone_for
 from bot.service.turn import handle
 from bot.web.candidate_texts import PAGE

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import current_app, request
 
-from bot.bootstrap import Services
+from bot.service.deps import Services
 
 
 def services() -> Services:

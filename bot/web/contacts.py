@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from sqlmodel import Session
 
 from bot.service import optouts
-from bot.bootstrap import Services
+from bot.service.deps import Services
 from bot.db.models import Applicant, ContactOptOut
 from bot.service.people import applications
 

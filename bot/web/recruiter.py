@@ -93,12 +93,11 @@ def index():
         failed = db.exec(select(Outbox).where(Outbox.status == "failed").order_by(Outbox.id.desc()).limit(50)).all()
         pending = db.exec(select(Outbox).where(Outbox.status.in_(("pending", "sending")),
                                                Outbox.channel != "recruiter")).all()
-        if svc.config.line_enabled:  # LINE plans cap pushes per month; replies are free
-            from flask import g
+        from flask import g
 
-            from bot.channels.line.cards import push_count
-
-            g.line_pushes = push_count(db, svc)
+        for figures in svc.figures.values():  # what each channel reports (LINE: pushes this month)
+            for name, value in figures(db, svc).items():
+                setattr(g, name, value)
         # Provider delivery reports (SMS) and the fallbacks they started, newest first.
         deliveries = db.exec(select(Outbox).where((Outbox.delivery_status.is_not(None)) | (Outbox.fallback_for.is_not(None)))
                              .order_by(Outbox.id.desc()).limit(50)).all()

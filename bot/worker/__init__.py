@@ -8,7 +8,7 @@ import socket
 import threading
 import time
 
-from bot.bootstrap import Services
+from bot.service.deps import Services
 from bot.service.followups import backfill
 from bot.service.delivery import run_once
 from bot.service.calendar_sync import poll as calendar_poll

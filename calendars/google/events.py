@@ -5,7 +5,9 @@ from datetime import datetime, timezone
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from calendars.base import BookingRequest
+import hashlib
+
+from calendars.base import BookingRequest, CalendarChange
 
 BOOKING_KEY = "sokuresuBooking"  # extendedProperties.private key holding our booking id
 UTC = timezone.utc
@@ -42,6 +44,29 @@ def meeting_url(event: dict) -> str | None:
         if entry.get("entryPointType") == "video" and entry.get("uri"):
             return entry["uri"]
     return event.get("hangoutLink")
+
+
+def event_ref(calendar_id: str, event_id: str) -> str:
+    """Our stored id of a Google event: Google event ids never contain '/', so it splits back cleanly."""
+    return f"g/{event_id}/{calendar_id}"
+
+
+def split_ref(ref: str) -> tuple[str, str] | None:
+    """(calendar id, event id) of a Google ref, None for a local UID."""
+    if not ref.startswith("g/"):
+        return None
+    _, event_id, calendar_id = ref.split("/", 2)
+    return calendar_id, event_id
+
+
+def change_of(calendar_id: str, event: dict, tz: ZoneInfo) -> CalendarChange:
+    """One events.list item (with showDeleted) as a calendar change."""
+    cancelled = event.get("status") == "cancelled"
+    raw = f"{event['id']}:{event.get('updated', '')}:{event.get('status', '')}"
+    return CalendarChange(calendar_id, event["id"], event_ref(calendar_id, event["id"]), booking_of(event),
+                          None if cancelled else parse_time(event["start"], tz),
+                          None if cancelled else parse_time(event["end"], tz),
+                          cancelled, hashlib.sha1(raw.encode()).hexdigest())
 
 
 def interview_body(request: BookingRequest, *, meet: bool, location: str = "") -> dict:

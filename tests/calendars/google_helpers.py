@@ -34,7 +34,7 @@ def google_settings(**jobs):
     """The demo settings with both interviewers in Google Calendar; jobs overridable by id."""
     from dataclasses import replace
 
-    from bot.settings import load_settings
+    from bot.core.settings import load_settings
 
     base = load_settings(None)
     interviewers = {k: replace(v, calendar=f"{k}@example.com") for k, v in base.interviewers.items()}

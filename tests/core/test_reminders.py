@@ -7,7 +7,7 @@ from hypothesis import given, settings as hsettings, strategies as st
 
 from bot.core.reminders import (Policy, allowed_spans, booking_reminders, greeting_nudges, is_quiet,
                            last_allowed_before, next_allowed)
-from bot.settings import SettingsError, load_settings, parse_settings
+from bot.core.settings import SettingsError, load_settings, parse_settings
 
 TOKYO, NEW_YORK = ZoneInfo("Asia/Tokyo"), ZoneInfo("America/New_York")
 UTC = timezone.utc

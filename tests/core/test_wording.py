@@ -9,7 +9,7 @@ from calendars.base import Slot
 from bot.channels.email.adapter import _html
 from bot.channels.line.format import fit as line_label
 from bot.core.messages import Recipient, Renderer, format_slot, phone_for
-from bot.settings import load_settings
+from bot.core.settings import load_settings
 from bot.channels.sms.text import compose
 from bot.core.texts import TEXTS
 

@@ -9,7 +9,7 @@ from bot import create_app
 from bot.db.engine import session_scope
 from bot.db.models import Applicant, ContactOptOut
 from bot.service.delivery import run_once
-from bot.service.turn import enqueue
+from bot.service.outbox import enqueue
 from bot.web.security import recruiter_key
 from tests.conftest import AUTH, FakeClock, START, Chat, application, make_services
 from tests.conftest import stored_applicant as _applicant, stored_outbox as _rows

@@ -6,7 +6,7 @@ from sqlmodel import Session, select
 
 from bot.core.messages import Recipient, Renderer
 from bot.db.models import Applicant, Booking
-from bot.settings import load_settings
+from bot.core.settings import load_settings
 from bot.channels.sms.text import compose
 from tests.conftest import AUTH, Chat, application
 

@@ -18,6 +18,7 @@ from linebot.v3.webhooks import FollowEvent, JoinEvent, MessageEvent, PostbackEv
 from calendars.base import utcnow
 from bot.core.transport import Outgoing, PermanentError, TemporaryError
 from bot.config import Config
+from bot.channels.line.events import LineEvent
 from bot.channels.line.format import to_line
 
 # LINE documents a reply token as usable within one minute of the webhook; keep a margin for the worker.
@@ -45,22 +46,6 @@ class _Push(_OnePass, PushMessageRequest):
 
 class BadWebhook(Exception):
     """A missing or wrong X-Line-Signature, or a body that is not a LINE webhook."""
-
-
-@dataclass(frozen=True)
-class LineEvent:
-    """One webhook event, reduced to what Sokuresu acts on."""
-
-    kind: str                      # message | postback | follow | unfollow | join | (any other LINE type)
-    event_id: str | None           # webhookEventId: the key that makes a redelivery harmless
-    source: str                    # user | group | room
-    user_id: str | None
-    reply_token: str | None = None
-    at: datetime | None = None     # when LINE saw the event (the reply token's clock starts here)
-    redelivery: bool = False
-    message_type: str | None = None
-    text: str | None = None
-    data: str | None = None        # postback data; a picked date is folded in as 'date:YYYY-MM-DD'
 
 
 @lru_cache(maxsize=4)

@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlmodel import Session
 
-from bot.bootstrap import Services
+from bot.service.deps import Services
 from bot.core.messages import Recipient, format_day, phone_for
 from bot.db.models import Applicant, Booking, Outbox
 from bot.core.unbroken import WJ

@@ -6,7 +6,7 @@ from pathlib import Path
 import click
 
 from bot.config import Config
-from bot.settings import SettingsError, load_settings
+from bot.core.settings import SettingsError, load_settings
 
 
 @click.group("line")

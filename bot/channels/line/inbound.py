@@ -20,8 +20,8 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, select, update
 
 from bot.service import inbound_log, optouts, prefetch
-from bot.bootstrap import Services
-from bot.channels.line.adapter import LineEvent
+from bot.service.deps import Services
+from bot.channels.line.events import LineEvent
 from bot.core.conversation import State
 from bot.db.engine import one_statement, retry_on_disconnect, session_scope
 from bot.core.events import AlertRecruiter, Decision, Event, Send, Unknown, WantSlots
@@ -31,13 +31,15 @@ from bot.channels.line.cards import content_payload
 from bot.core.messages import format_day
 from bot.db.models import Applicant, Booking, Outbox
 from bot.service.followups import answered, answered_all
-from bot.service.delivery import INBOX, LEASE, MAX_ATTEMPTS, Prepared, backoff, prepare, release, send_all
+from bot.service.delivery import LEASE, MAX_ATTEMPTS, Prepared, backoff, prepare, release, send_all
 from bot.service.outbox import cancel_pending
 from bot.service.ratelimit import Limiter
 from bot.service.availability import LIVE_STATUSES
-from bot.service.turn import CALENDAR_WRITTEN, Turn, alert, converse, delivery_channel, enqueue
+from bot.service.turn import CALENDAR_WRITTEN, Turn, converse
+from bot.service.outbox import alert, delivery_channel, enqueue
 
 log = logging.getLogger("sokuresu.line")
+INBOX = "line-inbox"  # outbox rows that carry a LINE webhook event to its turn (run by run_rows)
 MEDIA = {"image", "video", "audio", "file"}
 MENU = {"menu:content", "menu:human"}  # rich-menu buttons that are not conversation events
 # Event types that need nothing from us (a message was unsent, a video was watched, ...).

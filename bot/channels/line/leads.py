@@ -6,14 +6,15 @@ import unicodedata
 
 from sqlmodel import Session, select, update
 
-from bot.bootstrap import Services
+from bot.service.deps import Services
 from bot.core.events import Applied, WantSlots
 from bot.service.intake import normalise_phone
 from bot.channels.line.format import fit
 from bot.core.messages import Recipient
 from bot.db.models import Applicant, LineLead, Outbox
 from bot.service.people import recognise, take_line
-from bot.service.turn import Turn, alert, enqueue
+from bot.service.turn import Turn
+from bot.service.outbox import alert, enqueue
 
 CODE = re.compile(r"^[A-HJ-NP-Z2-9]{6}$")  # the link-code alphabet of bot.service.intake (no 0/O, 1/I)
 SKIP = {"skip", "スキップ", "なし", "無し", "ない", "いいえ", "no", "none"}

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFont
 
-from bot.settings import Settings
+from bot.core.settings import Settings
 
 WIDTH, HEIGHT = 2500, 843  # one of LINE's documented rich-menu sizes (the half-height one)
 NAME = "sokuresu-main"     # lets `setup-richmenu` recognise, and replace, only its own menu

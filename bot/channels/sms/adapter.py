@@ -13,7 +13,7 @@ from twilio.request_validator import SIGNATURE_SETTINGS_HEADER, RequestValidator
 from twilio.rest import Client
 from twilio.twiml.messaging_response import MessagingResponse
 
-from bot.core.transport import Outgoing, PermanentError, TemporaryError
+from bot.core.transport import Outgoing, PermanentError, Refused, TemporaryError
 from bot.config import Config
 
 log = logging.getLogger("sokuresu.sms")
@@ -48,8 +48,6 @@ class SmsChannel:
         self.status_callback = config.public_base_url + STATUS_PATH
         self.client = Client(config.twilio_account_sid, config.twilio_auth_token,
                              http_client=_OriginClient(config.twilio_api_base_url, timeout))
-        # Set by bot.service.delivery_reports.attach(): 21610 marks the candidate opted out, 21211 and 21614 start the fallback.
-        self.on_refused: Callable[[Outgoing, int], None] | None = None
 
     def send(self, message: Outgoing) -> str | None:
         phone = message.address.get("phone")
@@ -72,14 +70,13 @@ class SmsChannel:
     def _classify(self, exc: TwilioRestException, message: Outgoing) -> Exception:
         # Twilio's messages quote the number ("The 'To' number +81… is not valid"): it must not reach the log.
         reason = f"Twilio {exc.status} error {exc.code}: {_PHONE.sub('<number>', str(exc.msg))}"[:400]
-        if exc.code in (OPTED_OUT, INVALID_NUMBER, LANDLINE) and self.on_refused is not None:
-            self.on_refused(message, exc.code)
+        # Refused: where the row is recorded, 21610 opts the number out and 21211 / 21614 start the fallback.
         if exc.code == OPTED_OUT:
-            return PermanentError(f"{reason} (the candidate replied STOP; marked as opted out)")
+            return Refused(f"{reason} (the candidate replied STOP; marked as opted out)", "opted_out")
         if exc.code == INVALID_NUMBER:
-            return PermanentError(f"{reason} (the phone number is not valid for SMS)")
+            return Refused(f"{reason} (the phone number is not valid for SMS)", "unreachable")
         if exc.code == LANDLINE:
-            return PermanentError(f"{reason} (a landline: SMS cannot reach it)")
+            return Refused(f"{reason} (a landline: SMS cannot reach it)", "unreachable")
         if exc.status == 429 or exc.status >= 500:
             error = TemporaryError(reason)
             error.status = exc.status  # the worker's rate limiter slows the channel down on a 429

@@ -9,7 +9,7 @@ from bot.bootstrap import default_channels
 from bot.core.transport import Outgoing, PermanentError, TemporaryError
 from bot.channels.line.adapter import LineChannel
 from bot.db.models import Applicant, Booking, Outbox
-from bot.service.turn import enqueue
+from bot.service.outbox import enqueue
 from bot.web.security import recruiter_key
 from tests.conftest import AUTH, application
 

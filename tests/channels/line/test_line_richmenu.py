@@ -6,7 +6,7 @@ from PIL import Image
 
 from bot.cli import main
 from bot.channels.line.richmenu import HEIGHT, WIDTH, image, menu
-from bot.settings import load_settings
+from bot.core.settings import load_settings
 
 
 def run(monkeypatch, fake_line, tmp_path, *args):

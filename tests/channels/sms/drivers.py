@@ -35,7 +35,7 @@ def sms_settings(mode: str = "auto"):
     """The demo settings with `[sms] mode` set (auto: one-way to Japanese numbers, two-way elsewhere)."""
     from dataclasses import replace
 
-    from bot.settings import SmsOptions, load_settings
+    from bot.core.settings import SmsOptions, load_settings
 
     return replace(load_settings(), sms=SmsOptions(mode=mode))
 
@@ -55,9 +55,6 @@ def sms_svc(db_url, clock, fake_twilio, smtp_server, sms_mode):
     services = make_services(db_url, clock, env=env, settings=sms_settings(sms_mode))
     services.channels.update(default_channels(services.config))
     services.channels["sms"].client.http_client.timeout = 1.0  # a hung Twilio must not hang the test
-    from bot.service.delivery_reports import attach
-
-    attach(services)
     yield services
     services.engine.dispose()
 

@@ -10,7 +10,7 @@ import pytest
 from calendars.base import Slot
 from bot.service.candidate_page import REPLY_REQUEST, sms_is_one_way, without_reply_requests
 from bot.core.messages import Recipient
-from bot.settings import SettingsError, SmsOptions, load_settings, parse_settings
+from bot.core.settings import SettingsError, SmsOptions, load_settings, parse_settings
 from bot.channels.sms.link_text import LINK_LEADS, PageLinks, compose_link
 from bot.channels.sms.text import SEGMENT_BUDGET, segments
 from bot.core.texts import TEXTS

@@ -7,7 +7,7 @@ import pytest
 
 from calendars.base import Slot
 from bot.core.messages import Recipient, Renderer
-from bot.settings import load_settings
+from bot.core.settings import load_settings
 from bot.channels.sms.text import SEGMENT_BUDGET, compose, fit, segments
 from bot.core.texts import TEXTS
 

@@ -10,7 +10,6 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from calendars.base import SlotRules
-from bot.service.ratelimit import parse_rates
 from bot.core.reminders import Policy, PolicyError, parse_policy
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -355,3 +354,13 @@ def load_settings(path: str | None = None) -> Settings:
     except tomllib.TOMLDecodeError as exc:
         raise SettingsError(source, f"not valid TOML: {exc}") from None
     return parse_settings(data)
+
+
+def parse_rates(table: dict) -> dict[str, float]:
+    """[rate_limits] channel = messages per second (per worker process)."""
+    rates = {}
+    for name, value in table.items():
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+            raise PolicyError(f"rate_limits.{name}", f"must be messages per second above 0, got {value!r}")
+        rates[name] = float(value)
+    return rates

@@ -1,0 +1,29 @@
+"""What a channel tells the rest of Sokuresu about itself: one `ChannelPlugin` per channel package.
+
+The registry (bot.channels.registry) lists the plugins; bootstrap builds the adapters that are configured
+and hands the hooks to the service layer, the app registers the blueprints, the CLI adds the commands. A
+generic module never names a channel: it asks Services for the hook the channel registered, if any.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable, Mapping
+
+from bot.config import Config
+from bot.core.transport import Channel
+
+
+@dataclass(frozen=True)
+class ChannelPlugin:
+    name: str  # the candidate channel, as stored on applicant.channel and outbox.channel
+    configured: Callable[[Config], bool]  # whether the environment holds this channel's credentials
+    adapter: Callable[[Config], Channel] | None = None  # builds the transport (its SDK loads only here)
+    blueprints: tuple = ()  # Flask blueprints: the channel's webhooks and pages
+    commands: tuple = ()  # click commands added to `sokuresu`
+    # prepare(session, svc, applicant, row): fix the wording, cards and links of a row enqueued for this channel,
+    # in the enqueuing transaction.
+    prepare: Callable | None = None
+    # pseudo-channel -> run(svc, row_ids, owner, limiter): outbox rows that carry work, not messages.
+    runners: Mapping[str, Callable] = field(default_factory=dict)
+    figures: Callable | None = None  # figures(session, svc) -> {label: value} for the recruiter page
+    start_web: Callable | None = None  # start_web(svc): what a web process runs beside its requests

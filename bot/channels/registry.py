@@ -1,0 +1,41 @@
+"""Every channel Sokuresu speaks, in one list. Adding a channel: its package under bot/channels/ with a
+`PLUGIN`, and one line here (docs/adding-a-channel.md)."""
+from __future__ import annotations
+
+from bot.channels import email, line, log, sandbox, sms
+from bot.channels.plugin import ChannelPlugin
+from bot.config import Config
+from bot.core.transport import Channel
+from bot.service.deps import Services
+
+CHANNELS: tuple[ChannelPlugin, ...] = (line.PLUGIN, sms.PLUGIN, email.PLUGIN, sandbox.PLUGIN, log.PLUGIN)
+
+
+def adapters(config: Config) -> dict[str, Channel]:
+    """The transports of the channels whose credentials are set (the sandbox and the recruiter log always)."""
+    return {p.name: p.adapter(config) for p in CHANNELS if p.adapter is not None and p.configured(config)}
+
+
+def attach(svc: Services) -> None:
+    """Hand the service layer each channel's hooks."""
+    for plugin in CHANNELS:
+        if plugin.prepare is not None:
+            svc.preparers[plugin.name] = plugin.prepare
+        svc.runners.update(plugin.runners)
+        if plugin.figures is not None and plugin.configured(svc.config):
+            svc.figures[plugin.name] = plugin.figures
+
+
+def blueprints() -> list:
+    return [bp for plugin in CHANNELS for bp in plugin.blueprints]
+
+
+def commands() -> list:
+    return [command for plugin in CHANNELS for command in plugin.commands]
+
+
+def start_web(svc: Services) -> None:
+    """What a web process runs beside its requests, for each configured channel (LINE's inbox runner)."""
+    for plugin in CHANNELS:
+        if plugin.start_web is not None and plugin.configured(svc.config):
+            plugin.start_web(svc)

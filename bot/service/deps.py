@@ -1,0 +1,59 @@
+"""What the service layer runs on: adapters, settings and the clock, plus this process's state.
+
+Built once per process by bot.bootstrap (the only module that knows the concrete adapters); the service,
+the worker and the channels receive it. Channel-specific work reaches the service only through the hooks
+registered here by bot.channels.registry, so no service module names a channel.
+"""
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Callable
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from calendars.base import Calendar, utcnow
+from calendars.local import LocalCalendar
+from bot.config import Config
+from bot.core.messages import Renderer
+from bot.core.transport import Channel
+from bot.core.settings import Settings
+
+
+def local_calendar(session: Session, clock: Callable[[], datetime] = utcnow) -> Calendar:
+    return LocalCalendar(session, clock)
+
+
+@dataclass
+class Services:
+    """Everything the service layer and the worker need, built once per process."""
+
+    config: Config
+    settings: Settings
+    engine: Engine
+    renderer: Renderer
+    channels: dict[str, Channel]
+    clock: Callable[[], datetime] = utcnow
+    calendar_for: Callable[[Session], Calendar] = local_calendar  # bootstrap() hands it this clock
+    wake: threading.Event = field(default_factory=threading.Event)
+    # Runs queued LINE events in this process right after the webhook answers (bot.channels.line.inbound.InboxRunner);
+    # None: the worker runs them.
+    inbox: object | None = None
+    # Free times the turns of this process worked out lately (bot.service.turn.Turn.available).
+    free_times: dict = field(default_factory=dict)
+
+    # Registered by the channels (bot.channels.registry): channel -> prepare(session, svc, applicant, row), run when
+    # a row is enqueued for it (wording fixed in the enqueuing transaction), and pseudo-channel -> run(svc, row_ids,
+    # owner, limiter) for outbox rows that are work rather than messages (a queued inbound event).
+    preparers: dict[str, Callable] = field(default_factory=dict)
+    runners: dict[str, Callable] = field(default_factory=dict)
+    # channel -> figures(session, svc) for the recruiter page (e.g. LINE's pushes this month).
+    figures: dict[str, Callable] = field(default_factory=dict)
+
+    def enabled(self, channel: str) -> bool:
+        """Whether a real transport exists for this candidate channel."""
+        return channel in self.channels and channel != "sandbox"
+
+
