@@ -2,8 +2,6 @@
 from __future__ import annotations
 
 import gc
-import threading
-from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Callable
 

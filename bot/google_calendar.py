@@ -20,6 +20,8 @@ from bot.service.availability import LIVE_STATUSES
 from bot.core.settings import Settings
 from bot.service import vault
 from bot.service.calendar_sync import CalendarWriter
+from calendars.base import Interval
+from calendars.errors import CalendarPermissionError
 
 log = logging.getLogger("sokuresu.calendar")
 OAUTH_PREFIX = "google-oauth:"  # StoredCredential name of a personal account's grant, per calendar id
@@ -76,8 +78,6 @@ class GoogleCalendars:
 
     def client_for(self, calendar_id: str):
         """The client for a calendar: its own stored OAuth grant if it has one, else the service account."""
-        from calendars.errors import CalendarPermissionError
-
         try:
             return self._client_for(calendar_id)
         except (ValueError, KeyError, OSError) as exc:  # a broken key file must not crash a candidate's turn
@@ -85,7 +85,6 @@ class GoogleCalendars:
 
     def _client_for(self, calendar_id: str):
         from calendars.google.backend import service_account_credentials, user_credentials
-        from calendars.errors import CalendarPermissionError
 
         grant = (self._oauth or {}).get(calendar_id)
         if grant is not None:
@@ -131,8 +130,6 @@ class GoogleCalendars:
 
 def live_bookings(session: Session, interviewers, start: datetime, end: datetime) -> dict[str, list]:
     """Our live bookings per interviewer overlapping [start, end), as busy intervals."""
-    from calendars.base import Interval
-
     rows = session.exec(select(Booking).where(Booking.interviewer.in_(list(interviewers)),
                                               Booking.status.in_(LIVE_STATUSES),
                                               Booking.start_at < end, Booking.end_at > start))

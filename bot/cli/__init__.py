@@ -8,10 +8,23 @@ from dataclasses import replace
 from datetime import time, timedelta
 
 import click
+from sqlmodel import select
+from werkzeug.serving import run_simple
 
-from bot.config import Config
-from bot.core.settings import SettingsError
+from calendars.local import LocalCalendar, LocalEvent
+from calendars.slots import wall_to_utc
+from bot.app import create_app
+from bot.bootstrap import settle_after_start
+from bot.channels import registry
 from bot.cli.common import load_services
+from bot.cli.google import google as google_commands
+from bot.config import Config
+from bot.db.engine import session_scope
+from bot.db.migrate import check, upgrade
+from bot.db.models import Outbox
+from bot.service.followups import FOLLOW_UPS
+from bot.web.security import feed_token, recruiter_key
+from bot.worker import run_until_signalled, start_thread
 
 
 def _logging(verbose: bool = False) -> None:
@@ -32,8 +45,6 @@ def db() -> None:
 @db.command("upgrade")
 def db_upgrade() -> None:
     """Bring the database schema up to date (the Procfile's release step)."""
-    from bot.db.migrate import upgrade
-
     config = Config.from_env()
     upgrade(config.database_url)
     click.echo("database is up to date")
@@ -42,8 +53,6 @@ def db_upgrade() -> None:
 @db.command("check")
 def db_check() -> None:
     """Exit non-zero when the database schema differs from the models."""
-    from bot.db.migrate import check
-
     diff = check(Config.from_env().database_url)
     if diff:
         raise click.ClickException(f"schema differs from the models: {diff}")
@@ -55,9 +64,6 @@ def db_check() -> None:
 @click.option("-v", "--verbose", is_flag=True)
 def worker(poll: float, verbose: bool) -> None:
     """Send the outbox (greetings, replies, reminders) until SIGTERM."""
-    from bot.bootstrap import settle_after_start
-    from bot.worker import run_until_signalled
-
     _logging(verbose)
     services = load_services()
     settle_after_start()
@@ -68,12 +74,6 @@ def worker(poll: float, verbose: bool) -> None:
 @click.option("--limit", default=50, show_default=True, help="How many rows to show.")
 def followups(limit: int) -> None:
     """List the reminders and nudges still to be sent, soonest first (no names or addresses)."""
-    from sqlmodel import select
-
-    from bot.db.engine import session_scope
-    from bot.db.models import Outbox
-    from bot.service.followups import FOLLOW_UPS
-
     svc = load_services()
     with session_scope(svc.engine) as session:
         rows = session.exec(select(Outbox).where(Outbox.status == "pending", Outbox.kind.in_(FOLLOW_UPS))
@@ -88,20 +88,12 @@ def followups(limit: int) -> None:
 @main.command("recruiter-url")
 def recruiter_url() -> None:
     """Print the private link that opens the recruiter page."""
-    from bot.web.security import recruiter_key
-
     config = Config.from_env()
     click.echo(f"{config.public_base_url}/recruiter/login/{recruiter_key(config.secret_key)}")
 
 
 def seed_demo(svc) -> None:
     """Give the demo interviewers some busy time, once, so the offered slots look real."""
-    from sqlmodel import select
-
-    from calendars.local import LocalCalendar, LocalEvent
-    from calendars.slots import wall_to_utc
-    from bot.db.engine import session_scope
-
     with session_scope(svc.engine) as session:
         if session.exec(select(LocalEvent).where(LocalEvent.kind == "block")).first():
             return
@@ -120,13 +112,6 @@ def seed_demo(svc) -> None:
 @click.option("--port", default=5000, show_default=True, type=int)
 def demo(host: str, port: int) -> None:
     """Run the whole product on the embedded defaults: SQLite, local calendar, sandbox chat."""
-    from werkzeug.serving import run_simple
-
-    from bot.app import create_app
-    from bot.db.migrate import upgrade
-    from bot.web.security import feed_token, recruiter_key
-    from bot.worker import start_thread
-
     _logging()
     config = Config.from_env()
     if not os.environ.get("PUBLIC_BASE_URL"):
@@ -146,14 +131,8 @@ def demo(host: str, port: int) -> None:
     run_simple(host, port, app, threaded=True, use_reloader=False)
 
 
-from bot.cli.google import google as google_commands  # noqa: E402  (`sokuresu google auth|check`)
-
-main.add_command(google_commands)
-
-
-from bot.channels import registry  # noqa: E402  (each channel's commands: `sokuresu line setup-richmenu`)
-
-for command in registry.commands():
+main.add_command(google_commands)  # `sokuresu google auth|check`
+for command in registry.commands():  # each channel's commands: `sokuresu line setup-richmenu`
     main.add_command(command)
 
 

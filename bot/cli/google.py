@@ -8,6 +8,14 @@ import click
 from calendars.base import utcnow
 from bot.cli.common import load_services
 from bot.config import Config
+from bot.db.engine import make_engine, session_scope
+from bot.google_calendar import OAUTH_PREFIX
+from bot.service.vault import store
+from calendars.errors import CalendarError
+from bot.service.calendar_health import hint
+from bot.google_calendar import GoogleCalendars, google_calendar_ids, service_account_info
+from bot.db.models import CalendarSync
+from sqlmodel import select
 
 
 @click.group("google")
@@ -17,10 +25,6 @@ def google() -> None:
 
 def save_grant(config: Config, calendar_id: str, grant: dict) -> None:
     """Store a personal account's grant for one calendar, encrypted with SECRET_KEY."""
-    from bot.db.engine import make_engine, session_scope
-    from bot.google_calendar import OAUTH_PREFIX
-    from bot.service.vault import store
-
     # Only what refreshing needs: the short-lived access token is not worth keeping.
     keep = {k: grant[k] for k in ("refresh_token", "client_id", "client_secret", "token_uri") if grant.get(k)}
     engine = make_engine(config.database_url)
@@ -58,13 +62,6 @@ def auth(client_secrets: str, calendar_id: str, port: int, no_browser: bool) -> 
 @google.command("check")
 def check() -> None:
     """Show, on one screen, whether every Google calendar in the settings can be read and written."""
-    from calendars.errors import CalendarError
-    from bot.service.calendar_health import hint
-    from bot.db.engine import session_scope
-    from bot.google_calendar import GoogleCalendars, google_calendar_ids, service_account_info
-    from bot.db.models import CalendarSync
-    from sqlmodel import select
-
     svc = load_services()
     calendars = svc.calendar_for
     if not isinstance(calendars, GoogleCalendars):

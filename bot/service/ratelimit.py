@@ -7,7 +7,6 @@ import time
 from typing import Callable
 
 from bot.core.transport import TemporaryError
-from bot.core.reminders import PolicyError
 
 _STATUS_429 = re.compile(r"^(?:[A-Za-z]+ )?429\b")
 SLOWEST = 0.05  # after repeated 429s a channel still sends one message every 20 s

@@ -21,6 +21,8 @@ from bot.core.unbroken import nowrap_html
 from bot.web.contacts import contact_notes
 from bot.web.common import services
 from bot.web.security import check_csrf, csrf_token, feed_token, recruiter_key
+from flask import g
+from bot.service.calendar_health import calendar_problems
 
 bp = Blueprint("recruiter", __name__, url_prefix="/recruiter")
 
@@ -93,7 +95,6 @@ def index():
         failed = db.exec(select(Outbox).where(Outbox.status == "failed").order_by(Outbox.id.desc()).limit(50)).all()
         pending = db.exec(select(Outbox).where(Outbox.status.in_(("pending", "sending")),
                                                Outbox.channel != "recruiter")).all()
-        from flask import g
 
         for figures in svc.figures.values():  # what each channel reports (LINE: pushes this month)
             for name, value in figures(db, svc).items():
@@ -102,9 +103,7 @@ def index():
         deliveries = db.exec(select(Outbox).where((Outbox.delivery_status.is_not(None)) | (Outbox.fallback_for.is_not(None)))
                              .order_by(Outbox.id.desc()).limit(50)).all()
         opens = opens_by_applicant(db, ids)
-        from flask import g
 
-        from bot.service.calendar_health import calendar_problems
 
         g.calendar_problems = calendar_problems(db, svc.settings)  # Google access errors, shown before they bite
         g.contact = contact_notes(db, svc, applicants)  # opted-out addresses, the channel used instead, same person

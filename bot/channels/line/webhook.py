@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, jsonify, request
 
 from bot.web.common import services
+from bot.channels.line.inbound import queue
 
 bp = Blueprint("line", __name__)
 
@@ -14,7 +15,6 @@ def webhook():
     if not svc.config.line_enabled:
         abort(404, "the LINE channel is not configured")
     from bot.channels.line.adapter import BadWebhook, parse_webhook  # linebot loads only where LINE is on
-    from bot.channels.line.inbound import queue
 
     body = request.get_data(as_text=True)
     try:

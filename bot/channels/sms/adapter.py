@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import logging
 import re
-from typing import Callable
 from urllib.parse import urlsplit
 
 import requests
