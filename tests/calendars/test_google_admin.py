@@ -34,7 +34,8 @@ def cli_env(fake, db_url, tmp_path, **extra):
 
     toml = resources.files("bot").joinpath("default_settings.toml").read_text(encoding="utf-8")
     toml = toml.replace('email = "sato@example.com"\ncalendar = "local"', f'email = "{SATO}"\ncalendar = "{SATO}"')
-    toml = toml.replace('email = "tanaka@example.com"\ncalendar = "local"', f'email = "{TANAKA}"\ncalendar = "{TANAKA}"')
+    toml = toml.replace('email = "tanaka@example.com"\ncalendar = "local"',
+                        f'email = "{TANAKA}"\ncalendar = "{TANAKA}"')
     path = tmp_path / "settings.toml"
     path.write_text(toml, encoding="utf-8")
     upgrade(db_url)

@@ -141,5 +141,6 @@ def test_error_texts_never_carry_an_address():
 
     resp = httplib2.Response({"status": 400})
     resp.reason = "Bad Request"
-    error = classify(HttpError(resp, b'{"error": {"code": 400, "message": "Invalid attendee email: cand@example.com"}}'))
+    error = classify(HttpError(
+        resp, b'{"error": {"code": 400, "message": "Invalid attendee email: cand@example.com"}}'))
     assert "cand@example.com" not in str(error) and "<address>" in str(error)

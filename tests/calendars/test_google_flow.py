@@ -13,7 +13,8 @@ JST = timezone(timedelta(hours=9))
 
 
 def jst(day: int, hour: int, minute: int = 0) -> datetime:
-    return datetime(2026, 12, day, hour, minute, tzinfo=JST) if day < 30 else datetime(2026, 11, day, hour, minute, tzinfo=JST)
+    return (datetime(2026, 12, day, hour, minute, tzinfo=JST) if day < 30
+            else datetime(2026, 11, day, hour, minute, tzinfo=JST))
 
 
 @pytest.fixture

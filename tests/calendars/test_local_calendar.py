@@ -181,7 +181,8 @@ def test_feed_parses_back_with_utc_times_and_status(calendar):
     raw = feed("Sato's interviews", calendar.events("sato"), "Asia/Tokyo", WRITTEN + timedelta(hours=1))
     parsed = icalendar.Calendar.from_ical(raw)
     assert str(parsed["PRODID"]) == "-//Sokuresu//Sokuresu//EN"
-    assert (str(parsed["VERSION"]), str(parsed["METHOD"]), str(parsed["X-WR-TIMEZONE"])) == ("2.0", "PUBLISH", "Asia/Tokyo")
+    assert ((str(parsed["VERSION"]), str(parsed["METHOD"]), str(parsed["X-WR-TIMEZONE"]))
+            == ("2.0", "PUBLISH", "Asia/Tokyo"))
     assert str(parsed["X-WR-CALNAME"]) == "Sato's interviews"
     assert b"REFRESH-INTERVAL;VALUE=DURATION:PT15M\r\n" in raw and b"X-PUBLISHED-TTL:PT15M\r\n" in raw
     by_uid = {str(e["UID"]): e for e in vevents(raw)}
@@ -199,7 +200,8 @@ def test_feed_parses_back_with_utc_times_and_status(calendar):
 def test_feed_uses_crlf_and_folds_long_lines():
     start = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)
     event = LocalEvent(uid="long@sokuresu", calendar="sato", start_at=start, end_at=start + timedelta(hours=1),
-                       summary="面接：山田太郎さん（カフェスタッフ・渋谷店）" * 5, description="一行目\n二行目; 三行目, 終",
+                       summary="面接：山田太郎さん（カフェスタッフ・渋谷店）" * 5,
+                       description="一行目\n二行目; 三行目, 終",
                        created_at=WRITTEN, updated_at=WRITTEN)
     raw = feed("佐藤", [event], "Asia/Tokyo", WRITTEN)
     lines = raw.split(b"\r\n")

@@ -212,7 +212,8 @@ def assert_slot_invariants(r, now, busy, booked, slots):
     for slot in slots:
         assert slot.start.tzinfo is UTC and slot.end.tzinfo is UTC
         assert slot.end - slot.start == timedelta(minutes=r.slot_minutes)
-        widened = Interval(slot.start - timedelta(minutes=r.buffer_minutes), slot.end + timedelta(minutes=r.buffer_minutes))
+        widened = Interval(slot.start - timedelta(minutes=r.buffer_minutes),
+                           slot.end + timedelta(minutes=r.buffer_minutes))
         assert not any(widened.overlaps(b) for b in busy.get(slot.interviewer, ()))
         assert slot.start >= now + timedelta(minutes=r.min_notice_minutes)
         local_start, local_end = slot.start.astimezone(r.tz), slot.end.astimezone(r.tz)
@@ -245,7 +246,8 @@ DST_WEEKS = [(datetime(2026, 3, 5), datetime(2026, 3, 8, 6)), (datetime(2026, 10
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.sampled_from(DST_WEEKS).flatmap(lambda w: scenarios(["America/New_York", "Asia/Tokyo"], *w, hours=night_hours())))
+@given(st.sampled_from(DST_WEEKS).flatmap(
+    lambda w: scenarios(["America/New_York", "Asia/Tokyo"], *w, hours=night_hours())))
 def test_free_slots_around_dst_changes_have_real_length_and_exist(scenario):
     r, now, busy, booked = scenario
     slots = free_slots(r, INTERVIEWERS, busy, now, booked_per_day=booked)

@@ -9,8 +9,8 @@ from hypothesis import strategies as st
 
 from calendars.base import Slot
 from bot.core.conversation import Context, State, as_shown, decide
-from bot.core.events import (AlertRecruiter, Applied, AskToConfirm, Book, Cancel, CancelBooking, ChooseSlot, CloseHandoff,
-                        Confirm, Decline, Help, Marked, Yes,
+from bot.core.events import (AlertRecruiter, Applied, AskToConfirm, Book, Cancel, CancelBooking, ChooseSlot,
+                        CloseHandoff, Confirm, Decline, Help, Marked, Yes,
                         Offer, OfferDates, OtherDates, PickDate, Reschedule, Resume, Send, SlotTakenMeanwhile, Start,
                         Stop, Unknown, Unmark, WantSlots)
 from bot.core.events import Decision, RecordOutcome, RestoreBooking
@@ -391,7 +391,8 @@ def test_no_to_really_cancel_keeps_the_interview_and_says_so(state):
 
 @pytest.mark.parametrize("state", [State.BOOKED, State.CONFIRMED])
 @pytest.mark.parametrize("event, then", [
-    (Confirm(), ["Send:confirmed"]), (Help(), ["Send:help"]), (Unknown("料金は？"), ["Send:handoff", "Alert:not_understood"]),
+    (Confirm(), ["Send:confirmed"]), (Help(), ["Send:help"]),
+    (Unknown("料金は？"), ["Send:handoff", "Alert:not_understood"]),
     (ChooseSlot(number=3), ["Send:already_booked"]), (Reschedule(), ["Offer", "Send:reschedule"])], ids=repr)
 def test_anything_else_after_really_cancel_keeps_the_interview_says_so_and_answers_it(state, event, then):
     d = decide(ctx(state, pending="cancel"), event)
@@ -595,28 +596,29 @@ def test_global_fallbacks_do_not_apply_before_applying_or_after_opting_out(state
 
 # Every (state, event type) pair that leaves its state, with the usual context (slots on offer and
 # free days); `booked` says whether a live booking exists.
-N, G, B, C, R, X, A, S, O, H = (State.NEW, State.GREETED, State.BOOKED, State.CONFIRMED, State.RESCHEDULING,
+N, G, B, C, R, X, A, S, OPTED_OUT, H = (State.NEW, State.GREETED, State.BOOKED, State.CONFIRMED, State.RESCHEDULING,
                                 State.CANCELLED, State.ATTENDED, State.NO_SHOW, State.OPTED_OUT, State.NEEDS_HUMAN)
 TRANSITIONS = [
     (N, False, Applied(), G),
     *[(s, booked, event, target) for s, booked in ((G, False), (R, True), (S, False)) for event, target in (
-        (ChooseSlot(number=1), B), (ChooseSlot(key=OFFERED[0].key), B), (Unknown("?!"), H), (Stop(), O))],
+        (ChooseSlot(number=1), B), (ChooseSlot(key=OFFERED[0].key), B), (Unknown("?!"), H), (Stop(), OPTED_OUT))],
     (G, False, Cancel(), X), (S, False, Cancel(), X),  # nothing booked: withdrawing needs no question
     (G, False, Reschedule(), G), (S, False, Reschedule(), G), (R, True, Reschedule(), R),
     *[(s, True, event, target) for s in (B, C) for event, target in (
-        (Marked("attended"), A), (Marked("no_show"), S), (Unknown("?!"), H), (Stop(), O), (Reschedule(), R))],
+        (Marked("attended"), A), (Marked("no_show"), S), (Unknown("?!"), H), (Stop(), OPTED_OUT), (Reschedule(), R))],
     (B, True, Confirm(), C),
     *[(X, False, event, G) for event in (WantSlots(), Reschedule(), OtherDates(), ChooseSlot(number=1), Confirm(),
                                          PickDate(date(2026, 12, 3)))],
-    (X, False, Unknown("?!"), H), (X, False, Stop(), O),
-    (A, False, Unknown("?!"), H), (A, False, Stop(), O),
+    (X, False, Unknown("?!"), H), (X, False, Stop(), OPTED_OUT),
+    (A, False, Unknown("?!"), H), (A, False, Stop(), OPTED_OUT),
     (A, False, Reschedule(), A),
-    (O, False, Start(), G), (O, False, Confirm(), G), (O, True, Start(), B), (O, True, Confirm(), B),
+    (OPTED_OUT, False, Start(), G), (OPTED_OUT, False, Confirm(), G),
+    (OPTED_OUT, True, Start(), B), (OPTED_OUT, True, Confirm(), B),
     (H, False, Resume(), G), (H, True, Resume(), B), (H, False, ChooseSlot(number=1), B),
     (H, False, WantSlots(), G), (H, False, OtherDates(), G), (H, False, PickDate(date(2026, 12, 3)), G),
     (H, False, Reschedule(), G), (H, True, Reschedule(), R), (H, True, Confirm(), C),
     (H, True, Marked("attended"), A), (H, True, Marked("no_show"), S),
-    (H, False, Stop(), O), (H, True, Stop(), O),
+    (H, False, Stop(), OPTED_OUT), (H, True, Stop(), OPTED_OUT),
     (H, False, SlotTakenMeanwhile(), G),
     (R, True, Marked("attended"), A),
 ]
@@ -628,7 +630,7 @@ TRANSITIONS_WITHOUT_SLOTS = [
       for event in (WantSlots(), SlotTakenMeanwhile(), OtherDates())],
     (G, False, Reschedule(), H), (S, False, Reschedule(), H), (R, True, Reschedule(), H),
     (B, True, Reschedule(), H), (C, True, Reschedule(), H), (B, True, Marked("no_show"), H),
-    (C, True, Marked("no_show"), H), (X, False, WantSlots(), H), (O, False, Start(), H),
+    (C, True, Marked("no_show"), H), (X, False, WantSlots(), H), (OPTED_OUT, False, Start(), H),
     (H, False, WantSlots(), H), (H, False, Resume(), H),
 ]
 

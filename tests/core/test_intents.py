@@ -179,8 +179,8 @@ def test_a_cancel_button_cancels_the_interview_it_is_not_an_opt_out():
 
 
 @pytest.mark.parametrize("channel", CHANNELS)
-@pytest.mark.parametrize("text", ["はい、キャンセルします", "はい キャンセル", "はい。キャンセルします", "Yes, cancel it",
-                                  "yes cancel"])
+@pytest.mark.parametrize("text", ["はい、キャンセルします", "はい キャンセル", "はい。キャンセルします",
+                                  "Yes, cancel it", "yes cancel"])
 def test_the_yes_cancel_button_typed_out_is_a_sure_cancel(text, channel):
     assert parse_text(text, TODAY, channel=channel) == Cancel(sure=True)
 

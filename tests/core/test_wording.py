@@ -114,7 +114,8 @@ def test_a_two_way_sms_greeting_names_the_number_we_call_from_in_its_first_line(
     assert "…" not in text  # +81 3-6820-1234 for the candidate abroad still fits
 
 
-JA_CASUAL = re.compile(r"ごめんなさい|すみません|気が変わったら|受けてみようかな|くださいね|しますね|こんなふうに|止めました")
+JA_CASUAL = re.compile(r"ごめんなさい|すみません|気が変わったら|受けてみようかな|くださいね|しますね"
+                       r"|こんなふうに|止めました")
 
 
 def test_japanese_texts_keep_keigo_and_apologise_with_moushiwake_arimasen():

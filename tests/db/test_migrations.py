@@ -43,7 +43,8 @@ def test_upgrading_keeps_a_conversation_already_with_a_person_as_an_open_hand_of
     migrate.upgrade(url, "0002")
     engine = sa.create_engine(url)
     table = sa.Table("applicant", sa.MetaData(), autoload_with=engine)
-    filler = {sa.Integer: 0, sa.String: "x", sa.Boolean: False, sa.JSON: [], sa.DateTime: datetime(2026, 11, 30, tzinfo=timezone.utc)}
+    filler = {sa.Integer: 0, sa.String: "x", sa.Boolean: False, sa.JSON: [],
+              sa.DateTime: datetime(2026, 11, 30, tzinfo=timezone.utc)}
 
     def row(i: int, state: str) -> dict:
         values = {c.name: next((v for t, v in filler.items() if isinstance(c.type, t)), "x")

@@ -78,7 +78,8 @@ def test_other_dates_then_a_day_offers_that_days_times(chat, svc):
     offer = chat.replies()[-1]
     day = day_buttons[-1]["data"][5:]
     starts = [b["data"][5:] for b in slot_buttons(offer)]
-    assert starts and all(s.startswith(day.replace("-", "")) for s in starts)  # Tokyo office hours fall on the same UTC date
+    # Tokyo office hours fall on the same UTC date
+    assert starts and all(s.startswith(day.replace("-", "")) for s in starts)
     number, label = day_buttons[-1]["label"].split(") ")
     assert number == str(len(day_buttons)) and label in offer["text"]  # buttons numbered as the text
     chat.say("1")

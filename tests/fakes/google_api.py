@@ -73,7 +73,8 @@ class FakeGoogle:
         self._touch(self.events[(cal_id, event_id)])
 
     def live(self, cal_id: str | None = None) -> list[dict]:
-        return [e for (c, _), e in self.events.items() if e["status"] != "cancelled" and (cal_id is None or c == cal_id)]
+        return [e for (c, _), e in self.events.items()
+                if e["status"] != "cancelled" and (cal_id is None or c == cal_id)]
 
     def _touch(self, event: dict) -> None:
         event["_seq"] = next(self.seq)
@@ -94,7 +95,8 @@ class FakeGoogle:
                 continue
             s, t = _when(e["start"]), _when(e["end"])
             if s < end and t > start:
-                spans.append({"start": s.isoformat().replace("+00:00", "Z"), "end": t.isoformat().replace("+00:00", "Z")})
+                spans.append({"start": s.isoformat().replace("+00:00", "Z"),
+                              "end": t.isoformat().replace("+00:00", "Z")})
         return sorted(spans, key=lambda b: b["start"])
 
 
@@ -118,7 +120,8 @@ class Handler(BaseHTTPRequestHandler):
 
     def _error(self, status: int, reason: str, message: str = "") -> None:
         self._reply(status, {"error": {"code": status, "message": message or reason,
-                                       "errors": [{"domain": "global", "reason": reason, "message": message or reason}]}})
+                                       "errors": [{"domain": "global", "reason": reason,
+                                                   "message": message or reason}]}})
 
     def _handle(self, method: str) -> None:
         from tests.fakes.google_routes import route  # the routes need FakeGoogle, defined above

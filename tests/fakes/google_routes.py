@@ -67,7 +67,8 @@ def _insert(fake: FakeGoogle, cal_id: str, query: dict, body: dict) -> tuple[int
         event["conferenceData"] = {
             "createRequest": {**create, "status": {"statusCode": "success"}},
             "conferenceSolution": {"key": {"type": create["conferenceSolutionKey"]["type"]}, "name": "Google Meet"},
-            "entryPoints": [{"entryPointType": "video", "uri": f"https://meet.google.com/{code}", "label": f"meet.google.com/{code}"}],
+            "entryPoints": [{"entryPointType": "video", "uri": f"https://meet.google.com/{code}",
+                             "label": f"meet.google.com/{code}"}],
             "conferenceId": code}
         event["hangoutLink"] = f"https://meet.google.com/{code}"
         if fake.meet_pending:

@@ -110,7 +110,8 @@ class FakeLine:
 
     def handle(self, req: Request) -> tuple[int, dict, dict]:
         if req.headers.get("authorization") != f"Bearer {self.token}":
-            return 401, {"message": "Authentication failed. Confirm that the access token in the authorization header is valid."}, {}
+            return 401, {"message": "Authentication failed. "
+                                    "Confirm that the access token in the authorization header is valid."}, {}
         failure = self._failure(req.path)
         if failure and failure["sleep"]:
             time.sleep(failure["sleep"])
@@ -149,7 +150,8 @@ class FakeLine:
             if key:
                 self.retry_keys[key] = request_id
             self.delivered.append((body["to"], "push", body["messages"]))
-            return 200, {"sentMessages": [{"id": str(secrets.randbelow(10**18)), "quoteToken": "q"}]}, {"x-line-request-id": request_id}
+            return (200, {"sentMessages": [{"id": str(secrets.randbelow(10**18)), "quoteToken": "q"}]},
+                    {"x-line-request-id": request_id})
         if path == "/v2/bot/richmenu":
             menu_id = f"richmenu-{secrets.token_hex(16)}"
             self.rich_menus[menu_id] = json.loads(data)
@@ -169,7 +171,8 @@ class FakeLine:
             self.default_menu = m.group(1)
             return 200, {}, {}
         if path == "/v2/bot/user/all/richmenu" and req.method == "GET":
-            return (200, {"richMenuId": self.default_menu}, {}) if self.default_menu else (404, {"message": "no default rich menu"}, {})
+            return ((200, {"richMenuId": self.default_menu}, {}) if self.default_menu
+                    else (404, {"message": "no default rich menu"}, {}))
         if m := re.fullmatch(r"/v2/bot/richmenu/(richmenu-[0-9a-f]+)", path):
             if m.group(1) not in self.rich_menus:
                 return 404, {"message": "Not found"}, {}

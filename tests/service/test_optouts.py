@@ -245,7 +245,8 @@ def test_email_unsubscribe_then_a_new_application_gets_no_email(sms_client, sms_
     mails = len(smtp_server.mails)
 
     again = Chat(sms_client, sms_svc)
-    again.apply(channel="email", email="Hanako@Example.com", phone=None, job="store-manager")  # same address, other case
+    # same address, other case
+    again.apply(channel="email", email="Hanako@Example.com", phone=None, job="store-manager")
     again.replies()
     assert len(smtp_server.mails) == mails  # nothing by e-mail
     assert _rows(sms_svc, again.id, kind="greeting") == []  # and no other address to use: no message at all

@@ -31,7 +31,8 @@ def candidate_messages(svc, chat) -> list[str]:
 def test_a_stopped_booked_candidate_can_be_marked_after_the_start_and_hears_nothing_ever(stopped, recruiter, svc,
                                                                                          clock, outcome):
     clock.now = START + timedelta(minutes=35)
-    assert "記録しますか" in recruiter.get(f"/recruiter/applicants/{stopped.id}/outcome/{outcome}").get_data(as_text=True)
+    assert "記録しますか" in recruiter.get(
+        f"/recruiter/applicants/{stopped.id}/outcome/{outcome}").get_data(as_text=True)
     done = record(recruiter, stopped, outcome, confirm="yes")
     assert done.status_code == 200 and "記録しました" in done.get_data(as_text=True)
     assert booking(svc).status == outcome and state(svc, stopped) == "opted_out"
@@ -88,7 +89,8 @@ def test_marking_a_stopped_booked_candidate_records_the_outcome_and_sends_nothin
     assert d.state is State.OPTED_OUT and d.actions == (RecordOutcome(outcome),)
 
 
-@pytest.mark.parametrize("context", [opted_out(interview_start=NOW + timedelta(minutes=1)), opted_out(has_booking=False)],
+@pytest.mark.parametrize("context", [opted_out(interview_start=NOW + timedelta(minutes=1)),
+                                     opted_out(has_booking=False)],
                          ids=["before the start", "no booking"])
 def test_marking_a_stopped_candidate_before_the_start_or_without_a_booking_changes_nothing(context):
     d = decide(context, Marked("attended"))

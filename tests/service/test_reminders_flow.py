@@ -83,7 +83,8 @@ def test_reschedule_cancels_pending_reminders_and_schedules_new(cand, svc):
     cand.replies()
     new = booking(svc)
     assert new.id != old.id
-    assert {r.status for r in rows(svc, booking_id=old.id) if r.kind.startswith(("reminder", "unconfirmed"))} == {"cancelled"}
+    assert {r.status for r in rows(svc, booking_id=old.id)
+            if r.kind.startswith(("reminder", "unconfirmed"))} == {"cancelled"}
     assert {r.kind for r in rows(svc, booking_id=new.id, status="pending")} >= {"reminder_day_before", "reminder_soon"}
 
 
@@ -151,7 +152,8 @@ def test_unconfirmed_candidate_gets_a_nudge_by_email_and_the_recruiter_an_alert(
     clock.now = tokyo(2026, 11, 30, 21)
     cand.replies()
     alert = rows(svc, kind="unconfirmed_alert")[0]
-    assert alert.status == "sent" and alert.payload["reason"] == "unconfirmed" and "03-6820-1234" in alert.payload["text"]
+    assert (alert.status == "sent" and alert.payload["reason"] == "unconfirmed"
+            and "03-6820-1234" in alert.payload["text"])
     assert svc.channels["email"].sent == []  # quiet hours: the candidate's nudge waits for the morning
     clock.now = tokyo(2026, 12, 1, 8)
     cand.replies()

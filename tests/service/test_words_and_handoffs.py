@@ -316,7 +316,8 @@ def test_an_unanswered_really_cancel_lapses_after_a_day(chat, svc, clock):
     assert chat.state() != "cancelled" and [b.status for b in bookings(svc, chat.id)] != ["cancelled"]
 
 
-@pytest.mark.parametrize("locale, stays, day", [("ja", "そのまま残っております", "12/3"), ("en", "still booked", "3 Dec")])
+@pytest.mark.parametrize("locale, stays, day", [("ja", "そのまま残っております", "12/3"),
+                                                ("en", "still booked", "3 Dec")])
 def test_a_one_way_sms_stop_while_booked_says_the_booking_stays_and_links_the_page(svc, locale, stays, day):
     from bot.channels.sms.link_text import PageLinks, compose_link
     from bot.channels.sms.text import SEGMENT_BUDGET, segments
@@ -332,7 +333,8 @@ def test_a_one_way_sms_stop_while_booked_says_the_booking_stays_and_links_the_pa
     assert segments(text) <= SEGMENT_BUDGET
 
 
-@pytest.mark.parametrize("locale, when", [("ja", "明日（12月2日）9時30分以降に"), ("en", "tomorrow (Wed 2 Dec) from 09:30")])
+@pytest.mark.parametrize("locale, when", [("ja", "明日（12月2日）9時30分以降に"),
+                                          ("en", "tomorrow (Wed 2 Dec) from 09:30")])
 def test_an_sms_greeting_without_times_says_when_a_person_gets_in_touch(svc, locale, when):
     from bot.channels.sms.link_text import PageLinks, compose_link
     from bot.channels.sms.text import compose

@@ -192,7 +192,8 @@ def test_browsing_times_and_days_on_the_page_sends_no_sms_only_what_changes_does
     page.tap("other")
     days = re.findall(r'name="day" value="([^"]+)"', page.html)
     page.tap("day", day=days[1])
-    assert page.times() and phone.inbox() == []  # the page shows the days and times; an SMS saying "see the page" is noise
+    # the page shows the days and times; an SMS saying "see the page" is noise
+    assert page.times() and phone.inbox() == []
     page.tap("book", slot=page.times()[0])
     (booked,) = phone.inbox()
     assert "確定" in booked.body
@@ -293,8 +294,10 @@ def test_email_buttons_become_page_links_and_no_sentence_asks_for_a_reply(sms_sv
     from bot.channels.email.adapter import MailChannel
 
     payload = {"kind": "confirm_cancel", "facts": {"company": "そよかぜ"},
-               "text": "12月1日(火)の面接を、本当にキャンセルしてよろしいですか？\nキャンセルされる場合は「はい」とお送りください。",
-               "buttons": [{"label": "はい、キャンセルします", "data": "cancel:yes"}, {"label": "いいえ", "data": "keep"}]}
+               "text": "12月1日(火)の面接を、本当にキャンセルしてよろしいですか？\n"
+                       "キャンセルされる場合は「はい」とお送りください。",
+               "buttons": [{"label": "はい、キャンセルします", "data": "cancel:yes"},
+                           {"label": "いいえ", "data": "keep"}]}
     mail = MailChannel(sms_svc.config).compose(Outgoing("email", {"email": "hanako@example.com", "token": "tok"},
                                                         payload, "key-1", "ja", {"written_at": START_AT}))
     text = mail.get_body(("plain",)).get_content()

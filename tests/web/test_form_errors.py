@@ -54,7 +54,8 @@ def test_a_number_that_cannot_receive_sms_is_refused_with_its_own_reason_on_the_
     res = apply_form(client, phone=phone)
     assert res.status_code == 422
     ja = field_error(res.get_data(as_text=True), "phone")
-    assert ja == "フリーダイヤルやIP電話など、SMSを受け取れない番号です。携帯電話の番号を入力するか、連絡方法で「メール」を選んでください。"
+    assert ja == ("フリーダイヤルやIP電話など、SMSを受け取れない番号です。"
+                  "携帯電話の番号を入力するか、連絡方法で「メール」を選んでください。")
     assert "固定電話" not in ja  # 0120 is not a landline to the candidate who typed it
     en = field_error(apply_form(client, lang="en", phone=phone).get_data(as_text=True), "phone")
     assert en == ("This number (toll-free, IP phone or the like) can't receive SMS; please give a mobile number "
@@ -94,7 +95,8 @@ def test_an_empty_phone_with_sms_chosen_says_sms_needs_a_number(client, svc):
 
 
 def test_full_width_email_and_phone_on_the_form_are_normalised(client, svc):
-    res = apply_form(client, channel="email", email="ｈａｎａｋｏ＠ｅｘａｍｐｌｅ．ｃｏｍ", phone="０９０－１２３４－５６７８")
+    res = apply_form(client, channel="email", email="ｈａｎａｋｏ＠ｅｘａｍｐｌｅ．ｃｏｍ",
+                     phone="０９０－１２３４－５６７８")
     assert res.status_code == 303
     [a] = applicants(svc)
     assert a.email == "hanako@example.com" and a.phone == "+819012345678"

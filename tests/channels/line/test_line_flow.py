@@ -51,7 +51,8 @@ def test_application_greeting_slot_card_reschedule_and_cancel_on_line(line_user,
     [[card]] = line_user.inbox()
     assert fake_line.calls("/v2/bot/message/reply")[-1].status == 200
     with Session(line_svc.engine) as s:
-        modes = dict(s.exec(select(Outbox.kind, Outbox.delivery_mode).where(Outbox.kind.in_(("greeting", "booked")))).all())
+        modes = dict(s.exec(select(Outbox.kind, Outbox.delivery_mode)
+                            .where(Outbox.kind.in_(("greeting", "booked")))).all())
     assert modes == {"greeting": "push", "booked": "reply"}
     assert card["type"] == "flex" and card["altText"].startswith("ありがとうございます")
     body = str(card["contents"])
@@ -111,14 +112,16 @@ def test_an_english_candidate_gets_english_cards(line_user, line_svc):
         channel="line", line_user_id=line_user.user_id, locale="en", job="store-manager"))
     assert res.status_code == 201
     [[text, content]] = line_user.inbox()
-    assert text["text"].startswith("Hello") and content["contents"]["contents"][0]["footer"]["contents"][0]["action"]["label"] == "Watch"
+    assert (text["text"].startswith("Hello")
+            and content["contents"]["contents"][0]["footer"]["contents"][0]["action"]["label"] == "Watch")
     slot = next(a for a in _quick(content) if a["type"] == "postback")
     assert len(slot["label"]) <= 20 and "–" not in slot["label"]  # the end time is dropped to fit LINE's 20
     line_user.tap(slot["data"])
     [[card]] = line_user.inbox()
     body = str(card["contents"])
     assert "Your interview" in body and "Shibuya" in body
-    assert "https://maps.example.com/?q=soyokaze-bakery" in [b["action"].get("uri") for b in card["contents"]["footer"]["contents"]]
+    assert "https://maps.example.com/?q=soyokaze-bakery" in [
+        b["action"].get("uri") for b in card["contents"]["footer"]["contents"]]
 
 
 def test_reminders_reach_line_as_pushes_with_buttons_and_a_tap_confirms(line_user, line_svc, fake_line):

@@ -65,7 +65,8 @@ def test_a_new_friend_applies_inside_line_then_books(line_user, line_svc):
     assert "鈴木 一郎さん" in greeting["text"] and "店長候補" in greeting["text"]
     with Session(line_svc.engine) as s:
         a = s.exec(select(Applicant)).one()
-        assert (a.channel, a.job_id, a.phone, a.source, a.state) == ("line", "store-manager", "+819011112222", "line", "greeted")
+        assert ((a.channel, a.job_id, a.phone, a.source, a.state)
+                == ("line", "store-manager", "+819011112222", "line", "greeted"))
         assert s.exec(select(LineLead)).all() == []
     slot = next(x for x in _quick(content) if x["type"] == "postback")
     line_user.tap(slot["data"])

@@ -42,7 +42,8 @@ def test_setup_richmenu_creates_uploads_and_sets_the_default(monkeypatch, fake_l
     assert fake_line.default_menu == menu_id and menu_id in result.output
     assert fake_line.images[menu_id] == (tmp_path / "menu.png").read_bytes()
     upload = fake_line.calls("/content")[0]
-    assert upload.headers["content-type"] == "image/png" and upload.headers["authorization"] == f"Bearer {fake_line.token}"
+    assert (upload.headers["content-type"] == "image/png"
+            and upload.headers["authorization"] == f"Bearer {fake_line.token}")
 
     again = run(monkeypatch, fake_line, tmp_path)  # running it again replaces our own menu, not piles them up
     assert again.exit_code == 0, again.output

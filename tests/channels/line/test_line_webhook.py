@@ -32,7 +32,8 @@ def test_forged_or_missing_signature_is_refused_and_nothing_is_stored(line_user,
 
 def test_a_signed_body_that_is_not_a_webhook_is_refused(line_user):
     body = "not json at all"
-    res = line_user.client.post("/webhooks/line", data=body, headers={"X-Line-Signature": sign("test-line-channel-secret", body)})
+    res = line_user.client.post("/webhooks/line", data=body,
+                                headers={"X-Line-Signature": sign("test-line-channel-secret", body)})
     assert res.status_code == 400
 
 
@@ -119,6 +120,7 @@ def test_rich_menu_buttons_show_the_content_and_fetch_a_person(line_user, line_s
     assert "担当者が本日9時30分以降に" in note["text"] and "03-6820-1234" in note["text"]
     with Session(line_svc.engine) as s:
         assert s.get(Applicant, applicant_id).state == "needs_human"
-        assert s.exec(select(Outbox).where(Outbox.channel == "recruiter")).all()[-1].payload["reason"] == "asked_for_person"
+        assert (s.exec(select(Outbox).where(Outbox.channel == "recruiter")).all()[-1].payload["reason"]
+                == "asked_for_person")
     line_user.send("message", **sticker_message())
     assert line_user.inbox() == []  # a person has the conversation now: the bot keeps quiet

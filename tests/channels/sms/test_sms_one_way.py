@@ -1,4 +1,5 @@
-"""SMS mode by destination: Japan is one-way (links to the page), the US two-way (numbers to reply), `[sms]` overrides."""
+("""SMS mode by destination: Japan is one-way (links to the page), the US two-way (numbers to reply), """
+ """`[sms]` overrides.""")
 from __future__ import annotations
 
 import re
@@ -100,7 +101,8 @@ def test_every_message_in_link_mode_asks_for_no_reply_and_fits_the_budget(locale
 
 def test_reply_requests_are_dropped_sentence_by_sentence():
     text = ("面接の日時を選んでいただけますか？\n1) 12月1日(火) 10:00〜10:30\n"
-            "番号を送るか、ボタンを押すだけで予約できます。どれも合わなければ「0」と送ってください。\n\nお電話は 03 からおかけします。")
+            "番号を送るか、ボタンを押すだけで予約できます。どれも合わなければ「0」と送ってください。\n\n"
+            "お電話は 03 からおかけします。")
     kept = without_reply_requests(text)
     assert "12月1日(火)" in kept and "お電話は 03" in kept and not REPLY_REQUEST.search(kept)
     english = 'Could you pick a time?\nJust reply with the number. If none work, send "0".\nWe will call you.'
