@@ -115,6 +115,7 @@ class ChangeFeed(Protocol):
     def feed_calendars(self) -> list[str]:
         """The calendar ids to read changes from."""
 
-    def read_changes(self, calendar_id: str, token: str | None, since: datetime) -> tuple[list[CalendarChange], str | None]:
+    def read_changes(self, calendar_id: str, token: str | None,
+                     since: datetime) -> tuple[list[CalendarChange], str | None]:
         """Changes since `token` (everything ending after `since` without one) and the next token. Raises
         calendars.errors.SyncTokenExpired when the token is too old, CalendarError when the calendar cannot be read."""

@@ -10,7 +10,8 @@ from typing import Callable, Mapping, Sequence
 
 from calendars.base import BookingRequest, Calendar, Interval, SlotTaken
 from calendars.errors import CalendarError, Conflict, NotFound
-from calendars.google.events import booking_of, event_ref, split_ref, declined_by_owner, interview_body, is_all_day, meeting_url
+from calendars.google.events import (booking_of, event_ref, split_ref, declined_by_owner, interview_body, is_all_day,
+                                     meeting_url)
 from calendars.google.hub import GoogleHub
 
 log = logging.getLogger("sokuresu.calendar")
@@ -80,7 +81,8 @@ class CalendarRouter:
             if existing is None:
                 raise SlotTaken(slot.key)
             return existing
-        # Only a user (delegated, or a personal account) may invite guests or open a Meet; a bare service account may not.
+        # Only a user (delegated, or a personal account) may invite guests or open a Meet;
+        # a bare service account may not.
         invite = getattr(client, "acts_as_user", True)
         meet = invite and request.location in opts.meet_places
         body = interview_body(request if invite else replace(request, attendee_email=None), meet=meet,
@@ -116,7 +118,8 @@ class CalendarRouter:
         for cal in cals:
             client = self.hub.client_for(cal)
             for e in client.events_between(cal, start, end):
-                shown_busy = e.get("transparency") != "transparent" or (is_all_day(e) and self.hub.options.all_day_blocks)
+                shown_busy = (e.get("transparency") != "transparent"
+                              or (is_all_day(e) and self.hub.options.all_day_blocks))
                 if e["id"] != ignore and shown_busy and not declined_by_owner(e):
                     return True
         return False

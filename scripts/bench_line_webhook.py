@@ -45,7 +45,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 SECRET, TOKEN = "bench-channel-secret", "bench-access-token"
-ECHO_APP = '''
+ECHO_APP = ('''
 import os
 from flask import Flask, abort, request
 from linebot.v3 import WebhookParser
@@ -55,7 +55,8 @@ from linebot.v3.webhooks import MessageEvent, TextMessageContent
 
 app = Flask(__name__)
 parser = WebhookParser(os.environ["LINE_CHANNEL_SECRET"])
-configuration = Configuration(host=os.environ["LINE_API_BASE_URL"], access_token=os.environ["LINE_CHANNEL_ACCESS_TOKEN"])
+configuration = Configuration(host=os.environ["LINE_API_BASE_URL"], '''
+            '''access_token=os.environ["LINE_CHANNEL_ACCESS_TOKEN"])
 
 
 @app.post("/webhooks/line")
@@ -71,7 +72,7 @@ def callback():
                 MessagingApi(api_client).reply_message_with_http_info(ReplyMessageRequest(
                     reply_token=event.reply_token, messages=[TextMessage(text=event.message.text)]))
     return "OK"
-'''
+''')
 
 
 def free_port() -> int:
@@ -238,7 +239,8 @@ def main() -> int:
     base = {k: v for k, v in os.environ.items() if not k.startswith(("LINE_", "DATABASE_URL"))}
     env = {**base, "LINE_CHANNEL_SECRET": SECRET, "LINE_CHANNEL_ACCESS_TOKEN": TOKEN,
            "LINE_API_BASE_URL": f"http://127.0.0.1:{fake_port}", "PYTHONPATH": str(ROOT),
-           "DATABASE_URL": f"sqlite:///{tmp / 'sokuresu.sqlite3'}", "SECRET_KEY": "bench", "INTAKE_API_KEY": "bench-intake",
+           "DATABASE_URL": f"sqlite:///{tmp / 'sokuresu.sqlite3'}", "SECRET_KEY": "bench",
+           "INTAKE_API_KEY": "bench-intake",
            "SOKURESU_INSTANCE": str(tmp)}
     drop = None
     if args.database_url:
@@ -249,12 +251,14 @@ def main() -> int:
                    env, ROOT, log)]
     users = ["U" + secrets.token_hex(16) for _ in range(args.users)]
     print(f"{os.cpu_count()} CPUs, {args.workers} gunicorn workers each, {args.events} events a run, "
-          f"{args.concurrency} concurrent clients, {args.users} LINE users, {args.rounds} rounds (log: {log})", flush=True)
+          f"{args.concurrency} concurrent clients, {args.users} LINE users, {args.rounds} rounds (log: {log})",
+          flush=True)
     rounds, replies, pushes, left, errors = [], 0, 0, 0, 0
     try:
         wait_port(fake_port)
         subprocess.run([str(BIN / "sokuresu"), "db", "upgrade"], env=env, cwd=tmp, check=True, capture_output=True)
-        procs.append(start(gunicorn + ["-b", f"127.0.0.1:{echo_port}", "--chdir", str(tmp), "echo_app:app"], env, tmp, log))
+        procs.append(start(gunicorn + ["-b", f"127.0.0.1:{echo_port}", "--chdir", str(tmp), "echo_app:app"],
+                           env, tmp, log))
         procs.append(start(gunicorn + ["-b", f"127.0.0.1:{app_port}", "bot:create_app()"], env, tmp, log))
         # As in production on one machine: each web process answers LINE, then runs the turns it took and
         # sends the answers; the worker process runs beside them (reminders, retries, rows left over).
@@ -287,7 +291,8 @@ def main() -> int:
     med = statistics.median
     echo_rate, web_rate = med(r[0]["rate"] for r in rounds), med(r[1]["rate"] for r in rounds)
     e2e_rate = med(r[2] for r in rounds)
-    print(f"\nmedians of {len(rounds)} rounds{'':6}{'events/s':>10}{'p50 ms':>9}{'p99 ms':>9}{'ratio':>8}   (rounds' ratios)")
+    print(f"\nmedians of {len(rounds)} rounds{'':6}"
+          f"{'events/s':>10}{'p50 ms':>9}{'p99 ms':>9}{'ratio':>8}   (rounds' ratios)")
     rows = (("echo bot (flask-echo shape)", echo_rate, [r[0] for r in rounds], None),
             ("Sokuresu (webhook)", web_rate, [r[1] for r in rounds], [r[1]["rate"] / r[0]["rate"] for r in rounds]),
             ("Sokuresu end to end", e2e_rate, None, [r[2] / r[0]["rate"] for r in rounds]))

@@ -112,12 +112,14 @@ class GoogleCalendar:
         errors: dict[str, str] = {}
         ids = list(dict.fromkeys(calendar_ids))
         for i in range(0, len(ids), FREEBUSY_BATCH):
-            body = {"timeMin": rfc3339(start), "timeMax": rfc3339(end), "items": [{"id": c} for c in ids[i:i + FREEBUSY_BATCH]]}
+            body = {"timeMin": rfc3339(start), "timeMax": rfc3339(end),
+                    "items": [{"id": c} for c in ids[i:i + FREEBUSY_BATCH]]}
             answer = self.call(lambda api: api.freebusy().query(body=body))
             for cal_id, data in answer.get("calendars", {}).items():
                 if data.get("errors"):
                     errors[cal_id] = ", ".join(e.get("reason", "?") for e in data["errors"])
-                busy[cal_id] = [Interval(parse_time({"dateTime": b["start"]}, self.tz), parse_time({"dateTime": b["end"]}, self.tz))
+                busy[cal_id] = [Interval(parse_time({"dateTime": b["start"]}, self.tz),
+                                         parse_time({"dateTime": b["end"]}, self.tz))
                                 for b in data.get("busy", ())]
         return busy, errors
 
@@ -166,7 +168,8 @@ class GoogleCalendar:
     def delete(self, calendar_id: str, event_id: str, send_updates: str) -> None:
         """Delete an event; one that is already gone is fine."""
         try:
-            self.call(lambda api: api.events().delete(calendarId=calendar_id, eventId=event_id, sendUpdates=send_updates))
+            self.call(lambda api: api.events().delete(calendarId=calendar_id, eventId=event_id,
+                                                      sendUpdates=send_updates))
         except NotFound:
             pass
 

@@ -55,7 +55,8 @@ class GoogleHub:
         with self._lock:
             for cal in dict.fromkeys(calendar_ids):
                 hit = self._cache.get(cal)
-                if not fresh and hit and now - hit[0] < self.options.cache_seconds and hit[1] <= start and hit[2] >= end:
+                if (not fresh and hit and now - hit[0] < self.options.cache_seconds
+                        and hit[1] <= start and hit[2] >= end):
                     result[cal] = hit[3]
                 else:
                     missing.append(cal)
