@@ -24,7 +24,10 @@ JA = {
         "{content}"
     ),
     "content_header": "\n面接の前に、私たちのことを少しだけご紹介させてください。\n",
-    "offer_again": "{name}さん、ご都合のよい日時をお選びください。\n{slots}\nほかの日をご希望の場合は「0」とお送りください。",
+    "offer_again": (
+        "{name}さん、ご都合のよい日時をお選びください。\n{slots}\n"
+        "ほかの日をご希望の場合は「0」とお送りください。"
+    ),
     "slot_taken": (
         "申し訳ありません、{name}さん。お選びいただいた時間は、たった今ほかの方の予約が入ってしまいました。\n"
         "こちらの日時はいかがでしょうか？\n{slots}"
@@ -59,7 +62,10 @@ JA = {
         "面接のキャンセルを承りました。ご連絡ありがとうございます。\n"
         "改めて面接をご希望の際は、いつでも「予約」とお送りください。"
     ),
-    "withdrawn": "承知いたしました。ご連絡ありがとうございます。改めて面接をご希望の際は、いつでも「予約」とお送りください。",
+    "withdrawn": (
+        "承知いたしました。ご連絡ありがとうございます。"
+        "改めて面接をご希望の際は、いつでも「予約」とお送りください。"
+    ),
     "handoff": (
         "メッセージをありがとうございます。担当者が内容を確認し、{when}ご連絡いたします。\n"
         "お急ぎの場合は、お手数ですが {phone} までお電話ください。"
@@ -70,8 +76,14 @@ JA = {
         "お電話でのお問い合わせは {phone} までどうぞ。"
     ),
     "stopped": "メッセージの配信を停止しました。再開をご希望の場合は「配信再開」とお送りください。",
-    "welcome_back": "おかえりなさい、{name}さん。配信を再開いたしました。面接の日時はこちらからお選びください。\n{slots}",
-    "welcome_back_booked": "おかえりなさい、{name}さん。配信を再開いたしました。面接は{current}のままご予約いただいております。",
+    "welcome_back": (
+        "おかえりなさい、{name}さん。配信を再開いたしました。"
+        "面接の日時はこちらからお選びください。\n{slots}"
+    ),
+    "welcome_back_booked": (
+        "おかえりなさい、{name}さん。配信を再開いたしました。"
+        "面接は{current}のままご予約いただいております。"
+    ),
     "back_to_bot_booked": "お待たせいたしました。面接は{current}で承っております。",
     "thanks_after": (
         "{name}さん、本日はお忙しいなか面接にお越しいただき、ありがとうございました。"
@@ -88,7 +100,8 @@ JA = {
     "online": "オンライン（{url}）",
     "office": "{address}（地図: {map_url}）",
     "meeting_link": (
-        "{name}さん、お待たせいたしました。オンライン面接の参加用リンクをお送りします。\n\n日時: {slot}\n参加方法: {place}\n\n"
+        "{name}さん、お待たせいたしました。オンライン面接の参加用リンクをお送りします。\n\n"
+        "日時: {slot}\n参加方法: {place}\n\n"
         "当日は、開始の少し前にリンクを開いておいていただけると安心です。"
     ),
     "calendar_moved": (
@@ -187,7 +200,8 @@ EN = {
         "If it is urgent, please call us at {phone}."
     ),
     "help": (
-        "Here is what you can send:\n- a number (1, 2, 3...): book that time\n- \"0\" or \"other\": look at other days\n"
+        "Here is what you can send:\n- a number (1, 2, 3...): book that time\n"
+        "- \"0\" or \"other\": look at other days\n"
         "- \"change\": move your interview\n- \"cancel interview\": cancel it\n- \"STOP\": no more messages\n"
         "You can also call us at {phone}."
     ),
@@ -195,8 +209,14 @@ EN = {
     "welcome_back": "Welcome back, {name}! Here are the interview times:\n{slots}",
     "welcome_back_booked": "Welcome back, {name}! Your interview is still booked for {current}.",
     "back_to_bot_booked": "Thanks for waiting. Your interview is booked for {current}.",
-    "thanks_after": "{name}, thank you for coming in for your interview today! We will be in touch about the next steps soon.",
-    "no_show": "{name}, we missed you today and hope everything is all right. Would you like to pick a new time?\n{slots}",
+    "thanks_after": (
+        "{name}, thank you for coming in for your interview today! "
+        "We will be in touch about the next steps soon."
+    ),
+    "no_show": (
+        "{name}, we missed you today and hope everything is all right. "
+        "Would you like to pick a new time?\n{slots}"
+    ),
     "other_dates_button": "Other days",
     "reschedule_button": "Change time",
     "cancel_button": "Cancel interview",
@@ -204,7 +224,8 @@ EN = {
     "online": "Online ({url})",
     "office": "{address} (map: {map_url})",
     "meeting_link": (
-        "{name}, thanks for waiting: the link for your online interview is ready.\n\nWhen: {slot}\nHow to join: {place}\n\n"
+        "{name}, thanks for waiting: the link for your online interview is ready.\n\n"
+        "When: {slot}\nHow to join: {place}\n\n"
         "Opening it a few minutes early makes the start relaxed."
     ),
     "calendar_moved": (
@@ -214,7 +235,8 @@ EN = {
     ),
     "calendar_moved_only": (
         "Hello {name}, this is {company}. Our interviewer had to move your interview to {current}. "
-        "We are sorry for the change.\nIf it does not suit you, reply \"change\" and we will find another time together."
+        "We are sorry for the change.\n"
+        "If it does not suit you, reply \"change\" and we will find another time together."
     ),
     "calendar_cancelled": (
         "{name}, we are sorry: our interviewer's plans changed and we can no longer meet at the time you booked.\n"
@@ -251,9 +273,11 @@ EN = {
 
 # Alerts for the recruiter (Japanese: the recruiter page and mail are in Japanese).
 RECRUITER = {
-    "unconfirmed": ("{name}さん（#{id}、電話 {phone}）から、{when} の面接への参加の確認がまだありません（前日リマインド済み）。"
+    "unconfirmed": ("{name}さん（#{id}、電話 {phone}）から、{when} の面接への参加の確認がまだありません"
+                    "（前日リマインド済み）。"
                     "事前にお知らせした番号 {company_phone} からお電話で確認をお願いします。"),
-    "unconfirmed_no_phone": ("{name}さん（#{id}）から、{when} の面接への参加の確認がまだありません（前日リマインド済み）。"
+    "unconfirmed_no_phone": ("{name}さん（#{id}）から、{when} の面接への参加の確認がまだありません"
+                             "（前日リマインド済み）。"
                              "お電話番号のご登録がないため、メール（{email}）で確認をお願いします。"),
     "unreachable": "{name}さん（#{id}）は最初のご連絡と{count}回のフォローに返信がありません。連絡不通にしました。",
     "outcome": ("{name}さん（#{id}）の {when} の面接はいかがでしたか？結果を記録してください。\n"
@@ -319,7 +343,10 @@ EN.update({
     "line_content": "Here is a little about us, in videos and articles.",
     "sticker_reply": "Thanks for the sticker! If you send your question as text, I can answer right away.",
     "media_reply": "Thank you for sending this. A member of our team will look at it and get back to you.",
-    "unsupported_reply": "Thank you! Sorry, I can't answer this kind of message by myself. Please send text, or call us at {phone}.",
+    "unsupported_reply": (
+        "Thank you! Sorry, I can't answer this kind of message by myself. "
+        "Please send text, or call us at {phone}."
+    ),
     "group_reply": (
         "Thanks for inviting us! Sorry, the {company} hiring account only answers one-to-one chats. "
         "Please add us as a friend and message us directly."
@@ -407,7 +434,10 @@ EN.update({
         "If it is urgent, please call us at {phone}.\n\n"
         "While you wait, you can still book your interview: reply with a number or tap a time.\n{slots}"
     ),
-    "confirm_cancel": "Do you really want to cancel your interview on {current}?\nReply \"yes\" to cancel it, or \"no\" to keep it.",
+    "confirm_cancel": (
+        "Do you really want to cancel your interview on {current}?\n"
+        "Reply \"yes\" to cancel it, or \"no\" to keep it."
+    ),
     "cancel_kept": "Understood. Your interview on {current} stays booked.",
     "cancel_yes_button": "Yes, cancel it",
     "keep_button": "No, keep it",
@@ -419,11 +449,13 @@ EN.update({
     ),
     "welcome_back_handoff": (
         "Welcome back, {name}! Messages are on again.\n"
-        "A member of our team will still get back to you about your question {when}. If it is urgent, please call us at {phone}."
+        "A member of our team will still get back to you about your question {when}. "
+        "If it is urgent, please call us at {phone}."
     ),
     "welcome_back_handoff_booked": (
         "Welcome back, {name}! Messages are on again, and your interview is still booked for {current}.\n"
-        "A member of our team will still get back to you about your question {when}. If it is urgent, please call us at {phone}."
+        "A member of our team will still get back to you about your question {when}. "
+        "If it is urgent, please call us at {phone}."
     ),
 })
 

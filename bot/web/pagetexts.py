@@ -22,19 +22,25 @@ PAGE = {
         "thanks_sent": "ご希望の方法でご連絡いたしました。届いたメッセージから面接の日時をお選びください。",
         "chat_title": "{company} 採用チャット", "say_ph": "メッセージを入力", "send": "送信",
         "field": {"name": "お名前を入力してください。", "channel": "ご希望の連絡方法をお選びください。",
-                  "job": "ご応募のお仕事をお選びください。", "phone": "携帯電話番号を正しく入力してください（例: 090-1234-5678）。",
+                  "job": "ご応募のお仕事をお選びください。",
+                  "phone": "携帯電話番号を正しく入力してください（例: 090-1234-5678）。",
                   "email": "メールアドレスを正しく入力してください。",
                   "contact_window": "連絡がつきやすい時間帯を確認してください。"},
         # The real reason, when there is one more precise than the field's own line above.
         "why": {"too_long": "{limit}文字以内で入力してください（いまは{length}文字です）。",
-                "landline": "固定電話にはSMSが届きません。携帯電話の番号を入力するか、連絡方法で「メール」を選んでください。",
-                "no_sms": "フリーダイヤルやIP電話など、SMSを受け取れない番号です。携帯電話の番号を入力するか、連絡方法で「メール」を選んでください。",
-                "sms_needs_phone": "SMSでご連絡するには携帯電話番号が必要です。番号を入力するか、ほかの連絡方法を選んでください。",
-                "email_needs_email": "メールでご連絡するにはメールアドレスが必要です。アドレスを入力するか、ほかの連絡方法を選んでください。"},
+                "landline": "固定電話にはSMSが届きません。"
+                            "携帯電話の番号を入力するか、連絡方法で「メール」を選んでください。",
+                "no_sms": "フリーダイヤルやIP電話など、SMSを受け取れない番号です。"
+                          "携帯電話の番号を入力するか、連絡方法で「メール」を選んでください。",
+                "sms_needs_phone": "SMSでご連絡するには携帯電話番号が必要です。"
+                                   "番号を入力するか、ほかの連絡方法を選んでください。",
+                "email_needs_email": "メールでご連絡するにはメールアドレスが必要です。"
+                                     "アドレスを入力するか、ほかの連絡方法を選んでください。"},
     },
     "en": {
         "title": "Apply to {company}",
-        "lead": "Thank you for applying. When you send this form, we will contact you within seconds the way you prefer.",
+        "lead": "Thank you for applying. When you send this form, we will contact you within seconds "
+                "the way you prefer.",
         "job": "Job", "name": "Your name", "name_ph": "Hanako Yamada",
         "channel": "How would you like us to contact you?",
         "line": "LINE", "sms": "SMS (text message)", "email": "E-mail",
@@ -58,9 +64,10 @@ PAGE = {
                   "contact_window": "Please check the contact times."},
         "why": {"too_long": "Please keep this to {limit} characters (it is {length} now).",
                 "landline": "SMS can't reach a landline; please give a mobile number or choose e-mail.",
-                "no_sms": "This number (toll-free, IP phone or the like) can't receive SMS; please give a mobile number "
-                          "or choose e-mail.",
+                "no_sms": "This number (toll-free, IP phone or the like) can't receive SMS; "
+                          "please give a mobile number or choose e-mail.",
                 "sms_needs_phone": "We need a mobile number to reach you by SMS; please add one or choose another way.",
-                "email_needs_email": "We need an e-mail address to reach you by e-mail; please add one or choose another way."},
+                "email_needs_email": "We need an e-mail address to reach you by e-mail; "
+                                     "please add one or choose another way."},
     },
 }

@@ -17,19 +17,23 @@ PAGE, CONFIRM, CHANGE = "page", "confirm", "change"
 # kind -> (lead, which links, in order). Our own short wordings; the page does the rest.
 LINK_LEADS = {
     "ja": {
-        "greeting": ("{name}さん、{company}です。ご応募ありがとうございます！面接の日時は、こちらからワンタップでお選びいただけます。",
+        "greeting": ("{name}さん、{company}です。ご応募ありがとうございます！"
+                     "面接の日時は、こちらからワンタップでお選びいただけます。",
                      (PAGE,)),
-        "greeting_no_slots": ("{name}さん、{company}です。ご応募ありがとうございます！面接の日時は担当者から{when}ご連絡いたします。",
+        "greeting_no_slots": ("{name}さん、{company}です。ご応募ありがとうございます！"
+                              "面接の日時は担当者から{when}ご連絡いたします。",
                               ()),
         "offer_again": ("ご都合のよい日時を、こちらからお選びください。", (PAGE,)),
-        "slot_taken": ("申し訳ありません、その時間はたった今埋まりました。ほかの日時をこちらからお選びください。", (PAGE,)),
+        "slot_taken": ("申し訳ありません、その時間はたった今埋まりました。ほかの日時をこちらからお選びください。",
+                       (PAGE,)),
         "reschedule": ("日程の変更ですね。今のご予約（{current}）はそのままです。新しい日時はこちらから:", (PAGE,)),
         "offer_on_date": ("空いている時間をこちらからお選びください。", (PAGE,)),
         "pick_again": ("ご希望の日時を、こちらからお選びください。", (PAGE,)),
         "date_menu": ("空きのある日は、こちらからご覧いただけます。", (PAGE,)),
         "no_slots_on_date": ("その日は空きがありませんでした。空きのある日はこちらから:", (PAGE,)),
         "welcome_back": ("おかえりなさい、{name}さん。面接の日時はこちらからお選びいただけます。", (PAGE,)),
-        "no_show": ("{name}さん、本日はお会いできず残念でした。よろしければ、もう一度こちらから日時をお選びください。", (PAGE,)),
+        "no_show": ("{name}さん、本日はお会いできず残念でした。よろしければ、もう一度こちらから日時をお選びください。",
+                    (PAGE,)),
         "booked": ("ご予約が確定しました。\n{slot}\nご確認・変更・キャンセルはこちら:", (PAGE,)),
         "reminder_day_before": ("{name}さん、{company}です。明日は面接ですね。\n{slot}", (CONFIRM, CHANGE)),
         "reminder_soon": ("{name}さん、このあと面接ですね。\n{slot}", (CONFIRM, CHANGE)),
@@ -41,9 +45,11 @@ LINK_LEADS = {
         "withdrawn": ("承知いたしました。ご予約をご希望の際は、こちらからいつでもどうぞ。", (PAGE,)),
         "welcome_back_booked": ("おかえりなさい、{name}さん。面接は{current}でご予約済みです。", (PAGE,)),
         "back_to_bot_booked": ("お待たせいたしました。面接は{current}で承っております。", (PAGE,)),
-        "calendar_moved": ("申し訳ありません。面接担当の都合で、面接を{current}に移させていただきました。ご都合が悪ければこちらから:",
+        "calendar_moved": ("申し訳ありません。面接担当の都合で、面接を{current}に移させていただきました。"
+                           "ご都合が悪ければこちらから:",
                            (PAGE,)),
-        "calendar_cancelled": ("申し訳ありません。面接担当の予定が変わり、ご予約の時間に面接ができなくなりました。新しい日時はこちらから:",
+        "calendar_cancelled": ("申し訳ありません。面接担当の予定が変わり、ご予約の時間に面接ができなくなりました。"
+                               "新しい日時はこちらから:",
                                (PAGE,)),
         "meeting_link": ("オンライン面接の参加用リンクをお送りします。\n{slot}\n{place}", ()),
         "stopped": ("メッセージの配信を停止しました。", ()),
@@ -56,7 +62,8 @@ LINK_LEADS = {
     },
     "en": {
         "greeting": ("Hi {name}, {company} here. Thanks for applying! Pick your interview time with one tap:", (PAGE,)),
-        "greeting_no_slots": ("Hi {name}, {company} here. Thanks for applying! We will send you interview times {when}.",
+        "greeting_no_slots": ("Hi {name}, {company} here. Thanks for applying! "
+                              "We will send you interview times {when}.",
                               ()),
         "offer_again": ("Pick a time that suits you here:", (PAGE,)),
         "slot_taken": ("Sorry, that time was just taken. Please pick another one here:", (PAGE,)),

@@ -23,8 +23,10 @@ LEADS = {
     "ja": {
         "greeting": "{name}さん、{company}です。ご応募ありがとうございます！面接の日時を番号で返信してください。",
         # The number we call from, in the greeting's first line whenever the times still fit the budget.
-        "greeting_phone": "{name}さん、{company}です。ご応募ありがとうございます！{phone}からお電話します。面接の日時を番号で返信してください。",
-        "greeting_no_slots": ("{name}さん、{company}です。ご応募ありがとうございます！面接の日時は、担当者より{when}改めてご連絡いたします。"
+        "greeting_phone": ("{name}さん、{company}です。ご応募ありがとうございます！{phone}からお電話します。"
+                           "面接の日時を番号で返信してください。"),
+        "greeting_no_slots": ("{name}さん、{company}です。ご応募ありがとうございます！"
+                              "面接の日時は、担当者より{when}改めてご連絡いたします。"
                               "お電話は{phone}からおかけします。"),
         "offer_again": "ご都合のよい日時を番号でご返信ください。",
         "slot_taken": "申し訳ありません、その時間はたった今埋まりました。こちらはいかがでしょうか？",
@@ -38,7 +40,8 @@ LEADS = {
         "booked": "ご予約が確定しました。\n{slot}\n{place}",
         "reminder_day_before": "{name}さん、{company}です。明日は面接ですね。\n{slot}\n{place}",
         "reminder_soon": "{name}さん、このあと面接ですね。お気をつけてお越しください。\n{slot}\n{place}",
-        "reminder_soon_online": "{name}さん、このあとオンライン面接ですね。少し前にリンクを開いてお待ちください。\n{slot}\n{place}",
+        "reminder_soon_online": ("{name}さん、このあとオンライン面接ですね。"
+                                 "少し前にリンクを開いてお待ちください。\n{slot}\n{place}"),
         "unconfirmed_nudge": "{name}さん、{company}です。面接は{slot}です。",
         "nudge": "{name}さん、{company}です。面接の日時はいつでもお選びいただけます。「予約」とご返信ください。",
         "reply_hint": "ご参加は「1」、日程の変更は「2」、キャンセルは「キャンセル」とご返信ください。",
@@ -53,7 +56,8 @@ LEADS = {
         "greeting": "Hi {name}, {company} here. Thanks for applying! Reply with a number to book your interview:",
         "greeting_phone": ("Hi {name}, {company} here. Thanks for applying! When we call, it will be from {phone}. "
                            "Reply with a number to book your interview:"),
-        "greeting_no_slots": ("Hi {name}, {company} here. Thanks for applying! We will text you interview times {when}. "
+        "greeting_no_slots": ("Hi {name}, {company} here. Thanks for applying! "
+                              "We will text you interview times {when}. "
                               "When we call, it will be from {phone}."),
         "offer_again": "Which time suits you? Reply with its number.",
         "slot_taken": "Sorry, that time was just taken. Would one of these work?",
@@ -67,7 +71,8 @@ LEADS = {
         "booked": "You're booked!\n{slot}\n{place}",
         "reminder_day_before": "Hi {name}, {company} here. Your interview is tomorrow.\n{slot}\n{place}",
         "reminder_soon": "{name}, your interview is coming up soon.\n{slot}\n{place}",
-        "reminder_soon_online": "{name}, your online interview starts soon; open the link a few minutes early.\n{slot}\n{place}",
+        "reminder_soon_online": ("{name}, your online interview starts soon; open the link a few minutes early.\n"
+                                 "{slot}\n{place}"),
         "unconfirmed_nudge": "Hi {name}, {company} here. Your interview is on {slot}.",
         "nudge": "Hi {name}, {company} here. You can pick an interview time any time: reply \"book\".",
         "reply_hint": "Reply 1 if you are coming, 2 to change, or \"cancel interview\".",

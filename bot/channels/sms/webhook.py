@@ -21,7 +21,8 @@ from bot.web.common import services
 
 bp = Blueprint("twilio", __name__, url_prefix="/webhooks/twilio")
 log = logging.getLogger("sokuresu.twilio")
-UNKNOWN_REPLY = ("{company}です。この番号からのご応募が見つかりませんでした。お手数ですが {phone} までご連絡ください。\n"
+UNKNOWN_REPLY = ("{company}です。この番号からのご応募が見つかりませんでした。"
+                 "お手数ですが {phone} までご連絡ください。\n"
                  "We could not find your application. Please call {phone}.")
 
 
