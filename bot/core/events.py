@@ -205,8 +205,8 @@ class CloseHandoff:
     """The recruiter handed the conversation back to the bot: no person owes the candidate an answer now."""
 
 
-Action = (Send | Offer | OfferDates | Book | CancelBooking | AlertRecruiter | MoveBooking | RecordOutcome | RestoreBooking
-          | AskToConfirm | CloseHandoff)
+Action = (Send | Offer | OfferDates | Book | CancelBooking | AlertRecruiter | MoveBooking | RecordOutcome
+          | RestoreBooking | AskToConfirm | CloseHandoff)
 
 
 @dataclass(frozen=True)

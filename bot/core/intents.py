@@ -16,7 +16,8 @@ CARRIER_START_WORDS = {"start", "unstop"}  # "yes" opts in too; the conversation
 STOP_WORDS = {"stop", "stopall", "unsubscribe", "optout", "配信停止", "停止", "ストップ"}  # on every channel
 START_WORDS = {"start", "unstop", "配信再開", "再開"}  # Twilio's "yes" opts in too: read as Yes, which restarts
 # The words of the "yes, cancel" button typed out (SMS has no buttons): as sure as the tap itself.
-_SURE_CANCEL = re.compile(r"^(?:はい[、,。 ]?(?:キャンセル(?:します|してください|でお願いします)?)|yes,? cancel(?: it)?)$")
+_SURE_CANCEL = re.compile(r"^(?:はい[、,。 ]?(?:キャンセル(?:します|してください|でお願いします)?)"
+                          r"|yes,? cancel(?: it)?)$")
 _PHRASES: list[tuple[type, tuple[str, ...]]] = [
     (Help, ("help", "ヘルプ", "使い方", "?", "info", "menu", "メニュー")),
     (Yes, ("yes", "y", "yeah", "はい")),
@@ -31,15 +32,16 @@ _PHRASES: list[tuple[type, tuple[str, ...]]] = [
     (OtherDates, ("0", "other", "other dates", "other days", "他の日", "ほかの日", "別の日", "他の日程", "別日",
                   "他の日にち", "ほかの日程", "どれも無理", "都合が合わない", "他の日にする")),
     (Confirm, ("ok", "okay", "attend", "attending", "i will attend", "参加", "参加します",
-               "行きます", "伺います", "大丈夫です", "了解", "了解です", "承知しました", "わかりました", "i'll be there",
-               "i’ll be there", "i will be there")),
+               "行きます", "伺います", "大丈夫です", "了解", "了解です", "承知しました", "わかりました",
+               "i'll be there", "i’ll be there", "i will be there")),
     (WantSlots, ("book", "schedule", "slots", "予約", "日程", "面接", "面接予約", "予約したい", "もう一度予約する",
                 "日時を選ぶ", "book again", "pick a time")),
 ]
-_NUMBER = re.compile(r"^(?:no\.?\s*)?(\d{1,2})\s*(?:番目?|ban)?\s*(?:です|で|でお願いします|でお願いいたします|にします|お願いします"
-                     r"|がいいです|が良いです|がいい|希望です|希望|please)?[。.!！]?$")
+_NUMBER = re.compile(r"^(?:no\.?\s*)?(\d{1,2})\s*(?:番目?|ban)?\s*(?:です|で|でお願いします|でお願いいたします"
+                     r"|にします|お願いします|がいいです|が良いです|がいい|希望です|希望|please)?[。.!！]?$")
 _DATE = re.compile(r"^(?:(\d{4})[/\-年])?(\d{1,2})[/\-月](\d{1,2})日?(?:\(.\))?$")
-# A day and a time of day typed together: 12/3 13:00, 12月3日の13時でお願いします, a time button's label 12月3日(木) 13:00〜13:30.
+# A day and a time of day typed together: 12/3 13:00, 12月3日の13時でお願いします,
+# a time button's label 12月3日(木) 13:00〜13:30.
 _DATE_TIME = re.compile(r"^(?:(\d{4})[/\-年])?(\d{1,2})[/\-月](\d{1,2})日?(?:\(.\))?\s*の?\s*"
                         r"(\d{1,2})(?::(\d{2})|時(?:(\d{1,2})分|(半))?)"
                         r"(?:\s*[〜~\-–]\s*\d{1,2}(?::\d{2}|時)?)?\s*(?:から|〜|~)?\s*"

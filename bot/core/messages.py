@@ -151,7 +151,8 @@ class Renderer:
         at = answer.at
         clock = f"{at:%H:%M}" if loc == "en" else f"{at.hour}時" + (f"{at.minute}分" if at.minute else "")
         short = f"{at:%a} {at.day} {at:%b}" if loc == "en" else f"{at.month}月{at.day}日"
-        return self.text(loc, kind).format(time=clock, date=format_day(day, loc) if kind == "answer_from_day" else short)
+        return self.text(loc, kind).format(time=clock,
+                                           date=format_day(day, loc) if kind == "answer_from_day" else short)
 
     def render(self, kind: str, who: Recipient, slots: tuple[Slot, ...] = (), dates: tuple[date, ...] = (),
                current: Slot | None = None, booking_token: str | None = None, meeting_url: str | None = None,
@@ -172,7 +173,8 @@ class Renderer:
                  for c in self.content(job, current.interviewer if current else None)] if kind == "greeting" else []
         content = ""
         if links:
-            content = self.text(loc, "content_header") + "\n".join(f"・{l['title']} {l['url']}" for l in links) + "\n"
+            content = (self.text(loc, "content_header")
+                       + "\n".join(f"・{link['title']} {link['url']}" for link in links) + "\n")
         booked = slots[0] if kind == "booked" and slots else current
         fields = _Blank(
             name=who.name, company=s.company.name.get(loc), job=job.title.get(loc) if job else who.job_id,
@@ -211,7 +213,8 @@ class Renderer:
                     {"label": self.text(loc, "cancel_button"), "data": "cancel"}]
         if kind == "nudge":
             return [{"label": self.text(loc, "pick_button"), "data": "book"}]
-        if kind == "booked" or kind in ("already_booked", "cancel_kept", "confirmed", "welcome_back_booked", "back_to_bot_booked"):
+        if kind == "booked" or kind in ("already_booked", "cancel_kept", "confirmed", "welcome_back_booked",
+                                        "back_to_bot_booked"):
             return [{"label": self.text(loc, "reschedule_button"), "data": "reschedule"},
                     {"label": self.text(loc, "cancel_button"), "data": "cancel"}]
         if kind in ("cancelled", "withdrawn"):

@@ -82,7 +82,8 @@ def _window(day: date, window: dict | None) -> list[tuple[int, int]]:
     return spans + ([(begin, DAY)] if _day_matches(days, day) else [])
 
 
-def allowed_spans(day: date, tz: ZoneInfo, policy: Policy, window: dict | None = None) -> list[tuple[datetime, datetime]]:
+def allowed_spans(day: date, tz: ZoneInfo, policy: Policy,
+                  window: dict | None = None) -> list[tuple[datetime, datetime]]:
     """The UTC spans of one local day that are outside quiet hours and inside the contact window."""
     spans = sorted((max(a, c), min(b, d)) for a, b in _awake(policy) for c, d in _window(day, window)
                    if max(a, c) < min(b, d))

@@ -127,7 +127,8 @@ class Settings:
     sms: SmsOptions = field(default_factory=SmsOptions)
     # When a person answers hand-offs (weekday 0 = Monday -> spans, company time); default: the working hours.
     office_hours: dict[int, list[tuple[time, time]]] = field(default_factory=dict)
-    undo_minutes: int = 5  # [outcomes]: a recorded attended / no-show may be taken back this long; the candidate hears after
+    # [outcomes]: a recorded attended / no-show may be taken back this long; the candidate hears after
+    undo_minutes: int = 5
 
     @property
     def tz(self) -> ZoneInfo:
