@@ -32,14 +32,16 @@ def booking_card(svc: Services, applicant: Applicant, booking: Booking) -> dict:
              (t("card_call"), "tel:" + re.sub(r"[^\d+]", "", phone)),
              (t("card_calendar"), f"{svc.config.public_base_url}/booking/{booking.token}.ics")]
     return {"title": t("card_title"), "rows": [{"label": k, "value": v} for k, v in rows if v],
-            "links": [{"label": k, "url": u} for k, u in links if u and u.startswith(("https://", "http://", "tel:+", "tel:0"))]}
+            "links": [{"label": k, "url": u} for k, u in links
+                      if u and u.startswith(("https://", "http://", "tel:+", "tel:0"))]}
 
 
 def content_block(svc: Services, links: list[dict], locale: str) -> str:
     """The plain-text list of links as the greeting text carries it (LINE shows a card instead)."""
     if not links:
         return ""
-    return svc.renderer.text(locale, "content_header") + "\n".join(f"・{l['title']} {l['url']}" for l in links) + "\n"
+    return (svc.renderer.text(locale, "content_header")
+            + "\n".join(f"・{link['title']} {link['url']}" for link in links) + "\n")
 
 
 def prepare_line(session: Session, svc: Services, applicant: Applicant | None, row: Outbox) -> None:

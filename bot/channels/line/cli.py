@@ -15,7 +15,8 @@ def line() -> None:
 
 
 @line.command("setup-richmenu")
-@click.option("--save-image", type=click.Path(dir_okay=False, path_type=Path), help="Also write the generated PNG here.")
+@click.option("--save-image", type=click.Path(dir_okay=False, path_type=Path),
+              help="Also write the generated PNG here.")
 def setup_richmenu(save_image: Path | None) -> None:
     """Create the rich menu (book, change, company video, talk to a person) and make it every friend's default."""
     from bot.channels.line.richmenu import image, menu

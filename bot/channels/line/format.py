@@ -8,7 +8,8 @@ MAX_QUICK = 13       # LINE: quick-reply items per message
 MAX_TEXT = 5000      # LINE: characters in one text message
 MAX_ALT = 400        # LINE allows more for a Flex alt text; the notification preview shows far less
 MAX_BUBBLES = 12     # LINE: bubbles in one carousel
-OPEN = {"ja": {"video": "動画を見る", "article": "記事を読む", "message": "メッセージを読む", "pick_date": "カレンダーから選ぶ"},
+OPEN = {"ja": {"video": "動画を見る", "article": "記事を読む", "message": "メッセージを読む",
+               "pick_date": "カレンダーから選ぶ"},
         "en": {"video": "Watch", "article": "Read", "message": "Read", "pick_date": "Pick on a calendar"}}
 _END_TIME = re.compile(r"\s*[〜–~-][\s\u2060]*\d{1,2}:\d{2}$")  # "〜\u2060" keeps a slot's times on one line
 
@@ -52,7 +53,8 @@ def _text(text: str, **style) -> dict:
 
 
 def _uri_button(label: str, url: str, style: str = "link") -> dict:
-    return {"type": "button", "style": style, "height": "sm", "action": {"type": "uri", "label": fit(label), "uri": url}}
+    return {"type": "button", "style": style, "height": "sm",
+            "action": {"type": "uri", "label": fit(label), "uri": url}}
 
 
 def content_carousel(links: list[dict], locale: str) -> dict:
@@ -81,7 +83,8 @@ def booking_card(card: dict, buttons: list[dict]) -> dict:
     footer += [{"type": "button", "style": "secondary", "height": "sm", "action": postback(b["label"], b["data"])}
                for b in buttons]
     bubble = {"type": "bubble",
-              "header": {"type": "box", "layout": "vertical", "contents": [_text(card["title"], weight="bold", size="lg")]},
+              "header": {"type": "box", "layout": "vertical",
+                         "contents": [_text(card["title"], weight="bold", size="lg")]},
               "body": {"type": "box", "layout": "vertical", "spacing": "sm", "contents": rows}}
     if footer:
         bubble["footer"] = {"type": "box", "layout": "vertical", "spacing": "sm", "contents": footer}
@@ -104,7 +107,7 @@ def to_line(payload: dict, locale: str = "ja") -> list[dict]:
         text = re.sub(r"\n{3,}", "\n\n", text.replace(payload["content_text"].rstrip("\n"), "\n")).strip()
     messages = [{"type": "text", "text": text[:MAX_TEXT] or "…"}]
     if links:
-        messages.append({"type": "flex", "altText": alt_text(" / ".join(l["title"] for l in links)),
+        messages.append({"type": "flex", "altText": alt_text(" / ".join(link["title"] for link in links)),
                          "contents": content_carousel(links, locale)})
     if quick := quick_reply(buttons, locale):
         messages[-1]["quickReply"] = quick  # LINE shows quick replies only on the last message

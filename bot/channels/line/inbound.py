@@ -69,7 +69,8 @@ def conversation_event(svc: Services, event: LineEvent) -> Event | None:
 
 BUTTONS = {"reschedule": "日程を変更", "cancel": "キャンセル", "cancel:yes": "はい、キャンセルします", "keep": "いいえ",
            "confirm": "参加します", "book": "予約する",
-           "other": "他の日", "help": "ヘルプ", "skip": "スキップ", "menu:content": "会社の紹介", "menu:human": "担当者と話す"}
+           "other": "他の日", "help": "ヘルプ", "skip": "スキップ",
+           "menu:content": "会社の紹介", "menu:human": "担当者と話す"}
 
 
 def shown(svc: Services, event: LineEvent) -> str:
@@ -446,4 +447,5 @@ def _fixed_answer(session: Session, svc: Services, applicant: Applicant, event: 
         sends = () if quiet else (Send("media_reply"),)
         turn.apply(Decision(state, (*sends, AlertRecruiter("media_received", event.message_type))))
     elif not quiet:
-        turn.apply(Decision(state, (Send("sticker_reply" if event.message_type == "sticker" else "unsupported_reply"),)))
+        turn.apply(Decision(state, (Send("sticker_reply" if event.message_type == "sticker"
+                                         else "unsupported_reply"),)))

@@ -144,7 +144,8 @@ def link(session: Session, svc: Services, applicant: Applicant, user_id: str, re
     # Messages written before we knew their LINE user were held by the channel; fresh ones replace them.
     session.execute(update(Outbox).where(Outbox.applicant_id == applicant.id, Outbox.channel == "line",
                                          Outbox.status.in_(("pending", "sending")))
-                    .values(status="cancelled", lease_owner=None, last_error="replaced after the LINE account was linked"))
+                    .values(status="cancelled", lease_owner=None,
+                            last_error="replaced after the LINE account was linked"))
     session.flush()
     untouched = applicant.state in ("new", "greeted")
     if untouched:

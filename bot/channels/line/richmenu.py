@@ -12,7 +12,8 @@ WIDTH, HEIGHT = 2500, 843  # one of LINE's documented rich-menu sizes (the half-
 NAME = "sokuresu-main"     # lets `setup-richmenu` recognise, and replace, only its own menu
 COLOURS = ("#2f7d5b", "#3b6ea8", "#c0673a", "#7a5aa6")
 # CJK fonts that Debian, Ubuntu and macOS ship; without one the labels fall back to Pillow's own font.
-FONTS = ("/usr/share/fonts/opentype/noto/NotoSansCJK-Bold.ttc", "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
+FONTS = ("/usr/share/fonts/opentype/noto/NotoSansCJK-Bold.ttc",
+         "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
          "/usr/share/fonts/truetype/noto/NotoSansCJK-Regular.ttc", "/usr/share/fonts/opentype/ipafont-gothic/ipag.ttf",
          "/System/Library/Fonts/ヒラギノ角ゴシック W6.ttc")
 
@@ -21,7 +22,8 @@ def buttons(settings: Settings) -> list[tuple[str, str, dict]]:
     """(Japanese label, English label, LINE action) for each of the four areas, left to right."""
     video = next((c for c in settings.content if c.kind == "video"), None)
     watch = ({"type": "uri", "label": "会社の動画", "uri": video.url} if video
-             else {"type": "postback", "label": "会社の紹介", "data": "menu:content", "displayText": "会社のことを知りたい"})
+             else {"type": "postback", "label": "会社の紹介", "data": "menu:content",
+                   "displayText": "会社のことを知りたい"})
     return [
         ("面接を予約", "Book an interview", {"type": "postback", "label": "面接を予約", "data": "book",
                                              "displayText": "面接を予約したい"}),
