@@ -1,4 +1,5 @@
-"""Wire Google Calendar in: credentials from config or a stored OAuth grant, one hub per process, a router per session."""
+("""Wire Google Calendar in: credentials from config or a stored OAuth grant, one hub per process, """
+ """a router per session.""")
 from __future__ import annotations
 
 import json
@@ -43,7 +44,8 @@ def google_calendar_ids(settings: Settings) -> list[str]:
 def options_from(settings: Settings, renderer) -> GoogleOptions:
     c = settings.calendar
     online = frozenset(renderer.place(j.id, "ja") for j in settings.jobs.values() if j.mode == "online")
-    panels = tuple(j.interviewers for j in settings.jobs.values() if j.assignment == "panel" and len(j.interviewers) > 1)
+    panels = tuple(j.interviewers for j in settings.jobs.values()
+                   if j.assignment == "panel" and len(j.interviewers) > 1)
     pooled = {w for j in settings.jobs.values() if j.assignment == "pool" for w in j.interviewers}
     for lead in {p[0] for p in panels} & pooled:
         # The router knows a panel booking by its lead (a booking request names no job).
@@ -88,7 +90,8 @@ class GoogleCalendars:
 
         grant = (self._oauth or {}).get(calendar_id)
         if grant is not None:
-            return self._client(OAUTH_PREFIX + calendar_id, lambda: user_credentials(grant, self.config.google_token_uri))
+            return self._client(OAUTH_PREFIX + calendar_id,
+                                lambda: user_credentials(grant, self.config.google_token_uri))
         info = service_account_info(self.config)
         if info is None:
             raise CalendarPermissionError(f"no credentials for {calendar_id}: set GOOGLE_SERVICE_ACCOUNT_FILE "

@@ -94,8 +94,10 @@ def check() -> None:
             click.echo(f"  NG  {label:<14} {cal}: {result}\n      → {hint(result, who)}")
     with session_scope(svc.engine) as session:
         for row in session.exec(select(CalendarSync).order_by(CalendarSync.calendar)):
-            when = row.last_synced_at.astimezone(svc.settings.tz).strftime("%m-%d %H:%M") if row.last_synced_at else "never"
-            click.echo(f"  worker's last read of {row.calendar}: {when}" + (f" (failing: {row.last_error})" if row.last_error else ""))
+            when = (row.last_synced_at.astimezone(svc.settings.tz).strftime("%m-%d %H:%M") if row.last_synced_at
+                    else "never")
+            click.echo(f"  worker's last read of {row.calendar}: {when}"
+                       + (f" (failing: {row.last_error})" if row.last_error else ""))
     click.echo("All calendars are ready." if not failed else f"{failed} calendar(s) need attention.")
     if failed:
         raise SystemExit(1)

@@ -21,7 +21,8 @@ def _live_bookings(session: Session, interviewers: tuple[str, ...], start: datet
 
 
 def available(settings: Settings, calendar: Calendar, session: Session, job_id: str, now: datetime,
-              only_date: date | None = None, exclude: frozenset[str] = frozenset()) -> tuple[tuple[Slot, ...], tuple[date, ...]]:
+              only_date: date | None = None,
+              exclude: frozenset[str] = frozenset()) -> tuple[tuple[Slot, ...], tuple[date, ...]]:
     """Return (a spread of slots to offer, the local days that still have free slots); `exclude` names times
     (Slot.time_key) offered to nobody in the pool."""
     job = settings.jobs.get(job_id)

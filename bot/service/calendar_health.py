@@ -10,7 +10,8 @@ from bot.core.settings import Settings
 def hint(error: str, who: str = "the service account") -> str:
     """One sentence on how to fix a calendar error."""
     if "token refused" in error and ("unauthorized_client" in error or "delegation" in error.lower()):
-        return f"domain-wide delegation is not set up for {who}: allow it the calendar scope in the Workspace admin console"
+        return (f"domain-wide delegation is not set up for {who}: "
+                "allow it the calendar scope in the Workspace admin console")
     if "token refused" in error or "401" in error:
         return "the credentials were refused: check the key file, or run `sokuresu google auth` again"
     if "requiredAccessLevel" in error or "not writable" in error:
@@ -33,5 +34,6 @@ def calendar_problems(session: Session, settings: Settings) -> list[str]:
                                                 Outbox.last_error.is_not(None))).all()
     if waiting:
         latest = waiting[-1].last_error or ""
-        lines.append(f"カレンダーに書き込めていない予約が {len(waiting)} 件あります（予約そのものは保存済み）: {latest} — {hint(latest)}")
+        lines.append(f"カレンダーに書き込めていない予約が {len(waiting)} 件あります（予約そのものは保存済み）: "
+                     f"{latest} — {hint(latest)}")
     return lines

@@ -81,18 +81,20 @@ def prepare(session: Session, svc: Services, row: Outbox) -> Prepared | str:
     """Check a claimed row may go now; the message to send, or the row's new status (cancelled, held)."""
     applicant = session.get(Applicant, row.applicant_id) if row.applicant_id else None
     if applicant is not None and (applicant.opted_out or applicant.blocked) and row.kind not in ("stopped", "alert"):
-        row.status, row.last_error, row.lease_owner, row.lease_until = ("cancelled", "candidate opted out or blocked us",
-                                                                        None, None)
+        row.status, row.last_error, row.lease_owner, row.lease_until = (
+            "cancelled", "candidate opted out or blocked us", None, None)
         return row.status
     if row.kind not in EXEMPT_KINDS and (out := is_stopped(session, row.channel,
                                                             row_address(applicant, row.channel, row.payload))):
         # The address opted out (from this application or another one): nothing goes there, whoever wrote it.
-        row.status, row.last_error, row.lease_owner, row.lease_until = "cancelled", refusal(out, row.channel), None, None
+        row.status, row.last_error, row.lease_owner, row.lease_until = (
+            "cancelled", refusal(out, row.channel), None, None)
         return row.status
     if (held := hold(session, svc, row, applicant)) is not None:  # a reminder or nudge gone stale, or quiet hours
         return held
     message = Outgoing(row.channel, _address(applicant), row.payload, row.idempotency_key,
-                       applicant.locale if applicant else "ja", {"outbox_id": row.id, "kind": row.kind, "written_at": row.created_at})
+                       applicant.locale if applicant else "ja",
+                       {"outbox_id": row.id, "kind": row.kind, "written_at": row.created_at})
     return Prepared(row.id, message, row.attempts)
 
 

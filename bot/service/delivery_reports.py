@@ -68,7 +68,8 @@ def fall_back(session: Session, svc: Services, row: Outbox) -> Outbox | None:
                       payload=payload, due_at=svc.clock(), created_at=svc.clock(), fallback_for=row.id)
         session.add(copy)
     detail = f"{row.kind} via {row.channel}: {row.delivery_status}" + (f" → {channel}" if channel else "")
-    session.add(Outbox(applicant_id=applicant.id, channel="recruiter", kind="alert", due_at=svc.clock(), created_at=svc.clock(),
+    session.add(Outbox(applicant_id=applicant.id, channel="recruiter", kind="alert", due_at=svc.clock(),
+                       created_at=svc.clock(),
                        payload={"kind": "alert", "reason": "undelivered", "detail": detail, "text": "undelivered"}))
     log.info("outbox row %s not delivered (%s); fallback via %s", row.id, row.delivery_status, channel or "none")
     return copy

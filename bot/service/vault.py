@@ -41,7 +41,8 @@ def load(session: Session, secret_key: str, name: str) -> dict | None:
     try:
         return json.loads(fernet(secret_key).decrypt(row.ciphertext.encode()))
     except InvalidToken:
-        raise SecretUnreadable(f"{name}: cannot be decrypted; was SECRET_KEY changed? run `sokuresu google auth` again") from None
+        raise SecretUnreadable(
+            f"{name}: cannot be decrypted; was SECRET_KEY changed? run `sokuresu google auth` again") from None
 
 
 def names(session: Session, prefix: str) -> list[str]:

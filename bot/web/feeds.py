@@ -45,7 +45,8 @@ def interviewer_feed(token: str):
                             .order_by(Booking.start_at)).all()
         events = [_event(svc, b, a) for b, a in rows]
     body = feed(f"{svc.settings.company.name.ja} 面接 – {who.name.ja}", events, svc.settings.tz.key, svc.clock())
-    return Response(body, mimetype="text/calendar", headers={"Content-Type": ICS, "Cache-Control": "private, max-age=300"})
+    return Response(body, mimetype="text/calendar",
+                    headers={"Content-Type": ICS, "Cache-Control": "private, max-age=300"})
 
 
 @bp.get("/booking/<token>.ics")

@@ -60,7 +60,8 @@ def unsubscribe(signed: str):
     handle(services(), _applicant_id(signed), Stop(), source="email")
     # This address gets no more e-mail from any application; only this button (or 配信再開 in their own
     # chat) brings it back, never a new application alone: a job board may send the address on its own.
-    body = ('<h1>配信を停止しました</h1><p>ご連絡ありがとうございました。このメールアドレスには今後ご案内をお送りしません。</p>'
+    body = ('<h1>配信を停止しました</h1>'
+            '<p>ご連絡ありがとうございました。このメールアドレスには今後ご案内をお送りしません。</p>'
             '<p lang="en">You will receive no more e-mail from us. Thank you for letting us know.</p>'
             '<form method="post" action="{action}"><button>配信を再開する / Resume e-mail</button></form>')
     return PAGE.format(title="配信停止 / Unsubscribed", body=body.format(action=f"/u/{escape(signed)}/resume"))

@@ -37,7 +37,8 @@ STATE_LABELS = {"new": "受付", "greeted": "日程選択中", "booked": "予約
                 "opted_out": "配信停止", "needs_human": "要対応"}
 REASON_LABELS = {"not_understood": "ボットが理解できないメッセージ", "no_slots": "案内できる空き枠がない",
                  "opted_out": "配信停止の連絡", "cancelled": "面接キャンセル",
-                 "unconfirmed": "前日リマインドに未返信（お電話で確認を）", "unreachable": "連絡がつかない（フォローに未返信）",
+                 "unconfirmed": "前日リマインドに未返信（お電話で確認を）",
+                 "unreachable": "連絡がつかない（フォローに未返信）",
                  "outcome": "面接の結果を記録してください",
                  "undelivered": "メッセージが届かず、別の手段で再送"}
 REASON_LABELS.update(line_blocked="LINEでブロックされた（電話で連絡を）", media_received="写真やファイルが届いた",
@@ -100,7 +101,8 @@ def index():
             for name, value in figures(db, svc).items():
                 setattr(g, name, value)
         # Provider delivery reports (SMS) and the fallbacks they started, newest first.
-        deliveries = db.exec(select(Outbox).where((Outbox.delivery_status.is_not(None)) | (Outbox.fallback_for.is_not(None)))
+        deliveries = db.exec(select(Outbox)
+                             .where((Outbox.delivery_status.is_not(None)) | (Outbox.fallback_for.is_not(None)))
                              .order_by(Outbox.id.desc()).limit(50)).all()
         opens = opens_by_applicant(db, ids)
 
@@ -226,9 +228,11 @@ def _record(applicant_id: int, action: str, here: str, token: str | None = None,
 
 @bp.route("/outcome/<token>/<outcome>/<sig>", methods=["GET", "POST"])
 def outcome(token: str, outcome: str, sig: str):
-    """Mark attended / no-show from the recruiter's e-mail link: signed, no login; GET only asks (mail scanners open links)."""
+    ("""Mark attended / no-show from the recruiter's e-mail link: signed, no login; """
+     """GET only asks (mail scanners open links).""")
     svc = services()
-    if outcome not in OUTCOME_LABELS or not hmac.compare_digest(sig, outcome_sig(svc.config.secret_key, token, outcome)):
+    if (outcome not in OUTCOME_LABELS
+            or not hmac.compare_digest(sig, outcome_sig(svc.config.secret_key, token, outcome))):
         abort(403, "this link is not valid")
     with session_scope(svc.engine) as db:
         booking = db.exec(select(Booking).where(Booking.token == token)).first()
