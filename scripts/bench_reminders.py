@@ -108,7 +108,7 @@ def worker_main(db: str, provider: str, lease: float, send_keys: bool) -> None:
     from bot.bootstrap import bootstrap
     from bot.channels.log import LogChannel
     from bot.config import Config
-    from bot.settings import load_settings
+    from bot.core.settings import load_settings
     from bot.worker import run_until_signalled
 
     outbox.LEASE = timedelta(seconds=lease)
