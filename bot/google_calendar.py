@@ -1,5 +1,5 @@
-("""Wire Google Calendar in: credentials from config or a stored OAuth grant, one hub per process, """
- """a router per session.""")
+"""Wire Google Calendar in: credentials from config or a stored OAuth grant, one hub per process,
+a router per session."""
 from __future__ import annotations
 
 import json
@@ -9,15 +9,15 @@ from datetime import datetime
 from pathlib import Path
 from typing import Callable
 
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from calendars.local import LocalCalendar
 from calendars.google.events import change_of
 from calendars.google.hub import GoogleHub, GoogleOptions
 from calendars.router import LOCAL, CalendarRouter
 from bot.config import Config
-from bot.db.models import Booking, Outbox
-from bot.service.availability import LIVE_STATUSES
+from bot.db.models import Outbox
+from bot.service.availability import live_bookings
 from bot.core.settings import Settings
 from bot.service import vault
 from bot.service.calendar_sync import CalendarWriter
@@ -112,7 +112,7 @@ class GoogleCalendars:
         self.load_grants(session)
         later = (lambda op, data: self.defer(session, op, data)) if defer else None
         return CalendarRouter(self.hub, LocalCalendar(session, self.clock), self.routes, defer=later,
-                              booked=lambda who, start, end: live_bookings(session, who, start, end))
+                              booked=lambda who, start, end: booked_intervals(session, who, start, end))
 
     def feed_calendars(self) -> list[str]:
         return google_calendar_ids(self.settings)
@@ -131,13 +131,10 @@ class GoogleCalendars:
                            booking_id=booking_id, due_at=(now := self.clock()), created_at=now))
 
 
-def live_bookings(session: Session, interviewers, start: datetime, end: datetime) -> dict[str, list]:
+def booked_intervals(session: Session, interviewers, start: datetime, end: datetime) -> dict[str, list]:
     """Our live bookings per interviewer overlapping [start, end), as busy intervals."""
-    rows = session.exec(select(Booking).where(Booking.interviewer.in_(list(interviewers)),
-                                              Booking.status.in_(LIVE_STATUSES),
-                                              Booking.start_at < end, Booking.end_at > start))
     found: dict[str, list] = {}
-    for b in rows:
+    for b in live_bookings(session, interviewers, start, end):
         found.setdefault(b.interviewer, []).append(Interval(b.start_at, b.end_at))
     return found
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 
 from sqlmodel import Session, select
@@ -14,8 +15,9 @@ from bot.core.settings import Settings
 LIVE_STATUSES = ("booked", "confirmed")
 
 
-def _live_bookings(session: Session, interviewers: tuple[str, ...], start: datetime, end: datetime) -> list[Booking]:
-    query = select(Booking).where(Booking.interviewer.in_(interviewers), Booking.status.in_(LIVE_STATUSES),
+def live_bookings(session: Session, interviewers: Iterable[str], start: datetime, end: datetime) -> list[Booking]:
+    """Our live bookings of these interviewers overlapping [start, end)."""
+    query = select(Booking).where(Booking.interviewer.in_(list(interviewers)), Booking.status.in_(LIVE_STATUSES),
                                   Booking.start_at < end, Booking.end_at > start)
     return list(session.exec(query))
 
@@ -31,7 +33,7 @@ def available(settings: Settings, calendar: Calendar, session: Session, job_id: 
     rules, tz = settings.rules, settings.tz
     end = now + timedelta(days=rules.horizon_days + 1)
     busy = calendar.busy(job.interviewers, now, end)
-    bookings = _live_bookings(session, job.interviewers, now - timedelta(days=1), end)
+    bookings = live_bookings(session, job.interviewers, now - timedelta(days=1), end)
     per_day = Counter((b.interviewer, b.start_at.astimezone(tz).date()) for b in bookings)
     load = Counter(b.interviewer for b in bookings)
     slots = free_slots(rules, job.interviewers, busy, now, booked_per_day=per_day, only_date=only_date)
@@ -54,7 +56,7 @@ def pool_choices(settings: Settings, calendar: Calendar, session: Session, job_i
     busy = calendar.busy(job.interviewers, wanted.start, wanted.end)
     day = slot.start.astimezone(tz).date()
     bounds = local_day_bounds(day, tz)
-    per_day = Counter(b.interviewer for b in _live_bookings(session, job.interviewers, bounds.start, bounds.end))
+    per_day = Counter(b.interviewer for b in live_bookings(session, job.interviewers, bounds.start, bounds.end))
     open_ = [who for who in job.interviewers if per_day[who] < rules.max_per_day]
     free = [who for who in open_ if not any(wanted.overlaps(b) for b in busy.get(who, ()))]
     free.sort(key=lambda who: (per_day[who], job.interviewers.index(who)))

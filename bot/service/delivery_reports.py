@@ -2,15 +2,13 @@
 from __future__ import annotations
 
 import logging
-from datetime import datetime
-
 from sqlmodel import Session, select
 
 from bot.service.deps import Services
 from bot.db.engine import session_scope
 from bot.service import optouts
 from bot.db.models import Applicant, Outbox
-from bot.service.outbox import cancel_pending
+from bot.service.outbox import alert, cancel_pending
 
 log = logging.getLogger("sokuresu.delivery")
 FALLBACK_KINDS = ("greeting",)  # the first message must reach the candidate; later ones are answers
@@ -35,7 +33,7 @@ def record_status(svc: Services, provider_id: str, status: str, error_code: str 
         if error_code:
             row.last_error = f"Twilio error {error_code}: {ERRORS.get(error_code, 'see the Twilio error reference')}"
         if error_code == "21610" and row.applicant_id:
-            opt_out(session, row.applicant_id, "carrier reports an opt-out", svc.clock())
+            opt_out(session, svc, row.applicant_id, "carrier reports an opt-out")
         elif status in NOT_DELIVERED and row.kind in FALLBACK_KINDS:
             fall_back(session, svc, row)
     svc.wake.set()  # the fallback goes out now, well within a minute
@@ -68,26 +66,23 @@ def fall_back(session: Session, svc: Services, row: Outbox) -> Outbox | None:
                       payload=payload, due_at=svc.clock(), created_at=svc.clock(), fallback_for=row.id)
         session.add(copy)
     detail = f"{row.kind} via {row.channel}: {row.delivery_status}" + (f" → {channel}" if channel else "")
-    session.add(Outbox(applicant_id=applicant.id, channel="recruiter", kind="alert", due_at=svc.clock(),
-                       created_at=svc.clock(),
-                       payload={"kind": "alert", "reason": "undelivered", "detail": detail, "text": "undelivered"}))
+    alert(session, svc, applicant, "undelivered", detail)
     log.info("outbox row %s not delivered (%s); fallback via %s", row.id, row.delivery_status, channel or "none")
     return copy
 
 
-def opt_out(session: Session, applicant_id: int, why: str, now: datetime, channel: str = "sms") -> None:
+def opt_out(session: Session, svc: Services, applicant_id: int, why: str, channel: str = "sms") -> None:
     """Mark a candidate opted out because the provider says so, and hold everything still pending."""
     applicant = session.get(Applicant, applicant_id)
     if applicant is None:
         return
     # The address itself is refused (Twilio 21610): no application of this person may use it until they opt in.
-    optouts.opt_out(session, channel, optouts.address_of(applicant, channel), optouts.Reason.CARRIER, now)
+    optouts.opt_out(session, channel, optouts.address_of(applicant, channel), optouts.Reason.CARRIER, svc.clock())
     if applicant.opted_out:
         return
     applicant.opted_out, applicant.state = True, "opted_out"
     cancel_pending(session, Outbox.kind != "alert", applicant_id=applicant_id, why=why)
-    session.add(Outbox(applicant_id=applicant_id, channel="recruiter", kind="alert", due_at=now, created_at=now,
-                       payload={"kind": "alert", "reason": "opted_out", "detail": why, "text": "opted_out"}))
+    alert(session, svc, applicant, "opted_out", why)
 
 
 def address_refused(session: Session, svc: Services, row_id: int, reason: str, error: str) -> None:
@@ -98,7 +93,7 @@ def address_refused(session: Session, svc: Services, row_id: int, reason: str, e
     if row is None or row.applicant_id is None:
         return
     if reason == "opted_out":
-        opt_out(session, row.applicant_id, error[:200], svc.clock(), channel=row.channel)
+        opt_out(session, svc, row.applicant_id, error[:200], channel=row.channel)
     elif row.kind in FALLBACK_KINDS:
         row.delivery_status = "failed"
         fall_back(session, svc, row)

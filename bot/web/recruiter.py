@@ -228,8 +228,8 @@ def _record(applicant_id: int, action: str, here: str, token: str | None = None,
 
 @bp.route("/outcome/<token>/<outcome>/<sig>", methods=["GET", "POST"])
 def outcome(token: str, outcome: str, sig: str):
-    ("""Mark attended / no-show from the recruiter's e-mail link: signed, no login; """
-     """GET only asks (mail scanners open links).""")
+    """Mark attended / no-show from the recruiter's e-mail link: signed, no login;
+    GET only asks (mail scanners open links)."""
     svc = services()
     if (outcome not in OUTCOME_LABELS
             or not hmac.compare_digest(sig, outcome_sig(svc.config.secret_key, token, outcome))):

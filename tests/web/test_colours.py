@@ -1,5 +1,5 @@
-("""Every coloured button and badge on our pages is readable: its text meets WCAG AA contrast (4.5:1) """
- """on its background.""")
+"""Every coloured button and badge on our pages is readable: its text meets WCAG AA contrast (4.5:1)
+on its background."""
 import re
 from pathlib import Path
 

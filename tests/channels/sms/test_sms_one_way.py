@@ -1,5 +1,5 @@
-("""SMS mode by destination: Japan is one-way (links to the page), the US two-way (numbers to reply), """
- """`[sms]` overrides.""")
+"""SMS mode by destination: Japan is one-way (links to the page), the US two-way (numbers to reply),
+`[sms]` overrides."""
 from __future__ import annotations
 
 import re
