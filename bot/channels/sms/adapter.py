@@ -59,14 +59,14 @@ class SmsChannel:
             sent = self.client.messages.create(to=phone, body=body, status_callback=self.status_callback,
                                                **self.sender)
         except TwilioRestException as exc:
-            raise self._classify(exc, message) from None
+            raise self._classify(exc) from None
         except (requests.Timeout, requests.ConnectionError) as exc:
             raise TemporaryError(f"Twilio did not answer: {type(exc).__name__}") from None
         except TwilioException as exc:
             raise TemporaryError(f"Twilio client error: {exc}") from None
         return sent.sid
 
-    def _classify(self, exc: TwilioRestException, message: Outgoing) -> Exception:
+    def _classify(self, exc: TwilioRestException) -> Exception:
         # Twilio's messages quote the number ("The 'To' number +81… is not valid"): it must not reach the log.
         reason = f"Twilio {exc.status} error {exc.code}: {_PHONE.sub('<number>', str(exc.msg))}"[:400]
         # Refused: where the row is recorded, 21610 opts the number out and 21211 / 21614 start the fallback.
