@@ -5,6 +5,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
+from bot.core.vocab import RECRUITER, Kind
+
 UTC = timezone.utc
 DAY = 24 * 60
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -38,7 +40,7 @@ class Policy:
 class Planned:
     """One outbox row to write: what, when (UTC) and on which channel."""
 
-    kind: str  # reminder_day_before | reminder_soon | unconfirmed_nudge | unconfirmed_alert | nudge | unreachable
+    kind: Kind
     due_at: datetime
     channel: str
 
@@ -153,18 +155,18 @@ def booking_reminders(start: datetime, now: datetime, tz: ZoneInfo, policy: Poli
     soon = _soon(start, now, tz, policy)
     day_before = _day_before(start, tz, policy, window)
     if now < day_before and (soon is None or day_before < soon - timedelta(hours=1)):
-        plan.append(Planned("reminder_day_before", day_before, channels[0]))
+        plan.append(Planned(Kind.REMINDER_DAY_BEFORE, day_before, channels[0]))
         asked = day_before + timedelta(hours=policy.confirm_within_hours)
         limit = soon or start - timedelta(minutes=policy.min_lead_minutes)
         nudge = next_allowed(asked, tz, policy, window)
         if nudge >= limit:  # the window opens too late: quiet hours alone decide
             nudge = next_allowed(asked, tz, policy)
         if nudge < limit:
-            plan.append(Planned("unconfirmed_nudge", nudge, channels[1] if len(channels) > 1 else channels[0]))
+            plan.append(Planned(Kind.UNCONFIRMED_NUDGE, nudge, channels[1] if len(channels) > 1 else channels[0]))
         if asked < limit:  # the recruiter is not bound by the candidate's quiet hours
-            plan.append(Planned("unconfirmed_alert", asked, "recruiter"))
+            plan.append(Planned(Kind.UNCONFIRMED_ALERT, asked, RECRUITER))
     if soon is not None:
-        plan.append(Planned("reminder_soon", soon, channels[0]))
+        plan.append(Planned(Kind.REMINDER_SOON, soon, channels[0]))
     return sorted(plan, key=lambda p: p.due_at)
 
 
@@ -177,9 +179,9 @@ def greeting_nudges(now: datetime, tz: ZoneInfo, policy: Policy, window: dict | 
     previous = now
     for i, hours in enumerate(policy.nudge_after_hours):
         due = next_allowed(max(now + timedelta(hours=hours), previous + LATE_GAP), tz, policy, window)
-        plan.append(Planned("nudge", due, channels[i % len(channels)]))
+        plan.append(Planned(Kind.NUDGE, due, channels[i % len(channels)]))
         previous = due
-    plan.append(Planned("unreachable", previous + timedelta(hours=policy.give_up_after_hours), "recruiter"))
+    plan.append(Planned(Kind.UNREACHABLE, previous + timedelta(hours=policy.give_up_after_hours), RECRUITER))
     return plan
 
 

@@ -1,0 +1,107 @@
+"""The words Sokuresu stores and branches on, each spelled once.
+
+They are `StrEnum`s: a member is equal to its string, so rows written before these existed, JSON payloads and
+SQL comparisons keep working, while a misspelt member fails at import instead of matching nothing. Channel
+names are not here on purpose: a channel is a plugin (bot/channels/registry.py), and the core must not need
+an edit when one is added.
+"""
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class OutboxStatus(StrEnum):
+    PENDING = "pending"  # waiting for its due time
+    SENDING = "sending"  # claimed under a lease; the send may or may not have reached the provider
+    SENT = "sent"
+    FAILED = "failed"  # given up (permanent error or too many attempts)
+    CANCELLED = "cancelled"  # taken back before it went out
+
+
+class BookingStatus(StrEnum):
+    BOOKED = "booked"
+    CONFIRMED = "confirmed"  # the candidate said they will come
+    CANCELLED = "cancelled"
+    ATTENDED = "attended"  # recorded by a recruiter after the interview
+    NO_SHOW = "no_show"
+
+
+# A booking that still holds its slot.
+LIVE_BOOKING = (BookingStatus.BOOKED, BookingStatus.CONFIRMED)
+
+
+class Direction(StrEnum):
+    IN = "in"
+    OUT = "out"
+
+
+class OptOutReason(StrEnum):
+    STOP_WORD = "stop_word"  # the candidate asked (STOP, 配信停止) on that channel
+    CARRIER = "carrier"  # the provider refused the address: the number opted out at the carrier
+    BLOCKED = "blocked"  # the candidate blocked our LINE account
+    UNSUBSCRIBED = "unsubscribed"  # the e-mail's one-click List-Unsubscribe
+
+
+class AlertReason(StrEnum):
+    """Why a recruiter is needed; the recruiter page labels each one."""
+    NO_SLOTS = "no_slots"
+    NOT_UNDERSTOOD = "not_understood"
+    ASKED_FOR_PERSON = "asked_for_person"
+    OPTED_IN_WAITING = "opted_in_waiting"
+    MEDIA_RECEIVED = "media_received"
+    ALL_OPTED_OUT = "all_opted_out"
+    OPTED_OUT = "opted_out"
+    UNDELIVERED = "undelivered"
+    LINE_BLOCKED = "line_blocked"
+    LINE_KEPT = "line_kept"
+    UNCONFIRMED = "unconfirmed"
+    UNREACHABLE = "unreachable"
+    OUTCOME = "outcome"
+
+
+class Kind(StrEnum):
+    """What an outbox row carries. Most are candidate messages named after their text (bot/core/texts.py)."""
+    MESSAGE = "message"  # free text (a recruiter's words, a channel's own answer)
+    GREETING = "greeting"
+    NUDGE = "nudge"
+    CONTENT = "content"
+    DATE_MENU = "date_menu"
+    OFFER_ON_DATE = "offer_on_date"
+    NO_SLOTS = "no_slots"
+    NO_SLOTS_ON_DATE = "no_slots_on_date"
+    PICK_AGAIN = "pick_again"
+    BOOKED = "booked"
+    ALREADY_BOOKED = "already_booked"
+    CONFIRMED = "confirmed"
+    CONFIRM_CANCEL = "confirm_cancel"
+    CANCEL_KEPT = "cancel_kept"
+    CANCELLED = "cancelled"
+    WITHDRAWN = "withdrawn"
+    HELP = "help"
+    HANDOFF = "handoff"
+    HUMAN_REQUESTED = "human_requested"
+    BACK_TO_BOT_BOOKED = "back_to_bot_booked"
+    STOPPED = "stopped"
+    WELCOME_BACK_BOOKED = "welcome_back_booked"
+    WELCOME_BACK_HANDOFF = "welcome_back_handoff"
+    STICKER_REPLY = "sticker_reply"
+    MEDIA_REPLY = "media_reply"
+    CALENDAR_MOVED = "calendar_moved"
+    CALENDAR_MOVED_ONLY = "calendar_moved_only"
+    CALENDAR_CANCELLED = "calendar_cancelled"
+    CALENDAR_CANCELLED_NO_SLOTS = "calendar_cancelled_no_slots"
+    REMINDER_DAY_BEFORE = "reminder_day_before"
+    REMINDER_SOON = "reminder_soon"
+    UNCONFIRMED_NUDGE = "unconfirmed_nudge"
+    THANKS_AFTER = "thanks_after"
+    OFFER_AGAIN = "offer_again"
+    RESCHEDULE = "reschedule"
+    ALERT = "alert"  # to the recruiter (channel "recruiter"), not to the candidate
+    UNCONFIRMED_ALERT = "unconfirmed_alert"  # a recruiter alert due later: nobody confirmed the interview
+    OUTCOME = "outcome"  # a recruiter alert after the interview: record attended / no-show
+    UNREACHABLE = "unreachable"  # a recruiter alert: no answer after every nudge
+    CALENDAR_BOOK = "calendar_book"  # work, not a message: write a deferred calendar event
+
+
+# The recruiters' own "channel": alerts for people at the company, sent by the log channel (bot/channels/log.py).
+RECRUITER = "recruiter"
