@@ -25,6 +25,7 @@ from bot.db.models import Outbox
 from bot.service.followups import FOLLOW_UPS
 from bot.web.security import feed_token, recruiter_key
 from bot.worker import run_until_signalled, start_thread
+from bot.core.vocab import OutboxStatus
 
 
 def _logging(verbose: bool = False) -> None:
@@ -76,7 +77,7 @@ def followups(limit: int) -> None:
     """List the reminders and nudges still to be sent, soonest first (no names or addresses)."""
     svc = load_services()
     with session_scope(svc.engine) as session:
-        rows = session.exec(select(Outbox).where(Outbox.status == "pending", Outbox.kind.in_(FOLLOW_UPS))
+        rows = session.exec(select(Outbox).where(Outbox.status == OutboxStatus.PENDING, Outbox.kind.in_(FOLLOW_UPS))
                             .order_by(Outbox.due_at).limit(limit)).all()
     for row in rows:
         due = row.due_at.astimezone(svc.settings.tz).strftime("%Y-%m-%d %H:%M %Z")

@@ -105,3 +105,5 @@ class Kind(StrEnum):
 
 # The recruiters' own "channel": alerts for people at the company, sent by the log channel (bot/channels/log.py).
 RECRUITER = "recruiter"
+# Outbox rows that carry a deferred calendar write rather than a message (run by the worker).
+CALENDAR = "calendar"

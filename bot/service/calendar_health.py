@@ -5,6 +5,7 @@ from sqlmodel import Session, select
 
 from bot.db.models import CalendarSync, Outbox
 from bot.core.settings import Settings
+from bot.core.vocab import CALENDAR, OutboxStatus
 
 
 def hint(error: str, who: str = "the service account") -> str:
@@ -30,7 +31,8 @@ def calendar_problems(session: Session, settings: Settings) -> list[str]:
     for row in session.exec(select(CalendarSync).where(CalendarSync.last_error.is_not(None))):
         who = "・".join(names.get(row.calendar, [])) or row.calendar
         lines.append(f"{who} ({row.calendar}): {row.last_error} — {hint(row.last_error)}")
-    waiting = session.exec(select(Outbox).where(Outbox.channel == "calendar", Outbox.status.in_(("pending", "failed")),
+    waiting = session.exec(select(Outbox).where(Outbox.channel == CALENDAR,
+                                                Outbox.status.in_((OutboxStatus.PENDING, OutboxStatus.FAILED)),
                                                 Outbox.last_error.is_not(None))).all()
     if waiting:
         latest = waiting[-1].last_error or ""

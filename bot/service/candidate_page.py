@@ -16,6 +16,7 @@ from sqlmodel import Session, select
 from calendars.base import Slot
 from bot.db.models import Applicant, Booking
 from bot.service.availability import LIVE_STATUSES
+from bot.core.conversation import State
 from bot.core.settings import Settings
 from bot.core.signing import sign, unsign
 
@@ -68,7 +69,7 @@ def without_reply_requests(text: str) -> str:
 
 def expired(applicant: Applicant, booking: Booking | None, now: datetime) -> bool:
     """The page closes when the interview is over, or 30 days after the last change without a booking."""
-    if applicant.state == "attended":
+    if applicant.state == State.ATTENDED:
         return True
     if booking is not None:
         return now >= booking.end_at

@@ -6,6 +6,7 @@ from sqlmodel import Session, select
 from bot.service.inbound_log import write_pending
 from bot.db.models import Applicant, MessageLog
 from bot.core.settings import Settings
+from bot.core.vocab import Direction
 
 MAX_LINES = 20  # the latest messages only: the event description is read on a phone, not archived
 MAX_CHARS = 120
@@ -23,7 +24,7 @@ def conversation(session: Session, settings: Settings, applicant: Applicant) -> 
                         .order_by(MessageLog.id.desc()).limit(MAX_LINES)).all()
     lines = []
     for row in reversed(rows):
-        who = "候補者" if row.direction == "in" else "ボット"
+        who = "候補者" if row.direction == Direction.IN else "ボット"
         lines.append(f"[{row.created_at.astimezone(settings.tz):%m/%d %H:%M}] {who}: {_line(row.text)}")
     return "\n".join(lines) or "（まだメッセージはありません）"
 

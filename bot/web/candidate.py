@@ -19,6 +19,7 @@ from bot.service.turn import handle
 from bot.web.candidate_texts import PAGE
 from bot.web.common import services
 from bot.web.security import check_csrf, csrf_token
+from bot.core.vocab import BookingStatus
 
 bp = Blueprint("candidate", __name__)
 ACTIONS = ("book", "confirm", "change", "cancel", "other", "day", "again", "stop", "start")
@@ -94,7 +95,8 @@ def _interview(found: PageView, job, loc: str) -> dict:
             "join": found.meeting_url or (job.online_url if job else ""),
             "address": s.company.address.get(loc), "map": s.company.map_url,
             "interviewer": who.name.get(loc) if who else "", "bring": job.bring.get(loc) if job else "",
-            "ics": url_for("feeds.booking_ics", token=booking.token), "confirmed": booking.status == "confirmed"}
+            "ics": url_for("feeds.booking_ics", token=booking.token),
+            "confirmed": booking.status == BookingStatus.CONFIRMED}
 
 
 def _event(action: str, form, loc: str):

@@ -13,6 +13,7 @@ from bot.core.messages import phone_for
 from bot.db.models import Applicant, Booking
 from bot.web.common import services
 from bot.web.security import feed_token
+from bot.core.vocab import BookingStatus
 
 bp = Blueprint("feeds", __name__)
 ICS = "text/calendar; charset=utf-8"
@@ -21,7 +22,7 @@ ICS = "text/calendar; charset=utf-8"
 def _event(svc, booking: Booking, applicant: Applicant) -> Entry:
     job = svc.settings.jobs.get(applicant.job_id)
     title = job.title.ja if job else applicant.job_id
-    live = booking.status in ("booked", "confirmed", "attended", "no_show")
+    live = booking.status != BookingStatus.CANCELLED
     note = (f"応募者: {applicant.name}\n職種: {title}\n連絡手段: {applicant.channel}\n"
             f"電話: {applicant.phone or '-'}\n状態: {booking.status}")
     return Entry(uid=f"booking-{booking.token}@sokuresu", start_at=booking.start_at, end_at=booking.end_at,
@@ -58,7 +59,7 @@ def booking_ics(token: str):
         if booking is None:
             abort(404, "no such booking")
         applicant = session.get(Applicant, booking.applicant_id)
-    if booking.status == "cancelled":
+    if booking.status == BookingStatus.CANCELLED:
         abort(410, "this interview was cancelled")
     s = svc.settings
     job = s.jobs.get(applicant.job_id)

@@ -23,6 +23,7 @@ from bot.web.common import services
 from bot.web.security import check_csrf, csrf_token, feed_token, recruiter_key
 from flask import g
 from bot.service.calendar_health import calendar_problems
+from bot.core.vocab import RECRUITER, BookingStatus, OutboxStatus
 
 bp = Blueprint("recruiter", __name__, url_prefix="/recruiter")
 
@@ -53,7 +54,7 @@ FOLLOW_UP_LABELS = {"reminder_day_before": "前日リマインド", "reminder_so
                     "nudge": "未返信フォロー", "unreachable": "連絡不通の判定", "outcome_request": "結果記録の依頼"}
 # Alerts that open a hand-off: once the recruiter has closed it (Resume), the list marks them answered.
 HANDOFF_REASONS = ("not_understood", "asked_for_person", "opted_in_waiting")
-OUTCOME_LABELS = {"attended": "参加", "no_show": "不参加"}  # "参加", not "来社": many interviews are online
+OUTCOME_LABELS = {BookingStatus.ATTENDED: "参加", BookingStatus.NO_SHOW: "不参加"}  # "参加", not "来社": many interviews are online
 
 
 def login_required(view):
@@ -86,16 +87,17 @@ def index():
         bookings = {}
         for b in db.exec(select(Booking).where(Booking.applicant_id.in_(ids)).order_by(Booking.id)).all():
             kept = bookings.get(b.applicant_id)  # the live one, else the latest cancelled one
-            if b.status != "cancelled" or kept is None or kept.status == "cancelled":
+            if b.status != BookingStatus.CANCELLED or kept is None or kept.status == BookingStatus.CANCELLED:
                 bookings[b.applicant_id] = b
-        alerts = db.exec(select(Outbox).where(Outbox.channel == "recruiter", Outbox.status != "cancelled",
+        alerts = db.exec(select(Outbox).where(Outbox.channel == RECRUITER, Outbox.status != OutboxStatus.CANCELLED,
                                               Outbox.due_at <= svc.clock()).order_by(Outbox.id.desc()).limit(50)).all()
         # Reminders, nudges and alerts still to come, soonest first (cancelled ones are gone from here).
-        upcoming = db.exec(select(Outbox).where(Outbox.status == "pending", Outbox.kind.in_(FOLLOW_UPS))
+        upcoming = db.exec(select(Outbox).where(Outbox.status == OutboxStatus.PENDING, Outbox.kind.in_(FOLLOW_UPS))
                            .order_by(Outbox.due_at).limit(50)).all()
-        failed = db.exec(select(Outbox).where(Outbox.status == "failed").order_by(Outbox.id.desc()).limit(50)).all()
-        pending = db.exec(select(Outbox).where(Outbox.status.in_(("pending", "sending")),
-                                               Outbox.channel != "recruiter")).all()
+        failed = db.exec(select(Outbox).where(Outbox.status == OutboxStatus.FAILED)
+                        .order_by(Outbox.id.desc()).limit(50)).all()
+        pending = db.exec(select(Outbox).where(Outbox.status.in_((OutboxStatus.PENDING, OutboxStatus.SENDING)),
+                                               Outbox.channel != RECRUITER)).all()
 
         for figures in svc.figures.values():  # what each channel reports (LINE: pushes this month)
             for name, value in figures(db, svc).items():
@@ -172,7 +174,8 @@ def _booking_of(applicant_id: int) -> Booking:
     """The applicant's latest booking that is live or was marked (what an outcome or its undo is about)."""
     svc = services()
     with session_scope(svc.engine) as db:
-        query = select(Booking).where(Booking.applicant_id == applicant_id, Booking.status != "cancelled")
+        query = select(Booking).where(Booking.applicant_id == applicant_id,
+                                      Booking.status != BookingStatus.CANCELLED)
         booking = db.exec(query.order_by(Booking.id.desc())).first()
     if booking is None:
         abort(404, "no interview for this applicant")
@@ -209,7 +212,7 @@ def _record(applicant_id: int, action: str, here: str, token: str | None = None,
     svc, booking = services(), _booking_of(applicant_id)
     outcome = outcome or (action if action in OUTCOME_LABELS else booking.status)
     if outcome not in OUTCOME_LABELS:
-        outcome = "attended"
+        outcome = BookingStatus.ATTENDED
     try:
         if action == "undo":
             undo(svc, applicant_id, token)

@@ -18,6 +18,7 @@ from bot.core.transport import Outgoing, PermanentError, TemporaryError
 from bot.config import Config
 from bot.service.shortlinks import unsubscribe_url
 from bot.core.unbroken import nowrap_html
+from bot.core.vocab import Kind
 
 TIMEOUT = 20.0
 SUBJECTS = {
@@ -125,7 +126,7 @@ class MailChannel:
         mail["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
         mail.set_content(text + "\n\n--\n" + "\n".join(footer) + "\n", charset="utf-8")
         mail.add_alternative(_html(words, footer, actions, ACTIONS[loc]), subtype="html", charset="utf-8")
-        if kind == "booked" and facts.get("slot_start") and facts.get("booking_token"):
+        if kind == Kind.BOOKED and facts.get("slot_start") and facts.get("booking_token"):
             mail.add_attachment(self.invitation(facts, message, loc), maintype="text", subtype="calendar",
                                 filename="interview.ics", params={"method": "REQUEST", "charset": "UTF-8"})
         return mail

@@ -11,6 +11,7 @@ from bot.service.deps import Services
 from bot.core.messages import Recipient, format_day, phone_for
 from bot.db.models import Applicant, Booking, Outbox
 from bot.core.unbroken import WJ
+from bot.core.vocab import Kind, OutboxStatus
 
 
 def booking_card(svc: Services, applicant: Applicant, booking: Booking) -> dict:
@@ -47,7 +48,7 @@ def content_block(svc: Services, links: list[dict], locale: str) -> str:
 def prepare_line(session: Session, svc: Services, applicant: Applicant | None, row: Outbox) -> None:
     """Add what a LINE message shows beyond the text: the booking card, the content card's source text."""
     payload = dict(row.payload)
-    if applicant is not None and row.kind == "booked" and row.booking_id:
+    if applicant is not None and row.kind == Kind.BOOKED and row.booking_id:
         booking = session.get(Booking, row.booking_id)
         if booking is not None:
             payload["card"] = booking_card(svc, applicant, booking)
@@ -75,6 +76,6 @@ def month_start(svc: Services) -> datetime:
 def push_count(session: Session, svc: Services) -> int:
     """Push messages sent this month (replies are free; pushes count against the LINE plan)."""
     query = select(func.count()).select_from(Outbox).where(
-        Outbox.channel == "line", Outbox.status == "sent", Outbox.provider_message_id.like("push:%"),
+        Outbox.channel == "line", Outbox.status == OutboxStatus.SENT, Outbox.provider_message_id.like("push:%"),
         Outbox.sent_at >= month_start(svc))
     return session.execute(query).scalar_one()

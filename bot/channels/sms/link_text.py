@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 from bot.service.candidate_page import without_reply_requests
 from bot.channels.sms.text import _URL, SEGMENT_BUDGET, _Blank, fit, short_slot
+from bot.core.vocab import Kind
 
 PAGE, CONFIRM, CHANGE = "page", "confirm", "change"
 # kind -> (lead, which links, in order). Our own short wordings; the page does the rest.
@@ -122,27 +123,27 @@ def compose_link(payload: dict, locale: str, tz: ZoneInfo, shorten: Callable[[st
         fields["slot"] = short_slot(datetime.fromisoformat(facts["slot_start"]), tz, loc)
     fields["place"] = _URL.sub(lambda m: shorten(m.group(0)), fields.get("place", ""))
     # The greeting and the nudge announce the number we will call from (so the call is picked up).
-    line = "call_from" if kind in ("greeting", "nudge") else "phone"
+    line = "call_from" if kind in (Kind.GREETING, Kind.NUDGE) else "phone"
     phone = [w[line].format(phone=fields["phone"])] if fields.get("phone") else []
-    lead_kind = "greeting_no_slots" if kind == "greeting" and not facts.get("slot_starts") else kind
-    if kind == "stopped" and facts.get("current_start"):  # the booking stays: say so, and where to cancel it
+    lead_kind = "greeting_no_slots" if kind == Kind.GREETING and not facts.get("slot_starts") else kind
+    if kind == Kind.STOPPED and facts.get("current_start"):  # the booking stays: say so, and where to cancel it
         lead_kind = "stopped_booked"
-    if kind == "calendar_moved_only":  # moved with no other times to offer: on the page it reads the same
+    if kind == Kind.CALENDAR_MOVED_ONLY:  # moved with no other times to offer: on the page it reads the same
         lead_kind = "calendar_moved"
     if lead_kind not in w:  # a message without its own short wording: its long text minus any reply request
         text = without_reply_requests(_URL.sub(lambda m: shorten(m.group(0)), payload.get("text", "")))
         lines = [line for line in text.split("\n") if line.strip()] or [""]
-        if kind == "thanks_after":  # the candidate attended: their page has closed (410), so no link to it
+        if kind == Kind.THANKS_AFTER:  # the candidate attended: their page has closed (410), so no link to it
             return fit(lines[:1], lines[1:], budget)
         return fit([lines[0], shorten(links.page)], lines[1:], budget)
     lead, which = w[lead_kind]
     lead = [line for line in lead.format_map(fields).split("\n") if line.strip()]  # only the first is ever cut
-    if kind in ("reminder_day_before", "reminder_soon", "unconfirmed_nudge"):
+    if kind in (Kind.REMINDER_DAY_BEFORE, Kind.REMINDER_SOON, Kind.UNCONFIRMED_NUDGE):
         # The two answers a reminder used to ask for ("1" / "2"), as two links; the place if it fits.
         taps = [w["confirm"] + shorten(links.confirm), w["change"] + shorten(links.change)]
         place = [fields["place"]] if fields.get("place") else []
         return fit([*lead, *taps], place + phone, budget)
     urls = [shorten(links.page)] if PAGE in which else []
-    if kind == "booked":
+    if kind == Kind.BOOKED:
         return fit([*lead, *urls], [fields["place"]] if fields.get("place") else [], budget)
     return fit([*lead, *urls], phone, budget)

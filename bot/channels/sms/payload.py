@@ -6,6 +6,7 @@ from bot.db.models import Outbox
 from bot.service.shortlinks import Shortener
 from bot.channels.sms.link_text import PageLinks, compose_link
 from bot.channels.sms.text import compose, segments
+from bot.core.vocab import Kind
 
 
 def page_links(svc, applicant) -> PageLinks:
@@ -30,9 +31,9 @@ def prepare_sms(session, svc, applicant, row) -> None:
         shorten.save(session, text, svc.clock())
         mode = "one_way" if links else "two_way"
         row.payload = {**payload, "sms": text, "segments": segments(text), "sms_mode": mode}
-    if payload.get("kind") == "greeting" and payload.get("links"):
+    if payload.get("kind") == Kind.GREETING and payload.get("links"):
         # Slots and content do not fit one short SMS: the content follows as a second message.
-        follow = {"kind": "content", "links": payload["links"], "facts": payload.get("facts", {}), "buttons": []}
+        follow = {"kind": Kind.CONTENT, "links": payload["links"], "facts": payload.get("facts", {}), "buttons": []}
         text = compose(follow, locale, svc.settings.tz, shorten)
         shorten.save(session, text, svc.clock())
         session.add(Outbox(applicant_id=row.applicant_id, booking_id=row.booking_id, channel=row.channel,

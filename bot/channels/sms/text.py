@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 from bot.core.messages import fill
 from bot.core.unbroken import plain
+from bot.core.vocab import Kind
 
 # Each SMS may use at most this many segments (Japanese text is UCS-2: 70 characters alone, 67 per part).
 SEGMENT_BUDGET = 2
@@ -148,28 +149,29 @@ def compose(payload: dict, locale: str, tz: ZoneInfo, shorten: Callable[[str], s
     days = [date.fromisoformat(d) for d in facts.get("days", [])]
     links = [f"{w['links'].get(link.get('kind'), 'Link')} {shorten(link['url'])}" for link in payload.get("links", [])]
     phone = [w["phone"].format(**fields)] if fields.get("phone") else []
-    lead_kind = "greeting_no_slots" if kind == "greeting" and not starts else kind
-    if kind == "content":  # the greeting's follow-up: content links and the number we will call from
+    lead_kind = "greeting_no_slots" if kind == Kind.GREETING and not starts else kind
+    if kind == Kind.CONTENT:  # the greeting's follow-up: content links and the number we will call from
         order = list(range(len(links) + len(phone)))  # shown as: links, then the phone number
         return fit([w["content"]], links + phone, budget, order[:1] + order[len(links):] + order[1:len(links)])
     if kind in _OFFERS and lead_kind in w:
         numbered = [f"{i}) {short_slot(s, tz, loc)}" for i, s in enumerate(starts, 1)]
         extra = [w["other"]] if starts else []
-        if lead_kind == "greeting" and fields.get("phone"):  # the number we call from, first, when it fits
+        if lead_kind == Kind.GREETING and fields.get("phone"):  # the number we call from, first, when it fits
             lines = [fill(w["greeting_phone"], _Blank(fields)), *numbered, *extra]
             if segments(plain("\n".join(lines))) <= budget:
                 return fit(lines, [], budget)
         return fit([fill(w[lead_kind], _Blank(fields)), *numbered, *extra], [], budget)
-    if kind in ("date_menu", "no_slots_on_date") and days:  # numbered as on LINE and in the chat: "2" is the 2nd day
+    # Numbered as on LINE and in the chat: "2" is the 2nd day.
+    if kind in (Kind.DATE_MENU, Kind.NO_SLOTS_ON_DATE) and days:
         return fit([w[kind], *(f"{i}) {short_day(d, loc)}" for i, d in enumerate(days, 1))], [], budget)
-    if kind in _BOOKING and (fields.get("slot") or kind == "nudge"):
+    if kind in _BOOKING and (fields.get("slot") or kind == Kind.NUDGE):
         fields["place"] = _URL.sub(lambda m: shorten(m.group(0)), fields.get("place", ""))
         if facts.get("slot_start"):
             fields["slot"] = short_slot(datetime.fromisoformat(facts["slot_start"]), tz, loc)
-        hint = [w["booked_hint"] if kind == "booked" else w["reply_hint"]] if kind != "nudge" else []
-        ics = [w["ics"].format(ics=shorten(fields["ics_url"]))] if fields.get("ics_url") and kind == "booked" else []
+        hint = [w["booked_hint"] if kind == Kind.BOOKED else w["reply_hint"]] if kind != Kind.NUDGE else []
+        ics = [w["ics"].format(ics=shorten(fields["ics_url"]))] if fields.get("ics_url") and kind == Kind.BOOKED else []
         lead = w.get(f"{kind}_online") if facts.get("online") else None  # a video call is joined, not visited
-        return fit([fill(lead or w[kind], _Blank(fields)), *hint], ics + (phone if kind != "booked" else []), budget)
+        return fit([fill(lead or w[kind], _Blank(fields)), *hint], ics + (phone if kind != Kind.BOOKED else []), budget)
     text = _URL.sub(lambda m: shorten(m.group(0)), payload.get("text", ""))
     text = re.sub(r"\n{2,}", "\n", text).strip()
     lines = text.split("\n")
