@@ -115,10 +115,6 @@ class Settings:
     jobs: dict[str, Job]
     rules: SlotRules
     offer_count: int
-    quiet_start: time
-    quiet_end: time
-    day_before_at: time
-    hours_before: int
     templates: dict[str, dict[str, str]] = field(default_factory=dict)
     line_basic_id: str = ""  # the LINE account's basic id (@xxxx), for add-friend links
     policy: Policy = field(default_factory=Policy)  # reminders, nudges and quiet hours together
@@ -297,10 +293,6 @@ def parse_settings(data: dict) -> Settings:
         jobs=jobs,
         rules=rules,
         offer_count=_positive(schedule, "offer_count", "schedule", 3),
-        quiet_start=_clock(quiet.get("start", "21:00"), "quiet_hours.start"),
-        quiet_end=_clock(quiet.get("end", "08:00"), "quiet_hours.end"),
-        day_before_at=_clock(reminders.get("day_before_at", "12:00"), "reminders.day_before_at"),
-        hours_before=_positive(reminders, "hours_before", "reminders", 3),
         templates={k: dict(v) for k, v in templates.items()},
         line_basic_id=_opt(_opt(data, "line", "", {}, dict), "basic_id", "line", ""),
         policy=policy,
