@@ -61,6 +61,11 @@ def format_slot(slot: Slot | datetime, tz: ZoneInfo, locale: str, end: datetime 
     return f"{start.month}月{start.day}日({WEEKDAYS_JA[start.weekday()]}){NBSP}{start:%H:%M}〜{WJ}{finish:%H:%M}"
 
 
+def format_times(start: datetime, end: datetime, locale: str, joiner: str = "") -> str:
+    """14:00〜14:30 / 14:00–14:30, for times already in the company's zone; `joiner` goes after the dash."""
+    return f"{start:%H:%M}{'–' if locale == 'en' else '〜'}{joiner}{end:%H:%M}"
+
+
 def format_day(day: date, locale: str) -> str:
     if locale == "en":
         return f"{day:%a} {day.day} {day:%b}"

@@ -14,7 +14,7 @@ from bot.service.candidate_page import PageView, expired, find, view
 from bot.db.engine import session_scope
 from bot.core.events import Cancel, ChooseSlot, Confirm, OtherDates, PickDate, Reschedule, Send, Start, Stop, WantSlots
 from bot.service.availability import meeting_url_of
-from bot.core.messages import format_day, phone_for
+from bot.core.messages import format_day, format_times, phone_for
 from bot.service.turn import handle
 from bot.web.candidate_texts import PAGE
 from bot.web.common import services
@@ -58,7 +58,7 @@ def _when(start, end, loc: str) -> tuple[str, str]:
     """(day, time) apart, so each can be kept on one line: 12月3日(木) / 14:00〜14:30."""
     tz = services().settings.tz
     begin, finish = start.astimezone(tz), end.astimezone(tz)
-    return format_day(begin.date(), loc), f"{begin:%H:%M}{'–' if loc == 'en' else '〜'}{finish:%H:%M}"
+    return format_day(begin.date(), loc), format_times(begin, finish, loc)
 
 
 @bp.get("/c/<signed>")

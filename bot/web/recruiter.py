@@ -23,7 +23,7 @@ from bot.web.common import services
 from bot.web.security import check_csrf, csrf_token, feed_token, recruiter_key
 from flask import g
 from bot.service.calendar_health import calendar_problems
-from bot.core.vocab import RECRUITER, BookingStatus, OutboxStatus
+from bot.core.vocab import RECRUITER, AlertReason, BookingStatus, OutboxStatus
 
 bp = Blueprint("recruiter", __name__, url_prefix="/recruiter")
 
@@ -53,8 +53,9 @@ FOLLOW_UP_LABELS = {"reminder_day_before": "前日リマインド", "reminder_so
                     "unconfirmed_nudge": "未確認の再連絡", "unconfirmed_alert": "未確認アラート",
                     "nudge": "未返信フォロー", "unreachable": "連絡不通の判定", "outcome_request": "結果記録の依頼"}
 # Alerts that open a hand-off: once the recruiter has closed it (Resume), the list marks them answered.
-HANDOFF_REASONS = ("not_understood", "asked_for_person", "opted_in_waiting")
-OUTCOME_LABELS = {BookingStatus.ATTENDED: "参加", BookingStatus.NO_SHOW: "不参加"}  # "参加", not "来社": many interviews are online
+HANDOFF_REASONS = (AlertReason.NOT_UNDERSTOOD, AlertReason.ASKED_FOR_PERSON, AlertReason.OPTED_IN_WAITING)
+# "参加", not "来社": many interviews are online.
+OUTCOME_LABELS = {BookingStatus.ATTENDED: "参加", BookingStatus.NO_SHOW: "不参加"}
 
 
 def login_required(view):

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from sqlmodel import Session
 
 from bot.service.deps import Services
-from bot.core.messages import Recipient, format_day, phone_for
+from bot.core.messages import Recipient, format_day, format_times, phone_for
 from bot.db.models import Applicant, Booking, Outbox
 from bot.core.unbroken import WJ
 from bot.core.vocab import Kind, OutboxStatus
@@ -24,7 +24,7 @@ def booking_card(svc: Services, applicant: Applicant, booking: Booking) -> dict:
     interviewer = s.interviewers.get(booking.interviewer)
     phone = phone_for(s.company.phone, applicant.phone, loc)
     rows = [(t("card_date"), format_day(start.date(), loc)),
-            (t("card_time"), f"{start:%H:%M}{'–' if loc == 'en' else '〜'}{WJ}{end:%H:%M}"),  # one line on a phone
+            (t("card_time"), format_times(start, end, loc, joiner=WJ)),  # one line on a phone
             (t("card_place"), t("card_online") if online else s.company.address.get(loc)),
             (t("card_interviewer"), interviewer.name.get(loc) if interviewer else ""),
             (t("card_bring"), job.bring.get(loc) if job else ""),
