@@ -144,6 +144,18 @@ class Renderer:
             return self.text(locale, "online").format(url=meeting_url or job.online_url or "-")
         return self.text(locale, "office").format(address=company.address.get(locale), map_url=company.map_url)
 
+    def content_links(self, job, interviewer: str | None, locale: str) -> list[dict]:
+        """The videos and articles for this job and interviewer, as a message payload lists them."""
+        return [{"kind": c.kind, "title": c.title.get(locale), "url": c.url, "thumbnail": c.thumbnail}
+                for c in self.content(job, interviewer)]
+
+    def content_block(self, links: list[dict], locale: str) -> str:
+        """The content links as plain text lines under their header ('' without links)."""
+        if not links:
+            return ""
+        lines = [f"・{link['title']} {link['url']}" for link in links]
+        return self.text(locale, "content_header") + "\n".join(lines) + "\n"
+
     def answer_when(self, now: datetime, loc: str) -> str:
         """When a person answers a hand-off, in words: 本日18時までに / 明日（12月3日）10時以降に."""
         hours = self.settings.office_hours or self.settings.rules.working_hours
@@ -174,12 +186,8 @@ class Renderer:
             kind_text = f"{kind}_booked"
         else:
             kind_text = kind
-        links = [{"kind": c.kind, "title": c.title.get(loc), "url": c.url, "thumbnail": c.thumbnail}
-                 for c in self.content(job, current.interviewer if current else None)] if kind == "greeting" else []
-        content = ""
-        if links:
-            content = (self.text(loc, "content_header")
-                       + "\n".join(f"・{link['title']} {link['url']}" for link in links) + "\n")
+        links = self.content_links(job, current.interviewer if current else None, loc) if kind == "greeting" else []
+        content = self.content_block(links, loc)
         booked = slots[0] if kind == "booked" and slots else current
         fields = _Blank(
             name=who.name, company=s.company.name.get(loc), job=job.title.get(loc) if job else who.job_id,

@@ -37,14 +37,6 @@ def booking_card(svc: Services, applicant: Applicant, booking: Booking) -> dict:
                       if u and u.startswith(("https://", "http://", "tel:+", "tel:0"))]}
 
 
-def content_block(svc: Services, links: list[dict], locale: str) -> str:
-    """The plain-text list of links as the greeting text carries it (LINE shows a card instead)."""
-    if not links:
-        return ""
-    return (svc.renderer.text(locale, "content_header")
-            + "\n".join(f"・{link['title']} {link['url']}" for link in links) + "\n")
-
-
 def prepare_line(session: Session, svc: Services, applicant: Applicant | None, row: Outbox) -> None:
     """Add what a LINE message shows beyond the text: the booking card, the content card's source text."""
     payload = dict(row.payload)
@@ -53,7 +45,7 @@ def prepare_line(session: Session, svc: Services, applicant: Applicant | None, r
         if booking is not None:
             payload["card"] = booking_card(svc, applicant, booking)
     if payload.get("links") and applicant is not None:
-        payload["content_text"] = content_block(svc, payload["links"], applicant.locale)
+        payload["content_text"] = svc.renderer.content_block(payload["links"], applicant.locale)
     row.payload = payload
 
 
@@ -61,9 +53,7 @@ def content_payload(svc: Services, locale: str, job_id: str = "", interviewer: s
     """The company's videos and articles on request (the rich menu's button); an interviewer's own message
     only for a candidate who meets that interviewer."""
     payload = svc.renderer.render("line_content", Recipient("", locale, job_id))
-    job = svc.settings.jobs.get(job_id)
-    payload["links"] = [{"kind": c.kind, "title": c.title.get(locale), "url": c.url, "thumbnail": c.thumbnail}
-                        for c in svc.renderer.content(job, interviewer)]
+    payload["links"] = svc.renderer.content_links(svc.settings.jobs.get(job_id), interviewer, locale)
     return payload
 
 
