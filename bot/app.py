@@ -4,6 +4,8 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, jsonify, request
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException
 
 from bot.bootstrap import Services, bootstrap, settle_after_start
@@ -37,11 +39,26 @@ def create_app(test_config: dict | None = None, services: Services | None = None
             return jsonify(error=exc.name, reason=exc.description), exc.code
         return exc
 
+    @app.errorhandler(OperationalError)
+    @app.errorhandler(PoolTimeout)
+    def database_down(exc: Exception):
+        # Retryable: LINE, Twilio and job boards send again later, and nothing was half-written.
+        logging.getLogger("sokuresu.web").error("database unavailable on %s %s: %s", request.method, _route(),
+                                                type(exc).__name__)
+        res = jsonify(error="Service Unavailable", reason="the database is not answering; please try again shortly")
+        res.status_code, res.headers["Retry-After"] = 503, "30"
+        return res
+
     @app.errorhandler(Exception)
     def unexpected(exc: Exception):  # never a bare 500 page; the log keeps the trace (no request body)
-        logging.getLogger("sokuresu.web").exception("unhandled error on %s %s", request.method, request.path)
+        logging.getLogger("sokuresu.web").exception("unhandled error on %s %s", request.method, _route())
         return jsonify(error="Internal Server Error", reason="something went wrong on our side; nothing was saved"), 500
 
     if serving:
         settle_after_start()
     return app
+
+
+def _route() -> str:
+    """The matched route (/chat/<token>), not the path: the path holds the candidate's or recruiter's token."""
+    return request.url_rule.rule if request.url_rule is not None else "(no route)"

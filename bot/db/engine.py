@@ -11,9 +11,20 @@ from sqlmodel import Session, create_engine
 
 T = TypeVar("T")
 
+# A database that accepts connections and never answers must not hold a request for minutes: give up on
+# connecting, on a pool checkout and on one statement after these (a webhook then answers 503, and the
+# provider retries later).
+CONNECT_TIMEOUT_S = 5
+POOL_TIMEOUT_S = 5
+STATEMENT_TIMEOUT_MS = 30_000
+
 
 def make_engine(url: str, **kw) -> Engine:
-    """Create an engine; SQLite gets WAL, a busy timeout and foreign keys so several threads can share it."""
+    """Create an engine; SQLite gets WAL, a busy timeout and foreign keys so several threads can share it.
+
+    Bound parameters are never written into error messages or logs: they hold names, phone numbers and
+    message texts."""
+    kw.setdefault("hide_parameters", True)
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, **kw)
 
@@ -38,7 +49,10 @@ def make_engine(url: str, **kw) -> Engine:
     # No ping before each use (a round trip per checkout, as dear as the webhook's own statement): when
     # the server restarted, the first statement on a stale connection fails, SQLAlchemy then drops every
     # pooled connection, and callers on the hot paths try once more (retry_on_disconnect).
-    return create_engine(url, pool_size=5, max_overflow=5, **kw)
+    connect_args = {"connect_timeout": CONNECT_TIMEOUT_S, "options": f"-c statement_timeout={STATEMENT_TIMEOUT_MS}",
+                    **kw.pop("connect_args", {})}
+    return create_engine(url, pool_size=5, max_overflow=5, pool_timeout=POOL_TIMEOUT_S, connect_args=connect_args,
+                         **kw)
 
 
 def retry_on_disconnect(work: Callable[[], T]) -> T:
