@@ -11,6 +11,7 @@ from enum import StrEnum
 
 from calendars.base import Slot
 from bot.core.events import CalendarDeleted, CalendarMoved, MoveBooking
+from bot.core.events import AskedForPerson, CarrierOptOut, Linked, MediaReceived, OtherMessage
 from bot.core.events import (AlertRecruiter, Applied, AskToConfirm, Book, Cancel, CancelBooking, ChooseSlot,
                         CloseHandoff, Confirm, Decision, Decline, Event, Help, Marked, Offer, OfferDates, OtherDates,
                         PickDate, RecordOutcome, Reschedule, RestoreBooking, Resume, Send, SlotTakenMeanwhile, Start,
@@ -303,6 +304,30 @@ def on_calendar_change(ctx: Context, event: Event) -> Decision | None:
     return Decision(State.GREETED, (CancelBooking(), Offer(ctx.fresh), Send("calendar_cancelled", slots=ctx.fresh)))
 
 
+def on_reported(ctx: Context, event: Event) -> Decision | None:
+    """What a channel or provider reports, rather than words to read: each means the same in every state."""
+    match event:
+        case CarrierOptOut() if ctx.state is State.OPTED_OUT:
+            return Decision(State.OPTED_OUT)
+        case CarrierOptOut(why):  # nothing is said: the carrier refuses every message to that number now
+            return Decision(State.OPTED_OUT, (AlertRecruiter("opted_out", why),))
+        case AskedForPerson():
+            return Decision(State.NEEDS_HUMAN, (Send("human_requested"), AlertRecruiter("asked_for_person")))
+        case MediaReceived(kind):  # a person has to look at it; the bot answers unless a person has the conversation
+            reply = () if ctx.state is State.NEEDS_HUMAN else (Send("media_reply"),)
+            return Decision(ctx.state, (*reply, AlertRecruiter("media_received", kind)))
+        case OtherMessage() if ctx.state is State.NEEDS_HUMAN:
+            return Decision(State.NEEDS_HUMAN)  # a person has the conversation: the bot stays out of the way
+        case OtherMessage(kind):
+            return Decision(ctx.state, (Send("sticker_reply" if kind == "sticker" else "unsupported_reply"),))
+        case Linked() if ctx.state in (State.NEW, State.GREETED):
+            # Greet again from the start, with fresh times: the first greeting never reached them.
+            return on_new(replace(ctx, state=State.NEW), Applied())
+        case Linked():
+            return decide(ctx, WantSlots())
+    return None
+
+
 CHOOSING = (State.GREETED, State.RESCHEDULING, State.NO_SHOW, State.NEEDS_HUMAN)  # where a list may be on screen
 
 
@@ -321,8 +346,8 @@ def decide(ctx: Context, event: Event) -> Decision:
         if not event.text:
             return Decision(ctx.state)  # an old "keep it" button: nothing was asked, nothing to answer
         event = Unknown(event.text)  # a "no" to nothing the bot asked: a person reads it
-    decision = (on_calendar_change(ctx, event) or on_unmark(ctx, event) or _fallback(ctx, event)
-                or HANDLERS[ctx.state](ctx, event))
+    decision = (on_reported(ctx, event) or on_calendar_change(ctx, event) or on_unmark(ctx, event)
+                or _fallback(ctx, event) or HANDLERS[ctx.state](ctx, event))
     if isinstance(event, Resume) and ctx.handoff_open:
         decision = Decision(decision.state, (*decision.actions, CloseHandoff()))
     return decision

@@ -124,8 +124,40 @@ class CalendarDeleted:
     """The booked interview vanished from the interviewer's calendar (deleted there, or its time got taken)."""
 
 
+@dataclass(frozen=True)
+class CarrierOptOut:
+    """The provider reports that the candidate's number opted out at the carrier (Twilio 21610), and why."""
+
+    why: str
+
+
+@dataclass(frozen=True)
+class AskedForPerson:
+    """The candidate tapped "talk to a person" (the LINE menu)."""
+
+
+@dataclass(frozen=True)
+class MediaReceived:
+    """The candidate sent a photo, video, audio or file (`kind`): the bot cannot read it, a person can."""
+
+    kind: str
+
+
+@dataclass(frozen=True)
+class OtherMessage:
+    """A sticker, a location, a menu tap or a kind of message the bot has no words for (`kind`, if any)."""
+
+    kind: str = ""
+
+
+@dataclass(frozen=True)
+class Linked:
+    """The candidate tied their LINE account to this application: the channel is only reachable from now on."""
+
+
 Event = (Applied | ChooseSlot | OtherDates | PickDate | WantSlots | Reschedule | Cancel | Confirm | Decline | Help
-         | Stop | Start | Unknown | SlotTakenMeanwhile | Marked | Unmark | Resume | CalendarMoved | CalendarDeleted)
+         | Stop | Start | Unknown | SlotTakenMeanwhile | Marked | Unmark | Resume | CalendarMoved | CalendarDeleted
+         | CarrierOptOut | AskedForPerson | MediaReceived | OtherMessage | Linked)
 
 
 # --- actions: what the service must do, in order, in one transaction ---

@@ -9,6 +9,8 @@ from bot.db.engine import session_scope
 from bot.service import optouts
 from bot.db.models import Applicant, Outbox
 from bot.service.outbox import alert, cancel_pending
+from bot.core.events import CarrierOptOut
+from bot.service.turn import converse
 
 log = logging.getLogger("sokuresu.delivery")
 FALLBACK_KINDS = ("greeting",)  # the first message must reach the candidate; later ones are answers
@@ -80,9 +82,9 @@ def opt_out(session: Session, svc: Services, applicant_id: int, why: str, channe
     optouts.opt_out(session, channel, optouts.address_of(applicant, channel), optouts.Reason.CARRIER, svc.clock())
     if applicant.opted_out:
         return
-    applicant.opted_out, applicant.state = True, "opted_out"
+    # Everything unsent is held with the provider's reason; the conversation then decides the state and alerts.
     cancel_pending(session, Outbox.kind != "alert", applicant_id=applicant_id, why=why)
-    alert(session, svc, applicant, "opted_out", why)
+    converse(session, svc, applicant, CarrierOptOut(why), source=channel)
 
 
 def address_refused(session: Session, svc: Services, row_id: int, reason: str, error: str) -> None:

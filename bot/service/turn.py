@@ -415,7 +415,8 @@ class Turn:
             self.record_outcome(state.value)
         if state is State.NEEDS_HUMAN:
             a.handoff_open = True  # a person owes an answer, through stop and start, until the recruiter resumes
-        a.state, a.updated_at = state.value, self.now
+        a.updated_at = self.now
+        a.state = state.value  # the one place an applicant's state is written: always a state decide() returned
 
 
 def converse(session: Session, svc: Services, applicant: Applicant, event: Event, *, text: str | None = None,

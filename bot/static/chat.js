@@ -112,7 +112,7 @@
           last = m.id;
         });
         if (first) reveal(first);
-        document.body.dataset.state = data.state;
+        document.body.setAttribute("data-state", data.state);
       }
     } catch (e) { /* offline for a moment: try again on the next tick */ }
     setTimeout(poll, 700);

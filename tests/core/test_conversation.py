@@ -14,6 +14,7 @@ from bot.core.events import (AlertRecruiter, Applied, AskToConfirm, Book, Cancel
                         Offer, OfferDates, OtherDates, PickDate, Reschedule, Resume, Send, SlotTakenMeanwhile, Start,
                         Stop, Unknown, Unmark, WantSlots)
 from bot.core.events import Decision, RecordOutcome, RestoreBooking
+from bot.core.events import AskedForPerson, CarrierOptOut, Linked, MediaReceived, OtherMessage
 
 UTC = timezone.utc
 NOW = datetime(2026, 11, 30, 0, 0, tzinfo=UTC)  # Monday 09:00 in Tokyo
@@ -733,3 +734,83 @@ def test_a_hand_off_with_a_booking_offers_no_times(state):
 def test_stop_while_booked_tells_the_recruiter_which_booking_stays(state):
     d = decide(ctx(state), Stop())
     assert first(d, AlertRecruiter) == AlertRecruiter("opted_out", with_booking=True)
+
+
+# --- what a channel or provider reports: the same in every state ----------------------------------
+
+@pytest.mark.parametrize("state", [s for s in State if s is not State.OPTED_OUT])
+def test_a_carrier_opt_out_stops_in_any_state_without_a_word_and_tells_the_recruiter_why(state):
+    d = decide(ctx(state, pending="cancel"), CarrierOptOut("carrier reports an opt-out"))
+    assert d == Decision(State.OPTED_OUT, (AlertRecruiter("opted_out", "carrier reports an opt-out"),))
+
+
+def test_a_carrier_opt_out_after_a_stop_changes_nothing():
+    assert decide(ctx(State.OPTED_OUT, has_booking=True), CarrierOptOut("21610")) == Decision(State.OPTED_OUT)
+
+
+@pytest.mark.parametrize("state", list(State))
+def test_asking_for_a_person_hands_over_from_any_state(state):
+    d = decide(ctx(state), AskedForPerson())
+    assert d == Decision(State.NEEDS_HUMAN, (Send("human_requested"), AlertRecruiter("asked_for_person")))
+
+
+def test_asking_for_a_person_is_not_read_as_an_answer_to_really_cancel():
+    d = decide(ctx(State.BOOKED, pending="cancel"), AskedForPerson())
+    assert d.state is State.NEEDS_HUMAN and shape(d) == ["Send:human_requested", "Alert:asked_for_person"]
+
+
+@pytest.mark.parametrize("state", [s for s in State if s is not State.NEEDS_HUMAN])
+def test_a_photo_is_answered_shown_to_the_recruiter_and_the_state_stays(state):
+    d = decide(ctx(state), MediaReceived("image"))
+    assert d == Decision(state, (Send("media_reply"), AlertRecruiter("media_received", "image")))
+
+
+def test_a_file_while_a_person_has_the_conversation_only_reaches_the_recruiter():
+    d = decide(ctx(State.NEEDS_HUMAN), MediaReceived("file"))
+    assert d == Decision(State.NEEDS_HUMAN, (AlertRecruiter("media_received", "file"),))
+
+
+@pytest.mark.parametrize("kind, reply", [("sticker", "sticker_reply"), ("location", "unsupported_reply"),
+                                         ("", "unsupported_reply")])
+@pytest.mark.parametrize("state", [State.GREETED, State.BOOKED, State.CANCELLED, State.ATTENDED])
+def test_a_sticker_or_a_message_without_words_gets_a_kind_fixed_answer_and_the_state_stays(state, kind, reply):
+    assert decide(ctx(state), OtherMessage(kind)) == Decision(state, (Send(reply),))
+
+
+def test_a_sticker_while_a_person_has_the_conversation_is_not_answered():
+    assert decide(ctx(State.NEEDS_HUMAN), OtherMessage("sticker")) == Decision(State.NEEDS_HUMAN)
+
+
+@pytest.mark.parametrize("state", [State.NEW, State.GREETED])
+def test_linking_line_before_any_booking_greets_again_from_the_start_with_fresh_times(state):
+    d = decide(ctx(state), Linked())
+    assert d == Decision(State.GREETED, (Offer(FRESH), Send("greeting", slots=FRESH)))
+
+
+@pytest.mark.parametrize("state", [State.NEW, State.GREETED])
+def test_linking_line_with_nothing_free_greets_and_fetches_a_person(state):
+    d = decide(ctx(state, fresh=(), dates=()), Linked())
+    assert d == Decision(State.NEEDS_HUMAN, (Send("greeting"), AlertRecruiter("no_slots")))
+
+
+@pytest.mark.parametrize("state", [s for s in State if s not in (State.NEW, State.GREETED)])
+def test_linking_line_later_in_the_conversation_means_asking_for_times(state):
+    assert decide(ctx(state), Linked()) == decide(ctx(state), WantSlots())
+
+
+def test_linking_line_after_withdrawing_offers_times_again():
+    d = decide(ctx(State.CANCELLED), Linked())
+    assert d.state is State.GREETED and shape(d) == ["Offer", "Send:offer_again"]
+
+
+reported = st.one_of(st.builds(CarrierOptOut, st.text(max_size=30)),
+                     st.builds(MediaReceived, st.sampled_from(["image", "video", "audio", "file"])),
+                     st.builds(OtherMessage, st.sampled_from(["sticker", "location", ""])),
+                     st.sampled_from([AskedForPerson(), Linked()]))
+
+
+@given(contexts, reported)
+def test_what_a_channel_reports_never_raises_and_never_books_or_cancels_an_interview(context, event):
+    d = decide(context, event)
+    assert isinstance(d.state, State)
+    assert not any(isinstance(a, (Book, CancelBooking, RecordOutcome, RestoreBooking)) for a in d.actions)

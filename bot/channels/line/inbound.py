@@ -24,7 +24,7 @@ from bot.service.deps import Services
 from bot.channels.line.events import LineEvent
 from bot.core.conversation import State
 from bot.db.engine import one_statement, retry_on_disconnect, session_scope
-from bot.core.events import AlertRecruiter, Decision, Event, Send, Unknown, WantSlots
+from bot.core.events import AskedForPerson, Event, MediaReceived, OtherMessage, Unknown, WantSlots
 from bot.core.intents import parse_postback, parse_text
 from bot.channels.line.leads import answer, code_of, lead_of, link, say, start
 from bot.channels.line.cards import content_payload
@@ -433,8 +433,7 @@ def _fixed_answer(session: Session, svc: Services, applicant: Applicant, event: 
                             {"line_type": event.kind, "message_type": event.message_type})
     applicant.last_inbound_at = svc.clock()
     answered(session, applicant.id)  # a sticker is an answer too: no "did our message reach you?" nudge
-    turn, state = Turn(svc, session, applicant, answer_to), State(applicant.state)
-    quiet = state is State.NEEDS_HUMAN  # a person has the conversation: the bot stays out of the way
+    turn = Turn(svc, session, applicant, answer_to)
     if event.data == "menu:content":
         payload = content_payload(svc, applicant.locale, applicant.job_id,
                                   turn.booking.interviewer if turn.booking else None)
@@ -442,10 +441,9 @@ def _fixed_answer(session: Session, svc: Services, applicant: Applicant, event: 
             payload["reply_to"] = answer_to
         enqueue(session, svc, applicant, payload, channel=delivery_channel(svc, applicant))
     elif event.data == "menu:human":
-        turn.apply(Decision(State.NEEDS_HUMAN, (Send("human_requested"), AlertRecruiter("asked_for_person"))))
+        turn.run(AskedForPerson())
     elif event.message_type in MEDIA:
-        sends = () if quiet else (Send("media_reply"),)
-        turn.apply(Decision(state, (*sends, AlertRecruiter("media_received", event.message_type))))
-    elif not quiet:
-        turn.apply(Decision(state, (Send("sticker_reply" if event.message_type == "sticker"
-                                         else "unsupported_reply"),)))
+        turn.run(MediaReceived(event.message_type))
+    elif applicant.state != State.NEEDS_HUMAN:
+        # While a person has the conversation there is no turn at all: one would forget a "really cancel?" asked.
+        turn.run(OtherMessage(event.message_type or ""))

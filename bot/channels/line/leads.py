@@ -7,8 +7,8 @@ import unicodedata
 from sqlmodel import Session, select, update
 
 from bot.service.deps import Services
-from bot.core.events import Applied, WantSlots
-from bot.service.intake import normalise_phone
+from bot.core.events import Applied, Linked
+from bot.channels.line import lead_steps as steps
 from bot.channels.line.format import fit
 from bot.core.messages import Recipient
 from bot.db.models import Applicant, LineLead, Outbox
@@ -17,7 +17,6 @@ from bot.service.turn import Turn
 from bot.service.outbox import alert, enqueue
 
 CODE = re.compile(r"^[A-HJ-NP-Z2-9]{6}$")  # the link-code alphabet of bot.service.intake (no 0/O, 1/I)
-SKIP = {"skip", "スキップ", "なし", "無し", "ない", "いいえ", "no", "none"}
 
 
 def say(session: Session, svc: Services, user_id: str | None, kind: str, reply_to: dict | None, *,
@@ -47,7 +46,8 @@ def code_of(text: str) -> str | None:
 def start(session: Session, svc: Services, user_id: str, reply_to: dict | None) -> None:
     """Welcome a new friend: send the code if you applied on the web, or your name to apply here."""
     lead = lead_of(session, user_id) or LineLead(line_user_id=user_id, created_at=svc.clock())
-    lead.step, lead.name, lead.job_id, lead.phone, lead.updated_at = "name", None, None, None, svc.clock()
+    _store(lead, steps.Lead())
+    lead.phone, lead.updated_at = None, svc.clock()
     session.add(lead)
     say(session, svc, user_id, "line_welcome", reply_to)
 
@@ -65,62 +65,31 @@ def answer(session: Session, svc: Services, user_id: str, text: str | None, data
     if lead is None:
         return start(session, svc, user_id, reply_to)
     lead.updated_at = svc.clock()
-    if lead.step == "name":
-        return _name(session, svc, lead, text, reply_to)
-    if lead.step == "job":
-        return _job(session, svc, lead, text, data, reply_to)
-    return _phone(session, svc, lead, text, data, reply_to)
+    step = steps.take(steps.Lead(lead.step, lead.name, lead.job_id), text, data, svc.settings.jobs)
+    _store(lead, step.lead)
+    if step.ask is None:
+        return finish(session, svc, lead, step.phone, reply_to)
+    _ask(session, svc, lead, step.ask, reply_to)
 
 
-def _ask_job(session: Session, svc: Services, lead: LineLead, reply_to: dict | None) -> None:
-    jobs = list(svc.settings.jobs.values())
-    if len(jobs) == 1:
-        lead.job_id = jobs[0].id
-        return _ask_phone(session, svc, lead, reply_to)
-    lead.step = "job"
-    buttons = [{"label": j.title.get(lead.locale), "data": f"job:{j.id}"} for j in jobs[:13]]
-    say(session, svc, lead.line_user_id, "line_ask_job", reply_to, name=lead.name or "", buttons=buttons)
+def _store(lead: LineLead, step: steps.Lead) -> None:
+    lead.step, lead.name, lead.job_id = step.step, step.name, step.job_id
 
 
-def _ask_phone(session: Session, svc: Services, lead: LineLead, reply_to: dict | None, kind="line_ask_phone") -> None:
-    lead.step = "phone"
-    skip = [{"label": fit(svc.renderer.text(lead.locale, "skip_button")), "data": "skip"}]
-    say(session, svc, lead.line_user_id, kind, reply_to, buttons=skip)
-
-
-def _name(session: Session, svc: Services, lead: LineLead, text: str | None, reply_to: dict | None) -> None:
-    name = " ".join((text or "").split())
-    if not name or len(name) > 100 or "://" in name:
-        return say(session, svc, lead.line_user_id, "line_ask_name", reply_to)
-    lead.name = name
-    _ask_job(session, svc, lead, reply_to)
-
-
-def _job(session: Session, svc: Services, lead: LineLead, text: str | None, data: str | None,
-         reply_to: dict | None) -> None:
-    wanted = data[4:] if data and data.startswith("job:") else (text or "").strip()
-    for job in svc.settings.jobs.values():
-        if wanted in (job.id, job.title.ja, job.title.en):
-            lead.job_id = job.id
-            return _ask_phone(session, svc, lead, reply_to)
-    _ask_job(session, svc, lead, reply_to)  # a stale or forged button, or free text: show the choices again
-
-
-def _phone(session: Session, svc: Services, lead: LineLead, text: str | None, data: str | None,
-           reply_to: dict | None) -> None:
-    if data == "skip" or (text or "").strip().lower() in SKIP:
-        return finish(session, svc, lead, None, reply_to)
-    try:
-        phone = normalise_phone(text or "")
-    except ValueError:
-        return _ask_phone(session, svc, lead, reply_to, "line_bad_phone")
-    finish(session, svc, lead, phone, reply_to)
+def _ask(session: Session, svc: Services, lead: LineLead, kind: str, reply_to: dict | None) -> None:
+    """Ask the question of the lead's step, with its buttons: the jobs, or "skip" for the phone number."""
+    if kind == "line_ask_job":
+        jobs = list(svc.settings.jobs.values())[:13]
+        buttons = [{"label": j.title.get(lead.locale), "data": f"job:{j.id}"} for j in jobs]
+        return say(session, svc, lead.line_user_id, kind, reply_to, name=lead.name or "", buttons=buttons)
+    if kind in ("line_ask_phone", "line_bad_phone"):
+        skip = [{"label": fit(svc.renderer.text(lead.locale, "skip_button")), "data": "skip"}]
+        return say(session, svc, lead.line_user_id, kind, reply_to, buttons=skip)
+    say(session, svc, lead.line_user_id, kind, reply_to)
 
 
 def finish(session: Session, svc: Services, lead: LineLead, phone: str | None, reply_to: dict | None) -> None:
-    """Turn the lead into an application and greet at once, as any other application is."""
-    if lead.job_id not in svc.settings.jobs:  # the job closed while they were typing
-        return _ask_job(session, svc, lead, reply_to)
+    """Turn the complete lead into an application and greet at once, as any other application is."""
     applicant = Applicant(name=lead.name, channel="line", job_id=lead.job_id, locale=lead.locale, phone=phone,
                           line_user_id=lead.line_user_id, source="line",
                           created_at=(now := svc.clock()), updated_at=now)
@@ -147,7 +116,4 @@ def link(session: Session, svc: Services, applicant: Applicant, user_id: str, re
                     .values(status="cancelled", lease_owner=None,
                             last_error="replaced after the LINE account was linked"))
     session.flush()
-    untouched = applicant.state in ("new", "greeted")
-    if untouched:
-        applicant.state = "new"  # greet again from the start: the first greeting never reached them
-    Turn(svc, session, applicant, reply_to).run(Applied() if untouched else WantSlots())
+    Turn(svc, session, applicant, reply_to).run(Linked())
