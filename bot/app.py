@@ -4,9 +4,10 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, jsonify, request
+from flask.json.provider import DefaultJSONProvider
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import BadRequest, HTTPException
 
 from bot.bootstrap import Services, bootstrap, settle_after_start
 from bot.channels import registry
@@ -20,6 +21,7 @@ def create_app(test_config: dict | None = None, services: Services | None = None
         services = bootstrap()
         registry.start_web(services)  # e.g. the turns of the LINE events this process takes, right after the 200
     app = Flask(__name__)
+    app.json = _JSON(app)
     app.config.update(SECRET_KEY=services.config.secret_key, JSON_AS_ASCII=False,
                       SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax",
                       MAX_CONTENT_LENGTH=256 * 1024)
@@ -57,6 +59,14 @@ def create_app(test_config: dict | None = None, services: Services | None = None
     if serving:
         settle_after_start()
     return app
+
+
+class _JSON(DefaultJSONProvider):
+    def loads(self, s, **kw):
+        try:
+            return super().loads(s, **kw)
+        except RecursionError:  # [[[[…]]]]: the parser's recursion limit, not a bug of ours
+            raise BadRequest("the JSON is nested too deeply") from None
 
 
 def _route() -> str:

@@ -12,7 +12,7 @@ from linebot.v3.exceptions import InvalidSignatureError
 from linebot.v3.messaging import (ApiClient, ApiException, Configuration, Message, MessagingApi, MessagingApiBlob,
                                   PushMessageRequest, ReplyMessageRequest, RichMenuRequest)
 from linebot.v3.webhook import WebhookParser
-from linebot.v3.webhooks import FollowEvent, JoinEvent, MessageEvent, PostbackEvent, UnfollowEvent
+from linebot.v3.webhooks import Event, FollowEvent, JoinEvent, MessageEvent, PostbackEvent, UnfollowEvent
 
 from calendars.base import utcnow
 from bot.core.transport import Outgoing, PermanentError, TemporaryError
@@ -62,16 +62,51 @@ def parse_webhook(secret: str, body: str, signature: str | None) -> list[LineEve
     except InvalidSignatureError:
         raise BadWebhook("invalid X-Line-Signature") from None
     except (ValueError, KeyError, TypeError, AttributeError):
-        raise BadWebhook("the body is not a LINE webhook") from None
+        # The signature held (it is checked first): one malformed event must not cost the others, so
+        # take the events one by one; only a body that is no webhook at all is refused.
+        raw = _raw_events(body)
+        events = [_model(item) for item in raw]
     return [_normalise(event, data) for event, data in zip(events, raw)]
 
 
+def _raw_events(body: str) -> list[dict]:
+    try:
+        raw = json.loads(body)["events"]
+    except (ValueError, KeyError, TypeError):
+        raise BadWebhook("the body is not a LINE webhook") from None
+    if not isinstance(raw, list) or not all(isinstance(item, dict) for item in raw):
+        raise BadWebhook("the body is not a LINE webhook")
+    return raw
+
+
+def _model(item: dict):
+    """The SDK's model of one event, or None when the SDK cannot read it (it is then answered as unknown)."""
+    try:
+        return Event.from_dict(item)
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return None
+
+
+def _text(value) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _issued_at(timestamp) -> datetime | None:
+    """When LINE issued the event (milliseconds since 1970); None for a value no clock can hold, so one odd
+    event loses only its reply token (we push instead) rather than failing the whole webhook."""
+    try:
+        return datetime.fromtimestamp(timestamp / 1000, timezone.utc)
+    except (TypeError, ValueError, OverflowError, OSError):
+        return None
+
+
 def _normalise(event, raw: dict) -> LineEvent:
-    source = raw.get("source") or {}
-    common = dict(event_id=raw.get("webhookEventId"), source=source.get("type", "user"), user_id=source.get("userId"),
-                  reply_token=raw.get("replyToken"),
-                  at=datetime.fromtimestamp(raw.get("timestamp", 0) / 1000, timezone.utc),
-                  redelivery=bool((raw.get("deliveryContext") or {}).get("isRedelivery")))
+    source = raw.get("source") if isinstance(raw.get("source"), dict) else {}
+    common = dict(event_id=_text(raw.get("webhookEventId")), source=_text(source.get("type")) or "user",
+                  user_id=_text(source.get("userId")), reply_token=_text(raw.get("replyToken")),
+                  at=_issued_at(raw.get("timestamp")),
+                  redelivery=isinstance(raw.get("deliveryContext"), dict)
+                  and raw["deliveryContext"].get("isRedelivery") is True)
     if isinstance(event, MessageEvent):
         text = getattr(event.message, "text", None)
         return LineEvent("message", message_type=event.message.type, text=text, **common)
@@ -84,8 +119,9 @@ def _normalise(event, raw: dict) -> LineEvent:
         if isinstance(event, cls):
             return LineEvent(kind, **common)
     # A type this SDK does not know (LINE adds new ones): keep its name so it is answered politely.
-    message_type = (raw.get("message") or {}).get("type") if raw.get("type") == "message" else None
-    return LineEvent(str(raw.get("type", "unknown")), message_type=message_type, **common)
+    message = raw.get("message") if isinstance(raw.get("message"), dict) else {}
+    message_type = _text(message.get("type")) if raw.get("type") == "message" else None
+    return LineEvent(_text(raw.get("type")) or "unknown", message_type=message_type, **common)
 
 
 def retry_key(idempotency_key: str) -> str:

@@ -35,7 +35,7 @@ def page(token: str):
 @bp.get("/chat/<token>/messages")
 def messages(token: str):
     after = request.args.get("after", "0")
-    if not after.isdigit():
+    if not (after.isascii() and after.isdigit() and len(after) <= 18):  # "²".isdigit(), and SQL's 64-bit ids
         abort(400, "'after' must be a message id (a whole number)")
     svc = services()
     with session_scope(svc.engine) as session:
