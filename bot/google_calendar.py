@@ -14,18 +14,21 @@ from sqlmodel import Session
 from calendars.local import LocalCalendar
 from calendars.google.events import change_of
 from calendars.google.hub import GoogleHub, GoogleOptions
-from calendars.router import LOCAL, CalendarRouter
+from calendars.google.remote import GoogleBackend
+from calendars.router import Backend, CalendarRouter, Route, UnknownCalendar, routes_of
 from bot.config import Config
-from bot.db.models import Outbox
 from bot.service.availability import live_bookings
-from bot.core.settings import Settings
+from bot.core.settings import Settings, SettingsError
 from bot.service import vault
-from bot.service.calendar_sync import CalendarWriter
+from bot.service.calendar_sync import CalendarWriter, queue_write
 from calendars.base import Interval
 from calendars.errors import CalendarPermissionError
 
 log = logging.getLogger("sokuresu.calendar")
 OAUTH_PREFIX = "google-oauth:"  # StoredCredential name of a personal account's grant, per calendar id
+# The provider backends by the scheme of an interviewer's calendar setting (`google:<id>`, or a bare id):
+# a new provider is one entry, its backend built over this process's shared clients.
+BACKENDS: dict[str, Callable[["GoogleCalendars"], Backend]] = {"google": lambda wiring: GoogleBackend(wiring.hub)}
 
 
 def service_account_info(config: Config) -> dict | None:
@@ -37,8 +40,13 @@ def service_account_info(config: Config) -> dict | None:
     return None
 
 
+def calendar_routes(settings: Settings) -> dict[str, Route]:
+    """Each interviewer's calendar route; a scheme no backend serves is an error naming the interviewer."""
+    return routes_of({i.id: i.calendar for i in settings.interviewers.values()}, BACKENDS)
+
+
 def google_calendar_ids(settings: Settings) -> list[str]:
-    return list(dict.fromkeys(i.calendar for i in settings.interviewers.values() if i.calendar != LOCAL))
+    return list(dict.fromkeys(r.calendar for r in calendar_routes(settings).values() if r.scheme == "google"))
 
 
 def options_from(settings: Settings, renderer) -> GoogleOptions:
@@ -59,10 +67,13 @@ class GoogleCalendars:
     """`calendar_for(session)` when some interviewer lives in Google Calendar."""
 
     def __init__(self, config: Config, settings: Settings, renderer, clock: Callable[[], datetime],
-                 sleep: Callable[[float], None] | None = None):
+                 sleep: Callable[[float], None] | None = None,
+                 queue: Callable[[Session, str, dict], object] | None = None):
         self.config, self.settings, self.clock, self.sleep = config, settings, clock, sleep
-        self.routes = {i.id: i.calendar for i in settings.interviewers.values()}
+        self.queue = queue  # queue(session, op, data): a provider write, run after the caller's commit
+        self.routes = calendar_routes(settings)
         self.hub = GoogleHub(self.client_for, options_from(settings, renderer))
+        self.backends = {scheme: make(self) for scheme, make in BACKENDS.items()}
         self._clients: dict[str, object] = {}
         self._oauth: dict[str, dict] | None = None  # calendar id -> authorized-user record, read once
         self._lock = threading.Lock()
@@ -109,10 +120,11 @@ class GoogleCalendars:
             self._oauth = found
 
     def __call__(self, session: Session, defer: bool = True) -> CalendarRouter:
+        """The router for one session; defer=False (the calendar writer) writes to the provider at once."""
         self.load_grants(session)
-        later = (lambda op, data: self.defer(session, op, data)) if defer else None
-        return CalendarRouter(self.hub, LocalCalendar(session, self.clock), self.routes, defer=later,
-                              booked=lambda who, start, end: booked_intervals(session, who, start, end))
+        later = (lambda op, data: self.queue(session, op, data)) if defer and self.queue else None
+        return CalendarRouter(LocalCalendar(session, self.clock), self.routes, self.backends, self.hub.options.panels,
+                              defer=later, booked=lambda who, start, end: booked_intervals(session, who, start, end))
 
     def feed_calendars(self) -> list[str]:
         return google_calendar_ids(self.settings)
@@ -123,12 +135,6 @@ class GoogleCalendars:
         if events:
             self.hub.forget(calendar_id)  # its cached busy times are stale
         return [change_of(calendar_id, event, self.settings.tz) for event in events], next_token
-
-    def defer(self, session: Session, op: str, data: dict) -> None:
-        """Queue a calendar write for the worker, in the caller's transaction, so the choice survives an outage."""
-        booking_id = int(data["booking_id"]) if "booking_id" in data else None
-        session.add(Outbox(channel="calendar", kind=f"calendar_{op}", payload={"op": op, **data},
-                           booking_id=booking_id, due_at=(now := self.clock()), created_at=now))
 
 
 def booked_intervals(session: Session, interviewers, start: datetime, end: datetime) -> dict[str, list]:
@@ -150,11 +156,16 @@ def enabled(config: Config, settings: Settings) -> bool:
 
 def attach(services) -> None:
     """Switch Services to the Google router and the deferred-write channel when some interviewer uses Google."""
+    try:
+        calendar_routes(services.settings)  # an unknown calendar scheme stops the start, whatever else is set
+    except UnknownCalendar as exc:
+        raise SettingsError("interviewers", str(exc)) from None
     if not enabled(services.config, services.settings):
         return
     if not service_account_info_set(services.config):
         log.warning("interviewers use Google Calendar but no service account is set: only calendars connected "
                     "with `sokuresu google auth` will work")
     services.calendar_for = GoogleCalendars(services.config, services.settings, services.renderer,
-                                            lambda: services.clock())
+                                            lambda: services.clock(),
+                                            queue=lambda session, op, data: queue_write(session, services, op, data))
     services.channels.setdefault("calendar", CalendarWriter(services))

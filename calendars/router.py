@@ -1,178 +1,196 @@
-"""Route each interviewer to the local calendar or a Google calendar, with a short free/busy cache."""
+"""Route each interviewer to a calendar backend by the scheme of their calendar setting.
+
+`local` is the embedded calendar, `google:<calendar id>` (or a bare Google calendar id, as settings have
+always written it) a Google calendar; a new provider is one more backend under its own scheme.
+"""
 from __future__ import annotations
 
-import hashlib
 import logging
-import secrets
-from dataclasses import replace
+import re
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Callable, Mapping, Sequence
+from typing import Callable, Collection, Mapping, Protocol, Sequence
 
 from calendars.base import BookingRequest, Calendar, Interval, SlotTaken
-from calendars.errors import CalendarError, Conflict, NotFound
-from calendars.google.events import (booking_of, event_ref, split_ref, declined_by_owner, interview_body, is_all_day,
-                                     meeting_url)
-from calendars.google.hub import GoogleHub
+from calendars.errors import CalendarError
 
 log = logging.getLogger("sokuresu.calendar")
 LOCAL = "local"
+BARE = "google"  # the scheme of a setting that names none
+SCHEME = re.compile(r"([a-z][a-z0-9+.-]*):(.+)")  # no "@" before the colon: an address is never a scheme
+
+
+class UnknownCalendar(ValueError):
+    """An interviewer's calendar setting names a scheme no backend serves."""
+
+
+@dataclass(frozen=True)
+class Route:
+    """Where one interviewer's calendar lives: the backend's scheme and that backend's own calendar id."""
+
+    scheme: str
+    calendar: str
+
+
+def parse_route(setting: str) -> Route:
+    """`local`, `google:<id>`, `<scheme>:<id>`; anything else is a bare Google calendar id."""
+    if setting == LOCAL:
+        return Route(LOCAL, LOCAL)
+    if found := SCHEME.fullmatch(setting):
+        return Route(found[1], found[2])
+    return Route(BARE, setting)
+
+
+def routes_of(calendars: Mapping[str, str], schemes: Collection[str]) -> dict[str, Route]:
+    """Each interviewer's route (interviewer -> calendar setting); UnknownCalendar names one no backend serves."""
+    routes = {}
+    for who, setting in calendars.items():
+        route = parse_route(setting)
+        if route.scheme != LOCAL and route.scheme not in schemes:
+            known = ", ".join(sorted({LOCAL, *schemes}))
+            raise UnknownCalendar(f"interviewer {who!r}: calendar {setting!r} names the unknown calendar scheme "
+                                  f"{route.scheme!r} (known: {known})")
+        routes[who] = route
+    return routes
+
+
+class Backend(Protocol):
+    """A provider's calendars as the router uses them; events are stored as refs the backend recognises."""
+
+    def owns(self, ref: str) -> bool: ...
+    def pending(self, calendar_id: str) -> str: ...  # the ref of an event not written yet
+    def written(self, ref: str) -> bool: ...
+    def movable(self, old_ref: str, cal: str) -> bool: ...  # move() can patch it in place
+    def busy(self, calendar_ids: Sequence[str], start: datetime, end: datetime) -> dict[str, list[Interval]]: ...
+    def clashes(self, cals: Sequence[str], start: datetime, end: datetime, ignore: str | None = None,
+                retry: bool = True) -> bool: ...
+    def write(self, request: BookingRequest, cal: str, members: Sequence[str]) -> str: ...
+    def move(self, old_ref: str, request: BookingRequest, cal: str) -> str | None: ...
+    def delete(self, ref: str) -> None: ...
+    def meeting_url(self, ref: str) -> str | None: ...
 
 
 class CalendarRouter:
-    """The Calendar interface over a local calendar and Google calendars, chosen per interviewer."""
+    """The Calendar interface over the local calendar and provider backends, chosen per interviewer.
 
-    def __init__(self, hub: GoogleHub, local: Calendar, routes: Mapping[str, str],
-                 defer: Callable[[str, dict], None] | None = None,
+    With `defer` (a turn, inside its transaction) a provider write is re-checked and handed to
+    `defer(op, data)`, which queues it to run once the transaction has committed; the booking keeps the
+    backend's pending ref meanwhile. Without it (the calendar writer, outside any transaction) it is written
+    at once and errors are raised. Local writes are database rows: they stay in the caller's transaction.
+    """
+
+    def __init__(self, local: Calendar, routes: Mapping[str, Route], backends: Mapping[str, Backend],
+                 panels: Collection[tuple] = (), defer: Callable[[str, dict], None] | None = None,
                  booked: Callable[[Sequence[str], datetime, datetime], dict[str, list[Interval]]] | None = None):
-        self.hub, self.local, self.routes, self.defer = hub, local, routes, defer
-        # Our own live bookings count as busy too: a write still waiting for Google, or a cache a moment old.
+        self.local, self.routes, self.backends, self.panels, self.defer = local, routes, backends, panels, defer
+        # Our own live bookings count as busy too: a write still queued, or a cache a moment old.
         self.booked = booked
 
+    def route(self, interviewer: str) -> Route:
+        return self.routes.get(interviewer, Route(LOCAL, LOCAL))
+
     def calendar_of(self, interviewer: str) -> str:
-        return self.routes.get(interviewer, LOCAL)
+        return self.route(interviewer).calendar
 
     def busy(self, interviewers: Sequence[str], start: datetime, end: datetime) -> dict[str, list[Interval]]:
         """Busy time of each interviewer; members of a panel are busy whenever any member is."""
-        local = [w for w in interviewers if self.calendar_of(w) == LOCAL]
+        groups: dict[str, list[str]] = {}
+        for who in interviewers:
+            groups.setdefault(self.route(who).scheme, []).append(who)
+        local = groups.pop(LOCAL, [])
         result = self.local.busy(local, start, end) if local else {}
-        remote = [w for w in interviewers if w not in local]
-        if remote:
-            found = self.hub.busy([self.calendar_of(w) for w in remote], start, end)
-            ours = self.booked(remote, start, end) if self.booked else {}
-            result.update({w: sorted([*found[self.calendar_of(w)], *ours.get(w, [])]) for w in remote})
-        if tuple(interviewers) in self.hub.options.panels:
+        if groups:
+            ours = self.booked([w for ws in groups.values() for w in ws], start, end) if self.booked else {}
+            for scheme, who in groups.items():
+                found = self.backends[scheme].busy([self.calendar_of(w) for w in who], start, end)
+                result.update({w: sorted([*found[self.calendar_of(w)], *ours.get(w, [])]) for w in who})
+        if tuple(interviewers) in self.panels:
             # The first interviewer leads: free only when everyone is; the event goes in the lead's calendar.
             joined = sorted(i for w in interviewers for i in result.get(w, []))
             result = {w: [Interval(start, end)] for w in interviewers}
             result[interviewers[0]] = joined
         return result
 
-    def _event_id(self, request: BookingRequest, cal: str) -> str:
-        # Deterministic, so a retried insert finds the event the lost answer created (base32hex alphabet).
-        return "sk" + hashlib.sha256(f"{request.booking_id}|{request.slot.key}|{cal}".encode()).hexdigest()[:30]
+    def _members(self, interviewer: str, scheme: str) -> list[str]:
+        """The calendars, in this backend, of the panel this interviewer leads (else theirs alone)."""
+        panel = next((p for p in self.panels if p and p[0] == interviewer), (interviewer,))
+        return [self.calendar_of(w) for w in panel if self.route(w).scheme == scheme]
 
-    def _panel_of(self, interviewer: str) -> tuple[str, ...]:
-        return next((p for p in self.hub.options.panels if p and p[0] == interviewer), (interviewer,))
+    def _owner(self, ref: str) -> Backend | None:
+        return next((b for b in self.backends.values() if b.owns(ref)), None)
 
     def book(self, request: BookingRequest) -> str:
-        """Re-check free/busy, then write the event; a Google outage defers the write (the choice is kept)."""
-        cal = self.calendar_of(request.slot.interviewer)
-        if cal == LOCAL:
+        """Write the interview (local), or re-check and queue the write (provider); raise SlotTaken if it is gone."""
+        route = self.route(request.slot.interviewer)
+        if route.scheme == LOCAL:
             return self.local.book(request)
-        try:
-            return self._write(request, cal)
-        except CalendarError as exc:  # down, rate-limited or refused: keep the choice, write it later
-            if self.defer is None:
-                raise
-            log.warning("booking %s: calendar write deferred: %s", request.booking_id, exc)
-            slot = request.slot
-            self.defer("book", {"booking_id": request.booking_id, "start": slot.start.isoformat(),
-                                "end": slot.end.isoformat(), "interviewer": slot.interviewer,
-                                "summary": request.summary, "description": request.description,
-                                "location": request.location, "attendee_email": request.attendee_email})
-            return event_ref(cal, "pending")
+        backend, members = self.backends[route.scheme], self._members(request.slot.interviewer, route.scheme)
+        if self.defer is None:
+            return backend.write(request, route.calendar, members)
+        self._recheck(backend, members, request)
+        self.defer("book", _payload(request))
+        return backend.pending(route.calendar)
 
-    def _write(self, request: BookingRequest, cal: str) -> str:
-        client, slot, opts = self.hub.client_for(cal), request.slot, self.hub.options
-        event_id = self._event_id(request, cal)
-        members = [self.calendar_of(w) for w in self._panel_of(slot.interviewer)]
-        if self._clashes(members, slot.start, slot.end):
-            existing = self._ours(client, cal, event_id, request.booking_id)
-            if existing is None:
-                raise SlotTaken(slot.key)
-            return existing
-        # Only a user (delegated, or a personal account) may invite guests or open a Meet;
-        # a bare service account may not.
-        invite = getattr(client, "acts_as_user", True)
-        meet = invite and request.location in opts.meet_places
-        body = interview_body(request if invite else replace(request, attendee_email=None), meet=meet,
-                              location="" if meet else request.location)
-        body["id"] = event_id
-        if len(members) > 1:  # a panel: the other interviewers are invited to the lead's event
-            body.setdefault("attendees", []).extend({"email": m} for m in members[1:] if m != LOCAL and "@" in m)
+    def _recheck(self, backend: Backend, cals: list[str], request: BookingRequest, ignore: str | None = None) -> None:
+        # The re-check stays in the booking transaction, unlike the write: its answer is this very turn's
+        # reply (booked, or "taken meanwhile" with other times), and which time of which interviewer to
+        # check is known only once the turn has decided on the locked applicant. So it is one read, asked
+        # once and never backed off with sleeps. Unanswered, it keeps the choice (as an outage always has):
+        # the queued write checks again and tells the candidate should the time be gone by then.
+        slot = request.slot
         try:
-            event = client.insert(cal, body, opts.send_updates)
-        except Conflict:
-            found = client.get(cal, event_id)
-            if found.get("status") == "cancelled" or booking_of(found) != request.booking_id:
-                body["id"] = event_id + secrets.token_hex(4)
-                event = client.insert(cal, body, opts.send_updates)
-            else:
-                event = found
-        if meet and not meeting_url(event):  # Google makes Meet links asynchronously; a second look usually has it
-            try:
-                event = client.get(cal, event["id"])
-            except CalendarError:
-                pass
-        for member in members:
-            self.hub.forget(member)
-        ref = event_ref(cal, event["id"])
-        self.hub.remember_link(ref, meeting_url(event))
-        return ref
-
-    def _clashes(self, cals: list[str], start: datetime, end: datetime, ignore: str | None = None) -> bool:
-        fresh = self.hub.busy(cals, start, end, fresh=True)
-        if ignore is None:
-            return any(Interval(start, end).overlaps(b) for c in cals for b in fresh[c])
-        # Moving our own event: its current span must not count against the new one.
-        for cal in cals:
-            client = self.hub.client_for(cal)
-            for e in client.events_between(cal, start, end):
-                shown_busy = (e.get("transparency") != "transparent"
-                              or (is_all_day(e) and self.hub.options.all_day_blocks))
-                if e["id"] != ignore and shown_busy and not declined_by_owner(e):
-                    return True
-        return False
-
-    def _ours(self, client, cal: str, event_id: str, booking_id: str) -> str | None:
-        try:
-            event = client.get(cal, event_id)
-        except NotFound:
-            return None
-        live = event.get("status") != "cancelled" and booking_of(event) == booking_id
-        return event_ref(cal, event_id) if live else None
+            taken = backend.clashes(cals, slot.start, slot.end, ignore=ignore, retry=False)
+        except CalendarError as exc:
+            log.warning("booking %s: free/busy re-check unanswered (%s); the write checks again",
+                        request.booking_id, exc)
+            return
+        if taken:
+            raise SlotTaken(slot.key)
 
     def reschedule(self, old_ref: str, request: BookingRequest) -> str:
         """Move the interview: patch the event when it stays in the same calendar, else write new and delete old."""
-        old = split_ref(old_ref)
-        cal = self.calendar_of(request.slot.interviewer)
-        if old is None or old[0] != cal or old[1] == "pending":
+        route = self.route(request.slot.interviewer)
+        backend = self.backends.get(route.scheme)
+        if backend is None or backend is not self._owner(old_ref):  # to or from another backend
             new_ref = self.book(request)
             self.cancel(old_ref)
             return new_ref
+        if self.defer is not None:
+            patch = backend.movable(old_ref, route.calendar)
+            cals = [route.calendar] if patch else self._members(request.slot.interviewer, route.scheme)
+            self._recheck(backend, cals, request, ignore=old_ref if patch else None)
+            self.defer("book", _payload(request, replaces=old_ref))
+            return backend.pending(route.calendar)
         try:
-            if self._clashes([cal], request.slot.start, request.slot.end, ignore=old[1]):
-                raise SlotTaken(request.slot.key)
-            client = self.hub.client_for(cal)
-            invite = getattr(client, "acts_as_user", True)
-            body = interview_body(request if invite else replace(request, attendee_email=None), meet=False)
-            body.pop("status")
-            event = client.patch(cal, old[1], body, self.hub.options.send_updates)
+            moved = backend.move(old_ref, request, route.calendar)
         except CalendarError:
-            new_ref = self.book(request)  # Google is down or refuses: a deferred write and a deferred delete
+            moved = None  # refused as a patch: write it anew and delete the old one
+        if moved is None:
+            new_ref = self.book(request)
             self.cancel(old_ref)
             return new_ref
-        self.hub.forget(cal)
-        self.hub.remember_link(old_ref, meeting_url(event))
-        return old_ref
+        return moved
 
     def cancel(self, event_id: str) -> None:
-        """Delete the event (Google) or mark it cancelled (local); an outage defers the delete."""
-        ref = split_ref(event_id)
-        if ref is None:
+        """Delete the event (provider: after commit when deferring) or mark it cancelled (local)."""
+        backend = self._owner(event_id)
+        if backend is None:
             return self.local.cancel(event_id)
-        cal, google_id = ref
-        if google_id == "pending":
-            return  # never written; the pending write is cancelled with the booking's outbox rows
-        try:
-            self.hub.client_for(cal).delete(cal, google_id, self.hub.options.send_updates)
-            self.hub.forget(cal)
-        except CalendarError as exc:
-            if self.defer is None:
-                raise
-            log.warning("calendar delete deferred: %s", exc)
+        if self.defer is None:
+            return backend.delete(event_id)
+        if backend.written(event_id):  # one never written is dropped with its booking's queued write
             self.defer("cancel", {"event": event_id})
 
     def meeting_url(self, event_id: str | None) -> str | None:
-        """The Meet link of a booked event, when Google made one."""
-        return self.hub.links.get(event_id) if event_id else None
+        """The provider's own meeting link of a booked event (Google Meet), when there is one."""
+        backend = self._owner(event_id) if event_id else None
+        return backend.meeting_url(event_id) if backend else None
+
+
+def _payload(request: BookingRequest, replaces: str | None = None) -> dict:
+    """A queued write: the request, and the event it moves (a reschedule), as JSON."""
+    slot = request.slot
+    data = {"booking_id": request.booking_id, "start": slot.start.isoformat(), "end": slot.end.isoformat(),
+            "interviewer": slot.interviewer, "summary": request.summary, "description": request.description,
+            "location": request.location, "attendee_email": request.attendee_email}
+    return {**data, "replaces": replaces} if replaces else data

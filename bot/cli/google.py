@@ -12,6 +12,7 @@ from bot.db.engine import make_engine, session_scope
 from bot.google_calendar import OAUTH_PREFIX
 from bot.service.vault import store
 from calendars.errors import CalendarError
+from calendars.router import parse_route
 from bot.service.calendar_health import hint
 from bot.google_calendar import GoogleCalendars, google_calendar_ids, service_account_info
 from bot.db.models import CalendarSync
@@ -79,7 +80,7 @@ def check() -> None:
         click.echo(f"  personal accounts connected: {', '.join(sorted(calendars._oauth))}")
     names = {}
     for i in svc.settings.interviewers.values():
-        names.setdefault(i.calendar, []).append(i.id)
+        names.setdefault(parse_route(i.calendar).calendar, []).append(i.id)
     failed = 0
     for cal in google_calendar_ids(svc.settings):
         try:

@@ -9,7 +9,7 @@ from sqlmodel import Session, select
 
 from calendars.base import Calendar, Interval, Slot
 from calendars.slots import free_slots, local_day_bounds, pick_spread
-from bot.db.models import Booking
+from bot.db.models import Booking, Outbox
 from bot.core.settings import Settings
 
 LIVE_STATUSES = ("booked", "confirmed")
@@ -77,6 +77,13 @@ def write_booking(calendar, request, old) -> tuple[str, str | None]:
         ref = calendar.book(request)
     where = getattr(calendar, "calendar_of", None)
     return ref, where(request.slot.interviewer) if where else None
+
+
+def unwritten_moves(session: Session, booking_id: int) -> list[str]:
+    """The events a booking's queued calendar write, not started yet, was to move onto it (a reschedule)."""
+    queued = session.exec(select(Outbox.payload).where(Outbox.booking_id == booking_id, Outbox.channel == "calendar",
+                                                       Outbox.status == "pending"))
+    return [payload["replaces"] for payload in queued if payload.get("replaces")]
 
 
 def meeting_url_of(calendar, booking) -> str | None:

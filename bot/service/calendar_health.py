@@ -6,6 +6,7 @@ from sqlmodel import Session, select
 from bot.db.models import CalendarSync, Outbox
 from bot.core.settings import Settings
 from bot.core.vocab import CALENDAR, OutboxStatus
+from calendars.router import parse_route
 
 
 def hint(error: str, who: str = "the service account") -> str:
@@ -26,7 +27,7 @@ def calendar_problems(session: Session, settings: Settings) -> list[str]:
     """One line per Google calendar that failed its last read, plus calendar writes still waiting."""
     names = {}
     for i in settings.interviewers.values():
-        names.setdefault(i.calendar, []).append(i.name.ja)
+        names.setdefault(parse_route(i.calendar).calendar, []).append(i.name.ja)
     lines = []
     for row in session.exec(select(CalendarSync).where(CalendarSync.last_error.is_not(None))):
         who = "・".join(names.get(row.calendar, [])) or row.calendar

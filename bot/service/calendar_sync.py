@@ -2,10 +2,13 @@
 from __future__ import annotations
 
 import logging
+import os
+import threading
 import time
 from datetime import datetime, timedelta
 
-from sqlmodel import select
+from sqlalchemy import event, inspect, update
+from sqlmodel import Session, select
 
 from calendars.base import BookingRequest, CalendarChange, ChangeFeed, Slot, SlotTaken
 from calendars.errors import CalendarError, SyncTokenExpired
@@ -17,14 +20,17 @@ from bot.core.messages import Recipient
 from bot.db.models import Applicant, Booking, CalendarSync, Outbox
 from bot.service.availability import LIVE_STATUSES
 from bot.service.turn import handle
+from bot.service.delivery import LEASE, deliver
 from bot.service.outbox import delivery_channel, enqueue
 
 log = logging.getLogger("sokuresu.calendar_sync")
 LOOK_BACK = timedelta(days=1)  # a full (re)sync reads events ending after this long ago
+WRITES = "calendar_writes"  # session.info: the calendar rows its transaction queued (queue_write)
 
 
 class CalendarWriter:
-    """The outbox's 'calendar' channel: a write Google refused earlier, tried again; raising means retry later."""
+    """The outbox's 'calendar' channel: calendar writes the turns queued, run outside any transaction; raising
+    means retry later."""
 
     def __init__(self, svc: Services):
         self.svc = svc
@@ -32,45 +38,111 @@ class CalendarWriter:
     def send(self, message: Outgoing) -> str | None:
         data = message.payload
         if data.get("op") == "cancel":
-            with session_scope(self.svc.engine) as session:
-                self.svc.calendar_for(session, defer=False).cancel(data["event"])
+            self._router().cancel(data["event"])
             return None
         return self._book(data)
 
+    def _router(self):
+        # Only the stored grants are read here (once per process): the provider calls run with no transaction.
+        with Session(self.svc.engine) as session:
+            return self.svc.calendar_for(session, defer=False)
+
     def _book(self, data: dict) -> str | None:
-        taken, ref = None, None
+        booking_id = int(data["booking_id"])
         with session_scope(self.svc.engine) as session:
-            booking = session.get(Booking, int(data["booking_id"]))
+            booking = session.get(Booking, booking_id)
             if booking is None or booking.status not in LIVE_STATUSES:
-                return None  # cancelled or moved on before Google came back: nothing to write
+                return None  # cancelled or moved on before the write: nothing to write
             if booking.calendar_event_id and not booking.calendar_event_id.startswith("g/pending/"):
                 return booking.calendar_event_id
+            waiting, applicant_id = booking.calendar_event_id, booking.applicant_id
             slot = Slot(booking.start_at, booking.end_at, booking.interviewer)
             request = BookingRequest(str(booking.id), slot, data["summary"], data["description"], data["location"],
                                      data.get("attendee_email"))
             router = self.svc.calendar_for(session, defer=False)
-            try:
-                ref = router.book(request)
+        replaces = data.get("replaces")  # a reschedule: the event of the booking this one replaced
+        try:
+            ref = router.reschedule(replaces, request) if replaces else router.book(request)
+        except SlotTaken:  # the time filled up in the calendar since the candidate chose it
+            if replaces:
+                router.cancel(replaces)  # its booking is cancelled already
+            handle(self.svc, applicant_id, CalendarDeleted(), source="gcal", event_id=f"write-failed:{booking_id}")
+            return None
+        with session_scope(self.svc.engine) as session:
+            booking = session.get(Booking, booking_id, with_for_update=True)
+            kept = booking is not None and booking.status in LIVE_STATUSES and booking.calendar_event_id == waiting
+            if kept:
                 booking.calendar_event_id, booking.calendar_id = ref, router.calendar_of(slot.interviewer)
-                self._send_link(session, booking, router.meeting_url(ref))
-            except SlotTaken:
-                taken = booking.applicant_id  # the time filled up in Google while it was down
-        if taken is not None:
-            handle(self.svc, taken, CalendarDeleted(), source="gcal", event_id=f"write-failed:{data['booking_id']}")
+                self._show_link(session, booking, router.meeting_url(ref))
+        if not kept:
+            router.cancel(ref)  # cancelled or moved on while the event was being written: take it back
         return ref
 
-
-    def _send_link(self, session, booking: Booking, link: str | None) -> None:
-        """The confirmation went out before Google made the Meet link: send the link now."""
+    def _show_link(self, session: Session, booking: Booking, link: str | None) -> None:
+        """Put the Meet link into the confirmation still waiting to go out; once it went, send the link on its own."""
         applicant = session.get(Applicant, booking.applicant_id)
         if not link or applicant is None or applicant.opted_out or applicant.blocked:
             return
         slot = Slot(booking.start_at, booking.end_at, booking.interviewer)
-        payload = self.svc.renderer.render("meeting_link", Recipient(applicant.name, applicant.locale, applicant.job_id,
-                                                                     applicant.phone),
-                                           current=slot, booking_token=booking.token, meeting_url=link)
+        who = Recipient(applicant.name, applicant.locale, applicant.job_id, applicant.phone)
+        waiting = session.exec(select(Outbox).where(Outbox.booking_id == booking.id, Outbox.kind == "booked",
+                                                    Outbox.status == "pending")).all()
+        for row in waiting:  # worded as the turn did (Turn.send), now with the link
+            payload = self.svc.renderer.render("booked", who, (slot,), current=slot, booking_token=booking.token,
+                                               meeting_url=link, now=row.created_at)
+            if "reply_to" in row.payload:
+                payload["reply_to"] = row.payload["reply_to"]
+            row.payload = payload
+            if (prepare := self.svc.preparers.get(row.channel)) is not None:
+                prepare(session, self.svc, applicant, row)
+        if waiting:
+            return
+        payload = self.svc.renderer.render("meeting_link", who, current=slot, booking_token=booking.token,
+                                           meeting_url=link)
         enqueue(session, self.svc, applicant, payload, channel=delivery_channel(self.svc, applicant),
                 booking_id=booking.id)
+
+
+def queue_write(session: Session, svc: Services, op: str, data: dict) -> Outbox:
+    """Queue a calendar write in the caller's transaction, to run in this process as soon as it commits.
+
+    The provider call and its retry sleeps then hold neither the applicant's row nor the SQLite write lock;
+    the row itself makes the choice survive a crash or an outage (the worker tries again with backoff).
+    """
+    booking_id = int(data["booking_id"]) if "booking_id" in data else None
+    row = Outbox(channel="calendar", kind=f"calendar_{op}", payload={"op": op, **data}, booking_id=booking_id,
+                 due_at=(now := svc.clock()), created_at=now)
+    session.add(row)
+    if WRITES not in session.info:
+        event.listen(session, "after_commit", lambda done: _write_queued(svc, done))
+    session.info.setdefault(WRITES, []).append(row)
+    return row
+
+
+def _write_queued(svc: Services, session: Session) -> None:
+    """After the outermost commit: claim the calendar rows it queued and write them now."""
+    if session.in_nested_transaction():
+        return  # a savepoint released; the transaction goes on
+    # A row added in a savepoint that rolled back was never stored (it is no longer persistent).
+    ids = [row.id for row in session.info.pop(WRITES, []) if inspect(row).persistent]
+    if not ids:
+        return
+    owner = f"commit:{os.getpid()}:{threading.get_ident()}"
+    try:
+        for row_id in _claim(svc, ids, owner):
+            deliver(svc, row_id, owner)
+    except Exception:  # the booking is committed: never fail its caller; the worker writes it later
+        log.exception("calendar rows %s: writing after commit failed; the worker retries", ids)
+
+
+def _claim(svc: Services, ids: list[int], owner: str) -> list[int]:
+    """Lease these rows as a worker's claim would, unless a worker got to them first."""
+    now = svc.clock()
+    stmt = (update(Outbox).where(Outbox.id.in_(ids), Outbox.channel == "calendar", Outbox.status == "pending")
+            .values(status="sending", lease_owner=owner, lease_until=now + LEASE, attempts=Outbox.attempts + 1)
+            .returning(Outbox.id))
+    with session_scope(svc.engine) as session:
+        return sorted(session.execute(stmt, execution_options={"synchronize_session": False}).scalars())
 
 
 def react(svc: Services, change: CalendarChange) -> int:

@@ -24,7 +24,7 @@ from bot.core.events import (AlertRecruiter, AskToConfirm, Book, CalendarMoved, 
                         SlotTakenMeanwhile, Unmark)
 from bot.core.messages import Recipient, format_slot
 from bot.db.models import Applicant, Booking, InboundEvent, Outbox
-from bot.service.availability import meeting_url_of, write_booking
+from bot.service.availability import meeting_url_of, unwritten_moves, write_booking
 from bot.service.recruiter_note import note_extras
 from bot.service.followups import answered, confirmed, schedule_nudges, schedule_reminders, was_reminded
 from bot.service.outbox import alert, cancel_pending, delivery_channel, enqueue
@@ -305,6 +305,8 @@ class Turn:
         if booking.calendar_event_id:
             calendar_changed(self.svc, self.session)
             self.calendar.cancel(booking.calendar_event_id)
+            for moved in unwritten_moves(self.session, booking.id):
+                self.calendar.cancel(moved)  # the queued move never ran: the event still shows the old time
         booking.status, booking.active_slot, booking.cancelled_at = status, None, self.now
         cancel_pending(self.session, booking_id=booking.id)
 

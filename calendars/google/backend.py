@@ -86,9 +86,10 @@ class GoogleCalendar:
                                   cache_discovery=False, client_options=options)
         return self._service
 
-    def call(self, make: Callable[[Any], Any]) -> dict:
-        """Execute make(service) with backoff on transient failures."""
-        for attempt in range(1, self.attempts + 1):
+    def call(self, make: Callable[[Any], Any], retry: bool = True) -> dict:
+        """Execute make(service) with backoff on transient failures; retry=False: one attempt, never a sleep."""
+        attempts = self.attempts if retry else 1
+        for attempt in range(1, attempts + 1):
             try:
                 with self._lock:
                     return make(self._api()).execute()
@@ -100,12 +101,12 @@ class GoogleCalendar:
                 error = CalendarUnavailable(text) if getattr(exc, "retryable", False) else CalendarPermissionError(text)
             except (TransportError, httplib2.HttpLib2Error, OSError) as exc:
                 error = CalendarUnavailable(f"{type(exc).__name__}: {exc}")
-            if not isinstance(error, CalendarUnavailable) or attempt == self.attempts:
+            if not isinstance(error, CalendarUnavailable) or attempt == attempts:
                 raise error
             self.sleep(min(30.0, self.base_delay * 2 ** (attempt - 1)) * random.uniform(0.5, 1.0))
         raise AssertionError("unreachable")
 
-    def freebusy(self, calendar_ids: Sequence[str], start: datetime, end: datetime
+    def freebusy(self, calendar_ids: Sequence[str], start: datetime, end: datetime, retry: bool = True
                  ) -> tuple[dict[str, list[Interval]], dict[str, str]]:
         """Busy intervals per calendar, queried 50 at a time; second value: calendars Google would not answer for."""
         busy: dict[str, list[Interval]] = {}
@@ -114,7 +115,7 @@ class GoogleCalendar:
         for i in range(0, len(ids), FREEBUSY_BATCH):
             body = {"timeMin": rfc3339(start), "timeMax": rfc3339(end),
                     "items": [{"id": c} for c in ids[i:i + FREEBUSY_BATCH]]}
-            answer = self.call(lambda api: api.freebusy().query(body=body))
+            answer = self.call(lambda api: api.freebusy().query(body=body), retry)
             for cal_id, data in answer.get("calendars", {}).items():
                 if data.get("errors"):
                     errors[cal_id] = ", ".join(e.get("reason", "?") for e in data["errors"])
@@ -123,11 +124,11 @@ class GoogleCalendar:
                                 for b in data.get("busy", ())]
         return busy, errors
 
-    def events_between(self, calendar_id: str, start: datetime, end: datetime) -> list[dict]:
+    def events_between(self, calendar_id: str, start: datetime, end: datetime, retry: bool = True) -> list[dict]:
         """Every live event (recurring ones expanded) overlapping [start, end)."""
         return self._pages(lambda api, page: api.events().list(
             calendarId=calendar_id, timeMin=rfc3339(start), timeMax=rfc3339(end), singleEvents=True,
-            maxResults=250, pageToken=page))[0]
+            maxResults=250, pageToken=page), retry)[0]
 
     def changes(self, calendar_id: str, sync_token: str | None, since: datetime) -> tuple[list[dict], str | None]:
         """Events changed since the sync token (deleted ones included); a full read from `since` without one."""
@@ -144,11 +145,11 @@ class GoogleCalendar:
                 raise SyncTokenExpired(str(exc)) from None
             raise
 
-    def _pages(self, make: Callable[[Any, str | None], Any]) -> tuple[list[dict], str | None]:
+    def _pages(self, make: Callable[[Any, str | None], Any], retry: bool = True) -> tuple[list[dict], str | None]:
         items: list[dict] = []
         page = None
         while True:
-            answer = self.call(lambda api: make(api, page))
+            answer = self.call(lambda api: make(api, page), retry)
             items.extend(answer.get("items", ()))
             page = answer.get("nextPageToken")
             if not page:

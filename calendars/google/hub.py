@@ -48,9 +48,10 @@ class GoogleHub:
         with self._lock:
             self._cache.pop(calendar_id, None)
 
-    def busy(self, calendar_ids: Sequence[str], start: datetime, end: datetime, fresh: bool = False
-             ) -> dict[str, list[Interval]]:
-        """Busy time per calendar; one Google cannot answer for counts as busy (fresh=True: raise instead)."""
+    def busy(self, calendar_ids: Sequence[str], start: datetime, end: datetime, fresh: bool = False,
+             retry: bool = True) -> dict[str, list[Interval]]:
+        """Busy time per calendar; one Google cannot answer for counts as busy (fresh=True: raise instead).
+        retry=False asks once, without backoff sleeps (a re-check made while the caller holds a lock)."""
         now, result, missing = self.clock(), {}, []
         with self._lock:
             for cal in dict.fromkeys(calendar_ids):
@@ -73,10 +74,10 @@ class GoogleHub:
         until = end + timedelta(days=1)
         for client, cals in by_client.values():
             try:
-                found, errors = client.freebusy(cals, start, until)
+                found, errors = client.freebusy(cals, start, until, retry=retry)
                 for cal in cals:
                     if cal not in errors:
-                        found[cal] = self._refine(client, cal, found.get(cal, []), start, until)
+                        found[cal] = self._refine(client, cal, found.get(cal, []), start, until, retry)
             except CalendarError as exc:
                 found, errors = {}, {cal: exc for cal in cals}
             for cal in cals:
@@ -93,10 +94,12 @@ class GoogleHub:
             result[cal] = self._fallback(cal, start, end, str(error))
         return result
 
-    def _refine(self, client, cal: str, busy: list[Interval], start: datetime, end: datetime) -> list[Interval]:
+    def _refine(self, client, cal: str, busy: list[Interval], start: datetime, end: datetime,
+                retry: bool = True) -> list[Interval]:
         """Drop busy time made only of events the owner declined; add all-day events when they block."""
         try:
-            events = [e for e in client.events_between(cal, start, end) if e.get("status") != "cancelled"]
+            events = [e for e in client.events_between(cal, start, end, retry=retry)
+                      if e.get("status") != "cancelled"]
         except CalendarPermissionError:
             return busy  # shared as free/busy only: Google's own answer is all we can know
 

@@ -7,7 +7,9 @@ from calendars.base import BookingRequest, Interval, Slot
 from calendars.errors import CalendarError, CalendarPermissionError, CalendarUnavailable
 from calendars.google.backend import GoogleCalendar, service_account_credentials
 from calendars.google.hub import GoogleHub, GoogleOptions
-from calendars.router import CalendarRouter, split_ref
+from calendars.google.events import split_ref
+from calendars.google.remote import GoogleBackend
+from calendars.router import CalendarRouter, routes_of
 from tests.fakes.google_api import FakeGoogleServer
 from tests.calendars.google_helpers import SATO, service_account_info
 
@@ -29,7 +31,7 @@ def client(fake, delegated="recruit@example.com", sleeps=None):
 
 def router(fake, gc):
     hub = GoogleHub(lambda cal: gc, GoogleOptions(meet_places=frozenset({"online"})))
-    return CalendarRouter(hub, local=None, routes={"sato": SATO})
+    return CalendarRouter(None, routes_of({"sato": SATO}, ("google",)), {"google": GoogleBackend(hub)})
 
 
 def request(booking_id="7", location="online", email="cand@example.com"):
@@ -91,7 +93,7 @@ def test_a_refused_key_is_a_permission_error(google):
 def test_a_retried_insert_finds_its_own_event_instead_of_writing_twice(google):
     r = router(google, client(google))
     first = r.book(request())
-    r.hub.forget(SATO)
+    r.backends["google"].hub.forget(SATO)
     assert r.book(request()) == first and len(google.live(SATO)) == 1
 
 

@@ -200,12 +200,27 @@ def test_confirmation_then_attended(chat, client, svc):
     assert "ありがとうございました" in chat.replies()[-1]["text"]
 
 
-def test_only_turns_that_offer_times_ask_the_calendar(chat, svc, monkeypatch):
-    import bot.service.turn
+class CountingCalendar:
+    """The calendar a turn is given, counting how often it is asked for busy time."""
 
+    def __init__(self, calendar, asked: list):
+        self.calendar, self.asked = calendar, asked
+
+    def busy(self, interviewers, start, end):
+        self.asked.append(1)
+        return self.calendar.busy(interviewers, start, end)
+
+    def book(self, request):
+        return self.calendar.book(request)
+
+    def cancel(self, event_id):
+        self.calendar.cancel(event_id)
+
+
+def test_only_turns_that_offer_times_ask_the_calendar(chat, svc):
     asked = []
-    real = bot.service.turn.available
-    monkeypatch.setattr(bot.service.turn, "available", lambda *a, **kw: asked.append(1) or real(*a, **kw))
+    local = svc.calendar_for
+    svc.calendar_for = lambda session: CountingCalendar(local(session), asked)
     chat.apply()
     assert len(asked) == 1  # the greeting offers times
     chat.say("ヘルプ")

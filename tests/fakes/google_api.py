@@ -7,6 +7,7 @@ import json
 import threading
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from typing import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, unquote, urlparse
 
@@ -41,6 +42,7 @@ class FakeGoogle:
     expired_sync: bool = False
     meet_pending: bool = False  # True: insert answers before the Meet link exists (it appears on the next get)
     freebusy_counts_declined: bool = False  # True: free/busy reports declined events too (we must not trust it)
+    observer: Callable[[str, str], None] | None = None  # called with (method, path) as each request arrives
     seq: itertools.count = field(default_factory=lambda: itertools.count(1))
     lock: threading.Lock = field(default_factory=threading.Lock)
     origin: str = ""
@@ -129,6 +131,8 @@ class Handler(BaseHTTPRequestHandler):
         fake, url = self.fake, urlparse(self.path)
         raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
         query = {k: v[-1] for k, v in parse_qs(url.query).items()}
+        if fake.observer is not None:  # outside the lock: it may look at the caller's database meanwhile
+            fake.observer(method, url.path)
         with fake.lock:
             fake.requests.append((method, url.path, query, raw.decode()))
             for failure in fake.failures:
