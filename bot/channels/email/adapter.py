@@ -5,6 +5,7 @@ import html
 import re
 import smtplib
 import ssl
+import unicodedata
 from datetime import datetime
 from email.message import EmailMessage
 from email.utils import formataddr, formatdate, parseaddr
@@ -64,7 +65,10 @@ class MailChannel:
     def send(self, message: Outgoing) -> str | None:
         if not message.address.get("email"):
             raise PermanentError("the candidate gave no e-mail address")
-        mail = self.compose(message)
+        try:
+            mail = self.compose(message)
+        except ValueError as exc:  # the e-mail library refuses a header (a CR/LF in an address): no retry helps
+            raise PermanentError(f"the mail cannot be written: {type(exc).__name__}") from None
         try:
             with self._connect() as smtp:
                 smtp.send_message(mail)
@@ -118,7 +122,7 @@ class MailChannel:
         mail = EmailMessage()
         mail["Subject"] = SUBJECTS[loc].get(kind, SUBJECTS[loc][""]).format(company=company)
         mail["From"] = formataddr((self.sender[0] or company, self.sender[1]))
-        mail["To"] = formataddr((message.address.get("name") or "", message.address["email"]))
+        mail["To"] = formataddr((_inert(message.address.get("name") or ""), message.address["email"]))
         mail["Date"] = formatdate(localtime=False)
         # The same id on every attempt, so a resend after a crash is recognisable as the same mail.
         mail["Message-ID"] = f"<{message.idempotency_key}@{self.sender[1].partition('@')[2] or 'sokuresu'}>"
@@ -163,6 +167,12 @@ class MailChannel:
             event.add("organizer", organizer)
             event.add("attendee", attendee)
         return cal.to_ical()
+
+
+def _inert(name: str) -> str:
+    """A display name with no control or format characters (line breaks, NUL, escapes, bidi overrides): the
+    candidate typed it, and it must never start a header of its own or reorder what the reader sees."""
+    return " ".join("".join(" " if unicodedata.category(c) in ("Cc", "Cf") else c for c in name).split())
 
 
 def _html(text: str, footer: list[str], actions: list[tuple[str, str]] = (), lead: str = "") -> str:
