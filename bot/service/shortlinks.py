@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import base64
 from datetime import datetime
+from typing import Collection
 
 from sqlalchemy import func, update
 from sqlalchemy.exc import IntegrityError
@@ -20,13 +21,23 @@ def token_for(secret_key: str, applicant_id: int | None, url: str) -> str:
 
 
 class Shortener:
-    """Turn URLs into {base}/r/<token>; only the links a text really shows are stored."""
+    """Turn URLs into {base}/r/<token>; only the links a text really shows are stored.
 
-    def __init__(self, secret_key: str, base_url: str, applicant_id: int | None):
+    Only `trusted` URLs (the company's settings, our own pages, the booking's meeting link) are shortened: a
+    URL a candidate typed (in their name, say) stays as typed, so /r/ never redirects anywhere in the
+    company's name that the company did not choose."""
+
+    def __init__(self, secret_key: str, base_url: str, applicant_id: int | None, trusted: Collection[str] = ()):
         self.secret_key, self.base_url, self.applicant_id = secret_key, base_url, applicant_id
+        self.trusted = frozenset(trusted)
         self.made: dict[str, str] = {}
 
+    def is_trusted(self, url: str) -> bool:
+        return url in self.trusted or url.startswith(self.base_url.rstrip("/") + "/")
+
     def __call__(self, url: str) -> str:
+        if not self.is_trusted(url):
+            return url
         token = token_for(self.secret_key, self.applicant_id, url)
         self.made[token] = url
         return f"{self.base_url}/r/{token}"

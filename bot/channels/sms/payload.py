@@ -5,7 +5,7 @@ from bot.service.candidate_page import page_url, sms_is_one_way
 from bot.db.models import Outbox
 from bot.service.shortlinks import Shortener
 from bot.channels.sms.link_text import PageLinks, compose_link
-from bot.channels.sms.text import compose, segments
+from bot.channels.sms.text import _URL, compose, segments
 from bot.core.vocab import Kind
 
 
@@ -16,10 +16,20 @@ def page_links(svc, applicant) -> PageLinks:
                      page_url(key, base, applicant.token, do="change"))
 
 
+def trusted_urls(settings, payload: dict) -> set[str]:
+    """The links an SMS may shorten: the company's own (settings) and the booking's place (its meeting link)."""
+    urls = {c.url for c in settings.content} | {settings.company.map_url}
+    urls |= {job.online_url for job in settings.jobs.values() if job.online_url}
+    urls |= {link.get("url") for link in payload.get("links", []) if isinstance(link, dict)}
+    urls |= set(_URL.findall((payload.get("facts") or {}).get("place") or ""))
+    return urls - {"", None}
+
+
 def prepare_sms(session, svc, applicant, row) -> None:
     """Fix the SMS text of an outbox row (short links stored in this transaction); a greeting gets a follow-up."""
     locale = applicant.locale if applicant else "ja"
-    shorten = Shortener(svc.config.secret_key, svc.config.public_base_url, applicant.id if applicant else None)
+    shorten = Shortener(svc.config.secret_key, svc.config.public_base_url, applicant.id if applicant else None,
+                        trusted=trusted_urls(svc.settings, row.payload))
     # Twilio brings no replies back from some countries (Japan): there every text links to the page instead.
     links = page_links(svc, applicant) if applicant and sms_is_one_way(svc.settings, applicant.phone) else None
     payload = dict(row.payload)
