@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
 from flask import Flask, jsonify, request
 from flask.json.provider import DefaultJSONProvider
@@ -11,7 +12,7 @@ from werkzeug.exceptions import BadRequest, HTTPException
 
 from bot.bootstrap import Services, bootstrap, settle_after_start
 from bot.channels import registry
-from bot.web import apply, candidate, feeds, health, intake, links, recruiter
+from bot.web import apply, candidate, feeds, headers, health, intake, links, recruiter
 
 
 def create_app(test_config: dict | None = None, services: Services | None = None) -> Flask:
@@ -22,8 +23,10 @@ def create_app(test_config: dict | None = None, services: Services | None = None
         registry.start_web(services)  # e.g. the turns of the LINE events this process takes, right after the 200
     app = Flask(__name__)
     app.json = _JSON(app)
+    https = services.config.public_base_url.startswith("https://")
     app.config.update(SECRET_KEY=services.config.secret_key, JSON_AS_ASCII=False,
-                      SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax",
+                      SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax", SESSION_COOKIE_SECURE=https,
+                      PERMANENT_SESSION_LIFETIME=timedelta(hours=12),  # a working day, then sign in again
                       MAX_CONTENT_LENGTH=256 * 1024)
     app.json.ensure_ascii = False
     if test_config:
@@ -32,6 +35,7 @@ def create_app(test_config: dict | None = None, services: Services | None = None
 
     for module in (intake, apply, recruiter, feeds, health, links, candidate):
         app.register_blueprint(module.bp)
+    headers.install(app, https)
     for blueprint in registry.blueprints():  # each channel's webhooks and pages
         app.register_blueprint(blueprint)
 
