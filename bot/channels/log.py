@@ -4,6 +4,7 @@ from __future__ import annotations
 import logging
 
 from bot.channels.plugin import ChannelPlugin
+from bot.core.channelinfo import ChannelInfo
 from bot.core.transport import Outgoing
 
 log = logging.getLogger("sokuresu.mail")
@@ -22,4 +23,6 @@ class LogChannel:
 
 
 # Recruiter alerts stay in the outbox for the recruiter page; the log notes only that one was written.
-PLUGIN = ChannelPlugin(name="recruiter", configured=lambda config: True, adapter=lambda config: LogChannel("recruiter"))
+# Not candidate-facing: no address, never offered, never a fallback.
+PLUGIN = ChannelPlugin(ChannelInfo("recruiter"), configured=lambda config: True,
+                       adapter=lambda config: LogChannel("recruiter"))

@@ -1,8 +1,9 @@
 """What a channel tells the rest of Sokuresu about itself: one `ChannelPlugin` per channel package.
 
 The registry (bot.channels.registry) lists the plugins; bootstrap builds the adapters that are configured
-and hands the hooks to the service layer, the app registers the blueprints, the CLI adds the commands. A
-generic module never names a channel: it asks Services for the hook the channel registered, if any.
+and hands the hooks and the channel's `ChannelInfo` to the service layer, the app registers the blueprints, the CLI adds
+the commands. A generic module never names a channel: it asks Services for the hook or the data the channel
+registered.
 """
 from __future__ import annotations
 
@@ -10,12 +11,13 @@ from dataclasses import dataclass, field
 from typing import Callable, Mapping
 
 from bot.config import Config
+from bot.core.channelinfo import ChannelInfo
 from bot.core.transport import Channel
 
 
 @dataclass(frozen=True)
 class ChannelPlugin:
-    name: str  # the candidate channel, as stored on applicant.channel and outbox.channel
+    info: ChannelInfo  # its name, address column, labels and fallback order, as data for the generic modules
     configured: Callable[[Config], bool]  # whether the environment holds this channel's credentials
     adapter: Callable[[Config], Channel] | None = None  # builds the transport (its SDK loads only here)
     blueprints: tuple = ()  # Flask blueprints: the channel's webhooks and pages
@@ -27,3 +29,7 @@ class ChannelPlugin:
     runners: Mapping[str, Callable] = field(default_factory=dict)
     figures: Callable | None = None  # figures(session, svc) -> {label: value} for the recruiter page
     start_web: Callable | None = None  # start_web(svc): what a web process runs beside its requests
+
+    @property
+    def name(self) -> str:
+        return self.info.name

@@ -16,9 +16,10 @@ def adapters(config: Config) -> dict[str, Channel]:
     return {p.name: p.adapter(config) for p in CHANNELS if p.adapter is not None and p.configured(config)}
 
 
-def attach(svc: Services) -> None:
-    """Hand the service layer each channel's hooks."""
-    for plugin in CHANNELS:
+def attach(svc: Services, plugins: tuple[ChannelPlugin, ...] = CHANNELS) -> None:
+    """Hand the service layer each channel's data and hooks (a test may attach a channel of its own)."""
+    for plugin in plugins:
+        svc.channel_info[plugin.name] = plugin.info
         if plugin.prepare is not None:
             svc.preparers[plugin.name] = plugin.prepare
         svc.runners.update(plugin.runners)

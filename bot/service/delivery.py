@@ -48,11 +48,12 @@ def claim(svc: Services, owner: str, limit: int = 50) -> list[int]:
         return sorted(session.execute(stmt, execution_options={"synchronize_session": False}).scalars())
 
 
-def _address(applicant: Applicant | None) -> dict:
+def _address(svc: Services, applicant: Applicant | None) -> dict:
+    """Every address of the applicant, by column, with the token of their pages and their name."""
     if applicant is None:
         return {}
-    return {"token": applicant.token, "line_user_id": applicant.line_user_id, "phone": applicant.phone,
-            "email": applicant.email, "name": applicant.name}
+    columns = {info.address_field: getattr(applicant, info.address_field) for info in svc.addressed()}
+    return {"token": applicant.token, **columns, "name": applicant.name}
 
 
 def release(svc: Services, ids: list[int], owner: str, due_at: datetime | None = None) -> int:
@@ -85,14 +86,14 @@ def prepare(session: Session, svc: Services, row: Outbox) -> Prepared | str:
             "cancelled", "candidate opted out or blocked us", None, None)
         return row.status
     if row.kind not in EXEMPT_KINDS and (out := is_stopped(session, row.channel,
-                                                            row_address(applicant, row.channel, row.payload))):
+                                                            row_address(svc, applicant, row.channel, row.payload))):
         # The address opted out (from this application or another one): nothing goes there, whoever wrote it.
         row.status, row.last_error, row.lease_owner, row.lease_until = (
             "cancelled", refusal(out, row.channel), None, None)
         return row.status
     if (held := hold(session, svc, row, applicant)) is not None:  # a reminder or nudge gone stale, or quiet hours
         return held
-    message = Outgoing(row.channel, _address(applicant), row.payload, row.idempotency_key,
+    message = Outgoing(row.channel, _address(svc, applicant), row.payload, row.idempotency_key,
                        applicant.locale if applicant else "ja",
                        {"outbox_id": row.id, "kind": row.kind, "written_at": row.created_at})
     return Prepared(row.id, message, row.attempts)

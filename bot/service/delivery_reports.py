@@ -42,15 +42,6 @@ def record_status(svc: Services, provider_id: str, status: str, error_code: str 
     return True
 
 
-def fallback_channel(svc: Services, applicant: Applicant, failed: str) -> str | None:
-    """LINE when the candidate is linked there, else e-mail (or the sandbox when e-mail has no transport)."""
-    if applicant.line_user_id and failed != "line" and svc.enabled("line"):
-        return "line"
-    if applicant.email and failed != "email":
-        return "email" if svc.enabled("email") else "sandbox"
-    return None
-
-
 def fall_back(session: Session, svc: Services, row: Outbox) -> Outbox | None:
     """Send the row's message once more on another channel; tell the recruiter either way."""
     applicant = session.get(Applicant, row.applicant_id) if row.applicant_id else None
@@ -58,12 +49,12 @@ def fall_back(session: Session, svc: Services, row: Outbox) -> Outbox | None:
         return None
     if session.exec(select(Outbox.id).where(Outbox.fallback_for == row.id)).first() is not None:
         return None  # Twilio repeats reports; one fallback per message
-    channel = fallback_channel(svc, applicant, row.channel)
-    if optouts.is_stopped(session, channel, optouts.address_of(applicant, channel)):
-        channel = None  # that address opted out too
+    channel = optouts.fallback(session, svc, applicant, row.channel)
     copy = None
     if channel is not None:
-        payload = {k: v for k, v in row.payload.items() if k not in ("sms", "segments", "reply_to")}
+        failed = svc.channel_info.get(row.channel)
+        drop = {"reply_to", *(failed.payload_keys if failed is not None else ())}  # the failed channel's own wording
+        payload = {k: v for k, v in row.payload.items() if k not in drop}
         copy = Outbox(applicant_id=applicant.id, booking_id=row.booking_id, channel=channel, kind=row.kind,
                       payload=payload, due_at=svc.clock(), created_at=svc.clock(), fallback_for=row.id)
         session.add(copy)
@@ -79,7 +70,7 @@ def opt_out(session: Session, svc: Services, applicant_id: int, why: str, channe
     if applicant is None:
         return
     # The address itself is refused (Twilio 21610): no application of this person may use it until they opt in.
-    optouts.opt_out(session, channel, optouts.address_of(applicant, channel), optouts.Reason.CARRIER, svc.clock())
+    optouts.opt_out(session, channel, optouts.address_of(svc, applicant, channel), optouts.Reason.CARRIER, svc.clock())
     if applicant.opted_out:
         return
     # Everything unsent is held with the provider's reason; the conversation then decides the state and alerts.

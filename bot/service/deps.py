@@ -17,6 +17,7 @@ from sqlmodel import Session
 from calendars.base import Calendar, utcnow
 from calendars.local import LocalCalendar
 from bot.config import Config
+from bot.core.channelinfo import ChannelInfo
 from bot.core.messages import Renderer
 from bot.core.transport import Channel
 from bot.core.settings import Settings
@@ -51,9 +52,21 @@ class Services:
     runners: dict[str, Callable] = field(default_factory=dict)
     # channel -> figures(session, svc) for the recruiter page (e.g. LINE's pushes this month).
     figures: dict[str, Callable] = field(default_factory=dict)
+    # channel -> what it declares as data (its address column, labels, fallback order), in the registry's order.
+    channel_info: dict[str, ChannelInfo] = field(default_factory=dict)
 
     def enabled(self, channel: str) -> bool:
         """Whether a real transport exists for this candidate channel."""
-        return channel in self.channels and channel != "sandbox"
+        info = self.channel_info.get(channel)
+        return channel in self.channels and not (info is not None and info.stand_in)
+
+    @property
+    def stand_in(self) -> str:
+        """The web chat where a candidate channel without a transport is delivered."""
+        return next(info.name for info in self.channel_info.values() if info.stand_in)
+
+    def addressed(self) -> list[ChannelInfo]:
+        """The channels that reach a candidate at an address of theirs, in the registry's order."""
+        return [info for info in self.channel_info.values() if info.address_field]
 
 

@@ -35,10 +35,10 @@ def contact_channels(svc: Services, applicant: Applicant, session: Session) -> l
     first = optouts.channel_for(session, svc, applicant)
     if first is None:
         return []
-    out = optouts.stopped(session, applicant)
-    reachable = (("line", applicant.line_user_id), ("sms", applicant.phone), ("email", applicant.email))
-    return [first, *(name for name, address in reachable
-                     if address and name != first and name not in out and svc.enabled(name))]
+    out = optouts.stopped(session, svc, applicant)
+    return [first, *(info.name for info in svc.addressed()
+                     if info.address(applicant) and info.name != first and info.name not in out
+                     and svc.enabled(info.name))]
 
 
 def _alert(reason: str, applicant: Applicant, **fields) -> dict:

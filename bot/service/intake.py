@@ -4,12 +4,14 @@ from __future__ import annotations
 import re
 import secrets
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Mapping
 
 import phonenumbers
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
+from bot.core.channelinfo import ChannelInfo
 from bot.service.deps import Services
 from bot.db.engine import session_scope
 from bot.core.events import Applied
@@ -19,9 +21,7 @@ from bot.service.turn import Turn
 from bot.service.outbox import alert
 from bot.core.settings import Settings, WEEKDAYS
 
-CHANNELS = ("line", "sms", "email")
 WINDOW_DAYS = ("any", "weekdays", "weekends", *WEEKDAYS)
-_EMAIL = re.compile(r"^[^@\s]{1,64}@[A-Za-z0-9.-]{1,253}\.[A-Za-z]{2,}$")
 _CLOCK = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 _LINK_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud and typed on a phone
 
@@ -49,9 +49,7 @@ class Application:
     channel: str
     job: str
     locale: str = "ja"
-    email: str | None = None
-    phone: str | None = None
-    line_user_id: str | None = None
+    addresses: Mapping[str, str | None] = field(default_factory=dict)  # Applicant column -> the address given
     contact_window: dict | None = None
     source: str | None = None
     external_id: str | None = None
@@ -86,27 +84,6 @@ def normalise_phone(raw: str, region: str = "JP") -> str:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
-_TYPE = phonenumbers.PhoneNumberType
-# The numbers an SMS may reach. "Fixed line or mobile" (all of +1, and others) cannot be told apart, so it is let
-# through, as is a valid number of no known type; Twilio refuses every other type with error 21614.
-_SMS_TYPES = (_TYPE.MOBILE, _TYPE.FIXED_LINE_OR_MOBILE, _TYPE.UNKNOWN)
-_NO_SMS = {_TYPE.TOLL_FREE: "toll-free", _TYPE.PREMIUM_RATE: "premium-rate", _TYPE.SHARED_COST: "shared-cost",
-           _TYPE.VOIP: "IP phone (VoIP)", _TYPE.PERSONAL_NUMBER: "personal (forwarding)", _TYPE.PAGER: "pager",
-           _TYPE.UAN: "universal access (navi-dial)", _TYPE.VOICEMAIL: "voicemail"}
-
-
-def sms_problem(e164: str) -> Problem | None:
-    """Why no SMS can reach this number (a landline, 0120, 050…), or None when one may."""
-    kind = phonenumbers.number_type(phonenumbers.parse(e164))
-    if kind in _SMS_TYPES:
-        return None
-    if kind == _TYPE.FIXED_LINE:
-        return Problem("is a landline: SMS can't reach a landline; please give a mobile number or choose e-mail",
-                       "landline")
-    return Problem(f"is a {_NO_SMS.get(kind, 'non-mobile')} number: SMS can't reach it; please give a mobile number "
-                   "or choose e-mail", "no_sms")
-
-
 def _window(value, errors: dict) -> dict | None:
     if value in (None, "", {}):
         return None
@@ -125,46 +102,66 @@ def _window(value, errors: dict) -> dict | None:
     return None
 
 
-def validate(data, settings: Settings) -> Application:
+def offered(channels: Mapping[str, ChannelInfo]) -> list[str]:
+    """The channels a candidate may choose, in the registry's order."""
+    return [name for name, info in channels.items() if info.offered]
+
+
+def _addresses(data: dict, channels: Mapping[str, ChannelInfo], errors: dict) -> dict[str, str | None]:
+    """Each address given, checked and normalised by the first channel keeping its column, whatever the channel
+    chosen (the phone is also how the recruiter calls)."""
+    found: dict[str, str | None] = {}
+    for info in channels.values():
+        column = info.address_field
+        if column is None or column in found:
+            continue
+        value = _text(data, column, errors, info.address_length)
+        if value and info.normalise_address is not None:
+            try:
+                value = info.normalise_address(value)
+            except ValueError as exc:
+                errors[column] = str(exc)
+        found[column] = value
+    return found
+
+
+def _reachable(info: ChannelInfo, addresses: dict, errors: dict) -> None:
+    """The chosen channel needs its address (unless the candidate links it by code), one it can reach."""
+    column = info.address_field
+    if column is None or info.links_by_code or column in errors:
+        return
+    if not (address := addresses.get(column)):
+        errors[column] = Problem(f"is required when the channel is {info.name}", f"{info.name}_needs_{column}")
+    elif info.check_address is not None and (problem := info.check_address(address)):
+        errors[column] = problem
+
+
+def validate(data, settings: Settings, channels: Mapping[str, ChannelInfo]) -> Application:
     """Check and normalise an application; raise ApplicationInvalid with every problem at once."""
     if not isinstance(data, dict):
         raise ApplicationInvalid({"body": "must be a JSON object"})
     errors: dict[str, str] = {}
     name = _text(data, "name", errors, 200, required=True)
+    choices = offered(channels)
     channel = _text(data, "channel", errors, 10, required=True)
-    if channel and channel not in CHANNELS:
-        errors["channel"] = f"must be one of {', '.join(CHANNELS)}"
+    if channel and channel not in choices:
+        errors["channel"] = f"must be one of {', '.join(choices)}"
     job = _text(data, "job", errors, 64, required=True)
     if job and job not in settings.jobs:
         errors["job"] = f"unknown job; open jobs: {', '.join(settings.jobs)}"
     locale = _text(data, "locale", errors, 5) or "ja"
     if locale not in ("ja", "en"):
         errors["locale"] = "must be ja or en"
-    email = _text(data, "email", errors, 320)
-    if email and not _EMAIL.match(email):
-        errors["email"] = "is not an e-mail address"
-    phone = _text(data, "phone", errors, 40)
-    if phone:
-        try:
-            phone = normalise_phone(phone)
-        except ValueError as exc:
-            errors["phone"] = str(exc)
-    line_user_id = _text(data, "line_user_id", errors, 64)
-    if line_user_id and not re.fullmatch(r"U[0-9a-f]{32}", line_user_id):
-        errors["line_user_id"] = "must be a LINE user id (U followed by 32 hex digits)"
-    if channel == "sms" and not phone and "phone" not in errors:
-        errors["phone"] = Problem("is required when the channel is sms", "sms_needs_phone")
-    if channel == "sms" and phone and "phone" not in errors and (problem := sms_problem(phone)):
-        errors["phone"] = problem
-    if channel == "email" and not email and "email" not in errors:
-        errors["email"] = Problem("is required when the channel is email", "email_needs_email")
+    addresses = _addresses(data, channels, errors)
+    if channel in choices:
+        _reachable(channels[channel], addresses, errors)
     window = _window(data.get("contact_window"), errors)
     source = _text(data, "source", errors, 100)
     external_id = _text(data, "external_id", errors, 200)
     if errors:
         raise ApplicationInvalid(errors)
-    return Application(name=name, channel=channel, job=job, locale=locale, email=email, phone=phone,
-                       line_user_id=line_user_id, contact_window=window, source=source, external_id=external_id)
+    return Application(name=name, channel=channel, job=job, locale=locale, addresses=addresses, contact_window=window,
+                       source=source, external_id=external_id)
 
 
 def _link_code() -> str:
@@ -180,20 +177,23 @@ def submit(svc: Services, app: Application) -> tuple[Applicant, bool]:
     """Store the application and greet the candidate in the same transaction; (applicant, created)."""
     if app.external_id and (found := _existing(svc, app.external_id)) is not None:
         return found, False
+    line_user_id = app.addresses.get("line_user_id")
+    info = svc.channel_info[app.channel]
+    # The channel links by code (LINE) and the application did not name the candidate's user: give them a code.
+    link_code = _link_code() if info.links_by_code and not app.addresses.get(info.address_field) else None
     try:
         with session_scope(svc.engine) as session:
             # A LINE user applying again: this application takes over their LINE conversation, unless an
             # earlier one keeps it for its booked interview (bot.service.people); then another channel greets them.
-            keeper = take_line(session, app.line_user_id, svc.clock()) if app.line_user_id else None
+            keeper = take_line(session, svc, line_user_id, svc.clock()) if line_user_id else None
+            addresses = {**app.addresses, "line_user_id": line_user_id if keeper is None else None}
             applicant = Applicant(name=app.name, channel=app.channel, job_id=app.job, locale=app.locale,
-                                  email=app.email, phone=app.phone,
-                                  line_user_id=app.line_user_id if keeper is None else None,
                                   contact_window=app.contact_window, source=app.source, external_id=app.external_id,
-                                  created_at=(now := svc.clock()), updated_at=now,
-                                  link_code=_link_code() if app.channel == "line" and not app.line_user_id else None)
+                                  created_at=(now := svc.clock()), updated_at=now, **addresses,
+                                  link_code=link_code)
             session.add(applicant)
             session.flush()
-            recognise(session, applicant, app.line_user_id)
+            recognise(session, applicant, line_user_id)
             if keeper is not None:
                 alert(session, svc, applicant, "line_kept", f"#{keeper.id}")
             Turn(svc, session, applicant).run(Applied())

@@ -12,11 +12,10 @@ from sqlalchemy import and_, delete, or_
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
+from bot.core.channelinfo import ChannelInfo
 from bot.service.deps import Services
 from bot.db.models import Applicant, ContactOptOut
 
-ADDRESS_CHANNELS = ("sms", "email", "line")
-ALTERNATIVES = ("line", "email", "sms")  # the order another channel the person gave is tried in
 EXEMPT_KINDS = ("stopped", "alert")  # the acknowledgement of this very opt-out, and the recruiter's own alerts
 CACHE = "opt_outs"  # session.info: {(channel, address): ContactOptOut | None} looked up in this transaction
 
@@ -28,17 +27,16 @@ class Reason(StrEnum):
     UNSUBSCRIBED = "unsubscribed"  # the e-mail's one-click List-Unsubscribe
 
 
-def address_of(applicant: Applicant | None, channel: str) -> str | None:
+def address_channels(svc: Services) -> list[str]:
+    """The channels that write to an address of the candidate's, so an opt-out can stop them."""
+    return [info.name for info in svc.addressed()]
+
+
+def address_of(svc: Services, applicant: Applicant | None, channel: str) -> str | None:
     """The applicant's address on a channel, normalised as opt-outs are stored; None without one."""
-    if applicant is None:
-        return None
-    if channel == "sms":
-        return applicant.phone
-    if channel == "email":
-        return applicant.email.lower() if applicant.email else None
-    if channel == "line":
-        return applicant.line_user_id
-    return None
+    info = svc.channel_info.get(channel)
+    address = info.address(applicant) if info is not None else None
+    return info.address_key(address) if address and info.address_key is not None else address
 
 
 def _cache(session: Session) -> dict:
@@ -62,22 +60,27 @@ def look_up(session: Session, pairs: Collection[tuple[str, str]]) -> dict[tuple[
     return {p: cache[p] for p in pairs if p[1] and cache.get(p) is not None}
 
 
-def stopped(session: Session, applicant: Applicant) -> dict[str, ContactOptOut]:
+def addresses(svc: Services, applicant: Applicant) -> list[tuple[str, str]]:
+    """The (channel, address) pairs the applicant gave."""
+    return [(c, a) for c in address_channels(svc) if (a := address_of(svc, applicant, c))]
+
+
+def stopped(session: Session, svc: Services, applicant: Applicant) -> dict[str, ContactOptOut]:
     """The applicant's addresses that opted out, by channel."""
-    pairs = [(c, a) for c in ADDRESS_CHANNELS if (a := address_of(applicant, c))]
+    pairs = addresses(svc, applicant)
     return {c: row for (c, _), row in look_up(session, pairs).items()}
 
 
 def is_stopped(session: Session, channel: str, address: str | None) -> ContactOptOut | None:
-    """This address's opt-out, or None when it may be written to."""
-    if channel not in ADDRESS_CHANNELS or not address:
+    """This address's opt-out, or None when it may be written to (a channel without addresses never has one)."""
+    if not address:
         return None
     return look_up(session, [(channel, address)]).get((channel, address))
 
 
 def opt_out(session: Session, channel: str, address: str | None, reason: Reason, now: datetime) -> None:
     """Record that this address wants nothing more on this channel (kept if it already does)."""
-    if channel not in ADDRESS_CHANNELS or not address or is_stopped(session, channel, address):
+    if not address or is_stopped(session, channel, address):
         return
     row = ContactOptOut(channel=channel, address=address, reason=reason.value, created_at=now)
     try:
@@ -91,7 +94,7 @@ def opt_out(session: Session, channel: str, address: str | None, reason: Reason,
 
 def opt_in(session: Session, channel: str, address: str | None) -> bool:
     """The person opted back in from this address; True when it had opted out."""
-    if channel not in ADDRESS_CHANNELS or not address:
+    if not address:
         return False
     cache = _cache(session)
     if (channel, address) in cache and cache[(channel, address)] is None:
@@ -102,28 +105,36 @@ def opt_in(session: Session, channel: str, address: str | None) -> bool:
 
 
 def channel_for(session: Session, svc: Services, applicant: Applicant) -> str | None:
-    """Where a message to the applicant goes: their own channel (the sandbox chat without a transport)
-    unless its address opted out, else another channel the person gave (LINE, e-mail, SMS); None when
-    every address they gave opted out."""
-    own = applicant.channel
-    # A LINE application without the LINE user (an earlier application of theirs keeps it) has no LINE.
-    has_own = own != "line" or applicant.line_user_id or applicant.link_code
-    if has_own and not is_stopped(session, own, address_of(applicant, own)):  # most turns: one look, often remembered
-        return own if svc.enabled(own) else "sandbox"
-    out = stopped(session, applicant)
-    for channel in ALTERNATIVES:
-        if channel == own or channel in out or not address_of(applicant, channel):
+    """Where a message to the applicant goes: their own channel (the stand-in chat without a transport) unless
+    its address opted out, else `fallback`; None when every address they gave opted out."""
+    own = svc.channel_info.get(applicant.channel) or ChannelInfo(applicant.channel)
+    # An application of a channel linked by code, without its address or a code, has lost it to a newer application.
+    has_own = not own.links_by_code or own.address(applicant) or applicant.link_code
+    if has_own and not is_stopped(session, own.name, address_of(svc, applicant, own.name)):  # most turns: one look
+        return own.name if svc.enabled(own.name) else svc.stand_in
+    return fallback(session, svc, applicant, own.name)
+
+
+def fallback(session: Session, svc: Services, applicant: Applicant, instead_of: str) -> str | None:
+    """Another channel the person gave an address for, not opted out, in the channels' fallback order: one with a
+    transport, or the stand-in chat for a channel that falls back to it; None when there is none."""
+    out = stopped(session, svc, applicant)
+    ranked = sorted((i for i in svc.addressed() if i.fallback_rank is not None), key=lambda i: i.fallback_rank)
+    for info in ranked:
+        if info.name == instead_of or info.name in out or not info.address(applicant):
             continue
-        if svc.enabled(channel):
-            return channel
-        if channel == "email":
-            return "sandbox"  # e-mail without a transport: the chat page, as the greeting fallback does
+        if svc.enabled(info.name):
+            return info.name
+        if info.falls_back_to_stand_in:
+            return svc.stand_in
     return None
 
 
-def row_address(applicant: Applicant | None, channel: str, payload: dict) -> str | None:
+def row_address(svc: Services, applicant: Applicant | None, channel: str, payload: dict) -> str | None:
     """The address an outbox row goes to (a LINE friend without an application is named in the payload)."""
-    return address_of(applicant, channel) or (payload.get("line_to") if channel == "line" else None)
+    info = svc.channel_info.get(channel)
+    to = payload.get(info.payload_to) if info is not None and info.payload_to else None
+    return address_of(svc, applicant, channel) or to
 
 
 def refusal(row: ContactOptOut, channel: str) -> str:

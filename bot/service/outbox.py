@@ -21,8 +21,8 @@ def cancel_pending(session: Session, *where, applicant_id: int | None = None, bo
 
 
 def delivery_channel(svc: Services, applicant: Applicant) -> str:
-    """The candidate's own channel when it has a transport, else the sandbox chat."""
-    return applicant.channel if svc.enabled(applicant.channel) else "sandbox"
+    """The candidate's own channel when it has a transport, else the stand-in chat (the sandbox)."""
+    return applicant.channel if svc.enabled(applicant.channel) else svc.stand_in
 
 
 def enqueue(session: Session, svc: Services, applicant: Applicant | None, payload: dict, *, channel: str,

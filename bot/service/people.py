@@ -13,6 +13,7 @@ from sqlalchemy import func, or_
 from sqlmodel import Session, select
 
 from bot.db.models import Applicant, Booking, Outbox
+from bot.service.deps import Services
 from bot.service.outbox import cancel_pending
 from bot.service.availability import LIVE_STATUSES
 
@@ -34,7 +35,7 @@ def recognise(session: Session, applicant: Applicant, line_user_id: str | None =
     applicant.person_id = (earlier.person_id or earlier.id) if earlier else applicant.id
 
 
-def take_line(session: Session, user_id: str, now: datetime) -> Applicant | None:
+def take_line(session: Session, svc: Services, user_id: str, now: datetime) -> Applicant | None:
     """Free the LINE user for a new application of theirs; the earlier application that keeps it because its
     interview is booked, else None (the earlier one, if any, lets go of LINE)."""
     holder = session.exec(select(Applicant).where(Applicant.line_user_id == user_id).with_for_update()).first()
@@ -45,7 +46,8 @@ def take_line(session: Session, user_id: str, now: datetime) -> Applicant | None
         return holder
     holder.line_user_id, holder.updated_at = None, now
     # Its LINE messages not sent yet have nowhere to go now.
-    cancel_pending(session, Outbox.channel == "line", applicant_id=holder.id,
+    by_user = [info.name for info in svc.addressed() if info.address_field == "line_user_id"]
+    cancel_pending(session, Outbox.channel.in_(by_user), applicant_id=holder.id,
                    why="LINE moved to a newer application of the same person")
     session.flush()  # before the new application takes the unique LINE user id
     return None

@@ -207,7 +207,7 @@ class Turn:
 
     def run(self, event: Event) -> Decision:
         event = self.named_time(event)
-        if isinstance(event, (Stop, Start)) and self.source in optouts.ADDRESS_CHANNELS:
+        if isinstance(event, (Stop, Start)) and self.source in optouts.address_channels(self.svc):
             self.stop_or_start(event)
         ctx = self.context(event)
         decision = decide(ctx, event)
@@ -373,8 +373,8 @@ class Turn:
         # The acknowledgement of a stop goes where the candidate asked; anything else avoids opted-out addresses.
         channel = delivery_channel(self.svc, a) if action.kind == "stopped" else optouts.channel_for(self.session,
                                                                                                     self.svc, a)
-        if channel is None and self.source == "sandbox":
-            channel = "sandbox"  # they are on their chat page now: answer there, and at no address
+        if channel is None and self.source == self.svc.stand_in:
+            channel = self.source  # they are on their chat page now: answer there, and at no address
         if channel is None:
             return self.unreachable(action.kind)
         enqueue(self.session, self.svc, a, payload, channel=channel,
@@ -384,8 +384,8 @@ class Turn:
 
     def own_address(self) -> tuple[str, str | None]:
         """The address the candidate speaks from: the channel this turn came in on, else their own channel."""
-        channel = self.source if self.source in optouts.ADDRESS_CHANNELS else self.applicant.channel
-        return channel, optouts.address_of(self.applicant, channel)
+        channel = self.source if self.source in optouts.address_channels(self.svc) else self.applicant.channel
+        return channel, optouts.address_of(self.svc, self.applicant, channel)
 
     def stop_or_start(self, event: Stop | Start) -> None:
         """STOP or START from an address stops or starts that address, whatever this application's state."""
@@ -399,7 +399,7 @@ class Turn:
     def unreachable(self, kind: str) -> None:
         """Every address the person gave opted out: no message; a new application's greeting tells the recruiter."""
         if kind == "greeting":
-            out = ", ".join(sorted(optouts.stopped(self.session, self.applicant)))
+            out = ", ".join(sorted(optouts.stopped(self.session, self.svc, self.applicant)))
             alert(self.session, self.svc, self.applicant, "all_opted_out", out)
 
     def set_state(self, state: State) -> None:

@@ -4,10 +4,12 @@ from __future__ import annotations
 from flask import Blueprint, abort, redirect, render_template, request, url_for
 from sqlmodel import select
 
+from bot.core.channelinfo import ChannelInfo, FormField
 from bot.db.engine import session_scope
 from bot.service.intake import ApplicationInvalid, submit, validate
 from bot.core.messages import phone_for
 from bot.db.models import Applicant
+from bot.service.deps import Services
 from bot.service.outbox import delivery_channel
 from bot.web.common import locale, services
 from bot.web.pagetexts import PAGE
@@ -17,14 +19,26 @@ bp = Blueprint("apply", __name__)
 HOURS = [f"{h:02d}:00" for h in range(8, 23)]
 
 
-def _form_data() -> dict:
+def offered(svc: Services) -> list[ChannelInfo]:
+    """The channels the form offers, in the registry's order."""
+    return [info for info in svc.channel_info.values() if info.offered]
+
+
+def form_fields(svc: Services) -> list[FormField]:
+    """The address inputs of the offered channels, each once (two channels may reach the same phone)."""
+    fields = {info.form_field.name: info.form_field for info in offered(svc) if info.form_field is not None}
+    return list(fields.values())
+
+
+def _form_data(svc: Services) -> dict:
     f = request.form
     window = None
     if f.get("window_from") or f.get("window_to") or f.get("window_days"):
         window = {"days": f.get("window_days", "any"), "from": f.get("window_from", "09:00"),
                   "to": f.get("window_to", "21:00")}
-    return {"name": f.get("name"), "channel": f.get("channel"), "job": f.get("job"), "email": f.get("email"),
-            "phone": f.get("phone"), "locale": locale(), "contact_window": window, "source": "web-form"}
+    return {"name": f.get("name"), "channel": f.get("channel"), "job": f.get("job"),
+            **{field.name: f.get(field.name) for field in form_fields(svc)},
+            "locale": locale(), "contact_window": window, "source": "web-form"}
 
 
 def explain(field: str, problem: str, t: dict) -> str:
@@ -37,11 +51,19 @@ def explain(field: str, problem: str, t: dict) -> str:
 
 def _render(job_id: str | None, errors: dict | None = None, status: int = 200):
     svc, loc = services(), locale()
-    t = PAGE[loc]
+    fields = form_fields(svc)
+    # The channels' own words: their inputs' hints and the reasons of their address checks.
+    why = {code: text for info in offered(svc) for code, text in info.problems.get(loc, {}).items()}
+    t = {**PAGE[loc], "field": {**PAGE[loc]["field"], **{f.name: f.hint[loc] for f in fields}},
+         "why": {**PAGE[loc]["why"], **why}}
     errors = {field: explain(field, problem, t) for field, problem in (errors or {}).items()}
+    choices = [(info.name, info.offered[loc]) for info in offered(svc)]
+    # Checked at first: the first channel with a transport, or one that works without it (in the chat) — not one
+    # the candidate links by code, which needs the channel itself.
+    default = next((i.name for i in offered(svc) if svc.enabled(i.name) or not i.links_by_code), None)
     return render_template("apply.html", t=t, loc=loc, settings=svc.settings, job_id=job_id, hours=HOURS,
-                           errors=errors, form=request.form, csrf=csrf_token(),
-                           default_channel="line" if svc.enabled("line") else "sms",
+                           errors=errors, form=request.form, csrf=csrf_token(), choices=choices, fields=fields,
+                           default_channel=default,
                            company=svc.settings.company.name.get(loc),
                            phone=phone_for(svc.settings.company.phone, None, loc)), status
 
@@ -59,10 +81,10 @@ def form(job_id: str | None = None):
 def post(job_id: str | None = None):
     check_csrf()
     svc = services()
-    data = _form_data()
+    data = _form_data(svc)
     data["job"] = job_id or data["job"]
     try:
-        applicant, _ = submit(svc, validate(data, svc.settings))
+        applicant, _ = submit(svc, validate(data, svc.settings, svc.channel_info))
     except ApplicationInvalid as exc:
         return _render(job_id, exc.errors, 422)
     return redirect(url_for("apply.thanks", token=applicant.token, lang=locale()), 303)
@@ -77,6 +99,6 @@ def thanks(token: str):
             abort(404, "no such application")
         via = delivery_channel(svc, applicant)
     basic_id = svc.settings.line_basic_id
-    return render_template("thanks.html", t=PAGE[loc], loc=loc, applicant=applicant, via=via,
+    return render_template("thanks.html", t=PAGE[loc], loc=loc, applicant=applicant, in_chat=via == svc.stand_in,
                            company=svc.settings.company.name.get(loc),
                            add_friend=f"https://line.me/R/ti/p/{basic_id}" if basic_id else None)

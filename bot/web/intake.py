@@ -32,7 +32,7 @@ def create_application():
     if data is None:
         return jsonify(error="Unprocessable Entity", errors={"body": "must be a JSON object"}), 422
     try:
-        application = validate(data, svc.settings)
+        application = validate(data, svc.settings, svc.channel_info)
         applicant, created = submit(svc, application)
     except ApplicationInvalid as exc:
         return jsonify(error="Unprocessable Entity", errors=exc.errors), 422

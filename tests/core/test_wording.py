@@ -139,6 +139,10 @@ def test_short_sms_texts_and_pages_keep_the_same_keigo():
     from bot.channels.sms.text import LEADS
     from bot.web.candidate_texts import PAGE as CANDIDATE_PAGE
     from bot.web.pagetexts import PAGE
+    from bot.channels.registry import CHANNELS
 
-    tables = (LEADS["ja"], LINK_LEADS["ja"], PAGE["ja"], CANDIDATE_PAGE["ja"])
+    # The form's words each channel declares: its address input and the reasons of its address checks.
+    declared = [{**p.info.problems.get("ja", {}), "hint": p.info.form_field.hint["ja"] if p.info.form_field else ""}
+                for p in CHANNELS]
+    tables = (LEADS["ja"], LINK_LEADS["ja"], PAGE["ja"], CANDIDATE_PAGE["ja"], *declared)
     assert [text for table in tables for text in _strings(table) if JA_CASUAL.search(text)] == []

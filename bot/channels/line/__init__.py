@@ -3,8 +3,11 @@ add the account before applying, cards, the rich menu and `sokuresu line`."""
 from __future__ import annotations
 
 from bot.channels.line import cards, cli, inbound, webhook
+import re
+
 from bot.channels.plugin import ChannelPlugin
 from bot.config import Config
+from bot.core.channelinfo import ChannelInfo
 
 
 def _adapter(config: Config):
@@ -21,6 +24,20 @@ def _start_web(svc) -> None:
     svc.inbox = inbound.InboxRunner(svc)  # the web process runs the turns of the events it took, after the 200
 
 
-PLUGIN = ChannelPlugin(name="line", configured=lambda config: config.line_enabled, adapter=_adapter,
+def check_user_id(user_id: str) -> str:
+    if not re.fullmatch(r"U[0-9a-f]{32}", user_id):
+        raise ValueError("must be a LINE user id (U followed by 32 hex digits)")
+    return user_id
+
+
+# A candidate who applies on the form links LINE by sending their code (bot.channels.line.leads); a friend who has
+# not applied is written to at the user id in the payload.
+INFO = ChannelInfo(
+    "line", label={"ja": "LINE", "en": "LINE"}, address_field="line_user_id", address_length=64,
+    normalise_address=check_user_id, links_by_code=True, offered={"ja": "LINE", "en": "LINE"}, fallback_rank=0,
+    payload_to="line_to",
+    stopped_labels={"blocked": "LINEブロック中 ({date})", "stop_word": "LINE配信停止中 (配信停止 {date})"})
+
+PLUGIN = ChannelPlugin(INFO, configured=lambda config: config.line_enabled, adapter=_adapter,
                        blueprints=(webhook.bp,), commands=(cli.line,), prepare=cards.prepare_line,
                        runners={inbound.INBOX: inbound.run_rows}, figures=_figures, start_web=_start_web)

@@ -103,7 +103,7 @@ def finish(session: Session, svc: Services, lead: LineLead, phone: str | None, r
 def link(session: Session, svc: Services, applicant: Applicant, user_id: str, reply_to: dict | None,
          lead: LineLead | None) -> None:
     """Tie the LINE user to a web application and greet them at once, here, with fresh times."""
-    if (keeper := take_line(session, user_id, svc.clock())) is not None:
+    if (keeper := take_line(session, svc, user_id, svc.clock())) is not None:
         # An earlier application of theirs keeps LINE for its booked interview: a person follows this one up.
         alert(session, svc, applicant, "line_kept", f"#{keeper.id}")
         return say(session, svc, user_id, "line_code_later", reply_to)
