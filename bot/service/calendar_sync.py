@@ -113,9 +113,10 @@ def queue_write(session: Session, svc: Services, op: str, data: dict) -> Outbox:
     row = Outbox(channel="calendar", kind=f"calendar_{op}", payload={"op": op, **data}, booking_id=booking_id,
                  due_at=(now := svc.clock()), created_at=now)
     session.add(row)
-    if WRITES not in session.info:
+    if WRITES not in session.info:  # once per session
+        session.info[WRITES] = []
         event.listen(session, "after_commit", lambda done: _write_queued(svc, done))
-    session.info.setdefault(WRITES, []).append(row)
+    session.info[WRITES].append(row)
     return row
 
 
@@ -124,7 +125,8 @@ def _write_queued(svc: Services, session: Session) -> None:
     if session.in_nested_transaction():
         return  # a savepoint released; the transaction goes on
     # A row added in a savepoint that rolled back was never stored (it is no longer persistent).
-    ids = [row.id for row in session.info.pop(WRITES, []) if inspect(row).persistent]
+    rows, session.info[WRITES] = session.info[WRITES], []
+    ids = [row.id for row in rows if inspect(row).persistent]
     if not ids:
         return
     owner = f"commit:{os.getpid()}:{threading.get_ident()}"

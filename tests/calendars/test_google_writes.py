@@ -8,7 +8,7 @@ from sqlalchemy.exc import OperationalError
 
 from calendars.google.events import split_ref
 from tests.calendars.google_helpers import SATO, google_services
-from tests.calendars.test_google_flow import bookings, chat_for, google  # noqa: F401  (fixture)
+from tests.calendars.test_google_flow import bookings, chat_for, google, gsvc  # noqa: F401  (fixtures)
 
 WRITES = ("POST", "PATCH", "DELETE")
 
@@ -93,3 +93,39 @@ def test_an_outage_backs_off_only_after_the_booking_committed(google, db_url, cl
     [b] = bookings(svc)
     assert b.calendar_event_id.startswith("g/pending/")
     svc.engine.dispose()
+
+
+def test_cancelling_before_a_queued_move_ran_deletes_the_old_event(google, gsvc, clock):
+    from tests.calendars.google_helpers import run_worker
+
+    chat = chat_for(gsvc)
+    chat.apply(job="store-manager")
+    chat.say("1")
+    chat.say("変更")
+    chat.replies()
+    google.fail(503, "backendError", "/calendar/v3/calendars/", times=1000)  # events: down; free/busy: cached
+    chat.say("2")  # the new time is kept; moving the event waits for Google
+    chat.say("キャンセル")
+    chat.say("はい")
+    assert [event["id"] for event in google.live(SATO)]  # the event still shows the first time
+    google.failures.clear()
+    clock.advance(minutes=5)  # past the outbox backoff
+    run_worker(gsvc)
+    assert google.live(SATO) == [] and not [b for b in bookings(gsvc) if b.status in ("booked", "confirmed")]
+
+
+def test_a_booking_cancelled_while_its_event_is_written_takes_the_event_back(google, gsvc):
+    chat, tab = chat_for(gsvc), chat_for(gsvc)
+    chat.apply(job="store-manager")
+    tab.token = chat.token  # the same candidate on a second page
+
+    def cancel_meanwhile(method: str, path: str) -> None:
+        if method == "POST" and path.endswith("/events") and google.observer is not None:
+            google.observer = None
+            tab.say("キャンセル")
+            tab.say("はい")
+
+    google.observer = cancel_meanwhile
+    chat.say("1")
+    assert google.observer is None  # the cancellation ran while the event was being inserted
+    assert google.live(SATO) == [] and not [b for b in bookings(gsvc) if b.status in ("booked", "confirmed")]
