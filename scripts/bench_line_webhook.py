@@ -4,10 +4,10 @@
 Both apps run under gunicorn with the same worker count and answer through the same fake LINE API
 (tests/fakes/line_api.py, its own process). The echo bot is built the way line-bot-sdk's
 flask-echo example is: WebhookParser, then a reply per text event with a fresh ApiClient. Sokuresu
-does its real work per event: signature check, de-duplication row, the event kept in the database
-before the 200; then, in the same web process, the turn (applicant lock, message log, state, free
-days from the calendar for "other days"), the answer written to the outbox and sent with the reply
-token, and the row marked sent. A `sokuresu worker` process runs beside it, as in production. The
+does its real work per event: signature check, the event kept (de-duplicated) in the inbox before
+the 200; then, in the same web process, the turn (applicant lock, message log, state, free days
+from the calendar for "other days"), the answer written to the outbox and sent with the reply
+token, and the event marked done. A `sokuresu worker` process runs beside it, as in production. The
 same signed text-message events (LINE's JSON format, from linked candidates) are sent to each by
 the same closed-loop client.
 
@@ -189,18 +189,20 @@ def drained(url: str, seconds: float = 120) -> tuple[int, int, int]:
 
     engine, deadline = create_engine(url), time.monotonic() + seconds
     # Rows due by now (follow-up nudges wait for hours); answers only (the greetings went out before).
-    query = text("select case when channel = 'line-inbox' and status = 'sent' then 'processed'"
-                 " when status = 'sent' and provider_message_id like 'reply:%' then 'reply'"
+    # The events still in the inbox count as waiting too: their answers are not written yet.
+    query = text("select case when status = 'sent' and provider_message_id like 'reply:%' then 'reply'"
                  " when status = 'sent' then 'push' else status end, count(*) from outbox"
-                 " where channel in ('line', 'line-inbox') and kind <> 'greeting' and due_at <= :now group by 1")
+                 " where channel = 'line' and kind <> 'greeting' and due_at <= :now group by 1"
+                 " union all select 'event_' || status, count(*) from inbox_item where status <> 'done' group by 1")
     try:
         while True:
             with engine.connect() as conn:
                 now = datetime.now(timezone.utc).replace(tzinfo=None)  # stored as naive UTC
                 rows = dict(conn.execute(query, {"now": now}).all())
-            waiting = rows.get("pending", 0) + rows.get("sending", 0)
+            waiting = sum(rows.get(status, 0) for status in ("pending", "sending", "event_pending", "event_processing"))
             if waiting == 0 or time.monotonic() > deadline:
-                return rows.get("reply", 0), rows.get("push", 0), waiting + rows.get("failed", 0)
+                return rows.get("reply", 0), rows.get("push", 0), waiting + rows.get("failed", 0) + rows.get(
+                    "event_failed", 0)
             time.sleep(0.2)
     finally:
         engine.dispose()

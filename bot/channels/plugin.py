@@ -7,12 +7,15 @@ registered.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Callable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Callable
 
 from bot.config import Config
 from bot.core.channelinfo import ChannelInfo
 from bot.core.transport import Channel
+
+if TYPE_CHECKING:
+    from bot.service.inbox import Handler
 
 
 @dataclass(frozen=True)
@@ -25,8 +28,8 @@ class ChannelPlugin:
     # prepare(session, svc, applicant, row): fix the wording, cards and links of a row enqueued for this channel,
     # in the enqueuing transaction.
     prepare: Callable | None = None
-    # pseudo-channel -> run(svc, row_ids, owner, limiter): outbox rows that carry work, not messages.
-    runners: Mapping[str, Callable] = field(default_factory=dict)
+    # How to carry out what the channel keeps in the durable inbox (bot.service.inbox.receive) after its webhook.
+    inbox_handler: Handler | None = None
     figures: Callable | None = None  # figures(session, svc) -> {label: value} for the recruiter page
     start_web: Callable | None = None  # start_web(svc): what a web process runs beside its requests
 

@@ -7,6 +7,7 @@ from bot.channels.plugin import ChannelPlugin
 from bot.config import Config
 from bot.core.transport import Channel
 from bot.service.deps import Services
+from bot.service.inbox_runner import InboxRunner
 
 CHANNELS: tuple[ChannelPlugin, ...] = (line.PLUGIN, sms.PLUGIN, email.PLUGIN, sandbox.PLUGIN, log.PLUGIN)
 
@@ -22,7 +23,8 @@ def attach(svc: Services, plugins: tuple[ChannelPlugin, ...] = CHANNELS) -> None
         svc.channel_info[plugin.name] = plugin.info
         if plugin.prepare is not None:
             svc.preparers[plugin.name] = plugin.prepare
-        svc.runners.update(plugin.runners)
+        if plugin.inbox_handler is not None:
+            svc.inbox_handlers[plugin.name] = plugin.inbox_handler
         if plugin.figures is not None and plugin.configured(svc.config):
             svc.figures[plugin.name] = plugin.figures
 
@@ -36,7 +38,10 @@ def commands() -> list:
 
 
 def start_web(svc: Services) -> None:
-    """What a web process runs beside its requests, for each configured channel (LINE's inbox runner)."""
+    """What a web process runs beside its requests: the inbox runner when a configured channel keeps inbox
+    items, and each configured channel's own."""
+    if any(p.inbox_handler is not None and p.configured(svc.config) for p in CHANNELS):
+        svc.inbox = InboxRunner(svc)  # the web process runs the items it received right after its answer
     for plugin in CHANNELS:
         if plugin.start_web is not None and plugin.configured(svc.config):
             plugin.start_web(svc)

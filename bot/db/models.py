@@ -1,4 +1,4 @@
-"""Tables: applicants, bookings, the message log, the outbox and processed inbound events.
+"""Tables: applicants, bookings, the message log, the outbox, the inbox and processed inbound events.
 
 No timestamp has a default: every one is written from the service's injected clock (`svc.clock()`),
 so a test's fake clock and the rows it writes always agree. A row built without one fails its NOT NULL.
@@ -115,6 +115,28 @@ class Outbox(SQLModel, table=True):
     fallback_for: Optional[int] = Field(default=None)  # the outbox row this one replaces on another channel
     created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
     sent_at: Optional[datetime] = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
+
+
+class InboxItem(SQLModel, table=True):
+    """Inbound work a channel kept before answering its webhook (bot.service.inbox): run once, in order per sender."""
+
+    __tablename__ = "inbox_item"
+    __table_args__ = (UniqueConstraint("channel", "event_id", name="uq_inbox_item_event"),
+                      Index("ix_inbox_item_due", "status", "due_at"),
+                      Index("ix_inbox_item_sender", "sender", "status"))
+    id: Optional[int] = Field(default=None, primary_key=True)  # arrival order
+    channel: str = Field(max_length=16)  # whose handler runs it
+    sender: Optional[str] = Field(default=None, max_length=320)  # one sender's items run in order; None: any order
+    event_id: Optional[str] = Field(default=None, max_length=128)  # the channel's id: a redelivery is kept once
+    payload: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    status: str = Field(default="pending", max_length=12)  # pending|processing|done|failed
+    attempts: int = Field(default=0)
+    last_error: Optional[str] = Field(default=None, sa_column=Column(Text, nullable=True))
+    lease_owner: Optional[str] = Field(default=None, max_length=64)
+    lease_until: Optional[datetime] = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
+    due_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    processed_at: Optional[datetime] = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
 
 
 class ContactOptOut(SQLModel, table=True):

@@ -105,13 +105,7 @@ def deliver(svc: Services, row_id: int, owner: str, limiter: Limiter | None = No
         row = session.get(Outbox, row_id)
         if row is None or row.status != "sending" or row.lease_owner != owner:
             return "lost"  # cancelled, deleted, or taken over after our lease ran out
-        run_rows = svc.runners.get(row.channel)  # work a channel queued (an inbound event), not a message
-        ready = None if run_rows is not None else prepare(session, svc, row)
-    if run_rows is not None:
-        if (status := run_rows(svc, [row_id], owner, limiter)[row_id]) == "waiting":  # their earlier event is in hand
-            release(svc, [row_id], owner, svc.clock() + timedelta(seconds=1))
-            return "pending"
-        return status
+        ready = prepare(session, svc, row)
     return ready if isinstance(ready, str) else send(svc, ready, owner, limiter)
 
 

@@ -39,17 +39,17 @@ class Services:
     clock: Callable[[], datetime] = utcnow
     calendar_for: Callable[[Session], Calendar] = local_calendar  # bootstrap() hands it this clock
     wake: threading.Event = field(default_factory=threading.Event)
-    # Runs queued LINE events in this process right after the webhook answers (bot.channels.line.inbound.InboxRunner);
-    # None: the worker runs them.
+    # Runs the inbox items this process received right after the webhook answers (bot.service.inbox_runner.InboxRunner,
+    # in a web process); None: the worker runs them.
     inbox: object | None = None
     # Free times the turns of this process worked out lately (bot.service.turn.Turn.available).
     free_times: dict = field(default_factory=dict)
 
     # Registered by the channels (bot.channels.registry): channel -> prepare(session, svc, applicant, row), run when
-    # a row is enqueued for it (wording fixed in the enqueuing transaction), and pseudo-channel -> run(svc, row_ids,
-    # owner, limiter) for outbox rows that are work rather than messages (a queued inbound event).
+    # a row is enqueued for it (wording fixed in the enqueuing transaction), and channel -> the
+    # bot.service.inbox.Handler that carries out the inbox items it received.
     preparers: dict[str, Callable] = field(default_factory=dict)
-    runners: dict[str, Callable] = field(default_factory=dict)
+    inbox_handlers: dict = field(default_factory=dict)
     # channel -> figures(session, svc) for the recruiter page (e.g. LINE's pushes this month).
     figures: dict[str, Callable] = field(default_factory=dict)
     # channel -> what it declares as data (its address column, labels, fallback order), in the registry's order.

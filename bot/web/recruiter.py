@@ -12,6 +12,7 @@ from bot.db.engine import session_scope
 from bot.core.events import Resume
 from bot.core.messages import format_slot
 from bot.db.models import Applicant, Booking, MessageLog, Outbox
+from bot.service import inbox
 from bot.service.followups import FOLLOW_UPS, outcome_sig
 from bot.service.outcomes import OutcomeRefused, mark, refusal, undo, undo_until
 from bot.service.availability import LIVE_STATUSES
@@ -99,6 +100,7 @@ def index():
                         .order_by(Outbox.id.desc()).limit(50)).all()
         pending = db.exec(select(Outbox).where(Outbox.status.in_((OutboxStatus.PENDING, OutboxStatus.SENDING)),
                                                Outbox.channel != RECRUITER)).all()
+        waiting, failed_events = inbox.backlog(db), inbox.failures(db)  # inbound events not run, or given up on
 
         for figures in svc.figures.values():  # what each channel reports (LINE: pushes this month)
             for name, value in figures(db, svc).items():
@@ -130,7 +132,8 @@ def index():
     return render_template("recruiter.html", rows=rows, alerts=alerts, failed=failed, names=names, feeds=feeds,
                            answered=answered, handoff_reasons=HANDOFF_REASONS,
                            deliveries=deliveries, opens=opens, delivery_labels=DELIVERY_LABELS,
-                           pending=len(pending), company=svc.settings.company.name.ja, csrf=csrf_token(),
+                           pending=len(pending) + waiting, failed_events=failed_events,
+                           company=svc.settings.company.name.ja, csrf=csrf_token(),
                            jobs=svc.settings.jobs, tz=tz,
                            state_labels=STATE_LABELS, reason_labels=REASON_LABELS,
                            upcoming=upcoming, follow_up_labels=FOLLOW_UP_LABELS)

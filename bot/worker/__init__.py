@@ -1,4 +1,4 @@
-"""The worker process: sends the outbox until told to stop (SIGTERM finishes the batch in hand)."""
+"""The worker process: runs the inbox and sends the outbox until told to stop (SIGTERM finishes the batch in hand)."""
 from __future__ import annotations
 
 import logging
@@ -8,6 +8,7 @@ import socket
 import threading
 import time
 
+from bot.service import inbox
 from bot.service.deps import Services
 from bot.service.followups import backfill
 from bot.service.delivery import run_once
@@ -35,7 +36,7 @@ def worker_id() -> str:
 
 
 def run(svc: Services, stop: threading.Event, poll: float = 0.5, batch: int = 50) -> None:
-    """Deliver due rows until `stop` is set; wake early when this process enqueues something."""
+    """Run inbox items and deliver due rows until `stop` is set; wake early when this process enqueues something."""
     owner = worker_id()
     log.info("worker %s started", owner)
     limiter, next_check = Limiter(svc.settings.rate_limits), 0.0
@@ -44,11 +45,13 @@ def run(svc: Services, stop: threading.Event, poll: float = 0.5, batch: int = 50
             next_check = time.monotonic() + CHECK_EVERY
             periodic(svc)
         try:
-            handled = run_once(svc, owner, batch, limiter, stop)
+            # Inbound events first: what they answer goes out in the same round.
+            busy = inbox.run_once(svc, owner, inbox.BATCH, limiter, stop) == inbox.BATCH
+            busy = run_once(svc, owner, batch, limiter, stop) == batch or busy
         except Exception:  # a database hiccup must not kill the worker; the lease protects the rows
             log.exception("worker %s: batch failed, retrying shortly", owner)
-            handled = 0
-        if handled < batch:
+            busy = False
+        if not busy:
             svc.wake.wait(poll)
             svc.wake.clear()
     log.info("worker %s stopped", owner)

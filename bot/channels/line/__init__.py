@@ -20,10 +20,6 @@ def _figures(session, svc) -> dict:
     return {"line_pushes": cards.push_count(session, svc)}  # LINE plans cap pushes per month; replies are free
 
 
-def _start_web(svc) -> None:
-    svc.inbox = inbound.InboxRunner(svc)  # the web process runs the turns of the events it took, after the 200
-
-
 def check_user_id(user_id: str) -> str:
     if not re.fullmatch(r"U[0-9a-f]{32}", user_id):
         raise ValueError("must be a LINE user id (U followed by 32 hex digits)")
@@ -40,4 +36,4 @@ INFO = ChannelInfo(
 
 PLUGIN = ChannelPlugin(INFO, configured=lambda config: config.line_enabled, adapter=_adapter,
                        blueprints=(webhook.bp,), commands=(cli.line,), prepare=cards.prepare_line,
-                       runners={inbound.INBOX: inbound.run_rows}, figures=_figures, start_web=_start_web)
+                       inbox_handler=inbound.HANDLER, figures=_figures)

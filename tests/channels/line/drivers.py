@@ -88,10 +88,11 @@ class LineUser:
         return self.send("unfollow", reply=False)
 
     def inbox(self):
-        """Deliver due outbox rows, then return the message batches that reached this user since last time."""
-        from bot.service.delivery import run_once
+        """Run the worker (kept events, then due outbox rows) until it is idle; return the message batches that
+        reached this user since last time."""
+        from bot.service import delivery, inbox
 
-        while run_once(self.svc, "test-worker"):
+        while inbox.run_once(self.svc, "test-worker") + delivery.run_once(self.svc, "test-worker"):
             pass
         batches = self.fake.seen_by(self.user_id)
         new, self.seen = batches[self.seen:], len(batches)
