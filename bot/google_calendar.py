@@ -21,6 +21,7 @@ from bot.service.availability import live_bookings
 from bot.core.settings import Settings, SettingsError
 from bot.service import vault
 from bot.service.calendar_sync import CalendarWriter, queue_write
+from bot.core.vocab import CALENDAR
 from calendars.base import Interval
 from calendars.errors import CalendarPermissionError
 
@@ -168,4 +169,4 @@ def attach(services) -> None:
     services.calendar_for = GoogleCalendars(services.config, services.settings, services.renderer,
                                             lambda: services.clock(),
                                             queue=lambda session, op, data: queue_write(session, services, op, data))
-    services.channels.setdefault("calendar", CalendarWriter(services))
+    services.channels.setdefault(CALENDAR, CalendarWriter(services))

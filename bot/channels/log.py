@@ -6,6 +6,7 @@ import logging
 from bot.channels.plugin import ChannelPlugin
 from bot.core.channelinfo import ChannelInfo
 from bot.core.transport import Outgoing
+from bot.core.vocab import RECRUITER_CHANNEL
 
 log = logging.getLogger("sokuresu.mail")
 
@@ -24,5 +25,5 @@ class LogChannel:
 
 # Recruiter alerts stay in the outbox for the recruiter page; the log notes only that one was written.
 # Not candidate-facing: no address, never offered, never a fallback.
-PLUGIN = ChannelPlugin(ChannelInfo("recruiter"), configured=lambda config: True,
-                       adapter=lambda config: LogChannel("recruiter"))
+PLUGIN = ChannelPlugin(ChannelInfo(RECRUITER_CHANNEL), configured=lambda config: True,
+                       adapter=lambda config: LogChannel(RECRUITER_CHANNEL))

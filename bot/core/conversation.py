@@ -16,6 +16,7 @@ from bot.core.events import (AlertRecruiter, Applied, AskToConfirm, Book, Cancel
                         CloseHandoff, Confirm, Decision, Decline, Event, Help, Marked, Offer, OfferDates, OtherDates,
                         PickDate, RecordOutcome, Reschedule, RestoreBooking, Resume, Send, SlotTakenMeanwhile, Start,
                         Stop, Unknown, Unmark, WantSlots, Yes)
+from bot.core.vocab import AlertReason, BookingStatus, Kind
 
 
 class State(StrEnum):
@@ -60,17 +61,18 @@ class Context:
         return None
 
 
-def _offer(kind: str, ctx: Context, state: State, *extra) -> Decision:
+def _offer(kind: Kind, ctx: Context, state: State, *extra) -> Decision:
     """Offer the fresh slots, or say there are none right now and fetch a person."""
     if not ctx.fresh:
-        return Decision(State.NEEDS_HUMAN, (*extra, Send("no_slots"), AlertRecruiter("no_slots")))
+        return Decision(State.NEEDS_HUMAN, (*extra, Send(Kind.NO_SLOTS), AlertRecruiter(AlertReason.NO_SLOTS)))
     return Decision(state, (*extra, Offer(ctx.fresh), Send(kind, slots=ctx.fresh)))
 
 
 def _handoff(ctx: Context, event: Unknown) -> Decision:
     """A person answers; meanwhile the times on offer stay on screen, so the candidate may still book one."""
     shown = ctx.offered if not ctx.has_booking and ctx.state in (State.GREETED, State.NO_SHOW) else ()
-    return Decision(State.NEEDS_HUMAN, (Send("handoff", slots=shown), AlertRecruiter("not_understood", event.text)))
+    return Decision(State.NEEDS_HUMAN, (Send(Kind.HANDOFF, slots=shown),
+                                        AlertRecruiter(AlertReason.NOT_UNDERSTOOD, event.text)))
 
 
 def _choosing(ctx: Context, event: Event, state: State) -> Decision:
@@ -79,32 +81,32 @@ def _choosing(ctx: Context, event: Event, state: State) -> Decision:
         case ChooseSlot():
             slot = ctx.offered_slot(event)
             if slot is not None and slot.start <= ctx.now:  # the offer went stale: that time has passed
-                return _offer("offer_again", ctx, state)
+                return _offer(Kind.OFFER_AGAIN, ctx, state)
             if slot is None:
                 if ctx.offered_dates:  # the days are on screen, not times: show them again
-                    return Decision(state, (Send("date_menu", dates=ctx.offered_dates),))
+                    return Decision(state, (Send(Kind.DATE_MENU, dates=ctx.offered_dates),))
                 if not ctx.offered:
-                    return _offer("offer_again", ctx, state)
-                return Decision(state, (Send("pick_again", slots=ctx.offered),))
-            return Decision(State.BOOKED, (Book(slot), Send("booked", slots=(slot,))))
+                    return _offer(Kind.OFFER_AGAIN, ctx, state)
+                return Decision(state, (Send(Kind.PICK_AGAIN, slots=ctx.offered),))
+            return Decision(State.BOOKED, (Book(slot), Send(Kind.BOOKED, slots=(slot,))))
         case OtherDates():
             if not ctx.dates:
-                return Decision(State.NEEDS_HUMAN, (Send("no_slots"), AlertRecruiter("no_slots")))
-            return Decision(state, (OfferDates(ctx.dates), Send("date_menu", dates=ctx.dates)))
+                return Decision(State.NEEDS_HUMAN, (Send(Kind.NO_SLOTS), AlertRecruiter(AlertReason.NO_SLOTS)))
+            return Decision(state, (OfferDates(ctx.dates), Send(Kind.DATE_MENU, dates=ctx.dates)))
         case PickDate():
             if not ctx.fresh and not ctx.dates:
-                return Decision(State.NEEDS_HUMAN, (Send("no_slots"), AlertRecruiter("no_slots")))
+                return Decision(State.NEEDS_HUMAN, (Send(Kind.NO_SLOTS), AlertRecruiter(AlertReason.NO_SLOTS)))
             if not ctx.fresh:
-                return Decision(state, (OfferDates(ctx.dates), Send("no_slots_on_date", dates=ctx.dates)))
-            return Decision(state, (Offer(ctx.fresh), Send("offer_on_date", slots=ctx.fresh)))
+                return Decision(state, (OfferDates(ctx.dates), Send(Kind.NO_SLOTS_ON_DATE, dates=ctx.dates)))
+            return Decision(state, (Offer(ctx.fresh), Send(Kind.OFFER_ON_DATE, slots=ctx.fresh)))
         case WantSlots() | SlotTakenMeanwhile():
-            return _offer("slot_taken" if isinstance(event, SlotTakenMeanwhile) else "offer_again", ctx, state)
+            return _offer(Kind.SLOT_TAKEN if isinstance(event, SlotTakenMeanwhile) else "offer_again", ctx, state)
         case Confirm() if ctx.offered:
-            return Decision(state, (Send("pick_again", slots=ctx.offered),))
+            return Decision(state, (Send(Kind.PICK_AGAIN, slots=ctx.offered),))
         case Confirm() if ctx.offered_dates:
-            return Decision(state, (Send("date_menu", dates=ctx.offered_dates),))
+            return Decision(state, (Send(Kind.DATE_MENU, dates=ctx.offered_dates),))
         case Confirm():
-            return _offer("offer_again", ctx, state)
+            return _offer(Kind.OFFER_AGAIN, ctx, state)
         case Unknown():
             return _handoff(ctx, event)
     return Decision(state)
@@ -113,8 +115,8 @@ def _choosing(ctx: Context, event: Event, state: State) -> Decision:
 def on_new(ctx: Context, event: Event) -> Decision:
     if isinstance(event, Applied):
         if not ctx.fresh:
-            return Decision(State.NEEDS_HUMAN, (Send("greeting"), AlertRecruiter("no_slots")))
-        return Decision(State.GREETED, (Offer(ctx.fresh), Send("greeting", slots=ctx.fresh)))
+            return Decision(State.NEEDS_HUMAN, (Send(Kind.GREETING), AlertRecruiter(AlertReason.NO_SLOTS)))
+        return Decision(State.GREETED, (Offer(ctx.fresh), Send(Kind.GREETING, slots=ctx.fresh)))
     return Decision(State.NEW)
 
 
@@ -131,23 +133,23 @@ def on_rescheduling(ctx: Context, event: Event) -> Decision:
 def on_booked(ctx: Context, event: Event) -> Decision:
     match event:
         case Confirm():
-            return Decision(State.CONFIRMED, (Send("confirmed"),))
+            return Decision(State.CONFIRMED, (Send(Kind.CONFIRMED),))
         # After a reminder a bare "1" / "2" answers it; it never books (only postback keys name slots here).
         case ChooseSlot(number=1, key=None) if ctx.reminded:
-            return Decision(State.CONFIRMED, (Send("confirmed"),))
+            return Decision(State.CONFIRMED, (Send(Kind.CONFIRMED),))
         case ChooseSlot(number=2, key=None) if ctx.reminded:
-            return _offer("reschedule", ctx, State.RESCHEDULING)
+            return _offer(Kind.RESCHEDULE, ctx, State.RESCHEDULING)
         case ChooseSlot() | WantSlots() | OtherDates() | PickDate():
-            return Decision(ctx.state, (Send("already_booked"),))
+            return Decision(ctx.state, (Send(Kind.ALREADY_BOOKED),))
         case Marked() if _not_started(ctx):
             return Decision(ctx.state)  # the interview has not started: nothing happened yet to record
-        case Marked(outcome="attended"):
-            return _held(Decision(State.ATTENDED, (Send("thanks_after"),)))
-        case Marked(outcome="no_show") if not ctx.fresh:  # recorded all the same; a person finds a new time
-            return _held(Decision(State.NEEDS_HUMAN, (RecordOutcome("no_show"), Send("no_slots"),
-                                                      AlertRecruiter("no_slots"))))
-        case Marked(outcome="no_show"):
-            return _held(_offer("no_show", ctx, State.NO_SHOW))
+        case Marked(outcome=BookingStatus.ATTENDED):
+            return _held(Decision(State.ATTENDED, (Send(Kind.THANKS_AFTER),)))
+        case Marked(outcome=BookingStatus.NO_SHOW) if not ctx.fresh:  # recorded all the same; a person finds a new time
+            return _held(Decision(State.NEEDS_HUMAN, (RecordOutcome(BookingStatus.NO_SHOW), Send(Kind.NO_SLOTS),
+                                                      AlertRecruiter(AlertReason.NO_SLOTS))))
+        case Marked(outcome=BookingStatus.NO_SHOW):
+            return _held(_offer(Kind.NO_SHOW, ctx, State.NO_SHOW))
         case Unknown():
             return _handoff(ctx, event)
     return Decision(ctx.state)
@@ -171,7 +173,7 @@ def on_unmark(ctx: Context, event: Event) -> Decision | None:
         return Decision(State.OPTED_OUT, (RestoreBooking(),))  # the booking is back; still no messages
     if ctx.state not in (State.ATTENDED, State.NO_SHOW, State.NEEDS_HUMAN) or ctx.before_mark is None:
         return Decision(ctx.state)  # the window has passed, or the candidate has moved on since
-    back = State.CONFIRMED if ctx.before_mark == "confirmed" else State.BOOKED
+    back = State.CONFIRMED if ctx.before_mark == BookingStatus.CONFIRMED else State.BOOKED
     # A no-show with no free time went to a person to find one; taken back, nobody has anything to find.
     close = (CloseHandoff(),) if ctx.state is State.NEEDS_HUMAN else ()
     return Decision(back, (Offer(()), RestoreBooking(), *close))
@@ -180,7 +182,7 @@ def on_unmark(ctx: Context, event: Event) -> Decision | None:
 def on_cancelled(ctx: Context, event: Event) -> Decision:
     match event:
         case WantSlots() | Reschedule() | OtherDates() | ChooseSlot() | Confirm() | PickDate():
-            return _offer("offer_again", ctx, State.GREETED)
+            return _offer(Kind.OFFER_AGAIN, ctx, State.GREETED)
         case Unknown():
             return _handoff(ctx, event)
     return Decision(State.CANCELLED)
@@ -199,14 +201,14 @@ def on_attended(ctx: Context, event: Event) -> Decision:
 def on_opted_out(ctx: Context, event: Event) -> Decision:
     if isinstance(event, (Start, Confirm)):
         if ctx.handoff_open:  # the candidate still waits for a person's answer: say it is coming
-            return Decision(State.NEEDS_HUMAN, (Send("welcome_back_handoff"),
-                                                AlertRecruiter("opted_in_waiting", with_booking=True)))
+            return Decision(State.NEEDS_HUMAN, (Send(Kind.WELCOME_BACK_HANDOFF),
+                                                AlertRecruiter(AlertReason.OPTED_IN_WAITING, with_booking=True)))
         if ctx.has_booking:
-            return Decision(State.BOOKED, (Send("welcome_back_booked"),))
-        return _offer("welcome_back", ctx, State.GREETED)
+            return Decision(State.BOOKED, (Send(Kind.WELCOME_BACK_BOOKED),))
+        return _offer(Kind.WELCOME_BACK, ctx, State.GREETED)
     # The booking stood through the stop, so its outcome is recorded as anyone's: on the booking only, unheard.
-    if (isinstance(event, Marked) and event.outcome in ("attended", "no_show") and ctx.has_booking
-            and not _not_started(ctx)):
+    if (isinstance(event, Marked) and event.outcome in (BookingStatus.ATTENDED, BookingStatus.NO_SHOW)
+            and ctx.has_booking and not _not_started(ctx)):
         return Decision(State.OPTED_OUT, (RecordOutcome(event.outcome),))
     return Decision(State.OPTED_OUT)  # silence: the candidate asked for no messages
 
@@ -215,14 +217,14 @@ def on_needs_human(ctx: Context, event: Event) -> Decision:
     match event:
         case Resume():
             if ctx.has_booking:
-                return Decision(State.BOOKED, (Send("back_to_bot_booked"),))
-            return _offer("offer_again", ctx, State.GREETED)
+                return Decision(State.BOOKED, (Send(Kind.BACK_TO_BOT_BOOKED),))
+            return _offer(Kind.OFFER_AGAIN, ctx, State.GREETED)
         case ChooseSlot() if ctx.offered_slot(event) is not None and not ctx.has_booking:
             return _choosing(ctx, event, State.GREETED)
         case WantSlots() | OtherDates() | PickDate() | SlotTakenMeanwhile() if not ctx.has_booking:
             return _choosing(ctx, event, State.GREETED)
         case Confirm() if ctx.has_booking:
-            return Decision(State.CONFIRMED, (Send("confirmed"),))
+            return Decision(State.CONFIRMED, (Send(Kind.CONFIRMED),))
         case Marked():
             return on_booked(ctx, event) if ctx.has_booking else Decision(State.NEEDS_HUMAN)
     return Decision(State.NEEDS_HUMAN)  # a person is on it; no bot replies in between
@@ -253,21 +255,23 @@ def _fallback(ctx: Context, event: Event) -> Decision | None:
             return answered
     match event:
         case Stop() if ctx.has_booking:  # the booking stays: say so, and show the recruiter which one
-            return Decision(State.OPTED_OUT, (Send("stopped"), AlertRecruiter("opted_out", with_booking=True)))
+            return Decision(State.OPTED_OUT, (Send(Kind.STOPPED),
+                                              AlertRecruiter(AlertReason.OPTED_OUT, with_booking=True)))
         case Stop():
-            return Decision(State.OPTED_OUT, (Send("stopped", ), AlertRecruiter("opted_out")))
+            return Decision(State.OPTED_OUT, (Send(Kind.STOPPED, ), AlertRecruiter(AlertReason.OPTED_OUT)))
         case Help():
-            return Decision(ctx.state, (Send("help"),))
+            return Decision(ctx.state, (Send(Kind.HELP),))
         case Reschedule() if ctx.has_booking and ctx.state in (*LIVE, State.NEEDS_HUMAN):
-            return _offer("reschedule", ctx, State.RESCHEDULING)
+            return _offer(Kind.RESCHEDULE, ctx, State.RESCHEDULING)
         case Reschedule() if not ctx.has_booking and ctx.state not in (State.CANCELLED, State.ATTENDED):
-            return _offer("offer_again", ctx, State.GREETED)
+            return _offer(Kind.OFFER_AGAIN, ctx, State.GREETED)
         case Cancel(sure=True) if ctx.has_booking:  # asked and answered on the candidate's page already
-            return Decision(State.CANCELLED, (CancelBooking(), Send("cancelled"), AlertRecruiter("cancelled")))
+            return Decision(State.CANCELLED, (CancelBooking(), Send(Kind.CANCELLED),
+                                              AlertRecruiter(AlertReason.CANCELLED)))
         case Cancel() if ctx.has_booking:  # one question first: a booked interview is not lost to one word
-            return Decision(ctx.state, (AskToConfirm("cancel"), Send("confirm_cancel")))
+            return Decision(ctx.state, (AskToConfirm("cancel"), Send(Kind.CONFIRM_CANCEL)))
         case Cancel() if ctx.state in (State.GREETED, State.NO_SHOW):
-            return Decision(State.CANCELLED, (Offer(()), Send("withdrawn")))
+            return Decision(State.CANCELLED, (Offer(()), Send(Kind.WITHDRAWN)))
     return None
 
 
@@ -275,12 +279,13 @@ def _answer_cancel(ctx: Context, event: Event) -> Decision | None:
     """The answer to "really cancel?": yes cancels; anything the candidate says instead keeps the interview."""
     match event:
         case Yes() | Cancel(sure=True):
-            return Decision(State.CANCELLED, (CancelBooking(), Send("cancelled"), AlertRecruiter("cancelled")))
+            return Decision(State.CANCELLED, (CancelBooking(), Send(Kind.CANCELLED),
+                                              AlertRecruiter(AlertReason.CANCELLED)))
         case Decline():
-            return Decision(ctx.state, (Send("cancel_kept"),))
+            return Decision(ctx.state, (Send(Kind.CANCEL_KEPT),))
         case ChooseSlot() | OtherDates() | PickDate() | WantSlots() | Reschedule() | Confirm() | Help() | Unknown():
             then = decide(replace(ctx, pending=None), event)  # say it is kept, then answer what they said
-            return Decision(then.state, (Send("cancel_kept"), *then.actions))
+            return Decision(then.state, (Send(Kind.CANCEL_KEPT), *then.actions))
     return None  # asked again (Cancel), a stop (its own text names the booking), or not the candidate's words
 
 
@@ -293,15 +298,16 @@ def on_calendar_change(ctx: Context, event: Event) -> Decision | None:
     quiet = ctx.state is State.OPTED_OUT  # the booking still follows the calendar; no message goes out
     if isinstance(event, CalendarMoved):
         if quiet or not ctx.fresh:
-            return Decision(ctx.state, (MoveBooking(event.slot),) + (() if quiet else (Send("calendar_moved_only"),)))
+            moved = () if quiet else (Send(Kind.CALENDAR_MOVED_ONLY),)
+            return Decision(ctx.state, (MoveBooking(event.slot), *moved))
         return Decision(State.RESCHEDULING, (MoveBooking(event.slot), Offer(ctx.fresh),
-                                             Send("calendar_moved", slots=ctx.fresh)))
+                                             Send(Kind.CALENDAR_MOVED, slots=ctx.fresh)))
     if quiet:
         return Decision(ctx.state, (CancelBooking(),))
     if not ctx.fresh:
-        return Decision(State.NEEDS_HUMAN, (CancelBooking(), Send("calendar_cancelled_no_slots"),
-                                            AlertRecruiter("no_slots")))
-    return Decision(State.GREETED, (CancelBooking(), Offer(ctx.fresh), Send("calendar_cancelled", slots=ctx.fresh)))
+        return Decision(State.NEEDS_HUMAN, (CancelBooking(), Send(Kind.CALENDAR_CANCELLED_NO_SLOTS),
+                                            AlertRecruiter(AlertReason.NO_SLOTS)))
+    return Decision(State.GREETED, (CancelBooking(), Offer(ctx.fresh), Send(Kind.CALENDAR_CANCELLED, slots=ctx.fresh)))
 
 
 def on_reported(ctx: Context, event: Event) -> Decision | None:
@@ -310,16 +316,17 @@ def on_reported(ctx: Context, event: Event) -> Decision | None:
         case CarrierOptOut() if ctx.state is State.OPTED_OUT:
             return Decision(State.OPTED_OUT)
         case CarrierOptOut(why):  # nothing is said: the carrier refuses every message to that number now
-            return Decision(State.OPTED_OUT, (AlertRecruiter("opted_out", why),))
+            return Decision(State.OPTED_OUT, (AlertRecruiter(AlertReason.OPTED_OUT, why),))
         case AskedForPerson():
-            return Decision(State.NEEDS_HUMAN, (Send("human_requested"), AlertRecruiter("asked_for_person")))
+            return Decision(State.NEEDS_HUMAN, (Send(Kind.HUMAN_REQUESTED),
+                                                AlertRecruiter(AlertReason.ASKED_FOR_PERSON)))
         case MediaReceived(kind):  # a person has to look at it; the bot answers unless a person has the conversation
-            reply = () if ctx.state is State.NEEDS_HUMAN else (Send("media_reply"),)
-            return Decision(ctx.state, (*reply, AlertRecruiter("media_received", kind)))
+            reply = () if ctx.state is State.NEEDS_HUMAN else (Send(Kind.MEDIA_REPLY),)
+            return Decision(ctx.state, (*reply, AlertRecruiter(AlertReason.MEDIA_RECEIVED, kind)))
         case OtherMessage() if ctx.state is State.NEEDS_HUMAN:
             return Decision(State.NEEDS_HUMAN)  # a person has the conversation: the bot stays out of the way
         case OtherMessage(kind):
-            return Decision(ctx.state, (Send("sticker_reply" if kind == "sticker" else "unsupported_reply"),))
+            return Decision(ctx.state, (Send(Kind.STICKER_REPLY if kind == "sticker" else Kind.UNSUPPORTED_REPLY),))
         case Linked() if ctx.state in (State.NEW, State.GREETED):
             # Greet again from the start, with fresh times: the first greeting never reached them.
             return on_new(replace(ctx, state=State.NEW), Applied())

@@ -13,6 +13,7 @@ from bot.core.office_hours import answer_time
 from bot.core.settings import ContentLink, Job, Settings, SettingsError
 from bot.core.texts import TEXTS
 from bot.core.unbroken import NBSP, WJ
+from bot.core.vocab import Kind
 
 WEEKDAYS_JA = "月火水木金土日"
 FIELDS = {"name", "company", "job", "why_meet", "slots", "content", "phone", "current", "date", "count",
@@ -178,17 +179,17 @@ class Renderer:
         s, loc, tz = self.settings, who.locale if who.locale in TEXTS else "ja", self.settings.tz
         job = s.jobs.get(who.job_id)
         # Variants of one message: with or without times on offer, with or without a live booking.
-        if kind == "greeting" and not slots:
+        if kind == Kind.GREETING and not slots:
             kind_text = "greeting_no_slots"
-        elif kind == "handoff" and slots:
+        elif kind == Kind.HANDOFF and slots:
             kind_text = "handoff_offered"
-        elif kind in ("stopped", "welcome_back_handoff") and current is not None:
+        elif kind in (Kind.STOPPED, Kind.WELCOME_BACK_HANDOFF) and current is not None:
             kind_text = f"{kind}_booked"
         else:
             kind_text = kind
-        links = self.content_links(job, current.interviewer if current else None, loc) if kind == "greeting" else []
+        links = self.content_links(job, current.interviewer if current else None, loc) if kind == Kind.GREETING else []
         content = self.content_block(links, loc)
-        booked = slots[0] if kind == "booked" and slots else current
+        booked = slots[0] if kind == Kind.BOOKED and slots else current
         fields = _Blank(
             name=who.name, company=s.company.name.get(loc), job=job.title.get(loc) if job else who.job_id,
             why_meet=s.company.why_meet.get(loc), phone=phone_for(s.company.phone, who.phone, loc),
@@ -220,22 +221,22 @@ class Renderer:
 
     def _buttons(self, kind: str, loc: str, slots: tuple[Slot, ...], dates: tuple[date, ...]) -> list[dict]:
         tz = self.settings.tz
-        if kind in ("reminder_day_before", "reminder_soon", "unconfirmed_nudge"):
+        if kind in (Kind.REMINDER_DAY_BEFORE, Kind.REMINDER_SOON, Kind.UNCONFIRMED_NUDGE):
             return [{"label": self.text(loc, "confirm_button"), "data": "confirm"},
                     {"label": self.text(loc, "reschedule_button"), "data": "reschedule"},
                     {"label": self.text(loc, "cancel_button"), "data": "cancel"}]
-        if kind == "nudge":
+        if kind == Kind.NUDGE:
             return [{"label": self.text(loc, "pick_button"), "data": "book"}]
-        if kind == "booked" or kind in ("already_booked", "cancel_kept", "confirmed", "welcome_back_booked",
-                                        "back_to_bot_booked"):
+        if kind in (Kind.BOOKED, Kind.ALREADY_BOOKED, Kind.CANCEL_KEPT, Kind.CONFIRMED, Kind.WELCOME_BACK_BOOKED,
+                    Kind.BACK_TO_BOT_BOOKED):
             return [{"label": self.text(loc, "reschedule_button"), "data": "reschedule"},
                     {"label": self.text(loc, "cancel_button"), "data": "cancel"}]
-        if kind in ("cancelled", "withdrawn"):
+        if kind in (Kind.CANCELLED, Kind.WITHDRAWN):
             return [{"label": self.text(loc, "book_button"), "data": "book"}]
-        if kind == "confirm_cancel":  # the yes button names what it does: an old "参加します" tap never cancels
+        if kind == Kind.CONFIRM_CANCEL:  # the yes button names what it does: an old "参加します" tap never cancels
             return [{"label": self.text(loc, "cancel_yes_button"), "data": "cancel:yes"},
                     {"label": self.text(loc, "keep_button"), "data": "keep"}]
-        if kind in ("date_menu", "no_slots_on_date"):  # numbered as in the text: a typed "2" is the second day
+        if kind in (Kind.DATE_MENU, Kind.NO_SLOTS_ON_DATE):  # numbered as in the text: a typed "2" is the second day
             return [{"label": f"{i}) {format_day(d, loc)}", "data": f"date:{d.isoformat()}"}
                     for i, d in enumerate(dates, 1)]
         if slots:  # a time offered for the job's pool: the interviewer is chosen when it is booked

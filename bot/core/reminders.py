@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
-from bot.core.vocab import RECRUITER, Kind
+from bot.core.vocab import RECRUITER_CHANNEL, Kind
 
 UTC = timezone.utc
 DAY = 24 * 60
@@ -164,7 +164,7 @@ def booking_reminders(start: datetime, now: datetime, tz: ZoneInfo, policy: Poli
         if nudge < limit:
             plan.append(Planned(Kind.UNCONFIRMED_NUDGE, nudge, channels[1] if len(channels) > 1 else channels[0]))
         if asked < limit:  # the recruiter is not bound by the candidate's quiet hours
-            plan.append(Planned(Kind.UNCONFIRMED_ALERT, asked, RECRUITER))
+            plan.append(Planned(Kind.UNCONFIRMED_ALERT, asked, RECRUITER_CHANNEL))
     if soon is not None:
         plan.append(Planned(Kind.REMINDER_SOON, soon, channels[0]))
     return sorted(plan, key=lambda p: p.due_at)
@@ -181,7 +181,7 @@ def greeting_nudges(now: datetime, tz: ZoneInfo, policy: Policy, window: dict | 
         due = next_allowed(max(now + timedelta(hours=hours), previous + LATE_GAP), tz, policy, window)
         plan.append(Planned(Kind.NUDGE, due, channels[i % len(channels)]))
         previous = due
-    plan.append(Planned(Kind.UNREACHABLE, previous + timedelta(hours=policy.give_up_after_hours), RECRUITER))
+    plan.append(Planned(Kind.UNREACHABLE, previous + timedelta(hours=policy.give_up_after_hours), RECRUITER_CHANNEL))
     return plan
 
 

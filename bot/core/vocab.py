@@ -30,6 +30,13 @@ class BookingStatus(StrEnum):
 LIVE_BOOKING = (BookingStatus.BOOKED, BookingStatus.CONFIRMED)
 
 
+class InboxStatus(StrEnum):
+    PENDING = "pending"  # waiting for its turn (per sender, in order)
+    PROCESSING = "processing"  # claimed under a lease
+    DONE = "done"
+    FAILED = "failed"  # given up after the last attempt
+
+
 class Direction(StrEnum):
     IN = "in"
     OUT = "out"
@@ -57,6 +64,7 @@ class AlertReason(StrEnum):
     UNCONFIRMED = "unconfirmed"
     UNREACHABLE = "unreachable"
     OUTCOME = "outcome"
+    CANCELLED = "cancelled"  # the candidate cancelled their interview
 
 
 class Kind(StrEnum):
@@ -86,6 +94,7 @@ class Kind(StrEnum):
     WELCOME_BACK_HANDOFF = "welcome_back_handoff"
     STICKER_REPLY = "sticker_reply"
     MEDIA_REPLY = "media_reply"
+    UNSUPPORTED_REPLY = "unsupported_reply"
     CALENDAR_MOVED = "calendar_moved"
     CALENDAR_MOVED_ONLY = "calendar_moved_only"
     CALENDAR_CANCELLED = "calendar_cancelled"
@@ -95,15 +104,20 @@ class Kind(StrEnum):
     UNCONFIRMED_NUDGE = "unconfirmed_nudge"
     THANKS_AFTER = "thanks_after"
     OFFER_AGAIN = "offer_again"
+    SLOT_TAKEN = "slot_taken"
+    WELCOME_BACK = "welcome_back"
+    NO_SHOW = "no_show"  # after a recorded no-show: new times, kindly
+    MEETING_LINK = "meeting_link"  # the online meeting's link, when it came after the confirmation
+    LINE_CONTENT = "line_content"  # LINE's rich-menu "about us": the content cards
     RESCHEDULE = "reschedule"
     ALERT = "alert"  # to the recruiter (channel "recruiter"), not to the candidate
     UNCONFIRMED_ALERT = "unconfirmed_alert"  # a recruiter alert due later: nobody confirmed the interview
-    OUTCOME = "outcome"  # a recruiter alert after the interview: record attended / no-show
+    OUTCOME_REQUEST = "outcome_request"  # a recruiter alert after the interview: record attended / no-show
     UNREACHABLE = "unreachable"  # a recruiter alert: no answer after every nudge
     CALENDAR_BOOK = "calendar_book"  # work, not a message: write a deferred calendar event
 
 
 # The recruiters' own "channel": alerts for people at the company, sent by the log channel (bot/channels/log.py).
-RECRUITER = "recruiter"
+RECRUITER_CHANNEL = "recruiter"
 # Outbox rows that carry a deferred calendar write rather than a message (run by the worker).
 CALENDAR = "calendar"

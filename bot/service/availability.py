@@ -11,8 +11,9 @@ from calendars.base import Calendar, Interval, Slot
 from calendars.slots import free_slots, local_day_bounds, pick_spread
 from bot.db.models import Booking, Outbox
 from bot.core.settings import Settings
+from bot.core.vocab import CALENDAR, LIVE_BOOKING, OutboxStatus
 
-LIVE_STATUSES = ("booked", "confirmed")
+LIVE_STATUSES = LIVE_BOOKING
 
 
 def live_bookings(session: Session, interviewers: Iterable[str], start: datetime, end: datetime) -> list[Booking]:
@@ -81,8 +82,8 @@ def write_booking(calendar, request, old) -> tuple[str, str | None]:
 
 def unwritten_moves(session: Session, booking_id: int) -> list[str]:
     """The events a booking's queued calendar write, not started yet, was to move onto it (a reschedule)."""
-    queued = session.exec(select(Outbox.payload).where(Outbox.booking_id == booking_id, Outbox.channel == "calendar",
-                                                       Outbox.status == "pending"))
+    queued = session.exec(select(Outbox.payload).where(Outbox.booking_id == booking_id, Outbox.channel == CALENDAR,
+                                                       Outbox.status == OutboxStatus.PENDING))
     return [payload["replaces"] for payload in queued if payload.get("replaces")]
 
 

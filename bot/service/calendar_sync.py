@@ -22,6 +22,7 @@ from bot.service.availability import LIVE_STATUSES
 from bot.service.turn import handle
 from bot.service.delivery import LEASE, deliver
 from bot.service.outbox import delivery_channel, enqueue
+from bot.core.vocab import CALENDAR, Kind, OutboxStatus
 
 log = logging.getLogger("sokuresu.calendar_sync")
 LOOK_BACK = timedelta(days=1)  # a full (re)sync reads events ending after this long ago
@@ -85,10 +86,10 @@ class CalendarWriter:
             return
         slot = Slot(booking.start_at, booking.end_at, booking.interviewer)
         who = Recipient(applicant.name, applicant.locale, applicant.job_id, applicant.phone)
-        waiting = session.exec(select(Outbox).where(Outbox.booking_id == booking.id, Outbox.kind == "booked",
-                                                    Outbox.status == "pending")).all()
+        waiting = session.exec(select(Outbox).where(Outbox.booking_id == booking.id, Outbox.kind == Kind.BOOKED,
+                                                    Outbox.status == OutboxStatus.PENDING)).all()
         for row in waiting:  # worded as the turn did (Turn.send), now with the link
-            payload = self.svc.renderer.render("booked", who, (slot,), current=slot, booking_token=booking.token,
+            payload = self.svc.renderer.render(Kind.BOOKED, who, (slot,), current=slot, booking_token=booking.token,
                                                meeting_url=link, now=row.created_at)
             if "reply_to" in row.payload:
                 payload["reply_to"] = row.payload["reply_to"]
@@ -97,7 +98,7 @@ class CalendarWriter:
                 prepare(session, self.svc, applicant, row)
         if waiting:
             return
-        payload = self.svc.renderer.render("meeting_link", who, current=slot, booking_token=booking.token,
+        payload = self.svc.renderer.render(Kind.MEETING_LINK, who, current=slot, booking_token=booking.token,
                                            meeting_url=link)
         enqueue(session, self.svc, applicant, payload, channel=delivery_channel(self.svc, applicant),
                 booking_id=booking.id)
@@ -110,7 +111,7 @@ def queue_write(session: Session, svc: Services, op: str, data: dict) -> Outbox:
     the row itself makes the choice survive a crash or an outage (the worker tries again with backoff).
     """
     booking_id = int(data["booking_id"]) if "booking_id" in data else None
-    row = Outbox(channel="calendar", kind=f"calendar_{op}", payload={"op": op, **data}, booking_id=booking_id,
+    row = Outbox(channel=CALENDAR, kind=f"calendar_{op}", payload={"op": op, **data}, booking_id=booking_id,
                  due_at=(now := svc.clock()), created_at=now)
     session.add(row)
     if WRITES not in session.info:  # once per session
@@ -140,8 +141,9 @@ def _write_queued(svc: Services, session: Session) -> None:
 def _claim(svc: Services, ids: list[int], owner: str) -> list[int]:
     """Lease these rows as a worker's claim would, unless a worker got to them first."""
     now = svc.clock()
-    stmt = (update(Outbox).where(Outbox.id.in_(ids), Outbox.channel == "calendar", Outbox.status == "pending")
-            .values(status="sending", lease_owner=owner, lease_until=now + LEASE, attempts=Outbox.attempts + 1)
+    stmt = (update(Outbox).where(Outbox.id.in_(ids), Outbox.channel == CALENDAR, Outbox.status == OutboxStatus.PENDING)
+            .values(status=OutboxStatus.SENDING, lease_owner=owner, lease_until=now + LEASE,
+                    attempts=Outbox.attempts + 1)
             .returning(Outbox.id))
     with session_scope(svc.engine) as session:
         return sorted(session.execute(stmt, execution_options={"synchronize_session": False}).scalars())
@@ -200,10 +202,10 @@ def requeue_unwritten(svc: Services) -> int:
                                                      Booking.calendar_event_id.startswith("g/pending/"))).all()
         count = 0
         for b in waiting:
-            rows = session.exec(select(Outbox).where(Outbox.booking_id == b.id, Outbox.kind == "calendar_book")
+            rows = session.exec(select(Outbox).where(Outbox.booking_id == b.id, Outbox.kind == Kind.CALENDAR_BOOK)
                                 .order_by(Outbox.id.desc())).all()
-            if rows and rows[0].status == "failed":
-                session.add(Outbox(channel="calendar", kind="calendar_book", payload=rows[0].payload,
+            if rows and rows[0].status == OutboxStatus.FAILED:
+                session.add(Outbox(channel=CALENDAR, kind=Kind.CALENDAR_BOOK, payload=rows[0].payload,
                                    booking_id=b.id, due_at=(now := svc.clock()), created_at=now))
                 count += 1
     return count

@@ -19,6 +19,7 @@ from bot.service.delivery_reports import address_refused
 from bot.service.followups import hold
 from bot.service.optouts import EXEMPT_KINDS, is_stopped, refusal, row_address
 from bot.service.ratelimit import Limiter
+from bot.core.vocab import RECRUITER_CHANNEL, Direction, Kind, OutboxStatus
 
 log = logging.getLogger("sokuresu.outbox")
 LEASE = timedelta(seconds=60)
@@ -34,15 +35,16 @@ def backoff(attempts: int) -> timedelta:
 def claim(svc: Services, owner: str, limit: int = 50) -> list[int]:
     """Take up to `limit` due rows (or rows whose lease expired) for this worker; return their ids."""
     now = svc.clock()
-    due = or_(and_(Outbox.status == "pending", Outbox.due_at <= now),
-              and_(Outbox.status == "sending", Outbox.lease_until < now))
+    due = or_(and_(Outbox.status == OutboxStatus.PENDING, Outbox.due_at <= now),
+              and_(Outbox.status == OutboxStatus.SENDING, Outbox.lease_until < now))
     ids = select(Outbox.id).where(due).order_by(Outbox.due_at, Outbox.id).limit(limit)
     if svc.engine.dialect.name == "postgresql":
         ids = ids.with_for_update(skip_locked=True)
     # One statement: on SQLite it runs under the write lock, on PostgreSQL rows locked by another
     # worker are skipped; either way no two workers get the same row.
     stmt = (update(Outbox).where(Outbox.id.in_(ids.scalar_subquery()))
-            .values(status="sending", lease_owner=owner, lease_until=now + LEASE, attempts=Outbox.attempts + 1)
+            .values(status=OutboxStatus.SENDING, lease_owner=owner, lease_until=now + LEASE,
+                    attempts=Outbox.attempts + 1)
             .returning(Outbox.id))
     with session_scope(svc.engine) as session:
         return sorted(session.execute(stmt, execution_options={"synchronize_session": False}).scalars())
@@ -60,10 +62,10 @@ def release(svc: Services, ids: list[int], owner: str, due_at: datetime | None =
     """Hand claimed rows back unsent (shutdown, or a channel over its rate), as if never claimed."""
     if not ids:
         return 0
-    values = {"status": "pending", "lease_owner": None, "lease_until": None, "attempts": Outbox.attempts - 1}
+    values = {"status": OutboxStatus.PENDING, "lease_owner": None, "lease_until": None, "attempts": Outbox.attempts - 1}
     if due_at is not None:
         values["due_at"] = due_at
-    stmt = (update(Outbox).where(Outbox.id.in_(ids), Outbox.lease_owner == owner, Outbox.status == "sending")
+    stmt = (update(Outbox).where(Outbox.id.in_(ids), Outbox.lease_owner == owner, Outbox.status == OutboxStatus.SENDING)
             .values(**values))
     with session_scope(svc.engine) as session:
         return session.execute(stmt, execution_options={"synchronize_session": False}).rowcount
@@ -81,15 +83,16 @@ class Prepared:
 def prepare(session: Session, svc: Services, row: Outbox) -> Prepared | str:
     """Check a claimed row may go now; the message to send, or the row's new status (cancelled, held)."""
     applicant = session.get(Applicant, row.applicant_id) if row.applicant_id else None
-    if applicant is not None and (applicant.opted_out or applicant.blocked) and row.kind not in ("stopped", "alert"):
+    if (applicant is not None and (applicant.opted_out or applicant.blocked)
+            and row.kind not in (Kind.STOPPED, Kind.ALERT)):
         row.status, row.last_error, row.lease_owner, row.lease_until = (
-            "cancelled", "candidate opted out or blocked us", None, None)
+            OutboxStatus.CANCELLED, "candidate opted out or blocked us", None, None)
         return row.status
     if row.kind not in EXEMPT_KINDS and (out := is_stopped(session, row.channel,
                                                             row_address(svc, applicant, row.channel, row.payload))):
         # The address opted out (from this application or another one): nothing goes there, whoever wrote it.
         row.status, row.last_error, row.lease_owner, row.lease_until = (
-            "cancelled", refusal(out, row.channel), None, None)
+            OutboxStatus.CANCELLED, refusal(out, row.channel), None, None)
         return row.status
     if (held := hold(session, svc, row, applicant)) is not None:  # a reminder or nudge gone stale, or quiet hours
         return held
@@ -103,7 +106,7 @@ def deliver(svc: Services, row_id: int, owner: str, limiter: Limiter | None = No
     """Send one claimed row; return its new status."""
     with session_scope(svc.engine) as session:
         row = session.get(Outbox, row_id)
-        if row is None or row.status != "sending" or row.lease_owner != owner:
+        if row is None or row.status != OutboxStatus.SENDING or row.lease_owner != owner:
             return "lost"  # cancelled, deleted, or taken over after our lease ran out
         ready = prepare(session, svc, row)
     return ready if isinstance(ready, str) else send(svc, ready, owner, limiter)
@@ -141,20 +144,21 @@ def _transmit(svc: Services, ready: Prepared, owner: str, limiter: Limiter | Non
         if wait > MAX_RATE_WAIT:  # do not sit on a lease: let any worker pick it up when the channel has room
             limiter.refund(message.channel)
             release(svc, [ready.row_id], owner, svc.clock() + timedelta(seconds=wait))
-            return "pending"
+            return OutboxStatus.PENDING
         time.sleep(wait)
     if channel is None:
-        return Outcome(ready, "failed", f"channel {message.channel!r} is not configured")
+        return Outcome(ready, OutboxStatus.FAILED, f"channel {message.channel!r} is not configured")
     try:
-        return Outcome(ready, "sent", provider_id=channel.send(message))
+        return Outcome(ready, OutboxStatus.SENT, provider_id=channel.send(message))
     except Refused as exc:
-        return Outcome(ready, "failed", str(exc)[:500], refused=exc.reason)
+        return Outcome(ready, OutboxStatus.FAILED, str(exc)[:500], refused=exc.reason)
     except PermanentError as exc:
-        return Outcome(ready, "failed", str(exc)[:500])
+        return Outcome(ready, OutboxStatus.FAILED, str(exc)[:500])
     except Exception as exc:  # network, 429, 5xx, timeouts: try again later
         if limiter is not None:
             limiter.penalise(message.channel, exc)  # a 429 slows the whole channel, not just this row
-        return Outcome(ready, "failed" if attempts >= MAX_ATTEMPTS else "pending", f"{type(exc).__name__}: {exc}"[:500])
+        status = OutboxStatus.FAILED if attempts >= MAX_ATTEMPTS else OutboxStatus.PENDING
+        return Outcome(ready, status, f"{type(exc).__name__}: {exc}"[:500])
 
 
 def _record(session: Session, svc: Services, outcomes: list[Outcome], owner: str) -> dict[int, str]:
@@ -174,23 +178,23 @@ def _record(session: Session, svc: Services, outcomes: list[Outcome], owner: str
         # Every row's values have the same keys: one executemany for all of them.
         values = {"row_id": row_id, "status": status, "last_error": outcome.error, "sent_at": None,
                   "provider_message_id": None, "delivery_mode": None, "due_at": None}
-        if status == "sent":
+        if status == OutboxStatus.SENT:
             mode = (outcome.provider_id or "").partition(":")[0]
             # LINE says how it went out; pushes count against the plan.
             values.update(sent_at=now, provider_message_id=outcome.provider_id,
                           delivery_mode=mode if mode in ("reply", "push") else None)
-            if held[row_id] and message.channel != "recruiter":
-                said.append({"applicant_id": held[row_id], "direction": "out", "channel": message.channel,
+            if held[row_id] and message.channel != RECRUITER_CHANNEL:
+                said.append({"applicant_id": held[row_id], "direction": Direction.OUT, "channel": message.channel,
                              "text": message.payload.get("text", ""), "payload": message.payload,
                              "outbox_id": row_id, "created_at": now})
-        elif status == "pending":
+        elif status == OutboxStatus.PENDING:
             values["due_at"] = now + backoff(outcome.ready.attempts)
         changes.append(values)
         kind = message.meta.get("kind")
-        if status == "pending":
+        if status == OutboxStatus.PENDING:
             log.warning("outbox row %s (%s via %s) attempt %s failed, retrying: %s", row_id, kind, message.channel,
                         outcome.ready.attempts, outcome.error)
-        elif status == "failed":
+        elif status == OutboxStatus.FAILED:
             log.error("outbox row %s (%s via %s) failed: %s", row_id, kind, message.channel, outcome.error)
     if changes:  # the rows are locked above; Core statements, as no ORM object is needed here
         table = Outbox.__table__

@@ -11,9 +11,10 @@ from bot.db.models import Applicant, Outbox
 from bot.service.outbox import alert, cancel_pending
 from bot.core.events import CarrierOptOut
 from bot.service.turn import converse
+from bot.core.vocab import Kind
 
 log = logging.getLogger("sokuresu.delivery")
-FALLBACK_KINDS = ("greeting",)  # the first message must reach the candidate; later ones are answers
+FALLBACK_KINDS = (Kind.GREETING,)  # the first message must reach the candidate; later ones are answers
 NOT_DELIVERED = ("undelivered", "failed")
 # Reports may arrive out of order (delivered before sent); a later stage never goes back to an earlier one.
 RANK = {"accepted": 0, "scheduled": 0, "queued": 0, "sending": 1, "sent": 2, "delivered": 3, "read": 4,
@@ -74,7 +75,7 @@ def opt_out(session: Session, svc: Services, applicant_id: int, why: str, channe
     if applicant.opted_out:
         return
     # Everything unsent is held with the provider's reason; the conversation then decides the state and alerts.
-    cancel_pending(session, Outbox.kind != "alert", applicant_id=applicant_id, why=why)
+    cancel_pending(session, Outbox.kind != Kind.ALERT, applicant_id=applicant_id, why=why)
     converse(session, svc, applicant, CarrierOptOut(why), source=channel)
 
 

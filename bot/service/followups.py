@@ -19,12 +19,13 @@ from bot.core.reminders import Planned, booking_reminders, greeting_nudges, is_q
 from bot.service.availability import LIVE_STATUSES
 from bot.core.signing import mac_hex
 from bot.core.texts import RECRUITER
+from bot.core.vocab import RECRUITER_CHANNEL, BookingStatus, Kind, OutboxStatus
 
 log = logging.getLogger("sokuresu.nudges")
-REMINDERS = ("reminder_day_before", "reminder_soon")
-UNCONFIRMED = ("unconfirmed_nudge", "unconfirmed_alert")
-NO_REPLY = ("nudge", "unreachable")
-OUTCOME = "outcome_request"  # after the interview: ask the recruiter to mark attended or no-show
+REMINDERS = (Kind.REMINDER_DAY_BEFORE, Kind.REMINDER_SOON)
+UNCONFIRMED = (Kind.UNCONFIRMED_NUDGE, Kind.UNCONFIRMED_ALERT)
+NO_REPLY = (Kind.NUDGE, Kind.UNREACHABLE)
+OUTCOME = Kind.OUTCOME_REQUEST  # after the interview: ask the recruiter to mark attended or no-show
 FOLLOW_UPS = (*REMINDERS, *UNCONFIRMED, *NO_REPLY, OUTCOME)
 OUTCOME_AFTER = timedelta(minutes=30)
 
@@ -69,7 +70,7 @@ def schedule_reminders(session: Session, svc: Services, applicant: Applicant, bo
     who = Recipient(applicant.name, applicant.locale, applicant.job_id, applicant.phone)
 
     def payload(p: Planned) -> dict:
-        if p.kind == "unconfirmed_alert":
+        if p.kind == Kind.UNCONFIRMED_ALERT:
             return _alert("unconfirmed", applicant, when=format_slot(slot, s.tz, "ja"), phone=applicant.phone or "-",
                           company_phone=s.company.phone)
         if p.kind == OUTCOME:
@@ -79,7 +80,7 @@ def schedule_reminders(session: Session, svc: Services, applicant: Applicant, bo
                               {"kind": "action", "title": "不参加 / No-show", "url": links["no_show"]}]}
         return svc.renderer.render(p.kind, who, current=slot, booking_token=booking.token)
 
-    plan.append(Planned(OUTCOME, booking.end_at + OUTCOME_AFTER, "recruiter"))
+    plan.append(Planned(OUTCOME, booking.end_at + OUTCOME_AFTER, RECRUITER_CHANNEL))
     return _write(session, svc, applicant, plan, payload, booking.id)
 
 
@@ -91,7 +92,7 @@ def outcome_sig(secret_key: str, booking_token: str, outcome: str) -> str:
 def outcome_links(svc: Services, booking: Booking) -> dict[str, str]:
     base, key = svc.config.public_base_url, svc.config.secret_key
     return {o: f"{base}/recruiter/outcome/{booking.token}/{o}/{outcome_sig(key, booking.token, o)}"
-            for o in ("attended", "no_show")}
+            for o in (BookingStatus.ATTENDED, BookingStatus.NO_SHOW)}
 
 
 def schedule_nudges(session: Session, svc: Services, applicant: Applicant, now: datetime) -> list[Outbox]:
@@ -100,12 +101,12 @@ def schedule_nudges(session: Session, svc: Services, applicant: Applicant, now: 
         return []
     s = svc.settings
     plan = greeting_nudges(now, s.tz, s.policy, applicant.contact_window, contact_channels(svc, applicant, session))
-    nudges = [p for p in plan if p.kind == "nudge"]
+    nudges = [p for p in plan if p.kind == Kind.NUDGE]
     who = Recipient(applicant.name, applicant.locale, applicant.job_id, applicant.phone)
 
     def payload(p: Planned) -> dict:
         # The 'unreachable' mark is written when the last nudge goes out, timed from then.
-        return {**svc.renderer.render("nudge", who), "last": p is nudges[-1]}
+        return {**svc.renderer.render(Kind.NUDGE, who), "last": p is nudges[-1]}
 
     return _write(session, svc, applicant, nudges, payload)
 
@@ -113,7 +114,7 @@ def schedule_nudges(session: Session, svc: Services, applicant: Applicant, now: 
 def _give_up_later(session: Session, svc: Services, applicant: Applicant, now: datetime) -> None:
     policy = svc.settings.policy
     due = now + timedelta(hours=policy.give_up_after_hours)
-    plan = [Planned("unreachable", due, "recruiter")]
+    plan = [Planned(Kind.UNREACHABLE, due, RECRUITER_CHANNEL)]
     _write(session, svc, applicant, plan, lambda p: _alert("unreachable", applicant,
                                                            count=len(policy.nudge_after_hours)))
 
@@ -136,8 +137,8 @@ def answered_all(session: Session, applicant_ids: set[int]) -> None:
     """answered() for several candidates in one statement; each one's next answered() call is then free."""
     if applicant_ids:
         session.execute(update(Outbox).where(Outbox.applicant_id.in_(sorted(applicant_ids)),
-                                             Outbox.status == "pending", Outbox.kind.in_(NO_REPLY))
-                        .values(status="cancelled"), execution_options={"synchronize_session": False})
+                                             Outbox.status == OutboxStatus.PENDING, Outbox.kind.in_(NO_REPLY))
+                        .values(status=OutboxStatus.CANCELLED), execution_options={"synchronize_session": False})
         prefetch.put(session, "answered", dict.fromkeys(applicant_ids, True))
 
 
@@ -145,7 +146,7 @@ def was_reminded(session: Session, booking_id: int | None) -> bool:
     """Whether a reminder asking '1 = attending, 2 = change' went out for this booking."""
     if booking_id is None:
         return False
-    query = select(exists().where(Outbox.booking_id == booking_id, Outbox.status == "sent",
+    query = select(exists().where(Outbox.booking_id == booking_id, Outbox.status == OutboxStatus.SENT,
                                   Outbox.kind.in_((*REMINDERS, "unconfirmed_nudge"))))
     return bool(session.execute(query).scalar())
 
@@ -155,7 +156,7 @@ def _stale(session: Session, row: Outbox, applicant: Applicant | None, now: date
         booking = session.get(Booking, row.booking_id) if row.booking_id else None
         if booking is None or booking.status not in LIVE_STATUSES or booking.start_at <= now:
             return "the interview was moved, cancelled or has passed"
-        if row.kind in UNCONFIRMED and (booking.status == "confirmed" or booking.confirmed_at):
+        if row.kind in UNCONFIRMED and (booking.status == BookingStatus.CONFIRMED or booking.confirmed_at):
             return "the candidate confirmed"
     if row.kind == OUTCOME:
         booking = session.get(Booking, row.booking_id) if row.booking_id else None
@@ -175,16 +176,16 @@ def hold(session: Session, svc: Services, row: Outbox, applicant: Applicant | No
         return None
     now = svc.clock()
     if reason := _stale(session, row, applicant, now):
-        row.status, row.last_error, row.lease_owner, row.lease_until = "cancelled", reason, None, None
+        row.status, row.last_error, row.lease_owner, row.lease_until = OutboxStatus.CANCELLED, reason, None, None
         return row.status
     # Checked again at send time: a row due at 20:55 that a busy or restarted worker reaches at 21:10 waits.
-    if row.channel != "recruiter" and is_quiet(now, svc.settings.tz, svc.settings.policy):
-        row.status, row.lease_owner, row.lease_until = "pending", None, None
+    if row.channel != RECRUITER_CHANNEL and is_quiet(now, svc.settings.tz, svc.settings.policy):
+        row.status, row.lease_owner, row.lease_until = OutboxStatus.PENDING, None, None
         row.due_at, row.attempts = next_allowed(now, svc.settings.tz, svc.settings.policy), row.attempts - 1
         return row.status
-    if row.kind == "unreachable" and applicant is not None:
+    if row.kind == Kind.UNREACHABLE and applicant is not None:
         applicant.unreachable = True
-    if row.kind == "nudge" and row.payload.get("last") and applicant is not None:
+    if row.kind == Kind.NUDGE and row.payload.get("last") and applicant is not None:
         _give_up_later(session, svc, applicant, now)
     return None
 
@@ -194,7 +195,7 @@ def backfill(svc: Services, limit: int = 200) -> int:
     now = svc.clock()
     # Cancelled rows do not count: a candidate who opted out and back in needs new ones.
     has_reminder = exists().where(Outbox.booking_id == Booking.id, Outbox.kind.in_(REMINDERS),
-                                  Outbox.status != "cancelled")
+                                  Outbox.status != OutboxStatus.CANCELLED)
     reachable = select(Applicant.id).where(Applicant.opted_out.is_(False), Applicant.blocked.is_(False))
     query = (select(Booking).where(Booking.status.in_(LIVE_STATUSES), Booking.start_at > now + timedelta(minutes=30),
                                    Booking.created_at < now - timedelta(minutes=1), ~has_reminder,

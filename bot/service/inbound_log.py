@@ -7,6 +7,7 @@ from sqlalchemy import insert
 from sqlmodel import Session
 
 from bot.db.models import MessageLog
+from bot.core.vocab import Direction
 
 PENDING = "inbound_log"  # session.info: the rows a batch of turns collects (bot.channels.line.inbound)
 
@@ -14,7 +15,7 @@ PENDING = "inbound_log"  # session.info: the rows a batch of turns collects (bot
 def log_inbound(session: Session, applicant_id: int, channel: str, text: str, now: datetime,
                 payload: dict | None = None) -> None:
     """Keep one thing the candidate said or tapped, in the caller's transaction."""
-    row = {"applicant_id": applicant_id, "direction": "in", "channel": channel, "text": text,
+    row = {"applicant_id": applicant_id, "direction": Direction.IN, "channel": channel, "text": text,
            "payload": payload or {}, "outbox_id": None, "created_at": now}
     pending = session.info.get(PENDING)
     if pending is None:

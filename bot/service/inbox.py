@@ -27,9 +27,10 @@ from bot.service.delivery import LEASE, MAX_ATTEMPTS, Prepared, backoff, prepare
 from bot.service.deps import Services
 from bot.service.ratelimit import Limiter
 from bot.service.turn import CALENDAR_WRITTEN
+from bot.core.vocab import InboxStatus, OutboxStatus
 
 log = logging.getLogger("sokuresu.inbox")
-PENDING, PROCESSING, DONE, FAILED = "pending", "processing", "done", "failed"  # inbox_item.status
+PENDING, PROCESSING, DONE, FAILED = InboxStatus.PENDING, InboxStatus.PROCESSING, InboxStatus.DONE, InboxStatus.FAILED
 # What a run reports besides those: behind the sender's earlier item, or no longer held by the runner.
 WAITING, LOST = "waiting", "lost"
 BATCH = 32  # items per transaction at most
@@ -191,9 +192,9 @@ def _process(svc: Services, ids: list[int], owner: str, careful: bool) -> tuple[
                 continue
             now = svc.clock()
             for written in session.info["enqueued"]:
-                if written.status == "pending" and written.due_at <= now and written.channel in svc.channels:
+                if written.status == OutboxStatus.PENDING and written.due_at <= now and written.channel in svc.channels:
                     written.status, written.lease_owner, written.lease_until, written.attempts = (
-                        "sending", owner, now + LEASE, 1)
+                        OutboxStatus.SENDING, owner, now + LEASE, 1)
                     answers.append(written)
         prefetch.clear(session)
         inbound_log.write_pending(session)

@@ -7,16 +7,17 @@ from sqlmodel import Session, update
 
 from bot.db.models import Applicant, Outbox
 from bot.service.deps import Services
+from bot.core.vocab import RECRUITER_CHANNEL, Kind, OutboxStatus
 
 
 def cancel_pending(session: Session, *where, applicant_id: int | None = None, booking_id: int | None = None,
                    why: str | None = None) -> int:
     """Cancel a booking's pending rows (booking_id), else a candidate's, narrowed by `where`; `why` is recorded."""
-    query = update(Outbox).where(Outbox.status == "pending", *where)
+    query = update(Outbox).where(Outbox.status == OutboxStatus.PENDING, *where)
     query = (query.where(Outbox.booking_id == booking_id) if booking_id
              else query.where(Outbox.applicant_id == applicant_id))
     # Without a reason, a retried row keeps the error of its last attempt, as before.
-    values = {"status": "cancelled"} if why is None else {"status": "cancelled", "last_error": why}
+    values = {"status": OutboxStatus.CANCELLED} | ({} if why is None else {"last_error": why})
     return session.execute(query.values(**values)).rowcount
 
 
@@ -40,5 +41,5 @@ def enqueue(session: Session, svc: Services, applicant: Applicant | None, payloa
 
 def alert(session: Session, svc: Services, applicant: Applicant | None, reason: str, detail: str = "") -> Outbox:
     """Tell the recruiter that a person is needed for this candidate, and why (the text is the reason's)."""
-    return enqueue(session, svc, applicant, {"kind": "alert", "reason": reason, "detail": detail, "text": reason},
-                   channel="recruiter")
+    return enqueue(session, svc, applicant, {"kind": Kind.ALERT, "reason": reason, "detail": detail, "text": reason},
+                   channel=RECRUITER_CHANNEL)

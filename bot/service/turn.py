@@ -29,6 +29,7 @@ from bot.service.recruiter_note import note_extras
 from bot.service.followups import answered, confirmed, schedule_nudges, schedule_reminders, was_reminded
 from bot.service.outbox import alert, cancel_pending, delivery_channel, enqueue
 from bot.service.availability import LIVE_STATUSES, available, pool_choices
+from bot.core.vocab import RECRUITER_CHANNEL, BookingStatus, Kind, OutboxStatus
 
 log = logging.getLogger("sokuresu.service")
 # Counts in session.info the calendar writes of the transaction's turns: Google's side of a write is not
@@ -73,8 +74,8 @@ def question_stands(session: Session, applicant_id: int, kind: str, now: datetim
                          .order_by(Outbox.id.desc())).first()
     if asked is None or now - asked > QUESTION_STANDS:
         return False
-    since = select(Outbox.id).where(Outbox.applicant_id == applicant_id, Outbox.channel != "recruiter",
-                                    Outbox.kind != kind, Outbox.status != "cancelled", Outbox.due_at > asked,
+    since = select(Outbox.id).where(Outbox.applicant_id == applicant_id, Outbox.channel != RECRUITER_CHANNEL,
+                                    Outbox.kind != kind, Outbox.status != OutboxStatus.CANCELLED, Outbox.due_at > asked,
                                     Outbox.due_at <= now)
     return session.exec(since).first() is None
 
@@ -290,7 +291,7 @@ class Turn:
         except (IntegrityError, SlotTaken):
             return False
         if old is not None:
-            self.release(old, "cancelled")
+            self.release(old, BookingStatus.CANCELLED)
         self.booking = booking
         schedule_reminders(self.session, self.svc, self.applicant, booking, self.now)
         return True
@@ -335,7 +336,7 @@ class Turn:
         b = self.marked
         if b is None:
             return
-        cancel_pending(self.session, Outbox.channel != "recruiter", Outbox.created_at >= b.marked_at,
+        cancel_pending(self.session, Outbox.channel != RECRUITER_CHANNEL, Outbox.created_at >= b.marked_at,
                        booking_id=b.id, why="the recruiter undid the outcome")
         b.status, b.marked_at, b.status_before_mark = b.status_before_mark, None, None
         try:
@@ -348,16 +349,16 @@ class Turn:
 
     def cancel_booking(self) -> None:
         if self.booking is not None:
-            self.release(self.booking, "cancelled")
+            self.release(self.booking, BookingStatus.CANCELLED)
             self.booking = None
 
     def send(self, action: Send) -> None:
         a = self.applicant
-        if (a.opted_out or a.blocked) and action.kind != "stopped":
+        if (a.opted_out or a.blocked) and action.kind != Kind.STOPPED:
             return
         if self.source == "page" and action.kind in PAGE_SHOWS:
             return  # the candidate is on the page that shows these times or days: an SMS saying "see the page" is noise
-        if action.kind == "stopped" and self.source == "email":
+        if action.kind == Kind.STOPPED and self.source == "email":
             return  # the unsubscribe page confirms it; an e-mail after unsubscribing is what people dislike most
         current = None
         if self.booking is not None:
@@ -371,7 +372,7 @@ class Turn:
         # A held message waits out the recruiter's undo window; undoing cancels it before it is due.
         due = self.now + timedelta(minutes=self.svc.settings.undo_minutes) if action.held else None
         # The acknowledgement of a stop goes where the candidate asked; anything else avoids opted-out addresses.
-        channel = delivery_channel(self.svc, a) if action.kind == "stopped" else optouts.channel_for(self.session,
+        channel = delivery_channel(self.svc, a) if action.kind == Kind.STOPPED else optouts.channel_for(self.session,
                                                                                                     self.svc, a)
         if channel is None and self.source == self.svc.stand_in:
             channel = self.source  # they are on their chat page now: answer there, and at no address
@@ -379,7 +380,7 @@ class Turn:
             return self.unreachable(action.kind)
         enqueue(self.session, self.svc, a, payload, channel=channel,
                 booking_id=self.booking.id if self.booking else None, due_at=due)
-        if action.kind == "greeting" and action.slots:  # slots offered: nudge if no answer comes
+        if action.kind == Kind.GREETING and action.slots:  # slots offered: nudge if no answer comes
             schedule_nudges(self.session, self.svc, a, self.now)
 
     def own_address(self) -> tuple[str, str | None]:
@@ -398,7 +399,7 @@ class Turn:
 
     def unreachable(self, kind: str) -> None:
         """Every address the person gave opted out: no message; a new application's greeting tells the recruiter."""
-        if kind == "greeting":
+        if kind == Kind.GREETING:
             out = ", ".join(sorted(optouts.stopped(self.session, self.svc, self.applicant)))
             alert(self.session, self.svc, self.applicant, "all_opted_out", out)
 
@@ -409,9 +410,9 @@ class Turn:
             self.stop_or_start(Stop())  # the address they asked from stops too, for every application
             self.session.flush()
             # Nothing more goes out, except the acknowledgement written in this very turn.
-            cancel_pending(self.session, Outbox.kind.notin_(("stopped", "alert")), applicant_id=a.id)
+            cancel_pending(self.session, Outbox.kind.notin_((Kind.STOPPED, Kind.ALERT)), applicant_id=a.id)
         if self.booking is not None and state is State.CONFIRMED:
-            self.booking.status = "confirmed"
+            self.booking.status = BookingStatus.CONFIRMED
             confirmed(self.session, self.booking, self.now)
         if state in (State.ATTENDED, State.NO_SHOW):
             self.record_outcome(state.value)

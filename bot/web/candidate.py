@@ -12,6 +12,7 @@ from flask import Blueprint, abort, redirect, render_template, request, url_for
 
 from bot.service.candidate_page import PageView, expired, find, view
 from bot.db.engine import session_scope
+from bot.core.conversation import State
 from bot.core.events import Cancel, ChooseSlot, Confirm, OtherDates, PickDate, Reschedule, Send, Start, Stop, WantSlots
 from bot.service.availability import meeting_url_of
 from bot.core.messages import format_day, format_times, phone_for
@@ -68,7 +69,7 @@ def page(signed: str):
     if found is None:
         return _refuse(code)
     svc, a, loc = services(), found.applicant, _locale(found.applicant.locale)
-    if request.args.get("do") == "cancel" and found.booking is not None and a.state in ("booked", "confirmed"):
+    if request.args.get("do") == "cancel" and found.booking is not None and a.state in (State.BOOKED, State.CONFIRMED):
         return _cancel_question(found, signed, loc)  # a question only: the cancel itself is the POST it offers
     s, t = svc.settings, PAGE[loc]
     job = s.jobs.get(a.job_id)

@@ -24,7 +24,7 @@ from bot.web.common import services
 from bot.web.security import check_csrf, csrf_token, feed_token, recruiter_key
 from flask import g
 from bot.service.calendar_health import calendar_problems
-from bot.core.vocab import RECRUITER, AlertReason, BookingStatus, OutboxStatus
+from bot.core.vocab import RECRUITER_CHANNEL, AlertReason, BookingStatus, OutboxStatus
 
 bp = Blueprint("recruiter", __name__, url_prefix="/recruiter")
 
@@ -91,15 +91,16 @@ def index():
             kept = bookings.get(b.applicant_id)  # the live one, else the latest cancelled one
             if b.status != BookingStatus.CANCELLED or kept is None or kept.status == BookingStatus.CANCELLED:
                 bookings[b.applicant_id] = b
-        alerts = db.exec(select(Outbox).where(Outbox.channel == RECRUITER, Outbox.status != OutboxStatus.CANCELLED,
-                                              Outbox.due_at <= svc.clock()).order_by(Outbox.id.desc()).limit(50)).all()
+        alerts = db.exec(select(Outbox).where(Outbox.channel == RECRUITER_CHANNEL,
+                                              Outbox.status != OutboxStatus.CANCELLED, Outbox.due_at <= svc.clock())
+                         .order_by(Outbox.id.desc()).limit(50)).all()
         # Reminders, nudges and alerts still to come, soonest first (cancelled ones are gone from here).
         upcoming = db.exec(select(Outbox).where(Outbox.status == OutboxStatus.PENDING, Outbox.kind.in_(FOLLOW_UPS))
                            .order_by(Outbox.due_at).limit(50)).all()
         failed = db.exec(select(Outbox).where(Outbox.status == OutboxStatus.FAILED)
                         .order_by(Outbox.id.desc()).limit(50)).all()
         pending = db.exec(select(Outbox).where(Outbox.status.in_((OutboxStatus.PENDING, OutboxStatus.SENDING)),
-                                               Outbox.channel != RECRUITER)).all()
+                                               Outbox.channel != RECRUITER_CHANNEL)).all()
         waiting, failed_events = inbox.backlog(db), inbox.failures(db)  # inbound events not run, or given up on
 
         for figures in svc.figures.values():  # what each channel reports (LINE: pushes this month)

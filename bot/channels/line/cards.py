@@ -52,7 +52,7 @@ def prepare_line(session: Session, svc: Services, applicant: Applicant | None, r
 def content_payload(svc: Services, locale: str, job_id: str = "", interviewer: str | None = None) -> dict:
     """The company's videos and articles on request (the rich menu's button); an interviewer's own message
     only for a candidate who meets that interviewer."""
-    payload = svc.renderer.render("line_content", Recipient("", locale, job_id))
+    payload = svc.renderer.render(Kind.LINE_CONTENT, Recipient("", locale, job_id))
     payload["links"] = svc.renderer.content_links(svc.settings.jobs.get(job_id), interviewer, locale)
     return payload
 

@@ -22,6 +22,7 @@ from bot.service.outbox import cancel_pending
 from bot.service.availability import LIVE_STATUSES
 from bot.service.turn import Turn, converse
 from bot.service.outbox import alert, delivery_channel, enqueue
+from bot.core.vocab import RECRUITER_CHANNEL
 
 log = logging.getLogger("sokuresu.line")
 MEDIA = {"image", "video", "audio", "file"}
@@ -177,7 +178,7 @@ def _unfollow(session: Session, svc: Services, applicant: Applicant | None, user
     if applicant is None:
         return
     applicant.blocked, applicant.updated_at = True, svc.clock()
-    cancel_pending(session, Outbox.channel != "recruiter", applicant_id=applicant.id,
+    cancel_pending(session, Outbox.channel != RECRUITER_CHANNEL, applicant_id=applicant.id,
                    why="the candidate blocked the LINE account")
     alert(session, svc, applicant, "line_blocked")
 

@@ -15,6 +15,7 @@ from bot.db.models import Applicant, LineLead, Outbox
 from bot.service.people import recognise, take_line
 from bot.service.turn import Turn
 from bot.service.outbox import alert, enqueue
+from bot.core.vocab import OutboxStatus
 
 CODE = re.compile(r"^[A-HJ-NP-Z2-9]{6}$")  # the link-code alphabet of bot.service.intake (no 0/O, 1/I)
 
@@ -112,8 +113,8 @@ def link(session: Session, svc: Services, applicant: Applicant, user_id: str, re
         session.delete(lead)
     # Messages written before we knew their LINE user were held by the channel; fresh ones replace them.
     session.execute(update(Outbox).where(Outbox.applicant_id == applicant.id, Outbox.channel == "line",
-                                         Outbox.status.in_(("pending", "sending")))
-                    .values(status="cancelled", lease_owner=None,
+                                         Outbox.status.in_((OutboxStatus.PENDING, OutboxStatus.SENDING)))
+                    .values(status=OutboxStatus.CANCELLED, lease_owner=None,
                             last_error="replaced after the LINE account was linked"))
     session.flush()
     Turn(svc, session, applicant, reply_to).run(Linked())

@@ -18,6 +18,7 @@ from bot.db.models import Applicant, Outbox
 from bot.service.outbox import cancel_pending
 from bot.service.turn import handle, is_duplicate
 from bot.web.common import services
+from bot.core.vocab import Kind
 
 bp = Blueprint("twilio", __name__, url_prefix="/webhooks/twilio")
 log = logging.getLogger("sokuresu.twilio")
@@ -108,7 +109,7 @@ def _unknown_sender(svc, sid: str, phone: str, event: Event) -> str | None:
 def _carrier_confirmed(svc, applicant_id: int) -> None:
     """Twilio answers STOP itself and refuses anything after it (21610): our own acknowledgement stays unsent."""
     with session_scope(svc.engine) as session:
-        cancel_pending(session, Outbox.channel == "sms", Outbox.kind == "stopped", applicant_id=applicant_id,
+        cancel_pending(session, Outbox.channel == "sms", Outbox.kind == Kind.STOPPED, applicant_id=applicant_id,
                        why="Twilio confirmed the STOP itself")
 
 
