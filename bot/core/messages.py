@@ -8,12 +8,12 @@ from zoneinfo import ZoneInfo
 
 import phonenumbers
 
-from calendars.base import Slot
 from bot.core.office_hours import answer_time
 from bot.core.settings import ContentLink, Job, Settings, SettingsError
 from bot.core.texts import TEXTS
 from bot.core.unbroken import NBSP, WJ
 from bot.core.vocab import Kind
+from calendars.base import Slot
 
 WEEKDAYS_JA = "月火水木金土日"
 FIELDS = {"name", "company", "job", "why_meet", "slots", "content", "phone", "current", "date", "count",
@@ -216,6 +216,8 @@ class Renderer:
                      online=job is not None and job.mode == "online")  # short texts word a visit or a video call
         if booked is not None:
             facts.update(slot_start=booked.start.isoformat(), slot_end=booked.end.isoformat())
+            if meeting_url:  # this interview's own link (Google Meet): a card's join button opens it
+                facts["meeting_url"] = meeting_url
         return {"kind": kind, "text": text, "buttons": self._buttons(kind, loc, slots, dates), "links": links,
                 "facts": facts}
 

@@ -5,28 +5,51 @@ import logging
 import os
 import threading
 import time
+from contextvars import ContextVar
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import event, inspect, update
+from sqlalchemy import and_, event, false, inspect, or_, update
 from sqlmodel import Session, select
 
-from calendars.base import BookingRequest, CalendarChange, ChangeFeed, Slot, SlotTaken
-from calendars.errors import CalendarError, SyncTokenExpired
-from bot.service.deps import Services
-from bot.core.transport import Outgoing
-from bot.db.engine import session_scope
 from bot.core.events import CalendarDeleted, CalendarMoved
 from bot.core.messages import Recipient
+from bot.core.transport import Outgoing
+from bot.core.vocab import CALENDAR, Kind, OutboxStatus
+from bot.db.engine import session_scope
 from bot.db.models import Applicant, Booking, CalendarSync, Outbox
 from bot.service.availability import LIVE_STATUSES
-from bot.service.turn import handle
 from bot.service.delivery import LEASE, deliver
+from bot.service.deps import Services
 from bot.service.outbox import delivery_channel, enqueue
-from bot.core.vocab import CALENDAR, Kind, OutboxStatus
+from bot.service.turn import handle
+from calendars.base import BookingRequest, CalendarChange, ChangeFeed, Slot, SlotTaken
+from calendars.errors import CalendarError, SyncTokenExpired
 
 log = logging.getLogger("sokuresu.calendar_sync")
 LOOK_BACK = timedelta(days=1)  # a full (re)sync reads events ending after this long ago
 WRITES = "calendar_writes"  # session.info: the calendar rows its transaction queued (queue_write)
+UNSENT = "unsent_answers"  # session.info: the Unsent answers its caller sends itself once it commits
+
+
+@dataclass
+class Unsent:
+    """Answers a transaction claims for its caller to send right after commit (the inbox's replies).
+
+    The calendar writes its commit runs come first, so a confirmation among them can still get the Meet
+    link: the writer puts the new payload in `rewritten`, and `kept` says which rows the caller still holds
+    once the writes are done (their lease renewed), when any write ran.
+    """
+
+    owner: str
+    ids: list[int]
+    rewritten: dict[int, dict] = field(default_factory=dict)
+    kept: set[int] | None = None
+
+
+# The answers of the commit whose writes run now: the writer is reached through delivery's send path, which
+# carries no state of the caller.
+_unsent: ContextVar[Unsent | None] = ContextVar("unsent_answers", default=None)
 
 
 class CalendarWriter:
@@ -69,25 +92,38 @@ class CalendarWriter:
                 router.cancel(replaces)  # its booking is cancelled already
             handle(self.svc, applicant_id, CalendarDeleted(), source="gcal", event_id=f"write-failed:{booking_id}")
             return None
+        unsent, rewritten = _unsent.get(), {}
         with session_scope(self.svc.engine) as session:
             booking = session.get(Booking, booking_id, with_for_update=True)
             kept = booking is not None and booking.status in LIVE_STATUSES and booking.calendar_event_id == waiting
             if kept:
                 booking.calendar_event_id, booking.calendar_id = ref, router.calendar_of(slot.interviewer)
-                self._show_link(session, booking, router.meeting_url(ref))
+                rewritten = self._show_link(session, booking, router.meeting_url(ref), unsent)
+        if unsent is not None:  # committed: the caller sends these words, not those it prepared
+            unsent.rewritten.update(rewritten)
         if not kept:
             router.cancel(ref)  # cancelled or moved on while the event was being written: take it back
         return ref
 
-    def _show_link(self, session: Session, booking: Booking, link: str | None) -> None:
-        """Put the Meet link into the confirmation still waiting to go out; once it went, send the link on its own."""
+    def _show_link(self, session: Session, booking: Booking, link: str | None,
+                   unsent: Unsent | None) -> dict[int, dict]:
+        """Put the Meet link into the confirmation still waiting to go out; once it went, send the link on its own.
+
+        A confirmation the committing caller holds to send next (`unsent`) is still waiting; the new payloads
+        of those come back by row id.
+        """
         applicant = session.get(Applicant, booking.applicant_id)
         if not link or applicant is None or applicant.opted_out or applicant.blocked:
-            return
+            return {}
         slot = Slot(booking.start_at, booking.end_at, booking.interviewer)
         who = Recipient(applicant.name, applicant.locale, applicant.job_id, applicant.phone)
+        held = (and_(Outbox.status == OutboxStatus.SENDING, Outbox.lease_owner == unsent.owner,
+                     Outbox.id.in_(unsent.ids)) if unsent is not None and unsent.ids else false())
+        # Locked, so that a worker's claim waits (PostgreSQL) or skips them and then sends the new words.
         waiting = session.exec(select(Outbox).where(Outbox.booking_id == booking.id, Outbox.kind == Kind.BOOKED,
-                                                    Outbox.status == OutboxStatus.PENDING)).all()
+                                                    or_(Outbox.status == OutboxStatus.PENDING, held))
+                               .with_for_update()).all()
+        rewritten = {}
         for row in waiting:  # worded as the turn did (Turn.send), now with the link
             payload = self.svc.renderer.render(Kind.BOOKED, who, (slot,), current=slot, booking_token=booking.token,
                                                meeting_url=link, now=row.created_at)
@@ -96,12 +132,15 @@ class CalendarWriter:
             row.payload = payload
             if (prepare := self.svc.preparers.get(row.channel)) is not None:
                 prepare(session, self.svc, applicant, row)
+            if row.status == OutboxStatus.SENDING:
+                rewritten[row.id] = row.payload
         if waiting:
-            return
+            return rewritten
         payload = self.svc.renderer.render(Kind.MEETING_LINK, who, current=slot, booking_token=booking.token,
                                            meeting_url=link)
         enqueue(session, self.svc, applicant, payload, channel=delivery_channel(self.svc, applicant),
                 booking_id=booking.id)
+        return {}
 
 
 def queue_write(session: Session, svc: Services, op: str, data: dict) -> Outbox:
@@ -131,11 +170,33 @@ def _write_queued(svc: Services, session: Session) -> None:
     if not ids:
         return
     owner = f"commit:{os.getpid()}:{threading.get_ident()}"
+    unsent = session.info.pop(UNSENT, None)
+    token = _unsent.set(unsent)
     try:
         for row_id in _claim(svc, ids, owner):
             deliver(svc, row_id, owner)
     except Exception:  # the booking is committed: never fail its caller; the worker writes it later
         log.exception("calendar rows %s: writing after commit failed; the worker retries", ids)
+    finally:
+        _unsent.reset(token)
+    if unsent is not None:
+        unsent.kept = _renew(svc, unsent)
+
+
+def _renew(svc: Services, unsent: Unsent) -> set[int]:
+    """Renew the lease of the answers the caller holds, the writes having taken a while; those it still holds."""
+    if not unsent.ids:
+        return set()
+    now = svc.clock()
+    stmt = (update(Outbox).where(Outbox.id.in_(unsent.ids), Outbox.status == OutboxStatus.SENDING,
+                                 Outbox.lease_owner == unsent.owner)
+            .values(lease_until=now + LEASE).returning(Outbox.id))
+    try:
+        with session_scope(svc.engine) as session:
+            return set(session.execute(stmt, execution_options={"synchronize_session": False}).scalars())
+    except Exception:  # not known to be held still: leave them to whoever holds them, the lease tells
+        log.exception("answers %s: renewing their lease after the calendar writes failed", unsent.ids)
+        return set()
 
 
 def _claim(svc: Services, ids: list[int], owner: str) -> list[int]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from contextlib import nullcontext
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from functools import cache
 from typing import Callable
@@ -20,14 +20,15 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import aliased
 from sqlmodel import Session
 
+from bot.core.vocab import InboxStatus, OutboxStatus
 from bot.db.engine import one_statement, retry_on_disconnect, session_scope
 from bot.db.models import InboxItem, Outbox
 from bot.service import inbound_log, prefetch
+from bot.service.calendar_sync import UNSENT, Unsent
 from bot.service.delivery import LEASE, MAX_ATTEMPTS, Prepared, backoff, prepare, send_all
 from bot.service.deps import Services
 from bot.service.ratelimit import Limiter
 from bot.service.turn import CALENDAR_WRITTEN
-from bot.core.vocab import InboxStatus, OutboxStatus
 
 log = logging.getLogger("sokuresu.inbox")
 PENDING, PROCESSING, DONE, FAILED = InboxStatus.PENDING, InboxStatus.PROCESSING, InboxStatus.DONE, InboxStatus.FAILED
@@ -157,7 +158,8 @@ def process(svc: Services, ids: list[int], owner: str) -> tuple[dict[int, str], 
     Each item's effect commits together with marking it done, so an item runs exactly once even when it
     is taken over after its lease ran out. An item that fails is undone alone and handed back with a
     backoff. The answers its run wrote that are due now come back leased to `owner`: the caller sends
-    them once this has committed, instead of waiting for a worker's poll.
+    them once this has committed, instead of waiting for a worker's poll, worded as the calendar writes
+    the commit ran left them (a Meet link added to a confirmation).
     """
     try:
         return _process(svc, ids, owner, careful=False)
@@ -204,7 +206,15 @@ def _process(svc: Services, ids: list[int], owner: str, careful: bool) -> tuple[
                 execution_options={"synchronize_session": False})
         session.flush()
         ready = [p for p in (prepare(session, svc, row) for row in answers) if isinstance(p, Prepared)]
-    return statuses, ready
+        # The calendar writes queued here run as this commits, before these go: they may add a Meet link.
+        session.info[UNSENT] = unsent = Unsent(owner, [p.row_id for p in ready])
+    if unsent.kept is None:
+        return statuses, ready  # no calendar write ran
+    return statuses, [_rewritten(p, unsent.rewritten.get(p.row_id)) for p in ready if p.row_id in unsent.kept]
+
+
+def _rewritten(ready: Prepared, payload: dict | None) -> Prepared:
+    return ready if payload is None else replace(ready, message=replace(ready.message, payload=payload))
 
 
 def _run_one(session: Session, svc: Services, item: InboxItem, careful: bool) -> str:

@@ -7,15 +7,16 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlmodel import Session
 
-from bot.service.deps import Services
 from bot.core.messages import Recipient, format_day, format_times, phone_for
-from bot.db.models import Applicant, Booking, Outbox
 from bot.core.unbroken import WJ
 from bot.core.vocab import Kind, OutboxStatus
+from bot.db.models import Applicant, Booking, Outbox
+from bot.service.deps import Services
 
 
-def booking_card(svc: Services, applicant: Applicant, booking: Booking) -> dict:
-    """The confirmation's facts as labelled rows and links, in the candidate's language."""
+def booking_card(svc: Services, applicant: Applicant, booking: Booking, meeting_url: str | None = None) -> dict:
+    """The confirmation's facts as labelled rows and links, in the candidate's language; an online interview is
+    joined at its own link (`meeting_url`, Google Meet) when it has one, else at the job's."""
     s, tz, loc = svc.settings, svc.settings.tz, applicant.locale
     t = lambda key: svc.renderer.text(loc, key)  # noqa: E731
     job = s.jobs.get(applicant.job_id)
@@ -29,7 +30,7 @@ def booking_card(svc: Services, applicant: Applicant, booking: Booking) -> dict:
             (t("card_interviewer"), interviewer.name.get(loc) if interviewer else ""),
             (t("card_bring"), job.bring.get(loc) if job else ""),
             (t("card_phone"), phone)]
-    links = [(t("card_join"), job.online_url) if online else (t("card_map"), s.company.map_url),
+    links = [(t("card_join"), meeting_url or job.online_url) if online else (t("card_map"), s.company.map_url),
              (t("card_call"), "tel:" + re.sub(r"[^\d+]", "", phone)),
              (t("card_calendar"), f"{svc.config.public_base_url}/booking/{booking.token}.ics")]
     return {"title": t("card_title"), "rows": [{"label": k, "value": v} for k, v in rows if v],
@@ -43,7 +44,7 @@ def prepare_line(session: Session, svc: Services, applicant: Applicant | None, r
     if applicant is not None and row.kind == Kind.BOOKED and row.booking_id:
         booking = session.get(Booking, row.booking_id)
         if booking is not None:
-            payload["card"] = booking_card(svc, applicant, booking)
+            payload["card"] = booking_card(svc, applicant, booking, (payload.get("facts") or {}).get("meeting_url"))
     if payload.get("links") and applicant is not None:
         payload["content_text"] = svc.renderer.content_block(payload["links"], applicant.locale)
     row.payload = payload
