@@ -8,15 +8,15 @@ from typing import Callable
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from calendars.base import Calendar, utcnow
-from bot.core.transport import Channel
-from bot.service.deps import Services, local_calendar
-from bot.google_calendar import attach as attach_google
 from bot.channels import registry
 from bot.config import Config
-from bot.db.engine import make_engine
 from bot.core.messages import Renderer, validate_templates
 from bot.core.settings import Settings, load_settings
+from bot.core.transport import Channel
+from bot.db.engine import make_engine
+from bot.google_calendar import attach as attach_google
+from bot.service.deps import Services, local_calendar
+from calendars.base import Calendar, utcnow
 
 
 def settle_after_start() -> None:

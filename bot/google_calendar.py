@@ -11,19 +11,19 @@ from typing import Callable
 
 from sqlmodel import Session
 
-from calendars.local import LocalCalendar
+from bot.config import Config
+from bot.core.settings import Settings, SettingsError
+from bot.core.vocab import CALENDAR
+from bot.service import vault
+from bot.service.availability import live_bookings
+from bot.service.calendar_sync import CalendarWriter, queue_write
+from calendars.base import Interval
+from calendars.errors import CalendarPermissionError
 from calendars.google.events import change_of
 from calendars.google.hub import GoogleHub, GoogleOptions
 from calendars.google.remote import GoogleBackend
+from calendars.local import LocalCalendar
 from calendars.router import Backend, CalendarRouter, Route, UnknownCalendar, routes_of
-from bot.config import Config
-from bot.service.availability import live_bookings
-from bot.core.settings import Settings, SettingsError
-from bot.service import vault
-from bot.service.calendar_sync import CalendarWriter, queue_write
-from bot.core.vocab import CALENDAR
-from calendars.base import Interval
-from calendars.errors import CalendarPermissionError
 
 log = logging.getLogger("sokuresu.calendar")
 OAUTH_PREFIX = "google-oauth:"  # StoredCredential name of a personal account's grant, per calendar id

@@ -23,7 +23,8 @@ import threading
 import time
 from collections import Counter
 from dataclasses import replace
-from datetime import datetime, time as clock, timedelta, timezone
+from datetime import datetime, timedelta, timezone
+from datetime import time as clock
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -104,11 +105,11 @@ class HttpChannel:
 
 def worker_main(db: str, provider: str, lease: float, send_keys: bool) -> None:
     """One worker process: the real run loop with the fake provider as its only outside channel."""
-    from bot.service import delivery as outbox
     from bot.bootstrap import bootstrap
     from bot.channels.log import LogChannel
     from bot.config import Config
     from bot.core.settings import load_settings
+    from bot.service import delivery as outbox
     from bot.worker import run_until_signalled
 
     outbox.LEASE = timedelta(seconds=lease)
@@ -183,9 +184,10 @@ def stop_workers(procs: list, timeout: float = 10) -> list[int]:
 
 def run(server_url: str, rows: int, workers: int) -> dict:
     """One benchmark round on a throwaway database."""
-    from bot.db.migrate import upgrade
     from sqlalchemy import create_engine, text
     from sqlalchemy.engine import make_url
+
+    from bot.db.migrate import upgrade
 
     server = make_url(server_url)
     name = f"sokuresu_bench_{secrets.token_hex(4)}"

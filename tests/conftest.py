@@ -146,6 +146,7 @@ class Chat:
         res = self.client.post("/api/applications", json=application(**fields), headers=AUTH)
         assert res.status_code == 201, res.get_json()
         from sqlmodel import Session
+
         from bot.db.models import Applicant
 
         with Session(self.svc.engine) as s:
@@ -186,6 +187,7 @@ def chat(client, svc):
 def stored_applicant(svc, applicant_id):
     """The applicant row as stored now."""
     from sqlmodel import Session
+
     from bot.db.models import Applicant
 
     with Session(svc.engine) as s:
@@ -195,6 +197,7 @@ def stored_applicant(svc, applicant_id):
 def stored_bookings(svc, applicant_id) -> list:
     """The applicant's bookings, oldest first."""
     from sqlmodel import Session, select
+
     from bot.db.models import Booking
 
     with Session(svc.engine) as s:
@@ -204,6 +207,7 @@ def stored_bookings(svc, applicant_id) -> list:
 def stored_outbox(svc, applicant_id, **where) -> list:
     """The applicant's outbox rows, oldest first, filtered by column values."""
     from sqlmodel import Session, select
+
     from bot.db.models import Outbox
 
     with Session(svc.engine) as s:

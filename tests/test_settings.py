@@ -56,6 +56,7 @@ def test_template_overrides_are_checked_at_start():
 
 def test_a_template_override_is_used(client, svc):
     from dataclasses import replace
+
     from bot.core.messages import Recipient, Renderer
 
     settings = replace(svc.settings, templates={"ja": {"handoff": "{name}さん、少々お待ちください！"}})

@@ -11,21 +11,21 @@ import click
 from sqlmodel import select
 from werkzeug.serving import run_simple
 
-from calendars.local import LocalCalendar, LocalEvent
-from calendars.slots import wall_to_utc
 from bot.app import create_app
 from bot.bootstrap import settle_after_start
 from bot.channels import registry
 from bot.cli.common import load_services
 from bot.cli.google import google as google_commands
 from bot.config import Config
+from bot.core.vocab import OutboxStatus
 from bot.db.engine import session_scope
 from bot.db.migrate import check, upgrade
 from bot.db.models import Outbox
 from bot.service.followups import FOLLOW_UPS
 from bot.web.security import feed_token, recruiter_key
 from bot.worker import run_until_signalled, start_thread
-from bot.core.vocab import OutboxStatus
+from calendars.local import LocalCalendar, LocalEvent
+from calendars.slots import wall_to_utc
 
 
 def _logging(verbose: bool = False) -> None:

@@ -5,8 +5,8 @@ import click
 
 from bot.bootstrap import bootstrap
 from bot.config import Config
-from bot.service.deps import Services
 from bot.core.settings import SettingsError
+from bot.service.deps import Services
 
 
 def load_services(config: Config | None = None) -> Services:

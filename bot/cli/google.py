@@ -4,19 +4,18 @@ from __future__ import annotations
 import json
 
 import click
+from sqlmodel import select
 
-from calendars.base import utcnow
 from bot.cli.common import load_services
 from bot.config import Config
 from bot.db.engine import make_engine, session_scope
-from bot.google_calendar import OAUTH_PREFIX
+from bot.db.models import CalendarSync
+from bot.google_calendar import OAUTH_PREFIX, GoogleCalendars, google_calendar_ids, service_account_info
+from bot.service.calendar_health import hint
 from bot.service.vault import store
+from calendars.base import utcnow
 from calendars.errors import CalendarError
 from calendars.router import parse_route
-from bot.service.calendar_health import hint
-from bot.google_calendar import GoogleCalendars, google_calendar_ids, service_account_info
-from bot.db.models import CalendarSync
-from sqlmodel import select
 
 
 @click.group("google")

@@ -9,14 +9,48 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime
 from enum import StrEnum
 
-from calendars.base import Slot
-from bot.core.events import CalendarDeleted, CalendarMoved, MoveBooking
-from bot.core.events import AskedForPerson, CarrierOptOut, Linked, MediaReceived, OtherMessage
-from bot.core.events import (AlertRecruiter, Applied, AskToConfirm, Book, Cancel, CancelBooking, ChooseSlot,
-                        CloseHandoff, Confirm, Decision, Decline, Event, Help, Marked, Offer, OfferDates, OtherDates,
-                        PickDate, RecordOutcome, Reschedule, RestoreBooking, Resume, Send, SlotTakenMeanwhile, Start,
-                        Stop, Unknown, Unmark, WantSlots, Yes)
+from bot.core.events import (
+    AlertRecruiter,
+    Applied,
+    AskedForPerson,
+    AskToConfirm,
+    Book,
+    CalendarDeleted,
+    CalendarMoved,
+    Cancel,
+    CancelBooking,
+    CarrierOptOut,
+    ChooseSlot,
+    CloseHandoff,
+    Confirm,
+    Decision,
+    Decline,
+    Event,
+    Help,
+    Linked,
+    Marked,
+    MediaReceived,
+    MoveBooking,
+    Offer,
+    OfferDates,
+    OtherDates,
+    OtherMessage,
+    PickDate,
+    RecordOutcome,
+    Reschedule,
+    RestoreBooking,
+    Resume,
+    Send,
+    SlotTakenMeanwhile,
+    Start,
+    Stop,
+    Unknown,
+    Unmark,
+    WantSlots,
+    Yes,
+)
 from bot.core.vocab import AlertReason, BookingStatus, Kind
+from calendars.base import Slot
 
 
 class State(StrEnum):

@@ -5,8 +5,22 @@ import re
 import unicodedata
 from datetime import date, time
 
-from bot.core.events import (Cancel, ChooseSlot, Confirm, Decline, Event, Help, OtherDates, PickDate, Reschedule, Start,
-                        Stop, Unknown, WantSlots, Yes)
+from bot.core.events import (
+    Cancel,
+    ChooseSlot,
+    Confirm,
+    Decline,
+    Event,
+    Help,
+    OtherDates,
+    PickDate,
+    Reschedule,
+    Start,
+    Stop,
+    Unknown,
+    WantSlots,
+    Yes,
+)
 
 # Twilio's own opt-out words: on SMS Twilio blocks the number when the whole message is one of them, before
 # we see it, so there they must mean the same to us. Elsewhere "cancel" means the interview, and "end" or

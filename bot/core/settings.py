@@ -9,8 +9,8 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from calendars.base import SlotRules
 from bot.core.reminders import Policy, PolicyError, parse_policy
+from calendars.base import SlotRules
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 CONTENT_KINDS = ("video", "article", "message")

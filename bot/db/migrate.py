@@ -21,9 +21,10 @@ from alembic.config import Config as AlembicConfig
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import MetaData, create_engine, pool
+from sqlmodel import SQLModel
+
 import bot.db.models  # noqa: F401  registers applicant, booking, outbox, ...
 import calendars.local  # noqa: F401  registers calendar_event
-from sqlmodel import SQLModel
 
 HERE = Path(__file__).resolve().parent
 

@@ -7,11 +7,11 @@ from datetime import date, datetime, timedelta
 
 from sqlmodel import Session, select
 
-from calendars.base import Calendar, Interval, Slot
-from calendars.slots import free_slots, local_day_bounds, pick_spread
-from bot.db.models import Booking, Outbox
 from bot.core.settings import Settings
 from bot.core.vocab import CALENDAR, LIVE_BOOKING, OutboxStatus
+from bot.db.models import Booking, Outbox
+from calendars.base import Calendar, Interval, Slot
+from calendars.slots import free_slots, local_day_bounds, pick_spread
 
 LIVE_STATUSES = LIVE_BOOKING
 

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from sqlmodel import Session, select
 
-from bot.db.models import CalendarSync, Outbox
 from bot.core.settings import Settings
 from bot.core.vocab import CALENDAR, OutboxStatus
+from bot.db.models import CalendarSync, Outbox
 from calendars.router import parse_route
 
 

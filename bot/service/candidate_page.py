@@ -13,12 +13,12 @@ from urllib.parse import urlencode
 import phonenumbers
 from sqlmodel import Session, select
 
-from calendars.base import Slot
-from bot.db.models import Applicant, Booking
-from bot.service.availability import LIVE_STATUSES
 from bot.core.conversation import State
 from bot.core.settings import Settings
 from bot.core.signing import sign, unsign
+from bot.db.models import Applicant, Booking
+from bot.service.availability import LIVE_STATUSES
+from calendars.base import Slot
 
 SALT = "candidate-page"  # its own salt: an unsubscribe link's signature never opens this page
 OPEN_WITHOUT_BOOKING = timedelta(days=30)  # the page stays open this long after the last change

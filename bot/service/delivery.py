@@ -11,15 +11,15 @@ from datetime import datetime, timedelta
 from sqlalchemy import and_, bindparam, func, insert, or_, select, update
 from sqlmodel import Session
 
-from bot.service.deps import Services
 from bot.core.transport import Outgoing, PermanentError, Refused
+from bot.core.vocab import RECRUITER_CHANNEL, Direction, Kind, OutboxStatus
 from bot.db.engine import session_scope
 from bot.db.models import Applicant, MessageLog, Outbox
 from bot.service.delivery_reports import address_refused
+from bot.service.deps import Services
 from bot.service.followups import hold
 from bot.service.optouts import EXEMPT_KINDS, is_stopped, refusal, row_address
 from bot.service.ratelimit import Limiter
-from bot.core.vocab import RECRUITER_CHANNEL, Direction, Kind, OutboxStatus
 
 log = logging.getLogger("sokuresu.outbox")
 LEASE = timedelta(seconds=60)

@@ -2,16 +2,17 @@
 from __future__ import annotations
 
 import logging
+
 from sqlmodel import Session, select
 
-from bot.service.deps import Services
-from bot.db.engine import session_scope
-from bot.service import optouts
-from bot.db.models import Applicant, Outbox
-from bot.service.outbox import alert, cancel_pending
 from bot.core.events import CarrierOptOut
-from bot.service.turn import converse
 from bot.core.vocab import Kind
+from bot.db.engine import session_scope
+from bot.db.models import Applicant, Outbox
+from bot.service import optouts
+from bot.service.deps import Services
+from bot.service.outbox import alert, cancel_pending
+from bot.service.turn import converse
 
 log = logging.getLogger("sokuresu.delivery")
 FALLBACK_KINDS = (Kind.GREETING,)  # the first message must reach the candidate; later ones are answers

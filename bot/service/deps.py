@@ -14,13 +14,13 @@ from typing import Callable
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from calendars.base import Calendar, utcnow
-from calendars.local import LocalCalendar
 from bot.config import Config
 from bot.core.channelinfo import ChannelInfo
 from bot.core.messages import Renderer
-from bot.core.transport import Channel
 from bot.core.settings import Settings
+from bot.core.transport import Channel
+from calendars.base import Calendar, utcnow
+from calendars.local import LocalCalendar
 
 
 def local_calendar(session: Session, clock: Callable[[], datetime] = utcnow) -> Calendar:

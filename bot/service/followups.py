@@ -7,19 +7,18 @@ from datetime import datetime, timedelta
 from sqlalchemy import exists, select, update
 from sqlmodel import Session
 
-from calendars.base import Slot
-from bot.service import optouts, prefetch
-from bot.service.deps import Services
-from bot.service.outbox import enqueue
-from bot.db.engine import session_scope
 from bot.core.messages import Recipient, format_slot
-from bot.db.models import Applicant, Booking, Outbox
-from bot.service.outbox import cancel_pending
 from bot.core.reminders import Planned, booking_reminders, greeting_nudges, is_quiet, next_allowed
-from bot.service.availability import LIVE_STATUSES
 from bot.core.signing import mac_hex
 from bot.core.texts import RECRUITER
 from bot.core.vocab import RECRUITER_CHANNEL, BookingStatus, Kind, OutboxStatus
+from bot.db.engine import session_scope
+from bot.db.models import Applicant, Booking, Outbox
+from bot.service import optouts, prefetch
+from bot.service.availability import LIVE_STATUSES
+from bot.service.deps import Services
+from bot.service.outbox import cancel_pending, enqueue
+from calendars.base import Slot
 
 log = logging.getLogger("sokuresu.nudges")
 REMINDERS = (Kind.REMINDER_DAY_BEFORE, Kind.REMINDER_SOON)

@@ -6,8 +6,8 @@ from datetime import datetime
 from sqlalchemy import insert
 from sqlmodel import Session
 
-from bot.db.models import MessageLog
 from bot.core.vocab import Direction
+from bot.db.models import MessageLog
 
 PENDING = "inbound_log"  # session.info: the rows a batch of turns collects (bot.channels.line.inbound)
 

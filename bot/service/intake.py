@@ -12,14 +12,14 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
 from bot.core.channelinfo import ChannelInfo
-from bot.service.deps import Services
-from bot.db.engine import session_scope
 from bot.core.events import Applied
+from bot.core.settings import WEEKDAYS, Settings
+from bot.db.engine import session_scope
 from bot.db.models import Applicant
+from bot.service.deps import Services
+from bot.service.outbox import alert
 from bot.service.people import recognise, take_line
 from bot.service.turn import Turn
-from bot.service.outbox import alert
-from bot.core.settings import Settings, WEEKDAYS
 
 WINDOW_DAYS = ("any", "weekdays", "weekends", *WEEKDAYS)
 _CLOCK = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")

@@ -13,9 +13,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from bot.core.channelinfo import ChannelInfo
-from bot.service.deps import Services
-from bot.db.models import Applicant, ContactOptOut
 from bot.core.vocab import Kind
+from bot.db.models import Applicant, ContactOptOut
+from bot.service.deps import Services
 
 EXEMPT_KINDS = (Kind.STOPPED, Kind.ALERT)  # the acknowledgement of this very opt-out, and the recruiter's own alerts
 CACHE = "opt_outs"  # session.info: {(channel, address): ContactOptOut | None} looked up in this transaction

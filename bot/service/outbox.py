@@ -5,9 +5,9 @@ from datetime import datetime
 
 from sqlmodel import Session, update
 
+from bot.core.vocab import RECRUITER_CHANNEL, Kind, OutboxStatus
 from bot.db.models import Applicant, Outbox
 from bot.service.deps import Services
-from bot.core.vocab import RECRUITER_CHANNEL, Kind, OutboxStatus
 
 
 def cancel_pending(session: Session, *where, applicant_id: int | None = None, booking_id: int | None = None,

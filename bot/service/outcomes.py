@@ -7,13 +7,13 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from bot.service.deps import Services
-from bot.db.engine import session_scope
 from bot.core.events import Marked, Unmark
 from bot.core.messages import format_slot
 from bot.core.vocab import BookingStatus
+from bot.db.engine import session_scope
 from bot.db.models import Applicant, Booking
 from bot.service.availability import LIVE_STATUSES
+from bot.service.deps import Services
 from bot.service.turn import converse, live_booking, marked_booking
 
 OUTCOMES = (BookingStatus.ATTENDED, BookingStatus.NO_SHOW)  # also the booking's status once one is recorded

@@ -13,9 +13,9 @@ from sqlalchemy import func, or_
 from sqlmodel import Session, select
 
 from bot.db.models import Applicant, Booking, Outbox
+from bot.service.availability import LIVE_STATUSES
 from bot.service.deps import Services
 from bot.service.outbox import cancel_pending
-from bot.service.availability import LIVE_STATUSES
 
 
 def recognise(session: Session, applicant: Applicant, line_user_id: str | None = None) -> None:

@@ -3,10 +3,10 @@ from __future__ import annotations
 
 from sqlmodel import Session, select
 
-from bot.service.inbound_log import write_pending
-from bot.db.models import Applicant, MessageLog
 from bot.core.settings import Settings
 from bot.core.vocab import Direction
+from bot.db.models import Applicant, MessageLog
+from bot.service.inbound_log import write_pending
 
 MAX_LINES = 20  # the latest messages only: the event description is read on a phone, not archived
 MAX_CHARS = 120

@@ -9,8 +9,8 @@ from sqlalchemy import func, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from bot.db.models import ShortLink
 from bot.core.signing import mac, sign, unsign
+from bot.db.models import ShortLink
 
 TOKEN_LENGTH = 8  # 48 bits from an HMAC: unguessable enough for links that only redirect
 

@@ -12,24 +12,48 @@ from typing import Callable
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from calendars.base import BookingRequest, Slot, SlotTaken
-from bot.service.deps import Services
 from bot.core.conversation import Context, State, as_shown, decide
-from bot.service import optouts, prefetch
-from bot.core.events import Start, Stop
-from bot.db.engine import session_scope
-from bot.service.inbound_log import log_inbound
-from bot.core.events import (AlertRecruiter, AskToConfirm, Book, CalendarMoved, CancelBooking, ChooseSlot, CloseHandoff,
-                        Decision, Event, MoveBooking, Offer, OfferDates, PickDate, RecordOutcome, RestoreBooking, Send,
-                        SlotTakenMeanwhile, Unmark)
+from bot.core.events import (
+    AlertRecruiter,
+    AskToConfirm,
+    Book,
+    CalendarMoved,
+    CancelBooking,
+    ChooseSlot,
+    CloseHandoff,
+    Decision,
+    Event,
+    MoveBooking,
+    Offer,
+    OfferDates,
+    PickDate,
+    RecordOutcome,
+    RestoreBooking,
+    Send,
+    SlotTakenMeanwhile,
+    Start,
+    Stop,
+    Unmark,
+)
 from bot.core.messages import Recipient, format_slot
-from bot.db.models import Applicant, Booking, InboundEvent, Outbox
-from bot.service.availability import meeting_url_of, unwritten_moves, write_booking
-from bot.service.recruiter_note import note_extras
-from bot.service.followups import answered, confirmed, schedule_nudges, schedule_reminders, was_reminded
-from bot.service.outbox import alert, cancel_pending, delivery_channel, enqueue
-from bot.service.availability import LIVE_STATUSES, available, pool_choices
 from bot.core.vocab import RECRUITER_CHANNEL, BookingStatus, Kind, OutboxStatus
+from bot.db.engine import session_scope
+from bot.db.models import Applicant, Booking, InboundEvent, Outbox
+from bot.service import optouts, prefetch
+from bot.service.availability import (
+    LIVE_STATUSES,
+    available,
+    meeting_url_of,
+    pool_choices,
+    unwritten_moves,
+    write_booking,
+)
+from bot.service.deps import Services
+from bot.service.followups import answered, confirmed, schedule_nudges, schedule_reminders, was_reminded
+from bot.service.inbound_log import log_inbound
+from bot.service.outbox import alert, cancel_pending, delivery_channel, enqueue
+from bot.service.recruiter_note import note_extras
+from calendars.base import BookingRequest, Slot, SlotTaken
 
 log = logging.getLogger("sokuresu.service")
 # Counts in session.info the calendar writes of the transaction's turns: Google's side of a write is not

@@ -5,11 +5,11 @@ from flask import Blueprint, abort, redirect, render_template, request, url_for
 from sqlmodel import select
 
 from bot.core.channelinfo import ChannelInfo, FormField
-from bot.db.engine import session_scope
-from bot.service.intake import ApplicationInvalid, submit, validate
 from bot.core.messages import phone_for
+from bot.db.engine import session_scope
 from bot.db.models import Applicant
 from bot.service.deps import Services
+from bot.service.intake import ApplicationInvalid, submit, validate
 from bot.service.outbox import delivery_channel
 from bot.web.common import locale, services
 from bot.web.pagetexts import PAGE

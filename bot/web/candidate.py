@@ -10,17 +10,17 @@ from datetime import date
 
 from flask import Blueprint, abort, redirect, render_template, request, url_for
 
-from bot.service.candidate_page import PageView, expired, find, view
-from bot.db.engine import session_scope
 from bot.core.conversation import State
 from bot.core.events import Cancel, ChooseSlot, Confirm, OtherDates, PickDate, Reschedule, Send, Start, Stop, WantSlots
-from bot.service.availability import meeting_url_of
 from bot.core.messages import format_day, format_times, phone_for
+from bot.core.vocab import BookingStatus
+from bot.db.engine import session_scope
+from bot.service.availability import meeting_url_of
+from bot.service.candidate_page import PageView, expired, find, view
 from bot.service.turn import handle
 from bot.web.candidate_texts import PAGE
 from bot.web.common import services
 from bot.web.security import check_csrf, csrf_token
-from bot.core.vocab import BookingStatus
 
 bp = Blueprint("candidate", __name__)
 ACTIONS = ("book", "confirm", "change", "cancel", "other", "day", "again", "stop", "start")

@@ -6,9 +6,9 @@ from dataclasses import dataclass, field
 
 from sqlmodel import Session
 
+from bot.db.models import Applicant, ContactOptOut
 from bot.service import optouts
 from bot.service.deps import Services
-from bot.db.models import Applicant, ContactOptOut
 from bot.service.people import applications
 
 LOCALE = "ja"  # the recruiter page's language

@@ -7,13 +7,13 @@ from datetime import timedelta
 from flask import Blueprint, Response, abort
 from sqlmodel import select
 
-from calendars.ics import Entry, feed, single_event
-from bot.db.engine import session_scope
 from bot.core.messages import phone_for
+from bot.core.vocab import BookingStatus
+from bot.db.engine import session_scope
 from bot.db.models import Applicant, Booking
 from bot.web.common import services
 from bot.web.security import feed_token
-from bot.core.vocab import BookingStatus
+from calendars.ics import Entry, feed, single_event
 
 bp = Blueprint("feeds", __name__)
 ICS = "text/calendar; charset=utf-8"

@@ -5,11 +5,11 @@ from flask import Blueprint, abort, redirect, request
 from markupsafe import escape
 from sqlmodel import select
 
-from bot.db.engine import session_scope
 from bot.core.events import Start, Stop
+from bot.db.engine import session_scope
 from bot.db.models import Applicant, ShortLink
-from bot.service.turn import handle
 from bot.service.shortlinks import open_link, unsubscribe_token
+from bot.service.turn import handle
 from bot.web.common import services
 
 bp = Blueprint("links", __name__)

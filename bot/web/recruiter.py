@@ -4,27 +4,26 @@ from __future__ import annotations
 import hmac
 from functools import wraps
 
-from flask import Blueprint, abort, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, g, redirect, render_template, request, session, url_for
 from markupsafe import Markup, escape
 from sqlmodel import select
 
-from bot.db.engine import session_scope
 from bot.core.events import Resume
 from bot.core.messages import format_slot
+from bot.core.unbroken import nowrap_html
+from bot.core.vocab import RECRUITER_CHANNEL, AlertReason, BookingStatus, OutboxStatus
+from bot.db.engine import session_scope
 from bot.db.models import Applicant, Booking, MessageLog, Outbox
 from bot.service import inbox
+from bot.service.availability import LIVE_STATUSES
+from bot.service.calendar_health import calendar_problems
 from bot.service.followups import FOLLOW_UPS, outcome_sig
 from bot.service.outcomes import OutcomeRefused, mark, refusal, undo, undo_until
-from bot.service.availability import LIVE_STATUSES
-from bot.service.turn import handle
 from bot.service.shortlinks import opens_by_applicant
-from bot.core.unbroken import nowrap_html
-from bot.web.contacts import contact_notes
+from bot.service.turn import handle
 from bot.web.common import services
+from bot.web.contacts import contact_notes
 from bot.web.security import check_csrf, csrf_token, feed_token, recruiter_key
-from flask import g
-from bot.service.calendar_health import calendar_problems
-from bot.core.vocab import RECRUITER_CHANNEL, AlertReason, BookingStatus, OutboxStatus
 
 bp = Blueprint("recruiter", __name__, url_prefix="/recruiter")
 

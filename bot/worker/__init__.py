@@ -9,10 +9,10 @@ import threading
 import time
 
 from bot.service import inbox
+from bot.service.calendar_sync import poll as calendar_poll
+from bot.service.delivery import run_once
 from bot.service.deps import Services
 from bot.service.followups import backfill
-from bot.service.delivery import run_once
-from bot.service.calendar_sync import poll as calendar_poll
 from bot.service.ratelimit import Limiter
 
 log = logging.getLogger("sokuresu.worker")

@@ -17,8 +17,15 @@ from googleapiclient.discovery import build
 from googleapiclient.errors import HttpError
 
 from calendars.base import Interval
-from calendars.errors import (CalendarError, CalendarPermissionError, CalendarUnavailable, Conflict, Gone, NotFound,
-                               SyncTokenExpired)
+from calendars.errors import (
+    CalendarError,
+    CalendarPermissionError,
+    CalendarUnavailable,
+    Conflict,
+    Gone,
+    NotFound,
+    SyncTokenExpired,
+)
 from calendars.google.events import parse_time, rfc3339
 
 SCOPES = ["https://www.googleapis.com/auth/calendar"]

@@ -1,11 +1,10 @@
 """Calendar API event bodies and fields, read and written as plain dicts (no vendor import here)."""
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime, timezone
 from typing import Any
 from zoneinfo import ZoneInfo
-
-import hashlib
 
 from calendars.base import BookingRequest, CalendarChange
 

@@ -9,8 +9,15 @@ from typing import Sequence
 
 from calendars.base import BookingRequest, Interval, SlotTaken
 from calendars.errors import CalendarError, Conflict, NotFound
-from calendars.google.events import (booking_of, declined_by_owner, event_ref, interview_body, is_all_day, meeting_url,
-                                     split_ref)
+from calendars.google.events import (
+    booking_of,
+    declined_by_owner,
+    event_ref,
+    interview_body,
+    is_all_day,
+    meeting_url,
+    split_ref,
+)
 from calendars.google.hub import GoogleHub
 
 PENDING = "pending"  # the event id of a booking whose event is not written yet

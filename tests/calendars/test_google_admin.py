@@ -1,5 +1,4 @@
 """Google set-up: `sokuresu google check` and `auth`, the encrypted grant, problems on the recruiter page, panels."""
-from datetime import datetime, timezone
 import contextlib
 import io
 import json
@@ -8,6 +7,7 @@ import socket
 import threading
 import time
 import urllib.request
+from datetime import datetime, timezone
 
 import pytest
 from click.testing import CliRunner
@@ -15,9 +15,9 @@ from sqlmodel import Session, select
 
 from bot.cli import main
 from bot.db.models import StoredCredential
-from tests.fakes.google_api import FakeGoogleServer
 from tests.calendars.google_helpers import SATO, TANAKA, google_env, google_services, google_settings
 from tests.calendars.test_google_flow import bookings, chat_for
+from tests.fakes.google_api import FakeGoogleServer
 
 
 @pytest.fixture

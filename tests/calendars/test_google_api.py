@@ -6,12 +6,12 @@ import pytest
 from calendars.base import BookingRequest, Interval, Slot
 from calendars.errors import CalendarError, CalendarPermissionError, CalendarUnavailable
 from calendars.google.backend import GoogleCalendar, service_account_credentials
-from calendars.google.hub import GoogleHub, GoogleOptions
 from calendars.google.events import split_ref
+from calendars.google.hub import GoogleHub, GoogleOptions
 from calendars.google.remote import GoogleBackend
 from calendars.router import CalendarRouter, routes_of
-from tests.fakes.google_api import FakeGoogleServer
 from tests.calendars.google_helpers import SATO, service_account_info
+from tests.fakes.google_api import FakeGoogleServer
 
 T0 = datetime(2026, 12, 1, 1, 0, tzinfo=timezone.utc)
 
@@ -114,8 +114,8 @@ def test_without_delegation_no_guest_and_no_meet_are_asked_for(google):
 
 
 def test_a_broken_key_is_a_permission_error_not_a_crash(db_url, clock):
-    from tests.conftest import make_services
     from tests.calendars.google_helpers import google_settings
+    from tests.conftest import make_services
 
     svc = make_services(db_url, clock, env={"GOOGLE_SERVICE_ACCOUNT_JSON": "{not json"}, settings=google_settings())
     with pytest.raises(CalendarPermissionError, match="credentials unreadable"):

@@ -5,8 +5,8 @@ from urllib.parse import unquote
 import pytest
 from sqlmodel import Session, select
 
-from bot.service.calendar_sync import poll
 from bot.db.models import CalendarSync, Outbox
+from bot.service.calendar_sync import poll
 from calendars.google.events import split_ref
 from tests.calendars.google_helpers import SATO, google_services, run_worker
 from tests.calendars.test_google_flow import bookings, chat_for, google, gsvc  # noqa: F401  (fixtures)

@@ -5,9 +5,9 @@ import pytest
 from sqlmodel import Session, select
 
 from bot.db.models import Booking
+from tests.calendars.google_helpers import SA_EMAIL, SATO, TANAKA, google_services
 from tests.conftest import Chat
 from tests.fakes.google_api import FakeGoogleServer
-from tests.calendars.google_helpers import SATO, SA_EMAIL, TANAKA, google_services
 
 JST = timezone(timedelta(hours=9))
 

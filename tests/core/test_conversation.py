@@ -7,14 +7,44 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from calendars.base import Slot
 from bot.core.conversation import Context, State, as_shown, decide
-from bot.core.events import (AlertRecruiter, Applied, AskToConfirm, Book, Cancel, CancelBooking, ChooseSlot,
-                        CloseHandoff, Confirm, Decline, Help, Marked, Yes,
-                        Offer, OfferDates, OtherDates, PickDate, Reschedule, Resume, Send, SlotTakenMeanwhile, Start,
-                        Stop, Unknown, Unmark, WantSlots)
-from bot.core.events import Decision, RecordOutcome, RestoreBooking
-from bot.core.events import AskedForPerson, CarrierOptOut, Linked, MediaReceived, OtherMessage
+from bot.core.events import (
+    AlertRecruiter,
+    Applied,
+    AskedForPerson,
+    AskToConfirm,
+    Book,
+    Cancel,
+    CancelBooking,
+    CarrierOptOut,
+    ChooseSlot,
+    CloseHandoff,
+    Confirm,
+    Decision,
+    Decline,
+    Help,
+    Linked,
+    Marked,
+    MediaReceived,
+    Offer,
+    OfferDates,
+    OtherDates,
+    OtherMessage,
+    PickDate,
+    RecordOutcome,
+    Reschedule,
+    RestoreBooking,
+    Resume,
+    Send,
+    SlotTakenMeanwhile,
+    Start,
+    Stop,
+    Unknown,
+    Unmark,
+    WantSlots,
+    Yes,
+)
+from calendars.base import Slot
 
 UTC = timezone.utc
 NOW = datetime(2026, 11, 30, 0, 0, tzinfo=UTC)  # Monday 09:00 in Tokyo

@@ -3,8 +3,21 @@ from datetime import date
 
 import pytest
 
-from bot.core.events import (Cancel, ChooseSlot, Confirm, Decline, Help, OtherDates, PickDate, Reschedule, Start, Stop,
-                        Unknown, WantSlots, Yes)
+from bot.core.events import (
+    Cancel,
+    ChooseSlot,
+    Confirm,
+    Decline,
+    Help,
+    OtherDates,
+    PickDate,
+    Reschedule,
+    Start,
+    Stop,
+    Unknown,
+    WantSlots,
+    Yes,
+)
 from bot.core.intents import parse_postback, parse_text
 
 TODAY = date(2026, 11, 30)

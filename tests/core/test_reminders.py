@@ -3,10 +3,19 @@ from datetime import datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import pytest
-from hypothesis import given, settings as hsettings, strategies as st
+from hypothesis import given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
 
-from bot.core.reminders import (Policy, allowed_spans, booking_reminders, greeting_nudges, is_quiet,
-                           last_allowed_before, next_allowed)
+from bot.core.reminders import (
+    Policy,
+    allowed_spans,
+    booking_reminders,
+    greeting_nudges,
+    is_quiet,
+    last_allowed_before,
+    next_allowed,
+)
 from bot.core.settings import SettingsError, load_settings, parse_settings
 
 TOKYO, NEW_YORK = ZoneInfo("Asia/Tokyo"), ZoneInfo("America/New_York")

@@ -5,13 +5,13 @@ from datetime import date, datetime, timedelta, timezone
 
 import pytest
 
-from calendars.base import Slot
 from bot.channels.email.adapter import _html
 from bot.channels.line.format import fit as line_label
+from bot.channels.sms.text import compose
 from bot.core.messages import Recipient, Renderer, format_slot, phone_for
 from bot.core.settings import load_settings
-from bot.channels.sms.text import compose
 from bot.core.texts import TEXTS
+from calendars.base import Slot
 
 NOW = datetime(2026, 11, 30, 0, 0, tzinfo=timezone.utc)
 SLOTS = tuple(Slot(NOW + timedelta(days=d, hours=4), NOW + timedelta(days=d, hours=4, minutes=30), "sato")
@@ -135,11 +135,11 @@ def _strings(value):
 
 
 def test_short_sms_texts_and_pages_keep_the_same_keigo():
+    from bot.channels.registry import CHANNELS
     from bot.channels.sms.link_text import LINK_LEADS
     from bot.channels.sms.text import LEADS
     from bot.web.candidate_texts import PAGE as CANDIDATE_PAGE
     from bot.web.pagetexts import PAGE
-    from bot.channels.registry import CHANNELS
 
     # The form's words each channel declares: its address input and the reasons of its address checks.
     declared = [{**p.info.problems.get("ja", {}), "hint": p.info.form_field.hint["ja"] if p.info.form_field else ""}

@@ -94,8 +94,9 @@ def _rgb_hex(computed: str) -> str:
 def test_the_words_inside_a_button_are_as_readable_as_the_button_itself(browser, live_sms):  # noqa: F811
     from datetime import timedelta
 
-    from bot.db.models import Booking
     from sqlmodel import Session, select
+
+    from bot.db.models import Booking
 
     svc, base = live_sms
     booked = _apply(base, channel="email", email="jiro@example.com")

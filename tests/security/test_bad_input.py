@@ -47,8 +47,8 @@ def test_chat_messages_after_a_number_that_is_not_a_message_id_is_400(client, to
 
 @pytest.mark.parametrize("at", [1e20, -1e20, 10**30])
 def test_a_line_event_with_an_impossible_timestamp_is_answered_not_a_500(line_user, line_svc, at):
-    from tests.fakes.line_api import event, text_message
     from bot.db.models import LineLead
+    from tests.fakes.line_api import event, text_message
     good = line_user.event("message", **text_message("こんにちは"))
     odd = event("message", line_user.user_id, at, line_user.fake.issue_token(line_user.user_id),
                 **text_message("もしもし"))
@@ -58,8 +58,9 @@ def test_a_line_event_with_an_impossible_timestamp_is_answered_not_a_500(line_us
 
 
 def test_a_signed_body_with_garbage_events_is_answered_event_by_event(line_user, line_svc):
-    from tests.fakes.line_api import sign, text_message
     import json
+
+    from tests.fakes.line_api import sign, text_message
     good = line_user.event("message", **text_message("こんにちは"))
     body = json.dumps({"destination": "U0", "events": [
         {"type": 7, "source": "nowhere", "deliveryContext": "x", "timestamp": "soon"},

@@ -9,7 +9,7 @@ from bot.db.engine import session_scope
 from bot.db.models import InboxItem
 from bot.service import inbox
 from bot.service.delivery import LEASE, MAX_ATTEMPTS
-from tests.conftest import FakeClock, START, make_services
+from tests.conftest import START, FakeClock, make_services
 
 
 class RecordingHandler:

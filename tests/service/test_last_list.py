@@ -14,12 +14,12 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule, run_state_machine_as_test
 from sqlmodel import Session, SQLModel, select
 
-from calendars.local import LocalCalendar
 from bot import create_app
-from bot.db.engine import session_scope
 from bot.core.events import Applied
+from bot.db.engine import session_scope
 from bot.db.models import Applicant, Booking, Outbox
 from bot.service.turn import Turn
+from calendars.local import LocalCalendar
 from tests.conftest import START, FakeClock, make_services
 
 WORDS = ["他の日", "0", "変更", "予約", "はい", "キャンセル", "ヘルプ", "配信停止", "配信再開", "えっと、未定です"]

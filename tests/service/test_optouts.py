@@ -11,8 +11,9 @@ from bot.db.models import Applicant, ContactOptOut
 from bot.service.delivery import run_once
 from bot.service.outbox import enqueue
 from bot.web.security import recruiter_key
-from tests.conftest import AUTH, FakeClock, START, Chat, application, make_services
-from tests.conftest import stored_applicant as _applicant, stored_outbox as _rows
+from tests.conftest import AUTH, START, Chat, FakeClock, application, make_services
+from tests.conftest import stored_applicant as _applicant
+from tests.conftest import stored_outbox as _rows
 
 
 def _opt_outs(svc) -> list[tuple[str, str, str]]:

@@ -5,13 +5,13 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlmodel import Session, select
 
-from calendars.base import Slot
 from bot.core.conversation import Context, State, decide
 from bot.core.events import ChooseSlot, Marked, RestoreBooking, Send, Unmark
 from bot.db.models import Applicant, Booking, Outbox
 from bot.service.followups import outcome_links
 from bot.service.turn import handle
 from bot.web.security import recruiter_key
+from calendars.base import Slot
 from tests.conftest import Chat
 
 TOKYO = ZoneInfo("Asia/Tokyo")

@@ -4,11 +4,11 @@ import re
 import pytest
 from sqlmodel import Session
 
-from bot.service.candidate_page import page_url
 from bot.core.messages import phone_for
 from bot.db.models import Applicant
-from tests.conftest import AUTH, application
+from bot.service.candidate_page import page_url
 from tests.channels.sms.drivers import Phone
+from tests.conftest import AUTH, application
 
 NATIONAL, INTERNATIONAL = "03-6820-1234", "+81 3-6820-1234"  # the demo company's number, both ways
 

@@ -4,10 +4,10 @@ from datetime import date
 
 from sqlmodel import Session, select
 
-from bot.core.messages import Recipient, Renderer
-from bot.db.models import Applicant, Booking
-from bot.core.settings import load_settings
 from bot.channels.sms.text import compose
+from bot.core.messages import Recipient, Renderer
+from bot.core.settings import load_settings
+from bot.db.models import Applicant, Booking
 from tests.conftest import AUTH, Chat, application
 
 

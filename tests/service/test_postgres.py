@@ -8,7 +8,7 @@ from bot import create_app
 from bot.db.engine import session_scope
 from bot.db.models import Applicant, Booking, Outbox
 from bot.service.delivery import claim
-from tests.conftest import Chat, FakeClock, START, make_services
+from tests.conftest import START, Chat, FakeClock, make_services
 
 pytestmark = pytest.mark.postgres
 

@@ -8,11 +8,12 @@ import pytest
 from sqlmodel import Session, select
 
 from bot.core.messages import Recipient
-from bot.db.models import Outbox
 from bot.core.office_hours import answer_time
 from bot.core.settings import SettingsError, load_settings, parse_settings
+from bot.db.models import Outbox
 from bot.web.security import recruiter_key
-from tests.conftest import stored_applicant as applicant, stored_bookings as bookings
+from tests.conftest import stored_applicant as applicant
+from tests.conftest import stored_bookings as bookings
 
 TOKYO = ZoneInfo("Asia/Tokyo")
 

@@ -8,12 +8,13 @@ from urllib.parse import urlsplit
 import pytest
 from sqlmodel import Session, select
 
-from bot.service.candidate_page import REPLY_REQUEST, page_url
 from bot.db.models import Outbox
+from bot.service.candidate_page import REPLY_REQUEST, page_url
 from bot.service.shortlinks import unsubscribe_url
-from tests.conftest import START as START_AT
 from tests.channels.sms.drivers import Phone
-from tests.conftest import stored_applicant as _applicant, stored_bookings as _bookings
+from tests.conftest import START as START_AT
+from tests.conftest import stored_applicant as _applicant
+from tests.conftest import stored_bookings as _bookings
 
 
 @pytest.fixture
@@ -290,8 +291,8 @@ def test_a_cancel_link_only_asks_and_only_the_pages_post_cancels(phone, sms_svc,
 
 
 def test_email_buttons_become_page_links_and_no_sentence_asks_for_a_reply(sms_svc):
-    from bot.core.transport import Outgoing
     from bot.channels.email.adapter import MailChannel
+    from bot.core.transport import Outgoing
 
     payload = {"kind": "confirm_cancel", "facts": {"company": "そよかぜ"},
                "text": "12月1日(火)の面接を、本当にキャンセルしてよろしいですか？\n"

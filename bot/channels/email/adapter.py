@@ -13,13 +13,13 @@ from urllib.parse import unquote, urlsplit
 
 from icalendar import Calendar, vCalAddress
 
-from calendars.ics import single_event
-from bot.service.candidate_page import page_url, without_reply_requests
-from bot.core.transport import Outgoing, PermanentError, TemporaryError
 from bot.config import Config
-from bot.service.shortlinks import unsubscribe_url
+from bot.core.transport import Outgoing, PermanentError, TemporaryError
 from bot.core.unbroken import nowrap_html
 from bot.core.vocab import Kind
+from bot.service.candidate_page import page_url, without_reply_requests
+from bot.service.shortlinks import unsubscribe_url
+from calendars.ics import single_event
 
 TIMEOUT = 20.0
 SUBJECTS = {

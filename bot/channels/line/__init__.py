@@ -2,9 +2,9 @@
 add the account before applying, cards, the rich menu and `sokuresu line`."""
 from __future__ import annotations
 
-from bot.channels.line import cards, cli, inbound, webhook
 import re
 
+from bot.channels.line import cards, cli, inbound, webhook
 from bot.channels.plugin import ChannelPlugin
 from bot.config import Config
 from bot.core.channelinfo import ChannelInfo

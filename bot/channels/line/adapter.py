@@ -9,16 +9,25 @@ from typing import Callable
 
 import urllib3
 from linebot.v3.exceptions import InvalidSignatureError
-from linebot.v3.messaging import (ApiClient, ApiException, Configuration, Message, MessagingApi, MessagingApiBlob,
-                                  PushMessageRequest, ReplyMessageRequest, RichMenuRequest)
+from linebot.v3.messaging import (
+    ApiClient,
+    ApiException,
+    Configuration,
+    Message,
+    MessagingApi,
+    MessagingApiBlob,
+    PushMessageRequest,
+    ReplyMessageRequest,
+    RichMenuRequest,
+)
 from linebot.v3.webhook import WebhookParser
 from linebot.v3.webhooks import Event, FollowEvent, JoinEvent, MessageEvent, PostbackEvent, UnfollowEvent
 
-from calendars.base import utcnow
-from bot.core.transport import Outgoing, PermanentError, TemporaryError
-from bot.config import Config
 from bot.channels.line.events import LineEvent
 from bot.channels.line.format import to_line
+from bot.config import Config
+from bot.core.transport import Outgoing, PermanentError, TemporaryError
+from calendars.base import utcnow
 
 # LINE documents a reply token as usable within one minute of the webhook; keep a margin for the worker.
 REPLY_WINDOW = timedelta(seconds=50)

@@ -7,22 +7,21 @@ from datetime import date, datetime, timezone
 
 from sqlmodel import Session, select
 
-from bot.service import inbound_log, inbox, optouts, prefetch
-from bot.service.deps import Services
+from bot.channels.line.cards import content_payload
 from bot.channels.line.events import LineEvent
+from bot.channels.line.leads import answer, code_of, lead_of, link, say, start
 from bot.core.conversation import State
 from bot.core.events import AskedForPerson, Event, MediaReceived, OtherMessage, Unknown, WantSlots
 from bot.core.intents import parse_postback, parse_text
-from bot.channels.line.leads import answer, code_of, lead_of, link, say, start
-from bot.channels.line.cards import content_payload
 from bot.core.messages import format_day
-from bot.db.models import Applicant, Booking, Outbox
-from bot.service.followups import answered, answered_all
-from bot.service.outbox import cancel_pending
-from bot.service.availability import LIVE_STATUSES
-from bot.service.turn import Turn, converse
-from bot.service.outbox import alert, delivery_channel, enqueue
 from bot.core.vocab import RECRUITER_CHANNEL
+from bot.db.models import Applicant, Booking, Outbox
+from bot.service import inbound_log, inbox, optouts, prefetch
+from bot.service.availability import LIVE_STATUSES
+from bot.service.deps import Services
+from bot.service.followups import answered, answered_all
+from bot.service.outbox import alert, cancel_pending, delivery_channel, enqueue
+from bot.service.turn import Turn, converse
 
 log = logging.getLogger("sokuresu.line")
 MEDIA = {"image", "video", "audio", "file"}

@@ -6,16 +6,16 @@ import unicodedata
 
 from sqlmodel import Session, select, update
 
-from bot.service.deps import Services
-from bot.core.events import Applied, Linked
 from bot.channels.line import lead_steps as steps
 from bot.channels.line.format import fit
+from bot.core.events import Applied, Linked
 from bot.core.messages import Recipient
+from bot.core.vocab import OutboxStatus
 from bot.db.models import Applicant, LineLead, Outbox
+from bot.service.deps import Services
+from bot.service.outbox import alert, enqueue
 from bot.service.people import recognise, take_line
 from bot.service.turn import Turn
-from bot.service.outbox import alert, enqueue
-from bot.core.vocab import OutboxStatus
 
 CODE = re.compile(r"^[A-HJ-NP-Z2-9]{6}$")  # the link-code alphabet of bot.service.intake (no 0/O, 1/I)
 

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, jsonify, request
 
-from bot.web.common import services
 from bot.channels.line.inbound import queue
+from bot.web.common import services
 
 bp = Blueprint("line", __name__)
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 from flask import Blueprint, abort, jsonify, render_template, request
 from sqlmodel import select
 
-from bot.db.engine import session_scope
 from bot.core.intents import parse_postback, parse_text
+from bot.db.engine import session_scope
 from bot.db.models import Applicant, MessageLog
 from bot.service.turn import handle
 from bot.web.common import locale, services

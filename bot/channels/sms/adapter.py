@@ -12,8 +12,8 @@ from twilio.request_validator import SIGNATURE_SETTINGS_HEADER, RequestValidator
 from twilio.rest import Client
 from twilio.twiml.messaging_response import MessagingResponse
 
-from bot.core.transport import Outgoing, PermanentError, Refused, TemporaryError
 from bot.config import Config
+from bot.core.transport import Outgoing, PermanentError, Refused, TemporaryError
 
 log = logging.getLogger("sokuresu.sms")
 TIMEOUT = 15.0  # seconds; a slower answer is retried by the outbox rather than holding the worker

@@ -10,9 +10,9 @@ from datetime import datetime
 from typing import Callable
 from zoneinfo import ZoneInfo
 
-from bot.service.candidate_page import without_reply_requests
 from bot.channels.sms.text import _URL, SEGMENT_BUDGET, _Blank, fit, short_slot
 from bot.core.vocab import Kind
+from bot.service.candidate_page import without_reply_requests
 
 PAGE, CONFIRM, CHANGE = "page", "confirm", "change"
 # kind -> (lead, which links, in order). Our own short wordings; the page does the rest.

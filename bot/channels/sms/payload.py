@@ -1,12 +1,12 @@
 """An outbox row's SMS text, fixed in the transaction that writes it: two-way numbered choices, or one-way links."""
 from __future__ import annotations
 
-from bot.service.candidate_page import page_url, sms_is_one_way
-from bot.db.models import Outbox
-from bot.service.shortlinks import Shortener
 from bot.channels.sms.link_text import PageLinks, compose_link
 from bot.channels.sms.text import _URL, compose, segments
 from bot.core.vocab import Kind
+from bot.db.models import Outbox
+from bot.service.candidate_page import page_url, sms_is_one_way
+from bot.service.shortlinks import Shortener
 
 
 def page_links(svc, applicant) -> PageLinks:

@@ -8,17 +8,17 @@ from flask import Blueprint, Response, abort, request
 from sqlmodel import select
 
 from bot.channels.sms.adapter import twiml, valid_signature
-from bot.db.engine import session_scope
 from bot.core.events import Event, Help, Start, Stop
-from bot.service.delivery_reports import record_status
-from bot.service.intake import normalise_phone
 from bot.core.intents import CARRIER_START_WORDS, CARRIER_STOP_WORDS, normalise, parse_text
 from bot.core.messages import phone_for
+from bot.core.vocab import Kind
+from bot.db.engine import session_scope
 from bot.db.models import Applicant, Outbox
+from bot.service.delivery_reports import record_status
+from bot.service.intake import normalise_phone
 from bot.service.outbox import cancel_pending
 from bot.service.turn import handle, is_duplicate
 from bot.web.common import services
-from bot.core.vocab import Kind
 
 bp = Blueprint("twilio", __name__, url_prefix="/webhooks/twilio")
 log = logging.getLogger("sokuresu.twilio")

@@ -5,8 +5,8 @@ import pytest
 from icalendar import Calendar
 from sqlmodel import Session, select
 
-from bot.core.transport import Outgoing, PermanentError, TemporaryError
 from bot.channels.email.adapter import MailChannel
+from bot.core.transport import Outgoing, PermanentError, TemporaryError
 from bot.db.models import Applicant, Booking, Outbox
 from tests.conftest import Chat
 

@@ -6,8 +6,8 @@ import pytest
 from sqlmodel import Session, func, select
 
 from bot.bootstrap import default_channels
-from bot.core.transport import Outgoing, PermanentError, TemporaryError
 from bot.channels.line.adapter import LineChannel
+from bot.core.transport import Outgoing, PermanentError, TemporaryError
 from bot.db.models import Applicant, Booking, Outbox
 from bot.service.outbox import enqueue
 from bot.web.security import recruiter_key

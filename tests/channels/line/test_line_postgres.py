@@ -4,15 +4,18 @@ import pytest
 from tests.channels.line.test_line_delivery import (  # noqa: F401  (collected again here, on PostgreSQL)
     test_a_push_line_accepted_but_whose_answer_was_lost_is_not_sent_twice,
     test_stale_and_forged_slot_buttons_get_a_polite_re_offer_and_never_a_booking,
-    test_unfollow_marks_the_candidate_blocked_and_stops_every_push)
+    test_unfollow_marks_the_candidate_blocked_and_stops_every_push,
+)
 from tests.channels.line.test_line_flow import test_application_greeting_slot_card_reschedule_and_cancel_on_line  # noqa: F401
 from tests.channels.line.test_line_inbox import (  # noqa: F401,E501
-    runner, test_a_batch_books_once_and_its_later_turns_no_longer_offer_the_booked_time,
+    runner,
+    test_a_batch_books_once_and_its_later_turns_no_longer_offer_the_booked_time,
     test_a_row_taken_over_after_its_lease_ran_out_runs_once,
     test_a_runner_keeps_one_users_order_behind_an_event_another_process_holds,
     test_a_turn_that_fails_leaves_no_trace_and_is_retried,
     test_a_users_later_event_waits_for_the_earlier_one_held_by_another_worker,
-    test_the_web_process_runner_answers_right_after_the_200_with_the_free_reply)
+    test_the_web_process_runner_answers_right_after_the_200_with_the_free_reply,
+)
 from tests.channels.line.test_line_linking import test_a_new_friend_applies_inside_line_then_books  # noqa: F401
 from tests.channels.line.test_line_webhook import test_redelivered_event_never_replies_or_books_twice  # noqa: F401
 

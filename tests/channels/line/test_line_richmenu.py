@@ -4,8 +4,8 @@ import io
 from click.testing import CliRunner
 from PIL import Image
 
-from bot.cli import main
 from bot.channels.line.richmenu import HEIGHT, WIDTH, image, menu
+from bot.cli import main
 from bot.core.settings import load_settings
 
 

@@ -3,9 +3,11 @@ from __future__ import annotations
 
 from sqlmodel import Session, select
 
-from bot.db.models import InboundEvent, MessageLog, Outbox
 from bot.channels.sms.text import SEGMENT_BUDGET, segments
-from tests.conftest import stored_applicant as _applicant, stored_bookings as _bookings, stored_outbox as _rows
+from bot.db.models import InboundEvent, MessageLog, Outbox
+from tests.conftest import stored_applicant as _applicant
+from tests.conftest import stored_bookings as _bookings
+from tests.conftest import stored_outbox as _rows
 
 
 def test_whole_sms_flow_apply_greet_book_confirm_reschedule_cancel(phone, sms_svc, fake_twilio):

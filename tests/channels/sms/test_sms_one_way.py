@@ -8,15 +8,15 @@ from datetime import timedelta
 
 import pytest
 
-from calendars.base import Slot
-from bot.service.candidate_page import REPLY_REQUEST, sms_is_one_way, without_reply_requests
-from bot.core.messages import Recipient
-from bot.core.settings import SettingsError, SmsOptions, load_settings, parse_settings
 from bot.channels.sms.link_text import LINK_LEADS, PageLinks, compose_link
 from bot.channels.sms.text import SEGMENT_BUDGET, segments
+from bot.core.messages import Recipient
+from bot.core.settings import SettingsError, SmsOptions, load_settings, parse_settings
 from bot.core.texts import TEXTS
-from tests.conftest import START
+from bot.service.candidate_page import REPLY_REQUEST, sms_is_one_way, without_reply_requests
+from calendars.base import Slot
 from tests.channels.sms.drivers import Phone
+from tests.conftest import START
 
 US = "+16502530000"
 

@@ -5,11 +5,11 @@ from datetime import date, datetime, timedelta, timezone
 
 import pytest
 
-from calendars.base import Slot
+from bot.channels.sms.text import SEGMENT_BUDGET, compose, fit, segments
 from bot.core.messages import Recipient, Renderer
 from bot.core.settings import load_settings
-from bot.channels.sms.text import SEGMENT_BUDGET, compose, fit, segments
 from bot.core.texts import TEXTS
+from calendars.base import Slot
 
 
 @pytest.mark.parametrize("text, expected", [
