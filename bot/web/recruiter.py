@@ -73,7 +73,15 @@ def login(key: str):
         abort(403, "this recruiter link is not valid")
     session.clear()
     session["recruiter"] = True
+    session.permanent = True  # the cookie lapses after PERMANENT_SESSION_LIFETIME, not never
     return redirect(url_for("recruiter.index"))
+
+
+@bp.post("/logout")
+def logout():
+    check_csrf()
+    session.clear()
+    return render_template("signed_out.html", company=services().settings.company.name.get("ja"))
 
 
 @bp.get("")
