@@ -6,7 +6,7 @@ import logging
 from sqlmodel import Session, select
 
 from bot.core.events import CarrierOptOut
-from bot.core.vocab import Kind
+from bot.core.vocab import AlertReason, Kind, OptOutReason
 from bot.db.engine import session_scope
 from bot.db.models import Applicant, Outbox
 from bot.service import optouts
@@ -61,7 +61,7 @@ def fall_back(session: Session, svc: Services, row: Outbox) -> Outbox | None:
                       payload=payload, due_at=svc.clock(), created_at=svc.clock(), fallback_for=row.id)
         session.add(copy)
     detail = f"{row.kind} via {row.channel}: {row.delivery_status}" + (f" → {channel}" if channel else "")
-    alert(session, svc, applicant, "undelivered", detail)
+    alert(session, svc, applicant, AlertReason.UNDELIVERED, detail)
     log.info("outbox row %s not delivered (%s); fallback via %s", row.id, row.delivery_status, channel or "none")
     return copy
 
@@ -72,7 +72,7 @@ def opt_out(session: Session, svc: Services, applicant_id: int, why: str, channe
     if applicant is None:
         return
     # The address itself is refused (Twilio 21610): no application of this person may use it until they opt in.
-    optouts.opt_out(session, channel, optouts.address_of(svc, applicant, channel), optouts.Reason.CARRIER, svc.clock())
+    optouts.opt_out(session, channel, optouts.address_of(svc, applicant, channel), OptOutReason.CARRIER, svc.clock())
     if applicant.opted_out:
         return
     # Everything unsent is held with the provider's reason; the conversation then decides the state and alerts.

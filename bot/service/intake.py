@@ -14,6 +14,7 @@ from sqlmodel import select
 from bot.core.channelinfo import ChannelInfo
 from bot.core.events import Applied
 from bot.core.settings import WEEKDAYS, Settings
+from bot.core.vocab import AlertReason
 from bot.db.engine import session_scope
 from bot.db.models import Applicant
 from bot.service.deps import Services
@@ -195,7 +196,7 @@ def submit(svc: Services, app: Application) -> tuple[Applicant, bool]:
             session.flush()
             recognise(session, applicant, line_user_id)
             if keeper is not None:
-                alert(session, svc, applicant, "line_kept", f"#{keeper.id}")
+                alert(session, svc, applicant, AlertReason.LINE_KEPT, f"#{keeper.id}")
             Turn(svc, session, applicant).run(Applied())
     except IntegrityError:
         # A concurrent request with the same external id (or LINE user) won the race: answer with that one.

@@ -6,26 +6,18 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from datetime import datetime
-from enum import StrEnum
 
 from sqlalchemy import and_, delete, or_
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from bot.core.channelinfo import ChannelInfo
-from bot.core.vocab import Kind
+from bot.core.vocab import Kind, OptOutReason
 from bot.db.models import Applicant, ContactOptOut
 from bot.service.deps import Services
 
 EXEMPT_KINDS = (Kind.STOPPED, Kind.ALERT)  # the acknowledgement of this very opt-out, and the recruiter's own alerts
 CACHE = "opt_outs"  # session.info: {(channel, address): ContactOptOut | None} looked up in this transaction
-
-
-class Reason(StrEnum):
-    STOP_WORD = "stop_word"  # the candidate asked (STOP, 配信停止) on that channel
-    CARRIER = "carrier"  # Twilio refused a send with 21610: the number opted out at the carrier
-    BLOCKED = "blocked"  # unfollowed (blocked) our LINE account
-    UNSUBSCRIBED = "unsubscribed"  # the e-mail's one-click List-Unsubscribe
 
 
 def address_channels(svc: Services) -> list[str]:
@@ -79,7 +71,7 @@ def is_stopped(session: Session, channel: str, address: str | None) -> ContactOp
     return look_up(session, [(channel, address)]).get((channel, address))
 
 
-def opt_out(session: Session, channel: str, address: str | None, reason: Reason, now: datetime) -> None:
+def opt_out(session: Session, channel: str, address: str | None, reason: OptOutReason, now: datetime) -> None:
     """Record that this address wants nothing more on this channel (kept if it already does)."""
     if not address or is_stopped(session, channel, address):
         return

@@ -5,7 +5,7 @@ from datetime import datetime
 
 from sqlmodel import Session, update
 
-from bot.core.vocab import RECRUITER_CHANNEL, Kind, OutboxStatus
+from bot.core.vocab import RECRUITER_CHANNEL, AlertReason, Kind, OutboxStatus
 from bot.db.models import Applicant, Outbox
 from bot.service.deps import Services
 
@@ -39,7 +39,8 @@ def enqueue(session: Session, svc: Services, applicant: Applicant | None, payloa
     return row
 
 
-def alert(session: Session, svc: Services, applicant: Applicant | None, reason: str, detail: str = "") -> Outbox:
+def alert(session: Session, svc: Services, applicant: Applicant | None, reason: AlertReason,
+          detail: str = "") -> Outbox:
     """Tell the recruiter that a person is needed for this candidate, and why (the text is the reason's)."""
     return enqueue(session, svc, applicant, {"kind": Kind.ALERT, "reason": reason, "detail": detail, "text": reason},
                    channel=RECRUITER_CHANNEL)

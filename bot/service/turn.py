@@ -36,7 +36,7 @@ from bot.core.events import (
     Unmark,
 )
 from bot.core.messages import Recipient, format_slot
-from bot.core.vocab import RECRUITER_CHANNEL, BookingStatus, Kind, OutboxStatus
+from bot.core.vocab import RECRUITER_CHANNEL, AlertReason, BookingStatus, Kind, OptOutReason, OutboxStatus
 from bot.db.engine import session_scope
 from bot.db.models import Applicant, Booking, InboundEvent, Outbox
 from bot.service import optouts, prefetch
@@ -418,14 +418,14 @@ class Turn:
         if isinstance(event, Start):
             optouts.opt_in(self.session, channel, address)
             return
-        reason = optouts.Reason.UNSUBSCRIBED if channel == "email" else optouts.Reason.STOP_WORD
+        reason = OptOutReason.UNSUBSCRIBED if channel == "email" else OptOutReason.STOP_WORD
         optouts.opt_out(self.session, channel, address, reason, self.now)
 
     def unreachable(self, kind: str) -> None:
         """Every address the person gave opted out: no message; a new application's greeting tells the recruiter."""
         if kind == Kind.GREETING:
             out = ", ".join(sorted(optouts.stopped(self.session, self.svc, self.applicant)))
-            alert(self.session, self.svc, self.applicant, "all_opted_out", out)
+            alert(self.session, self.svc, self.applicant, AlertReason.ALL_OPTED_OUT, out)
 
     def set_state(self, state: State) -> None:
         a = self.applicant

@@ -56,7 +56,9 @@ def test_no_module_compares_a_status_or_kind_with_a_bare_string():
                 values = [c.elts if isinstance(c, (ast.Tuple, ast.Set, ast.List)) else [c] for c in node.comparators]
                 if any(_bare(v) for group in values for v in group):
                     found.append(where)
-            if isinstance(node, ast.Call) and _name(node.func) in ("Send", "AlertRecruiter", "alert", "Planned"):
-                if any(_bare(a) for a in node.args[:1] + [k.value for k in node.keywords if k.arg == "kind"]):
+            if isinstance(node, ast.Call) and _name(node.func) in ("Send", "AlertRecruiter", "Planned", "alert"):
+                # alert(session, svc, who, reason); the others name their word first
+                first = node.args[3:4] if _name(node.func) == "alert" else node.args[:1]
+                if any(_bare(a) for a in first + [k.value for k in node.keywords if k.arg in ("kind", "reason")]):
                     found.append(where)
     assert found == []

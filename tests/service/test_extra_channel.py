@@ -7,6 +7,7 @@ from sqlmodel import Session
 from bot.channels import registry
 from bot.channels.plugin import ChannelPlugin
 from bot.core.channelinfo import ChannelInfo
+from bot.core.vocab import OptOutReason
 from bot.db.models import Applicant, Outbox
 from bot.service import optouts
 from bot.service.delivery import run_once
@@ -88,12 +89,12 @@ def test_an_opted_out_address_falls_back_to_the_new_channel_by_its_rank(client, 
     with Session(svc.engine) as session:
         applicant = session.get(Applicant, applicant_id)
         assert optouts.channel_for(session, svc, applicant) == "email"
-        optouts.opt_out(session, "email", "hanako@example.com", optouts.Reason.UNSUBSCRIBED, svc.clock())
+        optouts.opt_out(session, "email", "hanako@example.com", OptOutReason.UNSUBSCRIBED, svc.clock())
         # SMS (rank 2) has no transport and does not fall back to the chat: the pigeon (rank 3) is next.
         assert optouts.channel_for(session, svc, applicant) == "pigeon"
         note = contact_notes(session, svc, [applicant])[applicant_id]
         assert note.via_label == "伝書鳩"
-        optouts.opt_out(session, "pigeon", "+819012345678", optouts.Reason.STOP_WORD, svc.clock())
+        optouts.opt_out(session, "pigeon", "+819012345678", OptOutReason.STOP_WORD, svc.clock())
         assert optouts.channel_for(session, svc, applicant) is None
         note = contact_notes(session, svc, [applicant])[applicant_id]
         assert note.via_label == "送信先なし" and "鳩停止中 (2026-11-30)" in note.stopped

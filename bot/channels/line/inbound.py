@@ -14,7 +14,7 @@ from bot.core.conversation import State
 from bot.core.events import AskedForPerson, Event, MediaReceived, OtherMessage, Unknown, WantSlots
 from bot.core.intents import parse_postback, parse_text
 from bot.core.messages import format_day
-from bot.core.vocab import RECRUITER_CHANNEL
+from bot.core.vocab import RECRUITER_CHANNEL, AlertReason, OptOutReason
 from bot.db.models import Applicant, Booking, Outbox
 from bot.service import inbound_log, inbox, optouts, prefetch
 from bot.service.availability import LIVE_STATUSES
@@ -173,13 +173,13 @@ def _unfollow(session: Session, svc: Services, applicant: Applicant | None, user
     if (lead := lead_of(session, user_id)) is not None:
         session.delete(lead)
     # LINE refuses pushes to them now: no application, new or old, pushes to them until they follow again.
-    optouts.opt_out(session, "line", user_id, optouts.Reason.BLOCKED, svc.clock())
+    optouts.opt_out(session, "line", user_id, OptOutReason.BLOCKED, svc.clock())
     if applicant is None:
         return
     applicant.blocked, applicant.updated_at = True, svc.clock()
     cancel_pending(session, Outbox.channel != RECRUITER_CHANNEL, applicant_id=applicant.id,
                    why="the candidate blocked the LINE account")
-    alert(session, svc, applicant, "line_blocked")
+    alert(session, svc, applicant, AlertReason.LINE_BLOCKED)
 
 
 def _fixed_answer(session: Session, svc: Services, applicant: Applicant, event: LineEvent,

@@ -10,7 +10,7 @@ from bot.channels.line import lead_steps as steps
 from bot.channels.line.format import fit
 from bot.core.events import Applied, Linked
 from bot.core.messages import Recipient
-from bot.core.vocab import OutboxStatus
+from bot.core.vocab import AlertReason, OutboxStatus
 from bot.db.models import Applicant, LineLead, Outbox
 from bot.service.deps import Services
 from bot.service.outbox import alert, enqueue
@@ -106,7 +106,7 @@ def link(session: Session, svc: Services, applicant: Applicant, user_id: str, re
     """Tie the LINE user to a web application and greet them at once, here, with fresh times."""
     if (keeper := take_line(session, svc, user_id, svc.clock())) is not None:
         # An earlier application of theirs keeps LINE for its booked interview: a person follows this one up.
-        alert(session, svc, applicant, "line_kept", f"#{keeper.id}")
+        alert(session, svc, applicant, AlertReason.LINE_KEPT, f"#{keeper.id}")
         return say(session, svc, user_id, "line_code_later", reply_to)
     applicant.line_user_id, applicant.link_code, applicant.blocked = user_id, None, False
     if lead is not None:
