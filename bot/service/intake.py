@@ -65,6 +65,9 @@ def _text(data: dict, key: str, errors: dict, limit: int, required: bool = False
     if not isinstance(value, str):
         errors[key] = "must be a string"
         return None
+    if "\x00" in value:  # no field of ours holds a NUL (PostgreSQL refuses it in text)
+        errors[key] = Problem("must not contain NUL characters", "control")
+        return None
     # Full-width letters, digits and @ (ｈａｎａｋｏ＠…, ０９０…) are what a Japanese keyboard types: normalise them.
     value = unicodedata.normalize("NFKC", value).strip()
     if len(value) > limit:
@@ -72,6 +75,23 @@ def _text(data: dict, key: str, errors: dict, limit: int, required: bool = False
                               length=len(value))
         return None
     return value
+
+
+# A name is said back to the candidate in the company's name (greeting, SMS, e-mail To:): it may hold no link
+# (a scheme, www., or a domain with a path or a common ending) and no character that hides or reorders text.
+_LINK = re.compile(r"(?i)(?:[a-z][a-z0-9+.-]*://|www\.|\b[a-z0-9-]+\.(?:com|net|org|info|biz|xyz|top|io|co|me|ly|jp|cn|ru|"
+                   r"[a-z]{2,}/)\b)")
+_ZERO_WIDTH = re.compile("[\u200b-\u200d\u2060\ufeff]")
+_BIDI = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def name_problem(name: str) -> Problem | None:
+    """Why this name cannot be said back as it is (None: it can)."""
+    if _LINK.search(name):
+        return Problem("must not contain a link", "name_link")
+    if _BIDI.search(name) or any(unicodedata.category(c) == "Cc" for c in name):
+        return Problem("must not contain control or text-direction characters", "name_control")
+    return None
 
 
 def normalise_phone(raw: str, region: str = "JP") -> str:
@@ -143,6 +163,12 @@ def validate(data, settings: Settings, channels: Mapping[str, ChannelInfo]) -> A
         raise ApplicationInvalid({"body": "must be a JSON object"})
     errors: dict[str, str] = {}
     name = _text(data, "name", errors, 200, required=True)
+    if name is not None:
+        name = _ZERO_WIDTH.sub("", name).strip()  # invisible: a name of only these is no name
+        if not name:
+            errors["name"] = "is required"
+        elif problem := name_problem(name):
+            errors["name"], name = problem, None
     choices = offered(channels)
     channel = _text(data, "channel", errors, 10, required=True)
     if channel and channel not in choices:

@@ -23,7 +23,10 @@ PAGE = {
                   "contact_window": "連絡がつきやすい時間帯を確認してください。"},
         # The real reason, when there is one more precise than the field's own line above.
         # Each channel adds the reasons of its own address checks (ChannelInfo.problems).
-        "why": {"too_long": "{limit}文字以内で入力してください（いまは{length}文字です）。"},
+        "why": {"too_long": "{limit}文字以内で入力してください（いまは{length}文字です）。",
+                "name_link": "お名前にURLやリンクは入れられません。お名前だけをご入力ください。",
+                "name_control": "お名前に使えない文字が含まれています。お名前だけをご入力ください。",
+                "control": "使えない文字が含まれています。"},
     },
     "en": {
         "title": "Apply to {company}",
@@ -46,6 +49,9 @@ PAGE = {
         "field": {"name": "Please enter your name.", "channel": "Please choose how we should contact you.",
                   "job": "Please choose a job.",
                   "contact_window": "Please check the contact times."},
-        "why": {"too_long": "Please keep this to {limit} characters (it is {length} now)."},
+        "why": {"too_long": "Please keep this to {limit} characters (it is {length} now).",
+                "name_link": "A name cannot contain a web address or link. Please enter just your name.",
+                "name_control": "Your name contains characters we cannot use. Please enter just your name.",
+                "control": "This contains characters we cannot use."},
     },
 }

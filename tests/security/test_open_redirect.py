@@ -15,8 +15,21 @@ EVIL = "http://evil.example/prize"
 
 @pytest.mark.parametrize("number", ["+819012345678", "+14155550123"])  # one-way (page links), two-way (numbers)
 def test_a_url_in_the_name_is_never_shortened(sms_client, sms_svc, fake_twilio, number):
+    # Intake refuses such a name now (tests/security/test_names.py); a row stored before that rule still
+    # must not turn into a redirect.
+    from bot.core.events import Applied
+    from bot.db.models import Applicant
+    from bot.service.turn import handle
+    from tests.conftest import START
+
     phone = Phone(sms_client, sms_svc, fake_twilio, number=number)
-    phone.apply(name=f"当選 {EVIL}", phone=number)
+    with Session(sms_svc.engine) as s:
+        applicant = Applicant(name=f"当選 {EVIL}", phone=number, channel="sms", job_id="bakery-staff",
+                              created_at=START, updated_at=START)
+        s.add(applicant)
+        s.commit()
+        applicant_id = applicant.id
+    handle(sms_svc, applicant_id, Applied())
     texts = [sms.body for sms in phone.inbox()]
     assert texts, "the greeting went out"
     with Session(sms_svc.engine) as s:
