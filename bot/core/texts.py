@@ -321,6 +321,10 @@ JA.update({
         "申し訳ありません、そのコードが見つかりませんでした。応募完了画面の6文字のコードをもう一度ご確認ください。"
         "ご不明な場合は {phone} までお電話ください。"
     ),
+    "line_code_locked": (
+        "申し訳ありません、コードが続けて確認できなかったため、しばらくの間コードをお受けできません。"
+        "お手数ですが明日あらためてお送りいただくか、{phone} までお電話ください。"
+    ),
     "line_code_later": (
         "新しいご応募ありがとうございます。ご予約中の面接が終わるまで、このトークではその面接のご案内を続けます。"
         "新しいご応募については担当者からご連絡いたします。お急ぎの場合は {phone} までお電話ください。"
@@ -369,6 +373,10 @@ EN.update({
     "line_code_unknown": (
         "Sorry, I couldn't find that code. Please check the 6-letter code shown after you applied, "
         "or call us at {phone}."
+    ),
+    "line_code_locked": (
+        "Sorry, several codes in a row did not match, so we cannot take codes from you for a while. "
+        "Please send it again tomorrow, or call us at {phone}."
     ),
     "line_code_later": (
         "Thank you for your new application. Until your booked interview is over, this chat stays about that "

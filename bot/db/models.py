@@ -210,3 +210,16 @@ class StoredCredential(SQLModel, table=True):
     name: str = Field(unique=True, max_length=200)
     ciphertext: str = Field(sa_column=Column(Text, nullable=False))
     updated_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+
+
+class CodeAttempt(SQLModel, table=True):
+    """Link codes a sender (a LINE user) sent that matched no application: after a few, codes from them are
+    not even looked up for a while, so the short codes cannot be guessed by trying."""
+
+    __tablename__ = "code_attempt"
+    __table_args__ = (UniqueConstraint("channel", "sender", name="uq_code_attempt"),)
+    id: Optional[int] = Field(default=None, primary_key=True)
+    channel: str = Field(max_length=16)
+    sender: str = Field(max_length=320)
+    misses: int = Field(default=0)
+    first_miss_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))

@@ -9,7 +9,7 @@ from sqlmodel import Session, select
 
 from bot.channels.line.cards import content_payload
 from bot.channels.line.events import LineEvent
-from bot.channels.line.leads import answer, code_of, lead_of, link, say, start
+from bot.channels.line.leads import answer, by_code, code_of, lead_of, link, say, start
 from bot.core.conversation import State
 from bot.core.events import AskedForPerson, Event, MediaReceived, OtherMessage, Unknown, WantSlots
 from bot.core.intents import parse_postback, parse_text
@@ -120,7 +120,7 @@ def dispatch(session: Session, svc: Services, event: LineEvent) -> None:
     if applicant is prefetch.MISSING:
         applicant = session.exec(select(Applicant).where(Applicant.line_user_id == event.user_id)
                                  .with_for_update()).first()
-    if applicant is not None and (other := _applied_again(session, event, applicant)) is not None:
+    if applicant is not None and (other := _applied_again(session, svc, event, applicant)) is not None:
         return link(session, svc, other, event.user_id, reply_to(event), None)  # a new application of theirs
     wanted = conversation_event(svc, event) if applicant is not None and event.kind in ("message", "postback") else None
     if wanted is not None:  # the ordinary path: log what they said and run the turn
@@ -130,12 +130,12 @@ def dispatch(session: Session, svc: Services, event: LineEvent) -> None:
     _other(session, svc, event, applicant)
 
 
-def _applied_again(session: Session, event: LineEvent, applicant: Applicant) -> Applicant | None:
+def _applied_again(session: Session, svc: Services, event: LineEvent, applicant: Applicant) -> Applicant | None:
     """The person's new web application whose link code they sent; None for anything else they wrote."""
     if event.kind != "message" or event.message_type != "text" or not (code := code_of(event.text or "")):
         return None
-    other = session.exec(select(Applicant).where(Applicant.link_code == code)).first()
-    return other if other is not None and other.id != applicant.id else None
+    other, locked = by_code(session, svc, event.user_id, code)
+    return other if not locked and other is not None and other.id != applicant.id else None
 
 
 def _run(session: Session, svc: Services, payload: dict) -> None:

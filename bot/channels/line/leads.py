@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from datetime import timedelta
 
 from sqlmodel import Session, select, update
 
@@ -11,13 +12,18 @@ from bot.channels.line.format import fit
 from bot.core.events import Applied, Linked
 from bot.core.messages import Recipient
 from bot.core.vocab import AlertReason, OutboxStatus
-from bot.db.models import Applicant, LineLead, Outbox
+from bot.db.models import Applicant, CodeAttempt, LineLead, Outbox
 from bot.service.deps import Services
 from bot.service.outbox import alert, enqueue
 from bot.service.people import recognise, take_line
 from bot.service.turn import Turn
 
 CODE = re.compile(r"^[A-HJ-NP-Z2-9]{6}$")  # the link-code alphabet of bot.service.intake (no 0/O, 1/I)
+# Six letters are about 30 bits: a code links only for two weeks after applying, and a LINE user whose codes
+# missed five times in a day is not heard for the rest of that day.
+CODE_VALID = timedelta(days=14)
+MAX_MISSES = 5
+LOCKED_FOR = timedelta(days=1)
 
 
 def say(session: Session, svc: Services, user_id: str | None, kind: str, reply_to: dict | None, *,
@@ -44,6 +50,28 @@ def code_of(text: str) -> str | None:
     return norm if CODE.match(norm) else None
 
 
+def by_code(session: Session, svc: Services, user_id: str, code: str) -> tuple[Applicant | None, bool]:
+    """(the application this code links, whether codes from this user are locked out for now).
+
+    Only a miss that looks meant as a code (it has a digit: a name has none) counts against the user."""
+    now = svc.clock()
+    tries = session.exec(select(CodeAttempt).where(CodeAttempt.channel == "line", CodeAttempt.sender == user_id)
+                         .with_for_update()).first()
+    if tries is not None and now >= tries.first_miss_at + LOCKED_FOR:
+        tries.misses, tries.first_miss_at = 0, now  # a new day: a clean slate
+    if tries is not None and tries.misses >= MAX_MISSES:
+        return None, True
+    applicant = session.exec(select(Applicant).where(Applicant.link_code == code)).first()
+    if applicant is not None and now < applicant.created_at + CODE_VALID:
+        return applicant, False
+    if any(ch.isdigit() for ch in code):
+        if tries is None:
+            tries = CodeAttempt(channel="line", sender=user_id, misses=0, first_miss_at=now)
+            session.add(tries)
+        tries.misses += 1
+    return None, False
+
+
 def start(session: Session, svc: Services, user_id: str, reply_to: dict | None) -> None:
     """Welcome a new friend: send the code if you applied on the web, or your name to apply here."""
     lead = lead_of(session, user_id) or LineLead(line_user_id=user_id, created_at=svc.clock())
@@ -58,7 +86,9 @@ def answer(session: Session, svc: Services, user_id: str, text: str | None, data
     """Take the next message or tap of a friend without an application."""
     lead = lead_of(session, user_id)
     if text and (code := code_of(text)):
-        applicant = session.exec(select(Applicant).where(Applicant.link_code == code)).first()
+        applicant, locked = by_code(session, svc, user_id, code)
+        if locked:
+            return say(session, svc, user_id, "line_code_locked", reply_to)
         if applicant is not None:
             return link(session, svc, applicant, user_id, reply_to, lead)
         if any(ch.isdigit() for ch in code):  # a name has no digits: this was meant as a code
