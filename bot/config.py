@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -13,16 +14,43 @@ def _instance_dir() -> Path:
     return Path(os.environ.get("SOKURESU_INSTANCE", Path.cwd() / "instance"))
 
 
+# Everything unguessable (feed tokens, candidate links, the recruiter link, stored credentials) is derived from
+# SECRET_KEY: an empty or short one would let anyone compute them.
+MIN_SECRET_KEY = 32
+
+
+class ConfigError(ValueError):
+    """An environment setting Sokuresu cannot start with; the message names it and says what to do."""
+
+
+def _checked(key: str, where: str) -> str:
+    if len(key) < MIN_SECRET_KEY:
+        size = "empty" if not key else f"only {len(key)} characters"
+        raise ConfigError(f"{where} is {size}: it must be at least {MIN_SECRET_KEY} random characters "
+                          "(python -c 'import secrets; print(secrets.token_urlsafe(48))')")
+    return key
+
+
 def _secret_key(instance: Path) -> str:
-    """Return SECRET_KEY, or a key generated once and kept under instance/."""
-    if os.environ.get("SECRET_KEY"):
-        return os.environ["SECRET_KEY"]
+    """The key kept under instance/, made once: written whole under a temporary name, then linked into place, so
+    processes starting together either make it or read the one another made, never half of it."""
     path = instance / "secret_key"
     if not path.exists():
         instance.mkdir(parents=True, exist_ok=True)
-        path.write_text(secrets.token_urlsafe(48))
-        path.chmod(0o600)
-    return path.read_text().strip()
+        fd, tmp = tempfile.mkstemp(dir=instance, prefix=".secret_key.")  # created 0600
+        try:
+            with os.fdopen(fd, "w") as f:
+                f.write(secrets.token_urlsafe(48))
+                f.flush()
+                os.fsync(f.fileno())
+            try:
+                os.link(tmp, path)  # fails if another process put its key there first: then that one holds
+            except FileExistsError:
+                pass
+        finally:
+            os.unlink(tmp)
+    where = f"the key file {path} (delete it to have a new one made, or set SECRET_KEY)"
+    return _checked(path.read_text().strip(), where)
 
 
 @dataclass(frozen=True)
@@ -65,7 +93,7 @@ class Config:
             database_url = f"sqlite:///{(instance / 'sokuresu.sqlite3').resolve()}"
         return cls(
             database_url=database_url,
-            secret_key=get("SECRET_KEY") or _secret_key(instance),
+            secret_key=_checked(get("SECRET_KEY"), "SECRET_KEY") if get("SECRET_KEY") else _secret_key(instance),
             public_base_url=(get("PUBLIC_BASE_URL") or "http://localhost:5000").rstrip("/"),
             settings_path=get("SOKURESU_SETTINGS"),
             intake_api_key=get("INTAKE_API_KEY"),

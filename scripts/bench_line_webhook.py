@@ -241,7 +241,7 @@ def main() -> int:
     base = {k: v for k, v in os.environ.items() if not k.startswith(("LINE_", "DATABASE_URL"))}
     env = {**base, "LINE_CHANNEL_SECRET": SECRET, "LINE_CHANNEL_ACCESS_TOKEN": TOKEN,
            "LINE_API_BASE_URL": f"http://127.0.0.1:{fake_port}", "PYTHONPATH": str(ROOT),
-           "DATABASE_URL": f"sqlite:///{tmp / 'sokuresu.sqlite3'}", "SECRET_KEY": "bench",
+           "DATABASE_URL": f"sqlite:///{tmp / 'sokuresu.sqlite3'}", "SECRET_KEY": "bench-secret-key-0123456789abcdef0",
            "INTAKE_API_KEY": "bench-intake",
            "SOKURESU_INSTANCE": str(tmp)}
     drop = None

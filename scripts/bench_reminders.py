@@ -116,7 +116,8 @@ def worker_main(db: str, provider: str, lease: float, send_keys: bool) -> None:
     settings = load_settings()
     # No quiet hours: the benchmark must not depend on the hour in Tokyo when it runs.
     settings = replace(settings, policy=replace(settings.policy, quiet_start=clock(0), quiet_end=clock(0)))
-    config = Config.from_env({"DATABASE_URL": db, "SECRET_KEY": "bench", "PUBLIC_BASE_URL": "http://localhost"})
+    config = Config.from_env({"DATABASE_URL": db, "SECRET_KEY": "bench-secret-key-0123456789abcdef0",
+                              "PUBLIC_BASE_URL": "http://localhost"})
     svc = bootstrap(config=config, settings=settings,
                     channels={"fake": HttpChannel(provider, send_keys), "recruiter": LogChannel("recruiter")})
     print("ready", flush=True)

@@ -87,7 +87,8 @@ def make_services(database_url: str, clock=None, channels=None, env=None, settin
     from bot.db.migrate import upgrade
 
     upgrade(database_url)
-    base = {"DATABASE_URL": database_url, "SECRET_KEY": "test-secret", "INTAKE_API_KEY": "test-intake-key",
+    base = {"DATABASE_URL": database_url, "SECRET_KEY": "test-secret-key-0123456789abcdef",
+            "INTAKE_API_KEY": "test-intake-key",
             "PUBLIC_BASE_URL": "http://localhost"}
     config = Config.from_env({**base, **(env or {})})
     if channels is None:

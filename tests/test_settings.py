@@ -69,7 +69,7 @@ def test_the_cli_refuses_to_start_on_bad_settings_with_the_key(tmp_path, monkeyp
     bad.write_text('[company]\nname = "x"\n', encoding="utf-8")
     monkeypatch.setenv("SOKURESU_SETTINGS", str(bad))
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'x.sqlite3'}")
-    monkeypatch.setenv("SECRET_KEY", "k")
+    monkeypatch.setenv("SECRET_KEY", "test-secret-key-0123456789abcdef")
     result = CliRunner().invoke(main, ["worker"])
     assert result.exit_code != 0 and "company.phone: is required" in result.output
 

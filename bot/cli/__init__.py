@@ -16,7 +16,7 @@ from bot.bootstrap import settle_after_start
 from bot.channels import registry
 from bot.cli.common import load_services
 from bot.cli.google import google as google_commands
-from bot.config import Config
+from bot.config import Config, ConfigError
 from bot.core.vocab import OutboxStatus
 from bot.db.engine import session_scope
 from bot.db.migrate import check, upgrade
@@ -33,7 +33,15 @@ def _logging(verbose: bool = False) -> None:
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
 
-@click.group()
+class _Commands(click.Group):
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except ConfigError as exc:  # a setting we cannot start with: say which, not a traceback
+            raise click.ClickException(str(exc)) from None
+
+
+@click.group(cls=_Commands)
 def main() -> None:
     """Sokuresu: answer every applicant within seconds and book the interview."""
 

@@ -39,7 +39,8 @@ def cli_env(fake, db_url, tmp_path, **extra):
     path = tmp_path / "settings.toml"
     path.write_text(toml, encoding="utf-8")
     upgrade(db_url)
-    return {**google_env(fake), "DATABASE_URL": db_url, "SECRET_KEY": "test-secret", "SOKURESU_SETTINGS": str(path),
+    return {**google_env(fake), "DATABASE_URL": db_url, "SECRET_KEY": "test-secret-key-0123456789abcdef",
+            "SOKURESU_SETTINGS": str(path),
             **extra}
 
 

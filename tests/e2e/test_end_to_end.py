@@ -25,7 +25,7 @@ def test_application_to_booked_interview_and_feed(chat, client, svc):
 
     with Session(svc.engine) as s:
         sato_or_tanaka = s.exec(select(Booking)).one().interviewer  # the pool chose who, when it was booked
-    feed = client.get(f"/calendar/{feed_token('test-secret', sato_or_tanaka)}.ics")
+    feed = client.get(f"/calendar/{feed_token('test-secret-key-0123456789abcdef', sato_or_tanaka)}.ics")
     assert feed.status_code == 200 and feed.mimetype == "text/calendar"
     events = icalendar.Calendar.from_ical(feed.data).walk("VEVENT")
     assert len(events) == 1 and "山田 花子" in str(events[0]["SUMMARY"])

@@ -36,12 +36,12 @@ def https_client(db_url, clock):
 
 
 def test_on_https_the_recruiter_cookie_is_secure_httponly_samesite_and_hsts_is_sent(https_client):
-    res = https_client.get(f"/recruiter/login/{recruiter_key('test-secret')}", base_url="https://jobs.example.com")
+    res = https_client.get(f"/recruiter/login/{recruiter_key('test-secret-key-0123456789abcdef')}", base_url="https://jobs.example.com")
     cookie = res.headers["Set-Cookie"]
     assert "Secure" in cookie and "HttpOnly" in cookie and "SameSite=Lax" in cookie
     assert res.headers["Strict-Transport-Security"].startswith("max-age=")
 
 
 def test_on_plain_http_the_cookie_is_not_marked_secure(client):
-    res = client.get(f"/recruiter/login/{recruiter_key('test-secret')}")
+    res = client.get(f"/recruiter/login/{recruiter_key('test-secret-key-0123456789abcdef')}")
     assert "HttpOnly" in res.headers["Set-Cookie"] and "Secure" not in res.headers["Set-Cookie"]

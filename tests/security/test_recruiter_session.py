@@ -7,7 +7,7 @@ from bot.web.security import recruiter_key
 
 
 def _login(client):
-    return client.get(f"/recruiter/login/{recruiter_key('test-secret')}")
+    return client.get(f"/recruiter/login/{recruiter_key('test-secret-key-0123456789abcdef')}")
 
 
 def test_the_session_cookie_expires_instead_of_living_for_ever(client):

@@ -22,7 +22,7 @@ def _opt_outs(svc) -> list[tuple[str, str, str]]:
 
 
 def _recruiter_page(client) -> str:
-    client.get(f"/recruiter/login/{recruiter_key('test-secret')}")
+    client.get(f"/recruiter/login/{recruiter_key('test-secret-key-0123456789abcdef')}")
     res = client.get("/recruiter")
     assert res.status_code == 200
     return res.get_data(as_text=True)

@@ -31,7 +31,7 @@ def booked(client, svc):
 
 @pytest.fixture
 def recruiter(client):
-    client.get(f"/recruiter/login/{recruiter_key('test-secret')}")
+    client.get(f"/recruiter/login/{recruiter_key('test-secret-key-0123456789abcdef')}")
     return client
 
 

@@ -257,7 +257,7 @@ def test_recruiter_page_shows_upcoming_reminders_and_the_unconfirmed_alert(cand,
 
     cand.say("2")
     cand.replies()
-    client.get(f"/recruiter/login/{recruiter_key('test-secret')}")
+    client.get(f"/recruiter/login/{recruiter_key('test-secret-key-0123456789abcdef')}")
     page = client.get("/recruiter/").get_data(as_text=True)
     assert "前日リマインド" in page and "直前リマインド" in page
     assert "前日リマインドに未返信" not in page  # not due yet: not an alert
@@ -325,7 +325,7 @@ def test_the_followups_command_lists_what_is_scheduled(cand, svc, db_url, monkey
     cand.say("2")
     cand.replies()
     monkeypatch.setenv("DATABASE_URL", db_url)
-    monkeypatch.setenv("SECRET_KEY", "test-secret")
+    monkeypatch.setenv("SECRET_KEY", "test-secret-key-0123456789abcdef")
     out = CliRunner().invoke(main, ["followups"]).output
     assert "reminder_day_before" in out and "2026-11-30 18:00 JST" in out
     assert "山田" not in out  # no personal data on the console

@@ -86,7 +86,7 @@ def test_unknown_chat_and_bad_cursor_are_4xx(chat, client):
 def test_recruiter_page_needs_the_private_link(client):
     assert client.get("/recruiter").status_code == 401
     assert client.get("/recruiter/login/guess").status_code == 403
-    assert client.get(f"/recruiter/login/{recruiter_key('test-secret')}").status_code == 302
+    assert client.get(f"/recruiter/login/{recruiter_key('test-secret-key-0123456789abcdef')}").status_code == 302
     assert client.get("/recruiter").status_code == 200
 
 
@@ -94,7 +94,7 @@ def test_recruiter_actions_need_the_form_token(chat, client):
     chat.apply()
     chat.replies()
     chat.say("1")
-    client.get(f"/recruiter/login/{recruiter_key('test-secret')}")
+    client.get(f"/recruiter/login/{recruiter_key('test-secret-key-0123456789abcdef')}")
     assert client.post(f"/recruiter/applicants/{chat.id}/resume", data={}).status_code == 400
     client.get("/recruiter")
     with client.session_transaction() as session:
@@ -132,7 +132,7 @@ def test_recruiter_reads_a_conversation_without_speaking_as_the_candidate(chat, 
     chat.say("1")
     chat.replies()
     assert client.get(f"/recruiter/applicants/{chat.id}").status_code == 401
-    client.get(f"/recruiter/login/{recruiter_key('test-secret')}")
+    client.get(f"/recruiter/login/{recruiter_key('test-secret-key-0123456789abcdef')}")
     page = client.get(f"/recruiter/applicants/{chat.id}").get_data(as_text=True)
     assert "予約済み" in page and "山田 花子さん、はじめまして" in page and "確定しました" in page
     assert "<form" not in page and client.get("/recruiter/applicants/999").status_code == 404
@@ -161,7 +161,8 @@ def test_a_served_app_settles_its_memory_after_start_and_a_test_app_does_not(tmp
 
     script = ("import gc, json; from bot import create_app; before = gc.get_threshold(); create_app(); "
               "print(json.dumps([gc.get_freeze_count() > 0, gc.get_threshold()[0], before[0]]))")
-    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'app.sqlite3'}", "SECRET_KEY": "test"}
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'app.sqlite3'}",
+           "SECRET_KEY": "test-secret-key-0123456789abcdef"}
     done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=120,
                           cwd=os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
     assert done.returncode == 0, done.stderr
@@ -177,7 +178,7 @@ def test_the_recruiters_conversation_view_keeps_phone_numbers_dates_and_times_on
     chat.replies()
     chat.say("Is 03-6820-1234 <b>your</b> number?")
     chat.replies()
-    client.get(f"/recruiter/login/{recruiter_key('test-secret')}")
+    client.get(f"/recruiter/login/{recruiter_key('test-secret-key-0123456789abcdef')}")
     page = client.get(f"/recruiter/applicants/{chat.id}").get_data(as_text=True)
     assert '<span class="nowrap">03-6820-1234</span>' in page  # the number we call from, in the greeting
     assert re.search(r'<span class="nowrap">(Mon|Tue|Wed|Thu|Fri|Sat|Sun)\xa0\d{1,2}\xa0[A-Z][a-z]{2},', page)
@@ -189,7 +190,7 @@ def test_a_hand_off_the_recruiter_closed_is_marked_answered_in_the_alerts(chat, 
     chat.replies()
     chat.say("駐車場はありますか？")
     chat.replies()
-    client.get(f"/recruiter/login/{recruiter_key('test-secret')}")
+    client.get(f"/recruiter/login/{recruiter_key('test-secret-key-0123456789abcdef')}")
     page = client.get("/recruiter/").get_data(as_text=True)
     alerts = page.split('id="alerts"')[1].split("</ul>")[0]
     assert "駐車場はありますか？" in alerts and "対応済み" not in alerts
@@ -213,6 +214,6 @@ def test_the_recruiter_list_shows_the_latest_interview_when_every_booking_was_ca
     with Session(svc.engine) as s:
         first, second = s.exec(select(Booking).order_by(Booking.id)).all()
     assert first.status == second.status == "cancelled" and first.start_at != second.start_at
-    client.get(f"/recruiter/login/{recruiter_key('test-secret')}")
+    client.get(f"/recruiter/login/{recruiter_key('test-secret-key-0123456789abcdef')}")
     row = client.get("/recruiter/").get_data(as_text=True).split('<td class="when">')[1].split("</td>")[0]
     assert format_slot(second.start_at, svc.settings.tz, "ja", second.end_at) in row and "キャンセル" in row

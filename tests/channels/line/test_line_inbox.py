@@ -263,7 +263,7 @@ def test_the_recruiter_page_counts_events_waiting_and_lists_those_given_up_on(li
         return int(re.search(r"送信待ちのメッセージ: (\d+)", page).group(1)), page
 
     linked(line_user)
-    line_client.get(f"/recruiter/login/{recruiter_key('test-secret')}")
+    line_client.get(f"/recruiter/login/{recruiter_key('test-secret-key-0123456789abcdef')}")
     before, page = waiting()
     assert "Inbound events not handled" not in page
     line_user.say("ヘルプ")

@@ -12,7 +12,8 @@ from bot.core.settings import load_settings
 def run(monkeypatch, fake_line, tmp_path, *args):
     for name, value in {"LINE_CHANNEL_SECRET": "s", "LINE_CHANNEL_ACCESS_TOKEN": fake_line.token,
                         "LINE_API_BASE_URL": fake_line.origin, "SOKURESU_INSTANCE": str(tmp_path),
-                        "SECRET_KEY": "k", "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}"}.items():
+                        "SECRET_KEY": "test-secret-key-0123456789abcdef",
+                        "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}"}.items():
         monkeypatch.setenv(name, value)
     monkeypatch.chdir(tmp_path)  # no .env from the project directory
     return CliRunner().invoke(main, ["line", "setup-richmenu", *args])

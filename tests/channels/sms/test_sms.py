@@ -217,7 +217,7 @@ def test_short_link_redirects_and_counts_opens(phone, sms_svc, sms_client):
     assert sms_client.get("/r/nope").status_code == 404
     from bot.web.security import recruiter_key
 
-    sms_client.get(f"/recruiter/login/{recruiter_key('test-secret')}")
+    sms_client.get(f"/recruiter/login/{recruiter_key('test-secret-key-0123456789abcdef')}")
     assert "開封 2" in sms_client.get("/recruiter").get_data(as_text=True)
 
 
