@@ -1,8 +1,7 @@
 """Short links that count opens (/r/<token>) and the one-click e-mail unsubscribe (/u/<signed>)."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, redirect, request
-from markupsafe import escape
+from flask import Blueprint, abort, redirect, render_template, request, url_for
 from sqlmodel import select
 
 from bot.core.events import Start, Stop
@@ -13,9 +12,12 @@ from bot.service.turn import handle
 from bot.web.common import services
 
 bp = Blueprint("links", __name__)
-PAGE = ('<!doctype html><html lang="ja"><head><meta charset="utf-8">'
-        '<meta name="viewport" content="width=device-width,initial-scale=1"><title>{title}</title></head>'
-        '<body style="font-family:sans-serif;max-width:32rem;margin:3rem auto;padding:0 1rem">{body}</body></html>')
+
+
+def _page(title: str, heading: str, lines: list[tuple[str, bool]], action: str = "", button: str = "") -> str:
+    """One of the unsubscribe pages, in the site's own style sheet (the CSP allows no inline style)."""
+    return render_template("unsubscribe.html", title=title, heading=heading, action=action, button=button,
+                           lines=[{"text": text, "en": en} for text, en in lines])
 
 
 @bp.get("/r/<token>")
@@ -48,10 +50,9 @@ def _applicant_id(signed: str) -> int:
 def unsubscribe_page(signed: str):
     """Ask before stopping: mail scanners open links, only a person presses the button."""
     _applicant_id(signed)
-    body = ('<h1>配信停止 / Unsubscribe</h1><p>今後のご案内を停止しますか？<br>Stop all messages from us?</p>'
-            '<form method="post"><button style="font-size:1.1rem;padding:.6rem 1.2rem">'
-            '配信を停止する / Stop messages</button></form>')
-    return PAGE.format(title="配信停止 / Unsubscribe", body=body)
+    return _page("配信停止 / Unsubscribe", "配信停止 / Unsubscribe",
+                 [("今後のご案内を停止しますか？", False), ("Stop all messages from us?", True)],
+                 action=url_for("links.unsubscribe", signed=signed), button="配信を停止する / Stop messages")
 
 
 @bp.post("/u/<signed>")
@@ -60,17 +61,15 @@ def unsubscribe(signed: str):
     handle(services(), _applicant_id(signed), Stop(), source="email")
     # This address gets no more e-mail from any application; only this button (or 配信再開 in their own
     # chat) brings it back, never a new application alone: a job board may send the address on its own.
-    body = ('<h1>配信を停止しました</h1>'
-            '<p>ご連絡ありがとうございました。このメールアドレスには今後ご案内をお送りしません。</p>'
-            '<p lang="en">You will receive no more e-mail from us. Thank you for letting us know.</p>'
-            '<form method="post" action="{action}"><button>配信を再開する / Resume e-mail</button></form>')
-    return PAGE.format(title="配信停止 / Unsubscribed", body=body.format(action=f"/u/{escape(signed)}/resume"))
+    return _page("配信停止 / Unsubscribed", "配信を停止しました",
+                 [("ご連絡ありがとうございました。このメールアドレスには今後ご案内をお送りしません。", False),
+                  ("You will receive no more e-mail from us. Thank you for letting us know.", True)],
+                 action=url_for("links.resubscribe", signed=signed), button="配信を再開する / Resume e-mail")
 
 
 @bp.post("/u/<signed>/resume")
 def resubscribe(signed: str):
     """The person asks for e-mail again from the link we sent to that address: the address opts back in."""
     handle(services(), _applicant_id(signed), Start(), source="email")
-    body = ('<h1>配信を再開しました</h1><p>このメールアドレスへのご案内を再開します。</p>'
-            '<p lang="en">We will e-mail you again.</p>')
-    return PAGE.format(title="配信再開 / Resubscribed", body=body)
+    return _page("配信再開 / Resubscribed", "配信を再開しました",
+                 [("このメールアドレスへのご案内を再開します。", False), ("We will e-mail you again.", True)])

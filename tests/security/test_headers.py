@@ -45,3 +45,28 @@ def test_on_https_the_recruiter_cookie_is_secure_httponly_samesite_and_hsts_is_s
 def test_on_plain_http_the_cookie_is_not_marked_secure(client):
     res = client.get(f"/recruiter/login/{recruiter_key('test-secret-key-0123456789abcdef')}")
     assert "HttpOnly" in res.headers["Set-Cookie"] and "Secure" not in res.headers["Set-Cookie"]
+
+
+def test_pages_carry_no_inline_style_or_script_the_policy_would_block(client, svc):
+    # Inline style and script are refused by the CSP above: a page using them shows unstyled or broken.
+    from sqlmodel import Session, select
+
+    from bot.db.models import Applicant
+    from bot.service.candidate_page import page_url
+    from bot.service.shortlinks import unsubscribe_url
+    from tests.conftest import AUTH, application
+
+    client.post("/api/applications", json=application(channel="email", external_id="csp-1"), headers=AUTH)
+    with Session(svc.engine) as s:
+        token = s.exec(select(Applicant.token)).one()
+    key, base = svc.config.secret_key, ""
+    unsubscribe = unsubscribe_url(key, base, token)
+    pages = {"/apply": client.get("/apply"), "/apply?lang=en": client.get("/apply?lang=en"),
+             "candidate page": client.get(page_url(key, base, token)),
+             "unsubscribe": client.get(unsubscribe), "unsubscribed": client.post(unsubscribe),
+             "resubscribed": client.post(unsubscribe + "/resume")}
+    for name, res in pages.items():
+        html = res.get_data(as_text=True)
+        assert res.status_code == 200, name
+        assert " style=" not in html and "<style" not in html, name
+        assert "<script>" not in html and " onclick=" not in html, name
