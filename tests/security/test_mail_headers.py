@@ -25,3 +25,11 @@ def test_an_address_that_cannot_be_a_header_fails_at_once(sms_svc, smtp_server):
     with pytest.raises(PermanentError, match="cannot be written"):
         sms_svc.channels["email"].send(_message("山田", email="hanako@example.com\r\nBcc: victim@example.org"))
     assert smtp_server.mails == []
+
+
+@pytest.mark.parametrize("name", ['<img src=x onerror=alert(1)>太郎', 'a"b 太郎', '山田 <花子>', "O'Brien, Anne"])
+def test_brackets_and_quotes_in_the_name_stay_in_the_display_name(sms_svc, smtp_server, name):
+    sms_svc.channels["email"].send(_message(name))
+    [mail] = smtp_server.mails
+    [to] = mail["To"].addresses
+    assert to.display_name == name and to.addr_spec == "hanako@example.com"

@@ -7,6 +7,8 @@ import smtplib
 import ssl
 import unicodedata
 from datetime import datetime
+from email.errors import MessageError
+from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import formataddr, formatdate, parseaddr
 from urllib.parse import unquote, urlsplit
@@ -67,7 +69,7 @@ class MailChannel:
             raise PermanentError("the candidate gave no e-mail address")
         try:
             mail = self.compose(message)
-        except ValueError as exc:  # the e-mail library refuses a header (a CR/LF in an address): no retry helps
+        except (ValueError, MessageError) as exc:  # a header the library refuses (CR/LF in an address): final
             raise PermanentError(f"the mail cannot be written: {type(exc).__name__}") from None
         try:
             with self._connect() as smtp:
@@ -122,7 +124,9 @@ class MailChannel:
         mail = EmailMessage()
         mail["Subject"] = SUBJECTS[loc].get(kind, SUBJECTS[loc][""]).format(company=company)
         mail["From"] = formataddr((self.sender[0] or company, self.sender[1]))
-        mail["To"] = formataddr((_inert(message.address.get("name") or ""), message.address["email"]))
+        # An Address, not a formatted string: a name with <, > or " would be re-read as part of the address.
+        mail["To"] = Address(display_name=_inert(message.address.get("name") or ""),
+                             addr_spec=message.address["email"])
         mail["Date"] = formatdate(localtime=False)
         # The same id on every attempt, so a resend after a crash is recognisable as the same mail.
         mail["Message-ID"] = f"<{message.idempotency_key}@{self.sender[1].partition('@')[2] or 'sokuresu'}>"
