@@ -80,7 +80,11 @@ def schedule_reminders(session: Session, svc: Services, applicant: Applicant, bo
         return svc.renderer.render(p.kind, who, current=slot, booking_token=booking.token)
 
     plan.append(Planned(OUTCOME, booking.end_at + OUTCOME_AFTER, RECRUITER_CHANNEL))
-    return _write(session, svc, applicant, plan, payload, booking.id)
+    # Planned again for a booking that kept some rows (the recruiter's, through a LINE block and re-follow):
+    # what is still waiting is not written twice.
+    waiting = set(session.execute(select(Outbox.kind).where(Outbox.booking_id == booking.id,
+                                                            Outbox.status == OutboxStatus.PENDING)).scalars())
+    return _write(session, svc, applicant, [p for p in plan if p.kind not in waiting], payload, booking.id)
 
 
 def outcome_sig(secret_key: str, booking_token: str, outcome: str) -> str:
