@@ -16,6 +16,9 @@ from bot.config import Config
 from bot.core.transport import Outgoing, PermanentError, Refused, TemporaryError
 
 log = logging.getLogger("sokuresu.sms")
+# The SDK logs every request and response at INFO (URL with the account, headers, and the message's parameters
+# in debug): ours says what matters without them.
+logging.getLogger("twilio.http_client").setLevel(logging.WARNING)
 TIMEOUT = 15.0  # seconds; a slower answer is retried by the outbox rather than holding the worker
 OPTED_OUT = 21610  # the number replied STOP: Twilio refuses every message to it
 INVALID_NUMBER = 21211

@@ -281,3 +281,12 @@ def test_help_keyword_answers_with_our_help_that_names_cancel_interview(phone, s
     (help_text,) = phone.inbox()
     assert '"cancel interview"' in help_text.body and '"STOP"' in help_text.body
     assert _applicant(sms_svc, phone.id).state == "greeted"
+
+
+def test_the_twilio_sdk_does_not_log_each_request(phone, caplog):
+    import logging
+
+    caplog.set_level(logging.INFO)
+    phone.apply()
+    assert phone.inbox()
+    assert [r.getMessage() for r in caplog.records if r.name.startswith("twilio")] == []
