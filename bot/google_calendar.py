@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import threading
 from datetime import datetime
 from pathlib import Path
@@ -15,10 +16,10 @@ from bot.config import Config
 from bot.core.settings import Settings, SettingsError
 from bot.core.vocab import CALENDAR
 from bot.service import vault
-from bot.service.availability import live_bookings
+from bot.service.availability import FETCHED_SINCE, live_bookings
 from bot.service.calendar_sync import CalendarWriter, queue_write
 from calendars.base import Interval
-from calendars.errors import CalendarPermissionError
+from calendars.errors import CalendarError, CalendarPermissionError
 from calendars.google.events import change_of
 from calendars.google.hub import GoogleHub, GoogleOptions
 from calendars.google.remote import GoogleBackend
@@ -121,11 +122,35 @@ class GoogleCalendars:
             self._oauth = found
 
     def __call__(self, session: Session, defer: bool = True) -> CalendarRouter:
-        """The router for one session; defer=False (the calendar writer) writes to the provider at once."""
+        """The router for one session; defer=False (the calendar writer) writes to the provider at once.
+
+        A turn's router (defer) reads what was fetched before its transaction (prefetch); in a transaction
+        that fetched nothing beforehand, whatever the cache holds, asking Google only for what it lacks.
+        """
         self.load_grants(session)
         later = (lambda op, data: self.queue(session, op, data)) if defer and self.queue else None
+        since = session.info.get(FETCHED_SINCE, math.inf) if defer else None
         return CalendarRouter(LocalCalendar(session, self.clock), self.routes, self.backends, self.hub.options.panels,
-                              defer=later, booked=lambda who, start, end: booked_intervals(session, who, start, end))
+                              defer=later, booked=lambda who, start, end: booked_intervals(session, who, start, end),
+                              since=since)
+
+    def prefetch(self, interviewers: list[str], start: datetime, end: datetime, fresh: bool) -> float:
+        """Read these interviewers' busy time before a transaction reads it; the hub's time the reads began,
+        which the transaction's router is given (FETCHED_SINCE).
+
+        From the cache, with retries, as the times to offer always were; `fresh` (a booking's re-check may
+        follow) asks Google now and once, as that re-check always has: unanswered, the turn does not ask
+        again under its lock, it keeps the choice and the write checks later.
+        """
+        since = self.hub.clock()
+        cals = list(dict.fromkeys(r.calendar for who, r in self.routes.items()
+                                  if who in interviewers and r.scheme == "google"))
+        if cals:
+            try:
+                self.hub.busy(cals, start, end, fresh=fresh, retry=not fresh)
+            except CalendarError as exc:  # fresh only: the hub remembers it for the turn's re-check
+                log.warning("calendars %s: free/busy before the turn failed: %s", cals, exc)
+        return since
 
     def feed_calendars(self) -> list[str]:
         return google_calendar_ids(self.settings)

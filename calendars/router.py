@@ -61,9 +61,11 @@ class Backend(Protocol):
     def pending(self, calendar_id: str) -> str: ...  # the ref of an event not written yet
     def written(self, ref: str) -> bool: ...
     def movable(self, old_ref: str, cal: str) -> bool: ...  # move() can patch it in place
-    def busy(self, calendar_ids: Sequence[str], start: datetime, end: datetime) -> dict[str, list[Interval]]: ...
+    # since: the caller holds a lock and fetched its reads beforehand, at or after that time (GoogleHub.busy)
+    def busy(self, calendar_ids: Sequence[str], start: datetime, end: datetime,
+             since: float | None = None) -> dict[str, list[Interval]]: ...
     def clashes(self, cals: Sequence[str], start: datetime, end: datetime, ignore: str | None = None,
-                retry: bool = True) -> bool: ...
+                retry: bool = True, since: float | None = None) -> bool: ...
     def write(self, request: BookingRequest, cal: str, members: Sequence[str]) -> str: ...
     def move(self, old_ref: str, request: BookingRequest, cal: str) -> str | None: ...
     def delete(self, ref: str) -> None: ...
@@ -77,12 +79,16 @@ class CalendarRouter:
     `defer(op, data)`, which queues it to run once the transaction has committed; the booking keeps the
     backend's pending ref meanwhile. Without it (the calendar writer, outside any transaction) it is written
     at once and errors are raised. Local writes are database rows: they stay in the caller's transaction.
+    With `since` (a turn, whose provider reads were fetched before its transaction from that time on) the
+    provider reads answer from what was fetched (Backend.busy).
     """
 
     def __init__(self, local: Calendar, routes: Mapping[str, Route], backends: Mapping[str, Backend],
                  panels: Collection[tuple] = (), defer: Callable[[str, dict], None] | None = None,
-                 booked: Callable[[Sequence[str], datetime, datetime], dict[str, list[Interval]]] | None = None):
+                 booked: Callable[[Sequence[str], datetime, datetime], dict[str, list[Interval]]] | None = None,
+                 since: float | None = None):
         self.local, self.routes, self.backends, self.panels, self.defer = local, routes, backends, panels, defer
+        self.since = since
         # Our own live bookings count as busy too: a write still queued, or a cache a moment old.
         self.booked = booked
 
@@ -102,7 +108,7 @@ class CalendarRouter:
         if groups:
             ours = self.booked([w for ws in groups.values() for w in ws], start, end) if self.booked else {}
             for scheme, who in groups.items():
-                found = self.backends[scheme].busy([self.calendar_of(w) for w in who], start, end)
+                found = self.backends[scheme].busy([self.calendar_of(w) for w in who], start, end, since=self.since)
                 result.update({w: sorted([*found[self.calendar_of(w)], *ours.get(w, [])]) for w in who})
         if tuple(interviewers) in self.panels:
             # The first interviewer leads: free only when everyone is; the event goes in the lead's calendar.
@@ -132,14 +138,15 @@ class CalendarRouter:
         return backend.pending(route.calendar)
 
     def _recheck(self, backend: Backend, cals: list[str], request: BookingRequest, ignore: str | None = None) -> None:
-        # The re-check stays in the booking transaction, unlike the write: its answer is this very turn's
-        # reply (booked, or "taken meanwhile" with other times), and which time of which interviewer to
-        # check is known only once the turn has decided on the locked applicant. So it is one read, asked
-        # once and never backed off with sleeps. Unanswered, it keeps the choice (as an outage always has):
-        # the queued write checks again and tells the candidate should the time be gone by then.
+        # The re-check is part of the booking turn, unlike the write: its answer is this very turn's reply
+        # (booked, or "taken meanwhile" with other times), and which time of which interviewer to check is
+        # known only once the turn has decided on the locked applicant. So it reads what the turn fetched
+        # just before its transaction (`since`), else asks once, never backed off with sleeps. Unanswered,
+        # it keeps the choice (as an outage always has): the queued write checks again and tells the
+        # candidate should the time be gone by then.
         slot = request.slot
         try:
-            taken = backend.clashes(cals, slot.start, slot.end, ignore=ignore, retry=False)
+            taken = backend.clashes(cals, slot.start, slot.end, ignore=ignore, retry=False, since=self.since)
         except CalendarError as exc:
             log.warning("booking %s: free/busy re-check unanswered (%s); the write checks again",
                         request.booking_id, exc)

@@ -9,11 +9,13 @@ from sqlmodel import Session, select
 
 from bot.core.settings import Settings
 from bot.core.vocab import CALENDAR, LIVE_BOOKING, OutboxStatus
-from bot.db.models import Booking, Outbox
+from bot.db.models import Applicant, Booking, Outbox
 from calendars.base import Calendar, Interval, Slot
 from calendars.slots import free_slots, local_day_bounds, pick_spread
 
 LIVE_STATUSES = LIVE_BOOKING
+# session.info: when the calendar reads of this transaction's turns were fetched, before it began (prefetch_busy)
+FETCHED_SINCE = "calendar_fetched_since"
 
 
 def live_bookings(session: Session, interviewers: Iterable[str], start: datetime, end: datetime) -> list[Booking]:
@@ -43,6 +45,40 @@ def available(settings: Settings, calendar: Calendar, session: Session, job_id: 
     days = tuple(sorted({s.start.astimezone(tz).date() for s in slots}))[:7]
     count = max(settings.offer_count, 5) if only_date else settings.offer_count
     return tuple(pick_spread(slots, count, tz, load)), days
+
+
+def prefetch_busy(svc, wanted: Iterable[tuple[str, bool]]) -> float | None:
+    """Fetch, before a transaction, the provider busy time its turns will read, so that no provider call (nor
+    its retry sleeps) waits while the applicant's row or the SQLite write lock is held.
+
+    `wanted`: (job id, may book now) per candidate. The jobs' interviewers are read over the window
+    available() reads; fresh when a candidate may book (times are on offer), for the booking's re-check.
+    Returns the mark to put in the transaction's session.info[FETCHED_SINCE], or None when no calendar
+    fetches anything (the local calendar is rows of the transaction itself).
+    """
+    fetch = getattr(svc.calendar_for, "prefetch", None)
+    wanted = list(wanted)
+    if fetch is None or not wanted:
+        return None
+    jobs = [(svc.settings.jobs.get(job_id), may_book) for job_id, may_book in wanted]
+    interviewers = list(dict.fromkeys(who for job, _ in jobs if job is not None for who in job.interviewers))
+    now = svc.clock()
+    end = now + timedelta(days=svc.settings.rules.horizon_days + 1)  # as available() reads
+    return fetch(interviewers, now, end, fresh=any(may_book for job, may_book in jobs if job is not None))
+
+
+def fetches_ahead(svc) -> bool:
+    """Whether some calendar reads a provider, so that prefetch_busy() has something to fetch."""
+    return getattr(svc.calendar_for, "prefetch", None) is not None
+
+
+def prefetch_for(svc, *where) -> float | None:
+    """prefetch_busy() for the applicants matching `where`, read without a lock."""
+    if not fetches_ahead(svc):
+        return None
+    with Session(svc.engine) as session:
+        rows = session.exec(select(Applicant.job_id, Applicant.offered).where(*where)).all()
+    return prefetch_busy(svc, [(job_id, bool(offered)) for job_id, offered in rows])
 
 
 def pool_choices(settings: Settings, calendar: Calendar, session: Session, job_id: str, slot: Slot) -> list[Slot]:

@@ -24,6 +24,7 @@ from bot.core.vocab import InboxStatus, OutboxStatus
 from bot.db.engine import one_statement, retry_on_disconnect, session_scope
 from bot.db.models import InboxItem, Outbox
 from bot.service import inbound_log, prefetch
+from bot.service.availability import FETCHED_SINCE, fetches_ahead
 from bot.service.calendar_sync import UNSENT, Unsent
 from bot.service.delivery import LEASE, MAX_ATTEMPTS, Prepared, backoff, prepare, send_all
 from bot.service.deps import Services
@@ -46,6 +47,9 @@ class Handler:
     # prefetch(session, svc, payloads): read (and lock) what a batch's items need, one statement per table,
     # before the first one runs; what it returns is kept referenced until the batch ends.
     prefetch: Callable[[Session, Services, list[dict]], object] | None = None
+    # fetch_ahead(svc, payloads): before the batch's transaction, fetch what its turns read from a calendar
+    # provider; the mark availability.prefetch_busy returns (None: nothing fetched).
+    fetch_ahead: Callable[[Services, list[dict]], float | None] | None = None
 
 
 @dataclass(frozen=True)
@@ -161,13 +165,28 @@ def process(svc: Services, ids: list[int], owner: str) -> tuple[dict[int, str], 
     them once this has committed, instead of waiting for a worker's poll, worded as the calendar writes
     the commit ran left them (a Meet link added to a confirmation).
     """
+    fetched = _fetch_ahead(svc, ids)
     try:
-        return _process(svc, ids, owner, careful=False)
+        return _process(svc, ids, owner, careful=False, fetched=fetched)
     except _Redo:  # rolled back whole; nothing of it happened
-        return _process(svc, ids, owner, careful=True)
+        return _process(svc, ids, owner, careful=True, fetched=fetched)
 
 
-def _process(svc: Services, ids: list[int], owner: str, careful: bool) -> tuple[dict[int, str], list[Prepared]]:
+def _fetch_ahead(svc: Services, ids: list[int]) -> float | None:
+    """Let the handlers fetch their calendar reads before the transaction: no provider call (nor its retry
+    sleeps) then waits while the batch holds its applicants' rows or the SQLite write lock."""
+    ahead = {channel: h.fetch_ahead for channel, h in svc.inbox_handlers.items() if h.fetch_ahead is not None}
+    if not ahead or not fetches_ahead(svc):
+        return None  # no extra read of the items where no calendar provider is in use
+    with Session(svc.engine) as session:
+        rows = session.execute(select(InboxItem.channel, InboxItem.payload).where(InboxItem.id.in_(ids))).all()
+    marks = [fetch(svc, [payload for channel, payload in rows if channel == name]) for name, fetch in ahead.items()
+             if any(channel == name for channel, _ in rows)]
+    return min((mark for mark in marks if mark is not None), default=None)
+
+
+def _process(svc: Services, ids: list[int], owner: str, careful: bool,
+             fetched: float | None = None) -> tuple[dict[int, str], list[Prepared]]:
     # What the items need is read up front (the handlers' prefetch, bot.service.prefetch), and what they
     # write goes to the database in one flush at the end: a round trip to the database costs more than
     # most of a turn. Savepoints (two more round trips an item) are taken only when a failing item must
@@ -175,6 +194,8 @@ def _process(svc: Services, ids: list[int], owner: str, careful: bool) -> tuple[
     statuses: dict[int, str] = {}
     answers: list[Outbox] = []
     with session_scope(svc.engine) as session:
+        if fetched is not None:
+            session.info[FETCHED_SINCE] = fetched
         inbound_log.collect(session)  # what candidates said: one INSERT for the batch
         items = _take(session, ids, owner, statuses)
         blocked = _held_elsewhere(session, items)

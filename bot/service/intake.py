@@ -17,6 +17,7 @@ from bot.core.settings import WEEKDAYS, Settings
 from bot.core.vocab import AlertReason
 from bot.db.engine import session_scope
 from bot.db.models import Applicant
+from bot.service.availability import FETCHED_SINCE, prefetch_busy
 from bot.service.deps import Services
 from bot.service.outbox import alert
 from bot.service.people import recognise, take_line
@@ -208,8 +209,11 @@ def submit(svc: Services, app: Application) -> tuple[Applicant, bool]:
     info = svc.channel_info[app.channel]
     # The channel links by code (LINE) and the application did not name the candidate's user: give them a code.
     link_code = _link_code() if info.links_by_code and not app.addresses.get(info.address_field) else None
+    fetched = prefetch_busy(svc, [(app.job, False)])  # the greeting's times, read before any lock is taken
     try:
         with session_scope(svc.engine) as session:
+            if fetched is not None:
+                session.info[FETCHED_SINCE] = fetched
             # A LINE user applying again: this application takes over their LINE conversation, unless an
             # earlier one keeps it for its booked interview (bot.service.people); then another channel greets them.
             keeper = take_line(session, svc, line_user_id, svc.clock()) if line_user_id else None

@@ -41,10 +41,12 @@ from bot.db.engine import session_scope
 from bot.db.models import Applicant, Booking, InboundEvent, Outbox
 from bot.service import optouts, prefetch
 from bot.service.availability import (
+    FETCHED_SINCE,
     LIVE_STATUSES,
     available,
     meeting_url_of,
     pool_choices,
+    prefetch_for,
     unwritten_moves,
     write_booking,
 )
@@ -459,7 +461,10 @@ def converse(session: Session, svc: Services, applicant: Applicant, event: Event
 def handle(svc: Services, applicant_id: int, event: Event, *, text: str | None = None, source: str = "sandbox",
            event_id: str | None = None, payload: dict | None = None, reply_to: dict | None = None) -> Decision | None:
     """Process one inbound event; None when it was a duplicate (already processed) or the applicant is gone."""
+    fetched = prefetch_for(svc, Applicant.id == applicant_id)  # calendar reads, before any lock is taken
     with session_scope(svc.engine) as session:
+        if fetched is not None:
+            session.info[FETCHED_SINCE] = fetched
         if event_id and is_duplicate(session, source, event_id, svc.clock()):
             return None
         applicant = session.get(Applicant, applicant_id, with_for_update=True)

@@ -35,7 +35,10 @@ class GoogleHub:
     options: GoogleOptions = field(default_factory=GoogleOptions)
     clock: Callable[[], float] = time.monotonic
     links: dict = field(default_factory=dict)       # event ref -> Meet link, for the confirmation message
-    _cache: dict = field(default_factory=dict)      # calendar id -> (fetched_at, start, end, intervals)
+    # calendar id -> (fetched_at, start, end, intervals, events): `events` are (event, span) pairs read
+    # with the intervals, None when the calendar shares free/busy only
+    _cache: dict = field(default_factory=dict)
+    _failed: dict = field(default_factory=dict)     # calendar id -> (when, CalendarError) of its last failed read
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def remember_link(self, ref: str, url: str | None) -> None:
@@ -49,20 +52,34 @@ class GoogleHub:
             self._cache.pop(calendar_id, None)
 
     def busy(self, calendar_ids: Sequence[str], start: datetime, end: datetime, fresh: bool = False,
-             retry: bool = True) -> dict[str, list[Interval]]:
+             retry: bool = True, since: float | None = None) -> dict[str, list[Interval]]:
         """Busy time per calendar; one Google cannot answer for counts as busy (fresh=True: raise instead).
-        retry=False asks once, without backoff sleeps (a re-check made while the caller holds a lock)."""
+        retry=False asks once, without backoff sleeps (a re-check made while the caller holds a lock).
+
+        `since` (a reader holding a lock, whose reads were fetched beforehand, from that clock time on): an
+        answer fetched since then serves even a fresh read; a calendar whose read failed since then fails
+        again without asking; else any cached answer, however old, serves a read that is not fresh. Only a
+        calendar with none of these is asked, once and without sleeps.
+        """
         now, result, missing = self.clock(), {}, []
+        failed: dict[str, CalendarError] = {}
         with self._lock:
             for cal in dict.fromkeys(calendar_ids):
                 hit = self._cache.get(cal)
-                if (not fresh and hit and now - hit[0] < self.options.cache_seconds
-                        and hit[1] <= start and hit[2] >= end):
+                covers = hit is not None and hit[1] <= start and hit[2] >= end
+                recent = covers and since is not None and hit[0] >= since
+                if covers and (recent or not fresh and now - hit[0] < self.options.cache_seconds):
                     result[cal] = hit[3]
+                elif since is not None and cal in self._failed and self._failed[cal][0] >= since:
+                    failed[cal] = self._failed[cal][1]  # as an outage always was: the last answer, or busy
+                elif since is not None and covers and not fresh:
+                    result[cal] = hit[3]  # not fetched beforehand: an older answer rather than a call under a lock
                 else:
                     missing.append(cal)
+        if missing and since is not None:
+            log.info("calendars %s: free/busy not fetched before the lock; asking once", missing)
+            retry = False
         by_client: dict[int, tuple[object, list[str]]] = {}
-        failed: dict[str, CalendarError] = {}
         for cal in missing:
             try:
                 client = self.client_for(cal)
@@ -75,33 +92,51 @@ class GoogleHub:
         for client, cals in by_client.values():
             try:
                 found, errors = client.freebusy(cals, start, until, retry=retry)
+                seen = {}
                 for cal in cals:
                     if cal not in errors:
-                        found[cal] = self._refine(client, cal, found.get(cal, []), start, until, retry)
+                        found[cal], seen[cal] = self._refine(client, cal, found.get(cal, []), start, until, retry)
             except CalendarError as exc:
                 found, errors = {}, {cal: exc for cal in cals}
             for cal in cals:
                 if cal in errors:
                     error = errors[cal]
                     failed[cal] = error if isinstance(error, CalendarError) else CalendarPermissionError(error)
+                    with self._lock:
+                        self._failed[cal] = (now, failed[cal])
                 else:
                     result[cal] = sorted(found.get(cal, []))
                     with self._lock:
-                        self._cache[cal] = (now, start, until, result[cal])
+                        kept = self._cache.get(cal)
+                        # A re-check's narrow window does not push out an answer still current that reaches
+                        # further (readers ask from now on: a later start loses nothing they ask for).
+                        if kept is None or now - kept[0] >= self.options.cache_seconds or until >= kept[2]:
+                            self._cache[cal] = (now, start, until, result[cal], seen[cal])
         if failed and fresh:  # a booking re-check must not guess: the caller defers the write instead
             raise next(iter(failed.values()))
         for cal, error in failed.items():
             result[cal] = self._fallback(cal, start, end, str(error))
         return result
 
+    def events(self, calendar_id: str, start: datetime, end: datetime, since: float) -> list[dict] | None:
+        """The events overlapping [start, end) as read with busy time fetched at or after `since`; None when
+        there is no such read."""
+        with self._lock:
+            hit = self._cache.get(calendar_id)
+        if hit is None or hit[0] < since or hit[1] > start or hit[2] < end or hit[4] is None:
+            return None
+        wanted = Interval(start, end)
+        return [event for event, span in hit[4] if span.overlaps(wanted)]
+
     def _refine(self, client, cal: str, busy: list[Interval], start: datetime, end: datetime,
-                retry: bool = True) -> list[Interval]:
-        """Drop busy time made only of events the owner declined; add all-day events when they block."""
+                retry: bool = True) -> tuple[list[Interval], list[tuple[dict, Interval]] | None]:
+        """Drop busy time made only of events the owner declined; add all-day events when they block. With the
+        events read, as (event, span) pairs (None: shared as free/busy only)."""
         try:
             events = [e for e in client.events_between(cal, start, end, retry=retry)
                       if e.get("status") != "cancelled"]
         except CalendarPermissionError:
-            return busy  # shared as free/busy only: Google's own answer is all we can know
+            return busy, None  # shared as free/busy only: Google's own answer is all we can know
 
         def span(e: dict) -> Interval:
             return Interval(parse_time(e["start"], client.tz), parse_time(e["end"], client.tz))
@@ -111,7 +146,7 @@ class GoogleHub:
         kept = [b for b in busy if not any(b.overlaps(d) for d in declined) or any(b.overlaps(x) for x in blocking)]
         if self.options.all_day_blocks:
             kept += [span(e) for e in events if is_all_day(e) and not declined_by_owner(e)]
-        return kept
+        return kept, [(e, span(e)) for e in events]
 
     def _fallback(self, cal: str, start: datetime, end: datetime, why: str) -> list[Interval]:
         hit = self._cache.get(cal)

@@ -44,19 +44,24 @@ class GoogleBackend:
         old = split_ref(old_ref)
         return old is not None and old[1] != PENDING and old[0] == cal
 
-    def busy(self, calendar_ids: Sequence[str], start: datetime, end: datetime) -> dict[str, list[Interval]]:
-        return self.hub.busy(calendar_ids, start, end)
+    def busy(self, calendar_ids: Sequence[str], start: datetime, end: datetime,
+             since: float | None = None) -> dict[str, list[Interval]]:
+        return self.hub.busy(calendar_ids, start, end, since=since)
 
     def clashes(self, cals: Sequence[str], start: datetime, end: datetime, ignore: str | None = None,
-                retry: bool = True) -> bool:
-        """Whether [start, end) is busy now in any of these calendars (no cache); `ignore` is our own event's ref."""
+                retry: bool = True, since: float | None = None) -> bool:
+        """Whether [start, end) is busy now in any of these calendars (no cache, or what was read since `since`:
+        see GoogleHub.busy); `ignore` is our own event's ref."""
         old = split_ref(ignore) if ignore else None
         if old is None:
-            fresh = self.hub.busy(cals, start, end, fresh=True, retry=retry)
+            fresh = self.hub.busy(cals, start, end, fresh=True, retry=retry, since=since)
             return any(Interval(start, end).overlaps(b) for c in cals for b in fresh[c])
         # Moving our own event: its current span must not count against the new one.
         for cal in cals:
-            for e in self.hub.client_for(cal).events_between(cal, start, end, retry=retry):
+            events = self.hub.events(cal, start, end, since) if since is not None else None
+            if events is None:
+                events = self.hub.client_for(cal).events_between(cal, start, end, retry=retry and since is None)
+            for e in events:
                 shown_busy = (e.get("transparency") != "transparent"
                               or (is_all_day(e) and self.hub.options.all_day_blocks))
                 if e["id"] != old[1] and shown_busy and not declined_by_owner(e):

@@ -129,3 +129,30 @@ def test_a_booking_cancelled_while_its_event_is_written_takes_the_event_back(goo
     chat.say("1")
     assert google.observer is None  # the cancellation ran while the event was being inserted
     assert google.live(SATO) == [] and not [b for b in bookings(gsvc) if b.status in ("booked", "confirmed")]
+
+
+def test_free_busy_is_read_before_a_turn_takes_its_locks(google, database, clock):
+    svc = google_services(google, database, clock)
+    try:
+        chat = chat_for(svc)
+        chat.apply(job="store-manager")
+        chat.replies()
+        held, close = lock_probe(database, chat.id)
+        seen = []
+
+        def observe(method: str, path: str) -> None:
+            if path.endswith("/freeBusy") or (method == "GET" and path.endswith("/events")):  # a free/busy read
+                seen.append((path.rsplit("/", 1)[-1], held()))
+
+        google.observer = observe
+        svc.calendar_for.hub.forget(SATO)  # a minute later: the offer's answer is no longer current
+        chat.say("12月1日")  # "show me that day's times"
+        times, looking = chat.replies()[-1]["text"], list(seen)
+        chat.say("1")  # the booking, re-checked against Google first
+        google.observer = None
+        close()
+        assert "1)" in times and "確定" in chat.replies()[-1]["text"]
+        assert looking and [where for where, _ in seen[len(looking):]][:2] == ["freeBusy", "events"]
+        assert not any(locked for _, locked in seen)
+    finally:
+        svc.engine.dispose()

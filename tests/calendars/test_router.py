@@ -71,11 +71,11 @@ class FakeBackend:
     def movable(self, old_ref, cal):
         return False
 
-    def busy(self, cals, start, end):
+    def busy(self, cals, start, end, since=None):
         self.calls.append(("busy", tuple(cals)))
         return {c: self.busy_at.get(c, []) for c in cals}
 
-    def clashes(self, cals, start, end, ignore=None, retry=True):
+    def clashes(self, cals, start, end, ignore=None, retry=True, since=None):
         self.calls.append(("clashes", tuple(cals), retry))
         return False
 

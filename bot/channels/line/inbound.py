@@ -17,7 +17,7 @@ from bot.core.messages import format_day
 from bot.core.vocab import RECRUITER_CHANNEL, AlertReason, OptOutReason
 from bot.db.models import Applicant, Booking, Outbox
 from bot.service import inbound_log, inbox, optouts, prefetch
-from bot.service.availability import LIVE_STATUSES
+from bot.service.availability import LIVE_STATUSES, prefetch_for
 from bot.service.deps import Services
 from bot.service.followups import answered, answered_all
 from bot.service.outbox import alert, cancel_pending, delivery_channel, enqueue
@@ -143,7 +143,13 @@ def _run(session: Session, svc: Services, payload: dict) -> None:
 
 
 # What the inbox runs for a kept LINE event (bot.service.inbox), in the transaction that marks it done.
-HANDLER = inbox.Handler(run=_run, prefetch=_prefetch)
+def _fetch_ahead(svc: Services, payloads: list[dict]) -> float | None:
+    """Before the batch's transaction: the calendar reads of the turns of the applicants who wrote."""
+    users = sorted({e.user_id for e in map(event_of, payloads) if e.source == "user" and e.user_id})
+    return prefetch_for(svc, Applicant.line_user_id.in_(users)) if users else None
+
+
+HANDLER = inbox.Handler(run=_run, prefetch=_prefetch, fetch_ahead=_fetch_ahead)
 
 
 def _other(session: Session, svc: Services, event: LineEvent, applicant: Applicant | None) -> None:

@@ -102,3 +102,33 @@ def test_a_confirmation_taken_over_while_google_was_written_is_left_to_its_new_h
     assert (row.status, row.lease_owner) == (OutboxStatus.SENDING, "another-worker")
     # Its holder may have read it already: the link follows on its own rather than changing it underneath.
     assert link.status == OutboxStatus.PENDING and google.live()[0]["hangoutLink"] in link.payload["text"]
+
+
+def test_a_line_batch_reads_free_busy_before_it_takes_its_locks(line_google_user, database, google):
+    from tests.calendars.google_helpers import SATO, TANAKA
+    from tests.calendars.test_google_writes import lock_probe
+
+    user = line_google_user
+    res = user.client.post("/api/applications", headers=AUTH,
+                           json=application(channel="line", line_user_id=user.user_id))
+    user.inbox()
+    held, close = lock_probe(database, res.get_json()["id"])
+    seen = []
+
+    def observe(method: str, path: str) -> None:
+        if path.endswith("/freeBusy") or (method == "GET" and path.endswith("/events")):  # a free/busy read
+            seen.append((path.rsplit("/", 1)[-1], held()))
+
+    google.observer = observe
+    for cal in (SATO, TANAKA):
+        user.svc.calendar_for.hub.forget(cal)  # a minute later: the offer's answer is no longer current
+    user.tap("date", params={"date": "2026-12-01"})  # "show me that day's times"
+    [[on_day]] = user.inbox()
+    looking = len(seen)
+    pick = next(a["action"] for a in on_day["quickReply"]["items"] if a["action"]["type"] == "postback")
+    user.tap(pick["data"])  # the booking, re-checked against Google first
+    [[card]] = user.inbox()
+    google.observer = None
+    close()
+    assert card["type"] == "flex" and looking and "freeBusy" in [where for where, _ in seen[looking:]]
+    assert not any(locked for _, locked in seen)
