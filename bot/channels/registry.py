@@ -41,7 +41,7 @@ def start_web(svc: Services) -> None:
     """What a web process runs beside its requests: the inbox runner when a configured channel keeps inbox
     items, and each configured channel's own."""
     if any(p.inbox_handler is not None and p.configured(svc.config) for p in CHANNELS):
-        svc.inbox = InboxRunner(svc)  # the web process runs the items it received right after its answer
+        svc.process.inbox_runner = InboxRunner(svc)  # the web process runs the items it received right after its answer
     for plugin in CHANNELS:
         if plugin.start_web is not None and plugin.configured(svc.config):
             plugin.start_web(svc)

@@ -40,7 +40,7 @@ def record_status(svc: Services, provider_id: str, status: str, error_code: str 
             opt_out(session, svc, row.applicant_id, "carrier reports an opt-out")
         elif status in NOT_DELIVERED and row.kind in FALLBACK_KINDS:
             fall_back(session, svc, row)
-    svc.wake.set()  # the fallback goes out now, well within a minute
+    svc.process.wake.set()  # the fallback goes out now, well within a minute
     return True
 
 

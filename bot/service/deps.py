@@ -28,6 +28,18 @@ def local_calendar(session: Session, clock: Callable[[], datetime] = utcnow) -> 
 
 
 @dataclass
+class ProcessState:
+    """What this process keeps while it runs, beside the wiring: nothing here is configuration."""
+
+    wake: threading.Event = field(default_factory=threading.Event)  # set: the worker looks at the outbox now
+    # Runs the inbox items this process received right after the webhook answers (bot.service.inbox_runner.InboxRunner,
+    # in a web process); None: the worker runs them.
+    inbox_runner: object | None = None
+    # Free times the turns of this process worked out lately (bot.service.turn.Turn.available).
+    free_times: dict = field(default_factory=dict)
+
+
+@dataclass
 class Services:
     """Everything the service layer and the worker need, built once per process."""
 
@@ -38,12 +50,7 @@ class Services:
     channels: dict[str, Channel]
     clock: Callable[[], datetime] = utcnow
     calendar_for: Callable[[Session], Calendar] = local_calendar  # bootstrap() hands it this clock
-    wake: threading.Event = field(default_factory=threading.Event)
-    # Runs the inbox items this process received right after the webhook answers (bot.service.inbox_runner.InboxRunner,
-    # in a web process); None: the worker runs them.
-    inbox: object | None = None
-    # Free times the turns of this process worked out lately (bot.service.turn.Turn.available).
-    free_times: dict = field(default_factory=dict)
+    process: ProcessState = field(default_factory=lambda: ProcessState())
 
     # Registered by the channels (bot.channels.registry): channel -> prepare(session, svc, applicant, row), run when
     # a row is enqueued for it (wording fixed in the enqueuing transaction), and channel -> the

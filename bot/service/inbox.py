@@ -85,7 +85,7 @@ def receive(svc: Services, channel: str, arrivals: list[Arrival]) -> int:
     # answer; otherwise, or should this process die, the worker takes them.
     if not arrivals:
         return 0
-    runner = svc.inbox
+    runner = svc.process.inbox_runner
     values = _values(svc, channel, arrivals, runner.owner if runner is not None else None)
     stmt = _keep_statement(svc.engine.dialect.name)
 
@@ -96,7 +96,7 @@ def receive(svc: Services, channel: str, arrivals: list[Arrival]) -> int:
     if new and runner is not None:
         runner.submit([(item.id, item.sender or "") for item in new])
     elif new:
-        svc.wake.set()
+        svc.process.wake.set()
     return len(new)
 
 
@@ -106,7 +106,7 @@ def enqueue(session: Session, svc: Services, channel: str, sender: str | None, p
     stmt = _keep_statement(svc.engine.dialect.name)
     new = session.execute(stmt, _values(svc, channel, [Arrival(sender, payload, event_id)], None)).first()
     if new is not None:
-        svc.wake.set()
+        svc.process.wake.set()
     return new.id if new is not None else None
 
 
@@ -116,6 +116,8 @@ def claim(svc: Services, owner: str, limit: int = BATCH) -> list[int]:
     An item is not taken while an earlier item of its sender is held by someone else or waits for a
     retry: two claimers never hold one sender's items at once, and a sender's items run in order.
     """
+    if not svc.inbox_handlers:
+        return []
     now = svc.clock()
     earlier = aliased(InboxItem)
     blocked = exists().where(earlier.channel == InboxItem.channel, earlier.sender == InboxItem.sender,
@@ -128,6 +130,12 @@ def claim(svc: Services, owner: str, limit: int = BATCH) -> list[int]:
            .order_by(InboxItem.id).limit(limit))
     postgres = svc.engine.dialect.name == "postgresql"
     if postgres:
+        # Nothing due is the common case for a worker's round: one read without a transaction or the claim
+        # lock, instead of four round trips that would also queue the workers behind each other.
+        with one_statement(svc.engine) as conn:
+            if conn.execute(select(InboxItem.id).where(due, InboxItem.channel.in_(sorted(svc.inbox_handlers)))
+                            .limit(1)).first() is None:
+                return []
         ids = ids.with_for_update(of=InboxItem, skip_locked=True)
     stmt = (update(InboxItem).where(InboxItem.id.in_(ids.scalar_subquery()))
             .values(status=PROCESSING, lease_owner=owner, lease_until=now + LEASE, attempts=InboxItem.attempts + 1)

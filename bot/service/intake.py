@@ -233,5 +233,5 @@ def submit(svc: Services, app: Application) -> tuple[Applicant, bool]:
         if app.external_id and (found := _existing(svc, app.external_id)) is not None:
             return found, False
         raise ApplicationInvalid({"line_user_id": "is already linked to another application"}) from None
-    svc.wake.set()
+    svc.process.wake.set()
     return applicant, True

@@ -65,7 +65,7 @@ def mark(svc: Services, applicant_id: int, outcome: str, booking_token: str | No
         if booking.status not in OUTCOMES:
             raise OutcomeRefused("いまの状態では記録できません。 Cannot be recorded in the current state.")
         until = booking.marked_at + timedelta(minutes=svc.settings.undo_minutes)
-    svc.wake.set()
+    svc.process.wake.set()
     return until
 
 
@@ -82,4 +82,4 @@ def undo(svc: Services, applicant_id: int, booking_token: str | None = None) -> 
         if booking.status in OUTCOMES:
             raise OutcomeRefused("応募者がすでに次の操作をしたため、取り消せません。"
                                  " The candidate has moved on since; it can no longer be undone.")
-    svc.wake.set()
+    svc.process.wake.set()

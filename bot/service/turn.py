@@ -67,7 +67,7 @@ QUESTION_STANDS = timedelta(hours=24)  # a "really cancel?" left unanswered this
 
 def calendar_changed(svc: Services, session: Session) -> None:
     session.info[CALENDAR_WRITTEN] = session.info.get(CALENDAR_WRITTEN, 0) + 1
-    svc.free_times.clear()
+    svc.process.free_times.clear()
 
 
 def slot_to_dict(slot: Slot) -> dict:
@@ -211,14 +211,14 @@ class Turn:
         # bear on free times or only keeps a slot looking busy a moment longer; a new booking is flushed
         # as it is made (book()).
         key = (self.applicant.job_id, day, exclude)
-        known = self.svc.free_times.get(key)
+        known = self.svc.process.free_times.get(key)
         if (known is None or abs(self.now - known[0]) > FREE_TIMES_FOR
                 or time.monotonic() - known[1] > FREE_TIMES_FOR.total_seconds()):
             with self.session.no_autoflush:
                 free = available(self.svc.settings, self.calendar, self.session, self.applicant.job_id, self.now,
                                  only_date=day, exclude=exclude)
             known = self.now, time.monotonic(), free
-            self.svc.free_times[key] = known
+            self.svc.process.free_times[key] = known
         return known[2]
 
     def named_time(self, event: Event) -> Event:
@@ -472,5 +472,5 @@ def handle(svc: Services, applicant_id: int, event: Event, *, text: str | None =
             return None
         decision = converse(session, svc, applicant, event, text=text, source=source, payload=payload,
                             reply_to=reply_to)
-    svc.wake.set()
+    svc.process.wake.set()
     return decision

@@ -52,8 +52,8 @@ def run(svc: Services, stop: threading.Event, poll: float = 0.5, batch: int = 50
             log.exception("worker %s: batch failed, retrying shortly", owner)
             busy = False
         if not busy:
-            svc.wake.wait(poll)
-            svc.wake.clear()
+            svc.process.wake.wait(poll)
+            svc.process.wake.clear()
     log.info("worker %s stopped", owner)
 
 
@@ -64,7 +64,7 @@ def run_until_signalled(svc: Services, poll: float = 0.5) -> None:
     def _stop(signum, _frame):
         log.info("signal %s: finishing the current batch", signum)
         stop.set()
-        svc.wake.set()
+        svc.process.wake.set()
 
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)

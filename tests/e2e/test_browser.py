@@ -55,7 +55,7 @@ def serving(svc, *, worker: bool = True) -> Iterator[str]:
         yield f"http://127.0.0.1:{server.server_port}"
     finally:
         stop.set()
-        svc.wake.set()
+        svc.process.wake.set()
         server.shutdown()
         if sender is not None:
             sender.join(timeout=5)

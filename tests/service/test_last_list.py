@@ -65,7 +65,7 @@ def the_machine(svc, clock: FakeClock):
             with session_scope(svc.engine) as s:
                 for table in reversed(SQLModel.metadata.sorted_tables):
                     s.execute(table.delete())
-            svc.free_times.clear()
+            svc.process.free_times.clear()
 
         # --- what the candidate saw ------------------------------------------------------------
         def read(self) -> list[dict]:
@@ -111,7 +111,8 @@ def the_machine(svc, clock: FakeClock):
         def turn(self, text: str | None = None, tap: str | None = None) -> None:
             """Say `text` or tap the button `tap` ('slot:…', 'date:…'), as the sandbox chat does."""
             before = self.last
-            svc.free_times.clear()  # each turn looks at the calendar afresh: the run does not depend on real time
+            # Each turn looks at the calendar afresh: the run does not depend on real time.
+            svc.process.free_times.clear()
             res = client.post(f"/chat/{self.token}/say", json={"text": text} if text else {"postback": tap})
             assert res.status_code == 202, res.get_json()
             messages = self.read()

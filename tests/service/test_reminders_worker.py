@@ -125,7 +125,7 @@ def test_the_worker_loop_stops_when_told(svc):
             break
         threading.Event().wait(0.01)
     stop.set()
-    svc.wake.set()
+    svc.process.wake.set()
     thread.join(timeout=5)
     assert not thread.is_alive() and len(fake.sent) == 3
 

@@ -72,9 +72,9 @@ class RecordingCalendar:
 def runner(line_svc):
     from bot.service.inbox_runner import InboxRunner
 
-    line_svc.inbox = InboxRunner(line_svc)
-    yield line_svc.inbox
-    line_svc.inbox = None
+    line_svc.process.inbox_runner = InboxRunner(line_svc)
+    yield line_svc.process.inbox_runner
+    line_svc.process.inbox_runner = None
 
 
 def test_without_a_runner_the_webhook_only_keeps_the_event_for_the_worker(line_user, line_svc, fake_line):
@@ -107,10 +107,10 @@ def test_the_web_process_runner_answers_right_after_the_200_with_the_free_reply(
 def test_a_runner_keeps_one_users_order_behind_an_event_another_process_holds(line_user, line_svc, fake_line,
                                                                                runner):
     linked(line_user)
-    line_svc.inbox = None
+    line_svc.process.inbox_runner = None
     line_user.say("他の日")                            # queued for the worker ...
     [first] = claim(line_svc, "worker-a", limit=1)     # ... which takes it and is slow
-    line_svc.inbox = runner
+    line_svc.process.inbox_runner = runner
     line_user.say("ヘルプ")                            # this process's runner has the next one
     time.sleep(0.2)
     assert [r.status for r in inbox_rows(line_svc)] == ["processing", "processing"]
@@ -139,19 +139,19 @@ def test_a_row_taken_over_after_its_lease_ran_out_runs_once(line_user, line_svc)
 
 def test_a_users_later_event_waits_for_the_earlier_one_held_by_another_worker(line_user, line_svc, runner):
     linked(line_user)
-    line_svc.inbox = None
+    line_svc.process.inbox_runner = None
     line_user.say("他の日")
     line_user.say("ヘルプ")
     first, second = inbox_rows(line_svc)
     assert claim(line_svc, "worker-a", limit=1) == [first.id]   # worker A holds the first event
     assert claim(line_svc, "worker-b", limit=1) == []           # worker B must not overtake it: not even take it
     runner._pid = __import__("os").getpid()  # as if its thread were running but busy: nothing is taken
-    line_svc.inbox = runner
+    line_svc.process.inbox_runner = runner
     line_user.say("日程を変更")                                  # a web process holds the third from its arrival
     third = inbox_rows(line_svc)[2]
     assert run(line_svc, [third.id], runner.owner) == {third.id: "pending"}
     assert inbox_rows(line_svc)[2].attempts == 0  # handed back as if never taken, due again in a second
-    line_svc.inbox = None
+    line_svc.process.inbox_runner = None
     assert run(line_svc, [first.id], "worker-a") == {first.id: "done"}
     line_svc.clock.advance(minutes=1)
     batches = line_user.inbox()
