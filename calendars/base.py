@@ -72,9 +72,12 @@ class BookingRequest:
     booking_id: str
     slot: Slot
     summary: str
-    description: str = ""
+    description: str = ""  # what everyone invited may read, the candidate included
     location: str = ""
-    attendee_email: str | None = None
+    attendee_email: str | None = None  # the candidate, invited when the backend can invite
+    # For the company only (contact details, the conversation, a call script): written into the event only when
+    # the candidate is not among its guests, since a guest (and the invitation mail) sees the description.
+    private_note: str = ""
 
 
 class Calendar(Protocol):

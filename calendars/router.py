@@ -199,5 +199,6 @@ def _payload(request: BookingRequest, replaces: str | None = None) -> dict:
     slot = request.slot
     data = {"booking_id": request.booking_id, "start": slot.start.isoformat(), "end": slot.end.isoformat(),
             "interviewer": slot.interviewer, "summary": request.summary, "description": request.description,
-            "location": request.location, "attendee_email": request.attendee_email}
+            "location": request.location, "attendee_email": request.attendee_email,
+            "private_note": request.private_note}
     return {**data, "replaces": replaces} if replaces else data

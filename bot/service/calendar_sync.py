@@ -82,7 +82,7 @@ class CalendarWriter:
             waiting, applicant_id = booking.calendar_event_id, booking.applicant_id
             slot = Slot(booking.start_at, booking.end_at, booking.interviewer)
             request = BookingRequest(str(booking.id), slot, data["summary"], data["description"], data["location"],
-                                     data.get("attendee_email"))
+                                     data.get("attendee_email"), data.get("private_note", ""))
             router = self.svc.calendar_for(session, defer=False)
         replaces = data.get("replaces")  # a reschedule: the event of the booking this one replaced
         try:

@@ -310,7 +310,7 @@ class Turn:
                 request = BookingRequest(
                     booking_id=str(booking.id), slot=slot,
                     summary=f"面接: {self.applicant.name} ({job.title.ja})",
-                    description=self.recruiter_note(job.title.ja),
+                    description=self.guest_note(job.title.ja), private_note=self.recruiter_note(job.title.ja),
                     location=self.svc.renderer.place(job.id, "ja"), attendee_email=self.applicant.email)
                 calendar_changed(self.svc, self.session)
                 booking.calendar_event_id, booking.calendar_id = write_booking(self.calendar, request, old)
@@ -322,7 +322,15 @@ class Turn:
         schedule_reminders(self.session, self.svc, self.applicant, booking, self.now)
         return True
 
+    def guest_note(self, job_title: str) -> str:
+        """What the candidate, invited to the event, may read: the interview itself, and where the company's
+        people find the rest (the link opens only for them)."""
+        base = self.svc.config.public_base_url
+        return (f"{self.svc.settings.company.name.ja} 面接（{job_title}）\n"
+                f"担当者用の記録: {base}/recruiter/applicants/{self.applicant.id}")
+
     def recruiter_note(self, job_title: str) -> str:
+        """The company's own notes: contact details, where the application came from, the conversation."""
         a = self.applicant
         return (f"応募者: {a.name}\n職種: {job_title}\n連絡手段: {a.channel}\n"
                 f"電話: {a.phone or '-'}\nメール: {a.email or '-'}\n応募経路: {a.source or '-'}"

@@ -70,8 +70,11 @@ def change_of(calendar_id: str, event: dict, tz: ZoneInfo) -> CalendarChange:
 
 def interview_body(request: BookingRequest, *, meet: bool, location: str = "") -> dict:
     """The events.insert/patch body for one interview."""
+    shown = request.description
+    if request.private_note and not request.attendee_email:  # nobody outside the company reads this event
+        shown = f"{shown}\n\n{request.private_note}" if shown else request.private_note
     body: dict[str, Any] = {
-        "summary": request.summary, "description": request.description,
+        "summary": request.summary, "description": shown,
         "start": {"dateTime": rfc3339(request.slot.start)}, "end": {"dateTime": rfc3339(request.slot.end)},
         "extendedProperties": {"private": {BOOKING_KEY: request.booking_id}},
         "transparency": "opaque", "status": "confirmed",

@@ -85,8 +85,28 @@ def test_booking_writes_an_event_with_a_meet_link_that_reaches_the_candidate(goo
     assert event["extendedProperties"]["private"]["sokuresuBooking"] == str(b.id)
     assert event["attendees"] == [{"email": "hanako@example.com"}]
     assert b.calendar_id in (SATO, TANAKA) and b.calendar_event_id.endswith("/" + b.calendar_id)
-    assert "山田 花子" in event["description"] and "最初の30秒" in event["description"]
-    assert "これまでのやりとり" in event["description"] and "候補者: 1" in event["description"]
+    # The candidate is a guest: Google shows them (and mails them) the description, so it holds nothing
+    # internal (issue 13, item 8) — only the interview and where the company's people find the rest.
+    shown = event["description"]
+    assert f"/recruiter/applicants/{b.applicant_id}" in shown and "面接" in shown
+    for internal in ("最初の30秒", "これまでのやりとり", "候補者: 1", "090", "応募経路"):
+        assert internal not in shown, internal
+
+
+def test_without_the_candidate_as_a_guest_the_event_keeps_the_internal_notes(google, db_url, clock):
+    svc = google_services(google, db_url, clock, delegated=None)  # a bare service account cannot invite anyone
+    try:
+        chat = chat_for(svc)
+        chat.apply()
+        chat.replies()
+        chat.say("1")
+        chat.replies()
+        [event] = google.live()
+        assert "attendees" not in event
+        assert "最初の30秒" in event["description"] and "これまでのやりとり" in event["description"]
+        assert "山田 花子" in event["description"] and "候補者: 1" in event["description"]
+    finally:
+        svc.engine.dispose()
 
 
 def test_office_interviews_carry_the_address_and_no_meet(google, gsvc):
