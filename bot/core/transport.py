@@ -6,7 +6,21 @@ from typing import Protocol
 
 
 class TemporaryError(Exception):
-    """The provider may accept this later (rate limit, 5xx, timeout): retry with backoff."""
+    """The provider may accept this later (rate limit, 5xx, timeout): retry with backoff, and not before
+    `retry_after` seconds when the provider said so (its Retry-After); `status` is its HTTP status, if any."""
+
+    def __init__(self, message: str = "", *, retry_after: float | None = None, status: int | None = None):
+        super().__init__(message)
+        self.retry_after, self.status = retry_after, status
+
+
+def retry_after_seconds(value: str | None, longest: float = 3600.0) -> float | None:
+    """A Retry-After header given in seconds, bounded; None when absent or a date (the backoff applies then)."""
+    try:
+        seconds = float(value) if value is not None else None
+    except ValueError:
+        return None
+    return None if seconds is None or seconds != seconds or seconds < 0 else min(seconds, longest)
 
 
 class PermanentError(Exception):

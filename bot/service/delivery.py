@@ -119,6 +119,7 @@ class Outcome:
     error: str | None = None
     provider_id: str | None = None
     refused: str | None = None  # the provider refused the address itself (Refused.reason)
+    retry_after: float | None = None  # seconds the provider asked us to wait (Retry-After on a 429)
 
 
 def send(svc: Services, ready: Prepared, owner: str, limiter: Limiter | None = None) -> str:
@@ -158,7 +159,8 @@ def _transmit(svc: Services, ready: Prepared, owner: str, limiter: Limiter | Non
         if limiter is not None:
             limiter.penalise(message.channel, exc)  # a 429 slows the whole channel, not just this row
         status = OutboxStatus.FAILED if attempts >= MAX_ATTEMPTS else OutboxStatus.PENDING
-        return Outcome(ready, status, f"{type(exc).__name__}: {exc}"[:500])
+        return Outcome(ready, status, f"{type(exc).__name__}: {exc}"[:500],
+                       retry_after=getattr(exc, "retry_after", None))
 
 
 def _record(session: Session, svc: Services, outcomes: list[Outcome], owner: str) -> dict[int, str]:
@@ -188,7 +190,8 @@ def _record(session: Session, svc: Services, outcomes: list[Outcome], owner: str
                              "text": message.payload.get("text", ""), "payload": message.payload,
                              "outbox_id": row_id, "created_at": now})
         elif status == OutboxStatus.PENDING:
-            values["due_at"] = now + backoff(outcome.ready.attempts)
+            wait = backoff(outcome.ready.attempts)  # and never sooner than the provider asked
+            values["due_at"] = now + max(wait, timedelta(seconds=outcome.retry_after or 0))
         changes.append(values)
         kind = message.meta.get("kind")
         if status == OutboxStatus.PENDING:

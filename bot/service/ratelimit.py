@@ -16,8 +16,7 @@ class RateLimited(TemporaryError):
     """The provider answered 429; `retry_after` seconds is its hint (None when it gave none)."""
 
     def __init__(self, message: str = "429 Too Many Requests", retry_after: float | None = None):
-        super().__init__(message)
-        self.retry_after = retry_after
+        super().__init__(message, retry_after=retry_after, status=429)
 
 
 def is_rate_limited(exc: BaseException) -> bool:

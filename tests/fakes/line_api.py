@@ -83,10 +83,11 @@ class FakeLine:
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def fail(self, path: str, status: int, message: str = "error", times: int = 1, accept: bool = False,
-             sleep: float = 0) -> None:
-        """The next `times` calls whose path contains `path` get `status`; accept=True sends the message anyway."""
+             sleep: float = 0, headers: dict | None = None) -> None:
+        """The next `times` calls whose path contains `path` get `status` (with `headers`, e.g. Retry-After);
+        accept=True sends the message anyway."""
         self.failures.append({"path": path, "status": status, "message": message, "times": times,
-                              "accept": accept, "sleep": sleep})
+                              "accept": accept, "sleep": sleep, "headers": headers or {}})
 
     def issue_token(self, user_id: str) -> str:
         """A reply token as LINE puts in a webhook event for this user."""
@@ -116,7 +117,7 @@ class FakeLine:
         if failure and failure["sleep"]:
             time.sleep(failure["sleep"])
         if failure and not failure["accept"]:
-            return failure["status"], {"message": failure["message"]}, {}
+            return failure["status"], {"message": failure["message"]}, failure["headers"]
         status, body, headers = self.route(req)
         if failure:  # LINE took the message but the answer was lost on the way back
             return failure["status"], {"message": failure["message"]}, {}

@@ -26,7 +26,7 @@ from linebot.v3.webhooks import Event, FollowEvent, JoinEvent, MessageEvent, Pos
 from bot.channels.line.events import LineEvent
 from bot.channels.line.format import to_line
 from bot.config import Config
-from bot.core.transport import Outgoing, PermanentError, TemporaryError
+from bot.core.transport import Outgoing, PermanentError, TemporaryError, retry_after_seconds
 from calendars.base import utcnow
 
 # LINE documents a reply token as usable within one minute of the webhook; keep a margin for the worker.
@@ -156,7 +156,8 @@ def classify(exc: ApiException) -> Exception:
     if exc.status == 429 and "monthly limit" in problem.lower():
         return PermanentError(problem)  # the plan's push quota is used up: retrying this month will not help
     if not exc.status or exc.status == 429 or exc.status >= 500:  # 0: the SDK's TLS failure
-        return TemporaryError(problem)
+        wait = retry_after_seconds((exc.headers or {}).get("Retry-After")) if exc.status == 429 else None
+        return TemporaryError(problem, retry_after=wait, status=exc.status or None)
     return PermanentError(problem)
 
 

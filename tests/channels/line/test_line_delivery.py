@@ -199,3 +199,28 @@ def test_what_goes_to_line_is_exactly_what_the_sdks_own_serialiser_would_send(li
         expected.append(reply["messages"])
     bodies = [call.json for call in fake_line.requests if call.path.endswith(("/reply", "/push"))]
     assert [body["messages"] for body in bodies] == expected
+
+
+def test_a_429_with_retry_after_waits_as_long_as_line_asked(line_user, line_svc, fake_line):
+    from bot.service.delivery import backoff
+
+    fake_line.fail("/push", 429, "Too many requests", headers={"Retry-After": "900"})
+    linked(line_user)
+    line_user.inbox()
+    row = row_of(line_svc, "greeting")
+    assert row.status == "pending" and "LINE 429" in row.last_error
+    assert row.due_at >= line_svc.clock() + timedelta(seconds=900) > line_svc.clock() + backoff(1)
+    line_svc.clock.advance(minutes=10)
+    line_user.inbox()
+    assert row_of(line_svc, "greeting").status == "pending"  # not before the 15 minutes LINE asked for
+    line_svc.clock.advance(minutes=6)
+    line_user.inbox()
+    assert row_of(line_svc, "greeting").status == "sent"
+
+
+def test_retry_after_is_read_in_seconds_and_bounded():
+    from bot.core.transport import retry_after_seconds
+
+    assert retry_after_seconds("120") == 120 and retry_after_seconds("1e9") == 3600
+    assert retry_after_seconds(None) is None and retry_after_seconds("Wed, 21 Oct 2026 07:28:00 GMT") is None
+    assert retry_after_seconds("-5") is None and retry_after_seconds("nan") is None
