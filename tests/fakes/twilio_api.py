@@ -31,7 +31,7 @@ class Created:
 
 @dataclass
 class FakeTwilio:
-    """Start with .start(); scripted failures are (status, code, message) or ('sleep', seconds)."""
+    """Start with .start(); scripted failures are (status, code, message[, headers]) or ('sleep', seconds)."""
 
     created: list[Created] = field(default_factory=list)
     failures: list[tuple] = field(default_factory=list)
@@ -49,11 +49,13 @@ class FakeTwilio:
                 raw = self.rfile.read(int(self.headers.get("Content-Length") or 0)).decode()
                 form = {k: v[-1] for k, v in parse_qs(raw, keep_blank_values=True).items()}
                 user = base64.b64decode(self.headers.get("Authorization", "Basic Og==").split()[-1]).decode()
-                status, body = fake.answer(self.path, user.split(":")[0], form)
+                status, body, *extra = fake.answer(self.path, user.split(":")[0], form)
                 data = json.dumps(body).encode()
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(data)))
+                for name, value in (extra[0] if extra else {}).items():
+                    self.send_header(name, value)
                 self.end_headers()
                 self.wfile.write(data)
 
@@ -74,8 +76,8 @@ class FakeTwilio:
             if failure[0] == "sleep":
                 time.sleep(failure[1])
             else:
-                status, code, message = failure
-                return status, {"code": code, "message": message, "status": status}
+                status, code, message, *headers = failure
+                return status, {"code": code, "message": message, "status": status}, (headers or [{}])[0]
         if form.get("To") in self.blocked:
             return 400, {"code": 21610, "message": "Attempt to send to unsubscribed recipient", "status": 400}
         sid = "SM" + secrets.token_hex(16)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
 from urllib.parse import urlsplit
 
 import requests
@@ -13,7 +14,7 @@ from twilio.rest import Client
 from twilio.twiml.messaging_response import MessagingResponse
 
 from bot.config import Config
-from bot.core.transport import Outgoing, PermanentError, Refused, TemporaryError
+from bot.core.transport import Outgoing, PermanentError, Refused, TemporaryError, retry_after_seconds
 
 log = logging.getLogger("sokuresu.sms")
 # The SDK logs every request and response at INFO (URL with the account, headers, and the message's parameters
@@ -33,12 +34,15 @@ class _OriginClient(TwilioHttpClient):
     def __init__(self, origin: str | None, timeout: float):
         super().__init__(timeout=timeout)
         self.origin = origin.rstrip("/") if origin else None
+        self.seen = threading.local()  # this thread's last Retry-After (the SDK's error carries no headers)
 
     def request(self, method, url, *args, **kwargs):
         if self.origin:
             parts = urlsplit(url)
             url = self.origin + parts.path + (f"?{parts.query}" if parts.query else "")
-        return super().request(method, url, *args, **kwargs)
+        response = super().request(method, url, *args, **kwargs)
+        self.seen.retry_after = (response.headers or {}).get("Retry-After") if response.status_code == 429 else None
+        return response
 
 
 class SmsChannel:
@@ -79,10 +83,9 @@ class SmsChannel:
             return Refused(f"{reason} (the phone number is not valid for SMS)", "unreachable")
         if exc.code == LANDLINE:
             return Refused(f"{reason} (a landline: SMS cannot reach it)", "unreachable")
-        if exc.status == 429 or exc.status >= 500:
-            error = TemporaryError(reason)
-            error.status = exc.status  # the worker's rate limiter slows the channel down on a 429
-            return error
+        if exc.status == 429 or exc.status >= 500:  # a 429 slows the channel down, for as long as Twilio asks
+            wait = getattr(self.client.http_client.seen, "retry_after", None) if exc.status == 429 else None
+            return TemporaryError(reason, retry_after=retry_after_seconds(wait), status=exc.status)
         if exc.status in (401, 403):  # wrong credentials: fixable, so keep the message for a retry
             return TemporaryError(f"{reason} (check TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN)")
         return PermanentError(reason)

@@ -32,6 +32,22 @@ def test_rate_limit_and_server_errors_are_retried_with_backoff(phone, sms_svc, f
     assert _greeting(sms_svc).status == "sent" and _greeting(sms_svc).attempts == 2
 
 
+def test_a_429_with_retry_after_waits_as_long_as_twilio_asked(phone, sms_svc, fake_twilio, clock):
+    from datetime import timedelta
+
+    fake_twilio.failures.append((429, 20429, "Too Many Requests", {"Retry-After": "600"}))
+    phone.apply()
+    phone.inbox()
+    row = _greeting(sms_svc)
+    assert row.status == "pending" and row.due_at >= clock.now + timedelta(seconds=600)
+    clock.advance(minutes=5)
+    phone.inbox()
+    assert _greeting(sms_svc).status == "pending"  # not before the 10 minutes Twilio asked for
+    clock.advance(minutes=6)
+    phone.inbox()
+    assert _greeting(sms_svc).status == "sent"
+
+
 def test_timeout_is_retried(phone, sms_svc, fake_twilio, clock):
     fake_twilio.failures.append(("sleep", 2.0))  # the client gives up after 1 s
     phone.apply()
