@@ -79,6 +79,10 @@ class BookingRequest:
     # the candidate is not among its guests, since a guest (and the invitation mail) sees the description.
     private_note: str = ""
 
+    def for_company(self) -> str:
+        """The description with the company's notes: for a calendar only the company reads."""
+        return "\n\n".join(part for part in (self.description, self.private_note) if part)
+
 
 class Calendar(Protocol):
     """Free/busy, book, cancel: the whole interface shared by the local and Google backends."""

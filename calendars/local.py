@@ -100,7 +100,7 @@ class LocalCalendar:
             start_at=_aware(slot.start),
             end_at=_aware(slot.end),
             summary=request.summary,
-            description=request.description,
+            description=request.for_company(),  # the embedded calendar is the company's own
             location=request.location,
             booking_ref=request.booking_id,
             active_key=slot.key,

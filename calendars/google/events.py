@@ -70,9 +70,8 @@ def change_of(calendar_id: str, event: dict, tz: ZoneInfo) -> CalendarChange:
 
 def interview_body(request: BookingRequest, *, meet: bool, location: str = "") -> dict:
     """The events.insert/patch body for one interview."""
-    shown = request.description
-    if request.private_note and not request.attendee_email:  # nobody outside the company reads this event
-        shown = f"{shown}\n\n{request.private_note}" if shown else request.private_note
+    # A guest (the candidate) reads the description, and Google mails it to them; otherwise only the company does.
+    shown = request.description if request.attendee_email else request.for_company()
     body: dict[str, Any] = {
         "summary": request.summary, "description": shown,
         "start": {"dateTime": rfc3339(request.slot.start)}, "end": {"dateTime": rfc3339(request.slot.end)},

@@ -2,6 +2,7 @@
 served its purpose (issue 13, item 12)."""
 from __future__ import annotations
 
+import pytest
 from sqlmodel import Session
 
 from bot.db.models import Applicant
@@ -11,6 +12,15 @@ from tests.conftest import AUTH, application
 def _apply(line_user) -> tuple[str, int]:
     res = line_user.client.post("/api/applications", headers=AUTH, json=application(channel="line"))
     return res.get_json()["line_link_code"], res.get_json()["id"]
+
+
+def _with_digits(line_svc, applicant_id: int, code: str, digits: bool) -> str:
+    """The applicant's code made to have a digit, or none (6 letters of the code alphabet)."""
+    wanted = "ABC234" if digits else "ABCDEF"
+    with Session(line_svc.engine) as s:
+        s.get(Applicant, applicant_id).link_code = wanted
+        s.commit()
+    return wanted
 
 
 def _linked(line_svc, applicant_id: int) -> str | None:
@@ -48,8 +58,10 @@ def test_a_name_without_digits_is_not_counted_as_a_wrong_code(line_user, line_sv
     assert _linked(line_svc, applicant_id) == line_user.user_id
 
 
-def test_a_code_older_than_two_weeks_links_nothing(line_user, line_svc):
+@pytest.mark.parametrize("digits", [True, False])  # a code may have no digit, like a name
+def test_a_code_older_than_two_weeks_links_nothing(line_user, line_svc, digits):
     code, applicant_id = _apply(line_user)
+    code = _with_digits(line_svc, applicant_id, code, digits)
     line_svc.clock.advance(days=15)
     line_user.follow()
     line_user.inbox()

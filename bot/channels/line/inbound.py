@@ -134,7 +134,7 @@ def _applied_again(session: Session, svc: Services, event: LineEvent, applicant:
     """The person's new web application whose link code they sent; None for anything else they wrote."""
     if event.kind != "message" or event.message_type != "text" or not (code := code_of(event.text or "")):
         return None
-    other, locked = by_code(session, svc, event.user_id, code)
+    other, locked, _ = by_code(session, svc, event.user_id, code)
     return other if not locked and other is not None and other.id != applicant.id else None
 
 

@@ -50,26 +50,28 @@ def code_of(text: str) -> str | None:
     return norm if CODE.match(norm) else None
 
 
-def by_code(session: Session, svc: Services, user_id: str, code: str) -> tuple[Applicant | None, bool]:
-    """(the application this code links, whether codes from this user are locked out for now).
+def by_code(session: Session, svc: Services, user_id: str, code: str) -> tuple[Applicant | None, bool, bool]:
+    """(the application this code links, whether codes from this user are locked out for now, whether it was
+    a code of ours that has lapsed).
 
-    Only a miss that looks meant as a code (it has a digit: a name has none) counts against the user."""
+    Only a miss that looks meant as a code (it has a digit: a name has none, or it was ours) counts."""
     now = svc.clock()
     tries = session.exec(select(CodeAttempt).where(CodeAttempt.channel == "line", CodeAttempt.sender == user_id)
                          .with_for_update()).first()
     if tries is not None and now >= tries.first_miss_at + LOCKED_FOR:
         tries.misses, tries.first_miss_at = 0, now  # a new day: a clean slate
     if tries is not None and tries.misses >= MAX_MISSES:
-        return None, True
+        return None, True, False
     applicant = session.exec(select(Applicant).where(Applicant.link_code == code)).first()
     if applicant is not None and now < applicant.created_at + CODE_VALID:
-        return applicant, False
-    if any(ch.isdigit() for ch in code):
+        return applicant, False, False
+    lapsed = applicant is not None
+    if lapsed or any(ch.isdigit() for ch in code):
         if tries is None:
             tries = CodeAttempt(channel="line", sender=user_id, misses=0, first_miss_at=now)
             session.add(tries)
         tries.misses += 1
-    return None, False
+    return None, False, lapsed
 
 
 def start(session: Session, svc: Services, user_id: str, reply_to: dict | None) -> None:
@@ -86,12 +88,12 @@ def answer(session: Session, svc: Services, user_id: str, text: str | None, data
     """Take the next message or tap of a friend without an application."""
     lead = lead_of(session, user_id)
     if text and (code := code_of(text)):
-        applicant, locked = by_code(session, svc, user_id, code)
+        applicant, locked, lapsed = by_code(session, svc, user_id, code)
         if locked:
             return say(session, svc, user_id, "line_code_locked", reply_to)
         if applicant is not None:
             return link(session, svc, applicant, user_id, reply_to, lead)
-        if any(ch.isdigit() for ch in code):  # a name has no digits: this was meant as a code
+        if lapsed or any(ch.isdigit() for ch in code):  # a name has no digits: this was meant as a code
             return say(session, svc, user_id, "line_code_unknown", reply_to)
     if lead is None:
         return start(session, svc, user_id, reply_to)

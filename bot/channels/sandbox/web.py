@@ -7,6 +7,7 @@ from sqlmodel import select
 from bot.core.intents import parse_postback, parse_text
 from bot.db.engine import session_scope
 from bot.db.models import Applicant, MessageLog
+from bot.service.candidate_page import OPEN_WITHOUT_BOOKING, view
 from bot.service.turn import handle
 from bot.web.common import locale, services
 from bot.web.pagetexts import PAGE
@@ -15,9 +16,19 @@ bp = Blueprint("sandbox", __name__)
 
 
 def _applicant(session, token: str) -> Applicant:
+    """The chat's candidate: only one who talks to us here, and only while their page would be open.
+
+    A candidate on SMS, LINE or e-mail has no chat, so their token opens nothing here (a token seen in a log or
+    a forwarded link must not read or cancel their interview). A chat closes once nothing has happened in it,
+    nor is an interview ahead, for as long as a candidate page stays open."""
+    svc = services()
     applicant = session.exec(select(Applicant).where(Applicant.token == token)).first()
-    if applicant is None:
+    if applicant is None or svc.enabled(applicant.channel):
         abort(404, "no such chat")
+    booking = view(session, applicant).booking
+    last = max(applicant.created_at, applicant.updated_at, booking.end_at if booking else applicant.created_at)
+    if svc.clock() >= last + OPEN_WITHOUT_BOOKING:
+        abort(410, "this chat has closed")
     return applicant
 
 
@@ -39,12 +50,16 @@ def messages(token: str):
         abort(400, "'after' must be a message id (a whole number)")
     svc = services()
     with session_scope(svc.engine) as session:
-        applicant = _applicant(session, token)
-        rows = session.exec(select(MessageLog).where(MessageLog.applicant_id == applicant.id,
-                                                     MessageLog.id > int(after)).order_by(MessageLog.id)).all()
-        return jsonify(state=applicant.state, messages=[
-            {"id": m.id, "direction": m.direction, "text": m.text, "buttons": m.payload.get("buttons", []),
-             "links": m.payload.get("links", []), "at": m.created_at.isoformat()} for m in rows])
+        return jsonify(conversation(session, _applicant(session, token), int(after)))
+
+
+def conversation(session, applicant: Applicant, after: int = 0) -> dict:
+    """The chat's state and its messages after the id `after`, as the page reads them."""
+    rows = session.exec(select(MessageLog).where(MessageLog.applicant_id == applicant.id,
+                                                 MessageLog.id > after).order_by(MessageLog.id)).all()
+    return {"state": applicant.state, "messages": [
+        {"id": m.id, "direction": m.direction, "text": m.text, "buttons": m.payload.get("buttons", []),
+         "links": m.payload.get("links", []), "at": m.created_at.isoformat()} for m in rows]}
 
 
 @bp.post("/chat/<token>/say")
@@ -63,13 +78,19 @@ def say(token: str):
     svc = services()
     with session_scope(svc.engine) as session:
         applicant_id = _applicant(session, token).id
+    label = data.get("label") if isinstance(data.get("label"), str) else None
+    decision = said(svc, applicant_id, token, text=text, postback=postback, label=label, event_id=event_id)
+    return jsonify(accepted=decision is not None, state=decision.state if decision else None), 202
+
+
+def said(svc, applicant_id: int, token: str, *, text: str | None = None, postback: str | None = None,
+         label: str | None = None, event_id: str | None = None):
+    """Run the turn for what the candidate typed or tapped in the chat (checked by the caller)."""
     today = svc.clock().astimezone(svc.settings.tz).date()
     if postback:
-        label = data.get("label") if isinstance(data.get("label"), str) else postback
-        event, shown = parse_postback(postback, today), label[:200]
+        event, shown = parse_postback(postback, today), (label or postback)[:200]
     else:
         event, shown = parse_text(text, today, channel="sandbox"), text.strip()
-    decision = handle(svc, applicant_id, event, text=shown, source="sandbox",
-                      event_id=f"{token}:{event_id}" if event_id else None,
-                      payload={"postback": postback} if postback else None)
-    return jsonify(accepted=decision is not None, state=decision.state if decision else None), 202
+    return handle(svc, applicant_id, event, text=shown, source="sandbox",
+                  event_id=f"{token}:{event_id}" if event_id else None,
+                  payload={"postback": postback} if postback else None)
