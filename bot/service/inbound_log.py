@@ -14,7 +14,11 @@ PENDING = "inbound_log"  # session.info: the rows a batch of turns collects (bot
 
 def log_inbound(session: Session, applicant_id: int, channel: str, text: str, now: datetime,
                 payload: dict | None = None) -> None:
-    """Keep one thing the candidate said or tapped, in the caller's transaction."""
+    """Keep one thing the candidate said or tapped, in the caller's transaction.
+
+    A NUL is dropped: a webhook's signed text may hold one, and PostgreSQL refuses it in a text column (the
+    whole turn would fail, and the provider retry it for ever)."""
+    text = text.replace("\x00", "")
     row = {"applicant_id": applicant_id, "direction": Direction.IN, "channel": channel, "text": text,
            "payload": payload or {}, "outbox_id": None, "created_at": now}
     pending = session.info.get(PENDING)

@@ -71,3 +71,38 @@ def test_a_signed_body_with_garbage_events_is_answered_event_by_event(line_user,
     assert res.status_code == 200
     line_user.inbox()
     assert count(line_svc, __import__("bot.db.models", fromlist=["LineLead"]).LineLead) == 1
+
+
+def test_a_nul_in_a_chat_message_is_a_400(client, svc):
+    from tests.conftest import Chat
+    chat = Chat(client, svc)
+    chat.apply()
+    before = count(svc, MessageLog)
+    res = client.post(f"/chat/{chat.token}/say", json={"text": "山田\x00です"})
+    assert res.status_code == 400 and "NUL" in res.get_json()["reason"]
+    assert count(svc, MessageLog) == before
+
+
+@pytest.mark.parametrize("database", ["sqlite", "postgresql"])
+def test_a_nul_in_a_signed_sms_is_dropped_not_a_500(database, request, fake_twilio, smtp_server, clock, db_url):
+    # Twilio signed it, so it is answered: PostgreSQL refuses a NUL in text, so the NUL goes, the words stay.
+    from sqlmodel import Session, select
+
+    from bot import create_app
+    from bot.bootstrap import default_channels
+    from tests.channels.sms.drivers import Phone, sms_settings, twilio_env
+    from tests.conftest import make_services
+    url = request.getfixturevalue("pg_url") if database == "postgresql" else db_url
+    svc = make_services(url, clock, env={**twilio_env(fake_twilio.origin), "SMTP_URL": smtp_server.url},
+                        settings=sms_settings("two_way"))
+    svc.channels.update(default_channels(svc.config))
+    try:
+        phone = Phone(create_app({"TESTING": True}, services=svc).test_client(), svc, fake_twilio)
+        phone.apply()
+        phone.inbox()
+        phone.text("駐車場\x00はありますか")
+        with Session(svc.engine) as s:
+            said = s.exec(select(MessageLog.text).where(MessageLog.direction == "in")).all()
+        assert said == ["駐車場はありますか"]
+    finally:
+        svc.engine.dispose()

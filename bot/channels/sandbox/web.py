@@ -75,6 +75,8 @@ def say(token: str):
         abort(400, "'id' must be a string of at most 64 characters")
     if isinstance(text, str) and len(text) > 2000:
         abort(400, "a message can be at most 2000 characters")
+    if any("\x00" in value for value in (text, postback, data.get("label")) if isinstance(value, str)):
+        abort(400, "a message cannot contain NUL characters")
     svc = services()
     with session_scope(svc.engine) as session:
         applicant_id = _applicant(session, token).id
