@@ -188,6 +188,11 @@ class CalendarRouter:
         if backend.written(event_id):  # one never written is dropped with its booking's queued write
             self.defer("cancel", {"event": event_id})
 
+    def written(self, event_id: str) -> bool:
+        """Whether this booked event exists in its calendar (not a provider's pending ref still to be written)."""
+        backend = self._owner(event_id)
+        return backend is None or backend.written(event_id)  # a local event is written with its booking
+
     def meeting_url(self, event_id: str | None) -> str | None:
         """The provider's own meeting link of a booked event (Google Meet), when there is one."""
         backend = self._owner(event_id) if event_id else None

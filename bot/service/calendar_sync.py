@@ -77,13 +77,13 @@ class CalendarWriter:
             booking = session.get(Booking, booking_id)
             if booking is None or booking.status not in LIVE_STATUSES:
                 return None  # cancelled or moved on before the write: nothing to write
-            if booking.calendar_event_id and not booking.calendar_event_id.startswith("g/pending/"):
+            router = self.svc.calendar_for(session, defer=False)
+            if booking.calendar_event_id and router.written(booking.calendar_event_id):
                 return booking.calendar_event_id
             waiting, applicant_id = booking.calendar_event_id, booking.applicant_id
             slot = Slot(booking.start_at, booking.end_at, booking.interviewer)
             request = BookingRequest(str(booking.id), slot, data["summary"], data["description"], data["location"],
                                      data.get("attendee_email"), data.get("private_note", ""))
-            router = self.svc.calendar_for(session, defer=False)
         replaces = data.get("replaces")  # a reschedule: the event of the booking this one replaced
         try:
             ref = router.reschedule(replaces, request) if replaces else router.book(request)
@@ -257,10 +257,15 @@ def sync_calendar(svc: Services, feed: ChangeFeed, calendar_id: str, now: dateti
 
 
 def requeue_unwritten(svc: Services) -> int:
-    """Queue again the writes of live bookings still waiting for Google whose retries ran out."""
+    """Queue again the writes of live bookings still waiting for their provider whose retries ran out."""
     with session_scope(svc.engine) as session:
-        waiting = session.exec(select(Booking).where(Booking.status.in_(LIVE_STATUSES),
-                                                     Booking.calendar_event_id.startswith("g/pending/"))).all()
+        given_up = select(Outbox.booking_id).where(Outbox.kind == Kind.CALENDAR_BOOK,
+                                                   Outbox.status == OutboxStatus.FAILED)
+        router = svc.calendar_for(session, defer=False)
+        waiting = [b for b in session.exec(select(Booking).where(Booking.status.in_(LIVE_STATUSES),
+                                                                 Booking.calendar_event_id.is_not(None),
+                                                                 Booking.id.in_(given_up))).all()
+                   if not router.written(b.calendar_event_id)]
         count = 0
         for b in waiting:
             rows = session.exec(select(Outbox).where(Outbox.booking_id == b.id, Outbox.kind == Kind.CALENDAR_BOOK)

@@ -146,6 +146,26 @@ def test_a_permission_error_is_not_retried_and_shows_where_the_recruiter_looks(g
         assert "403" in s.exec(select(CalendarSync).where(CalendarSync.calendar == SATO)).one().last_error
 
 
+def test_a_write_given_up_on_is_queued_again_by_the_poll_once_the_sharing_is_fixed(google, gsvc, clock):
+    google.calendars[SATO]["writable"] = False
+    chat = chat_for(gsvc)
+    chat.apply(job="store-manager")
+    chat.say("1")
+    with Session(gsvc.engine) as s:  # its retries ran out
+        row = s.exec(select(Outbox).where(Outbox.channel == "calendar")).one()
+        assert "403" in row.last_error
+        row.status = "failed"
+        s.commit()
+    assert google.live(SATO) == []
+    google.calendars[SATO]["writable"] = True  # the recruiter shared the calendar after all
+    poll(gsvc, force=True)  # sees the live booking still waiting for its event, and queues the write again
+    clock.advance(minutes=1)
+    run_worker(gsvc)
+    [event] = google.live(SATO)
+    [b] = bookings(gsvc)
+    assert split_ref(b.calendar_event_id) == (SATO, event["id"])
+
+
 def test_after_an_outage_the_meet_link_follows_the_confirmation(google, gsvc, clock):
     chat = chat_for(gsvc)
     chat.apply()
