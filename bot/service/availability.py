@@ -13,14 +13,13 @@ from bot.db.models import Applicant, Booking, Outbox
 from calendars.base import Calendar, Interval, Slot
 from calendars.slots import free_slots, local_day_bounds, pick_spread
 
-LIVE_STATUSES = LIVE_BOOKING
 # session.info: when the calendar reads of this transaction's turns were fetched, before it began (prefetch_busy)
 FETCHED_SINCE = "calendar_fetched_since"
 
 
 def live_bookings(session: Session, interviewers: Iterable[str], start: datetime, end: datetime) -> list[Booking]:
     """Our live bookings of these interviewers overlapping [start, end)."""
-    query = select(Booking).where(Booking.interviewer.in_(list(interviewers)), Booking.status.in_(LIVE_STATUSES),
+    query = select(Booking).where(Booking.interviewer.in_(list(interviewers)), Booking.status.in_(LIVE_BOOKING),
                                   Booking.start_at < end, Booking.end_at > start)
     return list(session.exec(query))
 

@@ -15,10 +15,9 @@ from sqlmodel import Session, select
 from bot.core.events import CalendarDeleted, CalendarMoved
 from bot.core.messages import Recipient
 from bot.core.transport import Outgoing
-from bot.core.vocab import CALENDAR, Kind, OutboxStatus
+from bot.core.vocab import CALENDAR, LIVE_BOOKING, Kind, OutboxStatus
 from bot.db.engine import session_scope
 from bot.db.models import Applicant, Booking, CalendarSync, Outbox
-from bot.service.availability import LIVE_STATUSES
 from bot.service.delivery import LEASE, deliver
 from bot.service.deps import Services
 from bot.service.outbox import delivery_channel, enqueue
@@ -75,7 +74,7 @@ class CalendarWriter:
         booking_id = int(data["booking_id"])
         with session_scope(self.svc.engine) as session:
             booking = session.get(Booking, booking_id)
-            if booking is None or booking.status not in LIVE_STATUSES:
+            if booking is None or booking.status not in LIVE_BOOKING:
                 return None  # cancelled or moved on before the write: nothing to write
             router = self.svc.calendar_for(session, defer=False)
             if booking.calendar_event_id and router.written(booking.calendar_event_id):
@@ -95,7 +94,7 @@ class CalendarWriter:
         unsent, rewritten = _unsent.get(), {}
         with session_scope(self.svc.engine) as session:
             booking = session.get(Booking, booking_id, with_for_update=True)
-            kept = booking is not None and booking.status in LIVE_STATUSES and booking.calendar_event_id == waiting
+            kept = booking is not None and booking.status in LIVE_BOOKING and booking.calendar_event_id == waiting
             if kept:
                 booking.calendar_event_id, booking.calendar_id = ref, router.calendar_of(slot.interviewer)
                 rewritten = self._show_link(session, booking, router.meeting_url(ref), unsent)
@@ -217,7 +216,7 @@ def react(svc: Services, change: CalendarChange) -> int:
         return 0
     with session_scope(svc.engine) as session:
         b = session.get(Booking, int(booking_id))
-        if b is None or b.status not in LIVE_STATUSES or b.calendar_event_id != change.ref:
+        if b is None or b.status not in LIVE_BOOKING or b.calendar_event_id != change.ref:
             return 0  # not live, or our own earlier write we have already followed
         applicant_id, start, end, who = b.applicant_id, b.start_at, b.end_at, b.interviewer
     if change.cancelled:
@@ -262,7 +261,7 @@ def requeue_unwritten(svc: Services) -> int:
         given_up = select(Outbox.booking_id).where(Outbox.kind == Kind.CALENDAR_BOOK,
                                                    Outbox.status == OutboxStatus.FAILED)
         router = svc.calendar_for(session, defer=False)
-        waiting = [b for b in session.exec(select(Booking).where(Booking.status.in_(LIVE_STATUSES),
+        waiting = [b for b in session.exec(select(Booking).where(Booking.status.in_(LIVE_BOOKING),
                                                                  Booking.calendar_event_id.is_not(None),
                                                                  Booking.id.in_(given_up))).all()
                    if not router.written(b.calendar_event_id)]

@@ -16,8 +16,8 @@ from sqlmodel import Session, select
 from bot.core.conversation import State
 from bot.core.settings import Settings
 from bot.core.signing import sign, unsign
+from bot.core.vocab import LIVE_BOOKING
 from bot.db.models import Applicant, Booking
-from bot.service.availability import LIVE_STATUSES
 from calendars.base import Slot
 
 SALT = "candidate-page"  # its own salt: an unsubscribe link's signature never opens this page
@@ -97,7 +97,7 @@ def find(session: Session, secret_key: str, signed: str) -> Applicant | None:
 
 def view(session: Session, applicant: Applicant) -> PageView:
     """The applicant's own booking and offer; never anyone else's."""
-    mine = select(Booking).where(Booking.applicant_id == applicant.id, Booking.status.in_(LIVE_STATUSES))
+    mine = select(Booking).where(Booking.applicant_id == applicant.id, Booking.status.in_(LIVE_BOOKING))
     booking = session.exec(mine.order_by(Booking.id.desc())).first()
     offered = tuple(Slot(datetime.fromisoformat(d["start"]), datetime.fromisoformat(d["end"]), d["interviewer"])
                     for d in applicant.offered or [])

@@ -11,11 +11,10 @@ from bot.core.messages import Recipient, format_slot
 from bot.core.reminders import Planned, booking_reminders, greeting_nudges, is_quiet, next_allowed
 from bot.core.signing import mac_hex
 from bot.core.texts import RECRUITER
-from bot.core.vocab import RECRUITER_CHANNEL, BookingStatus, Kind, OutboxStatus
+from bot.core.vocab import LIVE_BOOKING, RECRUITER_CHANNEL, BookingStatus, Kind, OutboxStatus
 from bot.db.engine import session_scope
 from bot.db.models import Applicant, Booking, Outbox
 from bot.service import optouts, prefetch
-from bot.service.availability import LIVE_STATUSES
 from bot.service.deps import Services
 from bot.service.outbox import cancel_pending, enqueue
 from calendars.base import Slot
@@ -157,13 +156,13 @@ def was_reminded(session: Session, booking_id: int | None) -> bool:
 def _stale(session: Session, row: Outbox, applicant: Applicant | None, now: datetime) -> str | None:
     if row.kind in (*REMINDERS, *UNCONFIRMED):
         booking = session.get(Booking, row.booking_id) if row.booking_id else None
-        if booking is None or booking.status not in LIVE_STATUSES or booking.start_at <= now:
+        if booking is None or booking.status not in LIVE_BOOKING or booking.start_at <= now:
             return "the interview was moved, cancelled or has passed"
         if row.kind in UNCONFIRMED and (booking.status == BookingStatus.CONFIRMED or booking.confirmed_at):
             return "the candidate confirmed"
     if row.kind == OUTCOME:
         booking = session.get(Booking, row.booking_id) if row.booking_id else None
-        if booking is None or booking.status not in LIVE_STATUSES:
+        if booking is None or booking.status not in LIVE_BOOKING:
             return "the outcome is already marked, or the interview was cancelled"
     if row.kind in NO_REPLY:
         if applicant is None or applicant.state != "greeted":
@@ -200,7 +199,7 @@ def backfill(svc: Services, limit: int = 200) -> int:
     has_reminder = exists().where(Outbox.booking_id == Booking.id, Outbox.kind.in_(REMINDERS),
                                   Outbox.status != OutboxStatus.CANCELLED)
     reachable = select(Applicant.id).where(Applicant.opted_out.is_(False), Applicant.blocked.is_(False))
-    query = (select(Booking).where(Booking.status.in_(LIVE_STATUSES), Booking.start_at > now + timedelta(minutes=30),
+    query = (select(Booking).where(Booking.status.in_(LIVE_BOOKING), Booking.start_at > now + timedelta(minutes=30),
                                    Booking.created_at < now - timedelta(minutes=1), ~has_reminder,
                                    Booking.applicant_id.in_(reachable))
              .order_by(Booking.start_at).limit(limit))

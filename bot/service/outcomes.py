@@ -9,10 +9,9 @@ from datetime import datetime, timedelta
 
 from bot.core.events import Marked, Unmark
 from bot.core.messages import format_slot
-from bot.core.vocab import BookingStatus
+from bot.core.vocab import LIVE_BOOKING, BookingStatus
 from bot.db.engine import session_scope
 from bot.db.models import Applicant, Booking
-from bot.service.availability import LIVE_STATUSES
 from bot.service.deps import Services
 from bot.service.turn import converse, live_booking, marked_booking
 
@@ -33,7 +32,7 @@ def undo_until(svc: Services, booking: Booking | None) -> datetime | None:
 
 def refusal(svc: Services, booking: Booking | None) -> str | None:
     """Why no outcome can be recorded for this booking now, or None when it can."""
-    if booking is None or booking.status not in LIVE_STATUSES:
+    if booking is None or booking.status not in LIVE_BOOKING:
         return "この面接はすでに記録済みか、変更・キャンセルされています。 Already recorded, moved or cancelled."
     if svc.clock() < booking.start_at:
         when = format_slot(booking.start_at, svc.settings.tz, "ja", booking.end_at)

@@ -12,8 +12,8 @@ from datetime import datetime
 from sqlalchemy import func, or_
 from sqlmodel import Session, select
 
+from bot.core.vocab import LIVE_BOOKING
 from bot.db.models import Applicant, Booking, Outbox
-from bot.service.availability import LIVE_STATUSES
 from bot.service.deps import Services
 from bot.service.outbox import cancel_pending
 
@@ -41,7 +41,7 @@ def take_line(session: Session, svc: Services, user_id: str, now: datetime) -> A
     holder = session.exec(select(Applicant).where(Applicant.line_user_id == user_id).with_for_update()).first()
     if holder is None:
         return None
-    live = select(Booking.id).where(Booking.applicant_id == holder.id, Booking.status.in_(LIVE_STATUSES))
+    live = select(Booking.id).where(Booking.applicant_id == holder.id, Booking.status.in_(LIVE_BOOKING))
     if session.exec(live).first() is not None:
         return holder
     holder.line_user_id, holder.updated_at = None, now

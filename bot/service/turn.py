@@ -36,13 +36,12 @@ from bot.core.events import (
     Unmark,
 )
 from bot.core.messages import Recipient, format_slot
-from bot.core.vocab import RECRUITER_CHANNEL, AlertReason, BookingStatus, Kind, OptOutReason, OutboxStatus
+from bot.core.vocab import LIVE_BOOKING, RECRUITER_CHANNEL, AlertReason, BookingStatus, Kind, OptOutReason, OutboxStatus
 from bot.db.engine import session_scope
 from bot.db.models import Applicant, Booking, InboundEvent, Outbox
 from bot.service import optouts, prefetch
 from bot.service.availability import (
     FETCHED_SINCE,
-    LIVE_STATUSES,
     available,
     meeting_url_of,
     pool_choices,
@@ -81,7 +80,7 @@ def slot_from_dict(data: dict) -> Slot:
 def live_booking(session: Session, applicant_id: int) -> Booking | None:
     if (found := prefetch.take(session, "live_booking", applicant_id)) is not prefetch.MISSING:
         return found
-    query = select(Booking).where(Booking.applicant_id == applicant_id, Booking.status.in_(LIVE_STATUSES))
+    query = select(Booking).where(Booking.applicant_id == applicant_id, Booking.status.in_(LIVE_BOOKING))
     return session.exec(query.order_by(Booking.id.desc())).first()
 
 

@@ -11,11 +11,10 @@ from sqlmodel import select
 from bot.core.events import Resume
 from bot.core.messages import format_slot
 from bot.core.unbroken import nowrap_html
-from bot.core.vocab import RECRUITER_CHANNEL, AlertReason, BookingStatus, OutboxStatus
+from bot.core.vocab import LIVE_BOOKING, RECRUITER_CHANNEL, AlertReason, BookingStatus, OutboxStatus
 from bot.db.engine import session_scope
 from bot.db.models import Applicant, Booking, MessageLog, Outbox
 from bot.service import inbox
-from bot.service.availability import LIVE_STATUSES
 from bot.service.calendar_health import calendar_problems
 from bot.service.followups import FOLLOW_UPS, outcome_sig
 from bot.service.outcomes import OutcomeRefused, mark, refusal, undo, undo_until
@@ -133,7 +132,7 @@ def index():
                      "interviewer": svc.settings.interviewers[b.interviewer].name.ja
                      if b and b.interviewer in svc.settings.interviewers else "",
                      # Outcomes only once the interview has started; a fresh one may be taken back for a while.
-                     "not_yet": refusal(svc, b) if b and b.status in LIVE_STATUSES else None,
+                     "not_yet": refusal(svc, b) if b and b.status in LIVE_BOOKING else None,
                      "undo_until": _local(undo_until(svc, b), tz) if b else None})
     feeds = [(i, url_for("feeds.interviewer_feed", token=feed_token(svc.config.secret_key, i.id), _external=True))
              for i in svc.settings.interviewers.values()]

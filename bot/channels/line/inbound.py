@@ -14,10 +14,10 @@ from bot.core.conversation import State
 from bot.core.events import AskedForPerson, Event, MediaReceived, OtherMessage, Unknown, WantSlots
 from bot.core.intents import parse_postback, parse_text
 from bot.core.messages import format_day
-from bot.core.vocab import RECRUITER_CHANNEL, AlertReason, OptOutReason
+from bot.core.vocab import LIVE_BOOKING, RECRUITER_CHANNEL, AlertReason, OptOutReason
 from bot.db.models import Applicant, Booking, Outbox
 from bot.service import inbound_log, inbox, optouts, prefetch
-from bot.service.availability import LIVE_STATUSES, prefetch_for
+from bot.service.availability import prefetch_for
 from bot.service.deps import Services
 from bot.service.followups import answered, answered_all
 from bot.service.outbox import alert, cancel_pending, delivery_channel, enqueue
@@ -104,7 +104,7 @@ def _prefetch(session: Session, svc: Services, payloads: list[dict]) -> list[App
         return []
     bookings: dict[int, Booking | None] = dict.fromkeys(ids)
     for booking in session.exec(select(Booking).where(Booking.applicant_id.in_(sorted(ids)),
-                                                      Booking.status.in_(LIVE_STATUSES)).order_by(Booking.id)):
+                                                      Booking.status.in_(LIVE_BOOKING)).order_by(Booking.id)):
         bookings[booking.applicant_id] = booking  # the latest live one, as live_booking() picks
     prefetch.put(session, "live_booking", bookings)
     answered_all(session, {found[e.user_id].id for e in events if e.kind in ("message", "postback")
