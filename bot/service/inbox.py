@@ -124,17 +124,16 @@ def claim(svc: Services, owner: str, limit: int = BATCH) -> list[int]:
                              earlier.id < InboxItem.id,
                              or_(and_(earlier.status == PROCESSING, earlier.lease_until >= now),
                                  and_(earlier.status == PENDING, earlier.due_at > now)))
-    due = or_(and_(InboxItem.status == PENDING, InboxItem.due_at <= now),
-              and_(InboxItem.status == PROCESSING, InboxItem.lease_until < now))
-    ids = (select(InboxItem.id).where(due, InboxItem.channel.in_(sorted(svc.inbox_handlers)), ~blocked)
-           .order_by(InboxItem.id).limit(limit))
+    due = and_(or_(and_(InboxItem.status == PENDING, InboxItem.due_at <= now),
+                   and_(InboxItem.status == PROCESSING, InboxItem.lease_until < now)),
+               InboxItem.channel.in_(sorted(svc.inbox_handlers)))
+    ids = select(InboxItem.id).where(due, ~blocked).order_by(InboxItem.id).limit(limit)
     postgres = svc.engine.dialect.name == "postgresql"
     if postgres:
         # Nothing due is the common case for a worker's round: one read without a transaction or the claim
         # lock, instead of four round trips that would also queue the workers behind each other.
         with one_statement(svc.engine) as conn:
-            if conn.execute(select(InboxItem.id).where(due, InboxItem.channel.in_(sorted(svc.inbox_handlers)))
-                            .limit(1)).first() is None:
+            if conn.execute(select(InboxItem.id).where(due).limit(1)).first() is None:
                 return []
         ids = ids.with_for_update(of=InboxItem, skip_locked=True)
     stmt = (update(InboxItem).where(InboxItem.id.in_(ids.scalar_subquery()))
