@@ -121,3 +121,14 @@ class Kind(StrEnum):
 RECRUITER_CHANNEL = "recruiter"
 # Outbox rows that carry a deferred calendar write rather than a message (run by the worker).
 CALENDAR = "calendar"
+
+
+class RefusalReason(StrEnum):
+    """Why an application (or its greeting) was refused or held back to keep the company's name and bill safe;
+    the recruiter page words each one (bot/web/recruiter.py)."""
+    RATE_CLIENT = "rate_client"  # too many applications from one network in a short time
+    RATE_DESTINATION = "rate_destination"  # too many applications to one phone number or e-mail address
+    PROOF_OF_WORK = "proof_of_work"  # the form's proof-of-work step was missing, wrong or replayed
+    COUNTRY = "country"  # a phone number outside the allowed countries
+    NUMBER_TYPE = "number_type"  # not a mobile number for SMS (landline, premium-rate, shared-cost, ...)
+    GREETED_TODAY = "greeted_today"  # stored, but this address was greeted already in the last day

@@ -223,3 +223,33 @@ class CodeAttempt(SQLModel, table=True):
     sender: str = Field(max_length=320)
     misses: int = Field(default=0)
     first_miss_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+
+
+class Refusal(SQLModel, table=True):
+    """Applications refused (or greetings held back) to protect the company's name and its SMS bill, counted per
+    day, reason, source, client network and destination, so a flood is one row with a count, not a million rows.
+    The destination is kept masked (+44 909 ••• •12, h•••@example.com) and the client as its network."""
+
+    __tablename__ = "refusal"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    key: str = Field(unique=True, max_length=64)  # hash of (day, reason, source, channel, destination, client)
+    reason: str = Field(max_length=32)  # RefusalReason
+    source: str = Field(max_length=16)  # form | api
+    channel: Optional[str] = Field(default=None, max_length=16)
+    destination: Optional[str] = Field(default=None, max_length=80)  # masked
+    client: Optional[str] = Field(default=None, max_length=64)  # the client's network (/24, /48), not its address
+    job_id: Optional[str] = Field(default=None, max_length=64)
+    applicant_id: Optional[int] = Field(default=None)  # a stored application whose greeting was held back
+    count: int = Field(default=1)
+    created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    last_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False, index=True))
+
+
+class RateCounter(SQLModel, table=True):
+    """A rate-limit window's count, shared by every process (the database storage of the `limits` library, used
+    when no Redis is configured). `expires_at` is that library's own clock (seconds since the epoch)."""
+
+    __tablename__ = "rate_counter"
+    key: str = Field(primary_key=True, max_length=255)
+    count: int = Field(default=0)
+    expires_at: float = Field(index=True)

@@ -11,10 +11,10 @@ from sqlmodel import select
 from bot.core.events import Resume
 from bot.core.messages import format_slot
 from bot.core.unbroken import nowrap_html
-from bot.core.vocab import LIVE_BOOKING, RECRUITER_CHANNEL, AlertReason, BookingStatus, OutboxStatus
+from bot.core.vocab import LIVE_BOOKING, RECRUITER_CHANNEL, AlertReason, BookingStatus, OutboxStatus, RefusalReason
 from bot.db.engine import session_scope
 from bot.db.models import Applicant, Booking, MessageLog, Outbox
-from bot.service import inbox
+from bot.service import inbox, refusals
 from bot.service.calendar_health import calendar_problems
 from bot.service.followups import FOLLOW_UPS, outcome_sig
 from bot.service.outcomes import OutcomeRefused, mark, refusal, undo, undo_until
@@ -51,6 +51,14 @@ DELIVERY_LABELS = {"queued": "送信待ち", "sent": "送信済み", "delivered"
 FOLLOW_UP_LABELS = {"reminder_day_before": "前日リマインド", "reminder_soon": "直前リマインド",
                     "unconfirmed_nudge": "未確認の再連絡", "unconfirmed_alert": "未確認アラート",
                     "nudge": "未返信フォロー", "unreachable": "連絡不通の判定", "outcome_request": "結果記録の依頼"}
+# Why an application was refused or its greeting held back (bot.service.refusals), in a recruiter's words.
+REFUSAL_LABELS = {RefusalReason.RATE_CLIENT: "同じ接続元から短時間に多数の応募",
+                  RefusalReason.RATE_DESTINATION: "同じ電話番号・メールアドレスへの応募が短時間に多数",
+                  RefusalReason.PROOF_OF_WORK: "フォームの確認（自動送信対策）が済んでいない",
+                  RefusalReason.COUNTRY: "受け付けていない国の電話番号",
+                  RefusalReason.NUMBER_TYPE: "SMSを受け取れない番号（固定電話・有料番号など）",
+                  RefusalReason.GREETED_TODAY: "応募は受付済み。同じ連絡先へ本日ご案内済みのため、あいさつは省略"}
+SOURCE_LABELS = {"form": "応募フォーム", "api": "連携API"}
 # Alerts that open a hand-off: once the recruiter has closed it (Resume), the list marks them answered.
 HANDOFF_REASONS = (AlertReason.NOT_UNDERSTOOD, AlertReason.ASKED_FOR_PERSON, AlertReason.OPTED_IN_WAITING)
 # "参加", not "来社": many interviews are online.
@@ -119,6 +127,7 @@ def index():
         opens = opens_by_applicant(db, ids)
 
 
+        refused = refusals.recent(db)
         g.calendar_problems = calendar_problems(db, svc.settings)  # Google access errors, shown before they bite
         g.contact = contact_notes(db, svc, applicants)  # opted-out addresses, the channel used instead, same person
     names = {a.id: a.name for a in applicants}
@@ -143,7 +152,8 @@ def index():
                            company=svc.settings.company.name.ja, csrf=csrf_token(),
                            jobs=svc.settings.jobs, tz=tz,
                            state_labels=STATE_LABELS, reason_labels=REASON_LABELS,
-                           upcoming=upcoming, follow_up_labels=FOLLOW_UP_LABELS)
+                           upcoming=upcoming, follow_up_labels=FOLLOW_UP_LABELS,
+                           refusals=refused, refusal_labels=REFUSAL_LABELS, source_labels=SOURCE_LABELS)
 
 
 @bp.get("/applicants/<int:applicant_id>")
