@@ -81,3 +81,30 @@ def test_a_missing_or_broken_settings_file_is_named(tmp_path):
     broken.write_text("[company\n", encoding="utf-8")
     with pytest.raises(SettingsError, match="not valid TOML"):
         load_settings(str(broken))
+
+
+def test_protection_defaults_are_safe_and_typos_fail_at_start():
+    import copy
+    import tomllib
+    from importlib import resources
+
+    from bot.core.settings import SettingsError, parse_settings
+
+    base = tomllib.loads(resources.files("bot").joinpath("default_settings.toml").read_text(encoding="utf-8"))
+    s = parse_settings(copy.deepcopy(base))
+    assert s.country == "JP" and s.protection.countries == () and s.protection.sms_mobile_only
+    assert s.protection.greetings_per_day == 1 and s.protection.proof_of_work
+    us = copy.deepcopy(base)
+    us["company"]["phone"] = "+1 415 555 0100"
+    assert parse_settings(us).country == "US"
+    for table, key in (({"form_per_client": "five a minute"}, "protection.form_per_client"),
+                       ({"countries": ["japan"]}, "protection.countries[0]"),
+                       ({"captcha": True}, "protection.captcha")):
+        bad = copy.deepcopy(base)
+        bad["protection"] = table
+        try:
+            parse_settings(bad)
+        except SettingsError as exc:
+            assert key in str(exc)
+        else:
+            raise AssertionError(f"{table} was accepted")

@@ -9,6 +9,9 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import phonenumbers
+from limits import parse_many
+
 from bot.core.reminders import Policy, PolicyError, parse_policy
 from calendars.base import SlotRules
 
@@ -85,6 +88,22 @@ class CalendarOptions:
     poll_seconds: int = 60        # how often the worker reads recruiter-side changes
 
 
+@dataclass(frozen=True)
+class Protection:
+    """[protection]: what keeps the public form and the intake API from sending messages nobody asked for
+    (SMS pumping, spam in the company's name). docs/security.md explains each; the defaults are safe."""
+
+    # Countries (ISO codes) whose phone numbers we accept; empty: only the company's own country.
+    countries: tuple[str, ...] = ()
+    sms_mobile_only: bool = True  # an SMS goes only to a mobile number (not landline, premium-rate, shared-cost)
+    greetings_per_day: int = 1  # greetings one address receives in 24 hours, however many applications
+    # Rate limits on the form (the `limits` library's notation; several separated by ";"). Not on the intake API.
+    form_per_client: str = "5 per 10 minutes; 20 per day"  # per client network (/24, /48)
+    form_per_destination: str = "3 per day"  # per phone number or e-mail address
+    proof_of_work: bool = True  # the form solves a small proof of work (ALTCHA, self-hosted) before it posts
+    proof_of_work_cost: int = 50_000  # how much work: higher is slower for a script and for a phone
+
+
 SMS_MODES = ("auto", "one_way", "two_way")
 # Twilio's country guidelines: two-way SMS is not supported to these destinations (Japan: "Twilio 双方向 SMS
 # サポート: なし"), so a candidate there can never reply; "auto" sends them links instead of numbers to reply.
@@ -125,6 +144,8 @@ class Settings:
     office_hours: dict[int, list[tuple[time, time]]] = field(default_factory=dict)
     # [outcomes]: a recorded attended / no-show may be taken back this long; the candidate hears after
     undo_minutes: int = 5
+    protection: Protection = field(default_factory=Protection)
+    country: str = "JP"  # the company's own country ([company] country, else from its phone's +code, else JP)
 
     @property
     def tz(self) -> ZoneInfo:
@@ -302,7 +323,55 @@ def parse_settings(data: dict) -> Settings:
         office_hours=(_working_hours(_opt(company, "office_hours", "company", {}, dict), "company.office_hours")
                       if "office_hours" in company else rules.working_hours),
         undo_minutes=_positive(_opt(data, "outcomes", "", {}, dict), "undo_minutes", "outcomes", 5, 0),
+        protection=_protection(_opt(data, "protection", "", {}, dict)),
+        country=_country(company),
     )
+
+
+def _region(value: Any, key: str) -> str:
+    if not (isinstance(value, str) and len(value) == 2 and value.isalpha() and value.isupper()):
+        raise SettingsError(key, f"must be a two-letter country code like JP or US, got {value!r}")
+    return value
+
+
+def _country(company: dict) -> str:
+    """The company's country: [company] country, else the +code of its phone, else Japan."""
+    if "country" in company:
+        return _region(company["country"], "company.country")
+    phone = str(company.get("phone", "")).strip()
+    if phone.startswith("+"):
+        try:
+            region = phonenumbers.region_code_for_number(phonenumbers.parse(phone, None))
+        except phonenumbers.NumberParseException:
+            raise SettingsError("company.phone", f"is not a phone number: {phone!r}") from None
+        if region and region != "ZZ":
+            return region
+    return "JP"
+
+
+def _rates(table: dict, key: str, default: str) -> str:
+    value = _opt(table, key, "protection", default)
+    try:
+        parse_many(value)  # the parser the form's limiter uses, so a typo fails at start-up
+    except ValueError:
+        raise SettingsError(f"protection.{key}", f"must be limits like '5 per 10 minutes; 20 per day', got {value!r}")
+    return value
+
+
+def _protection(table: dict) -> Protection:
+    known = Protection.__dataclass_fields__
+    for key in table:
+        if key not in known:
+            raise SettingsError(f"protection.{key}", f"unknown key; use one of {', '.join(known)}")
+    countries = tuple(_region(c, f"protection.countries[{i}]")
+                      for i, c in enumerate(_opt(table, "countries", "protection", [], list)))
+    return Protection(countries=countries,
+                      sms_mobile_only=_opt(table, "sms_mobile_only", "protection", True, bool),
+                      greetings_per_day=_positive(table, "greetings_per_day", "protection", 1),
+                      form_per_client=_rates(table, "form_per_client", Protection.form_per_client),
+                      form_per_destination=_rates(table, "form_per_destination", Protection.form_per_destination),
+                      proof_of_work=_opt(table, "proof_of_work", "protection", True, bool),
+                      proof_of_work_cost=_positive(table, "proof_of_work_cost", "protection", 50_000, 1000))
 
 
 def _calendar_options(table: dict) -> CalendarOptions:
