@@ -5,11 +5,12 @@ small machine of their own. bot/channels/line/leads.py stores its result and ask
 """
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
 from bot.core.settings import Job
-from bot.service.intake import normalise_phone
+from bot.service.intake import name_problem, normalise_phone
 
 SKIP = {"skip", "スキップ", "なし", "無し", "ない", "いいえ", "no", "none"}
 
@@ -48,8 +49,10 @@ def _ask_job(lead: Lead, jobs: Mapping[str, Job]) -> Next:
 
 
 def _name(lead: Lead, text: str | None, jobs: Mapping[str, Job]) -> Next:
-    name = " ".join((text or "").split())
-    if not name or len(name) > 100 or "://" in name:
+    # The same rules as a name typed into the form (bot.service.intake): it is said back in the company's name.
+    name = " ".join(unicodedata.normalize("NFKC", text or "").split())
+    invisible = any(unicodedata.category(c) in ("Cc", "Cf") for c in name)  # NUL, zero-width, text direction
+    if not name or len(name) > 100 or invisible or name_problem(name) is not None:
         return Next(lead, "line_ask_name")
     return _ask_job(replace(lead, name=name), jobs)
 

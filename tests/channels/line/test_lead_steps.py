@@ -17,7 +17,8 @@ def test_a_name_with_one_job_open_takes_that_job_and_asks_for_the_phone():
     assert take(Lead(), "山田花子", None, {"hall": HALL}) == Next(Lead("phone", "山田花子", "hall"), "line_ask_phone")
 
 
-@pytest.mark.parametrize("text", [None, "  ", "x" * 101, "https://example.com"])
+@pytest.mark.parametrize("text", [None, "  ", "x" * 101, "https://example.com", "賞品 www.evil.example",
+                                  "win prize evil.com/x", "\u200b\u200b", "山田\u202e花子", "山田\x00花子"])
 def test_what_cannot_be_a_name_asks_for_the_name_again(text):
     assert take(Lead(), text, None, JOBS) == Next(Lead(), "line_ask_name")
 
