@@ -12,7 +12,7 @@ from werkzeug.exceptions import BadRequest, HTTPException
 
 from bot.bootstrap import Services, bootstrap, settle_after_start
 from bot.channels import registry
-from bot.web import apply, candidate, feeds, headers, health, intake, links, recruiter
+from bot.web import accesslog, apply, candidate, feeds, headers, health, intake, links, recruiter
 
 
 def create_app(test_config: dict | None = None, services: Services | None = None) -> Flask:
@@ -36,6 +36,10 @@ def create_app(test_config: dict | None = None, services: Services | None = None
     for module in (intake, apply, recruiter, feeds, health, links, candidate):
         app.register_blueprint(module.bp)
     headers.install(app, https)
+
+    @app.before_request
+    def note_route():  # for gunicorn's access log (bot/web/accesslog.py): the route, never the path with its token
+        request.environ[accesslog.ROUTE_KEY] = _route()
     for blueprint in registry.blueprints():  # each channel's webhooks and pages
         app.register_blueprint(blueprint)
 
