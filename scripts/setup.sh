@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Idempotent set-up: .venv with the project installed (editable, test extras), and for
+# Idempotent set-up: .venv with requirements/lock.txt (hash-checked) and the project (editable), and for
 # `setup.sh test` Debian's chromium for the browser tests. Safe to run with no stdin (CI).
 set -euo pipefail
 
@@ -7,6 +7,7 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 venv="$root/.venv"
 stamp="$venv/.sokuresu-install-stamp"
+lock="requirements/lock.txt"
 
 note() { printf 'setup: %s\n' "$*" >&2; }
 
@@ -33,27 +34,49 @@ ensure_venv() {
 }
 
 ensure_install() {
-    # The stamp records pyproject.toml's hash and the checkout path (an editable install
-    # points at it), so the slow pip step runs only when either changed.
+    # Everything comes from requirements/lock.txt, each file checked against its sha256 (scripts/lock.sh makes
+    # the lock from pyproject.toml). The stamp records the lock's and pyproject.toml's hashes and the checkout
+    # path (an editable install points at it), so the slow pip steps run only when one of them changed.
     local want
-    want="$(sha256sum pyproject.toml | cut -d' ' -f1) $root"
+    want="$(sha256sum "$lock" pyproject.toml | cut -d' ' -f1 | tr '\n' ' ')$root"
     if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
         return 0
     fi
-    note "installing the project into .venv (pyproject.toml changed or first run)"
+    note "installing $lock into .venv (the lock or pyproject.toml changed, or first run)"
     rm -f "$stamp"
     # Build back-ends print pages of warnings even with --quiet: show the log only on failure.
-    local log
+    local log tools
     log="$(mktemp)"
-    if ! "$venv/bin/python" -m pip install --quiet --disable-pip-version-check \
-        --no-input -e ".[test]" </dev/null >"$log" 2>&1; then
+    tools="$(mktemp)"
+    # 1. pip and setuptools first: the venv's bootstrap copies (from ensurepip) are old and have known
+    #    advisories; the locked ones then install everything else and build the project.
+    awk 'BEGIN { want["pip"] = 1; want["setuptools"] = 1 }
+         /^[^ #]/ { split($1, pin, "=="); keep = (tolower(pin[1]) in want) }
+         keep' "$lock" >"$tools"
+    # 2. the lock, hash-checked, wheels only (nothing is built, so no unhashed build dependency is fetched),
+    #    no dependency resolution (the lock is complete). 3. the project itself, built by the locked setuptools.
+    if ! { pip_install --require-hashes --no-deps --only-binary :all: -r "$tools" \
+        && pip_install --require-hashes --no-deps --only-binary :all: -r "$lock" \
+        && pip_install --no-deps --no-build-isolation -e . ; } >"$log" 2>&1; then
+        cat "$log" >&2
+        rm -f "$log" "$tools"
+        note "pip install failed (output above)"
+        return 1
+    fi
+    rm -f "$tools"
+    # --no-deps trusts the lock to be complete: pip check says if it is not (pyproject.toml changed, lock not).
+    if ! "$venv/bin/python" -m pip check --disable-pip-version-check >"$log" 2>&1; then
         cat "$log" >&2
         rm -f "$log"
-        note "pip install failed (output above)"
+        note "$lock does not satisfy pyproject.toml: run bash scripts/lock.sh and commit the lock"
         return 1
     fi
     rm -f "$log"
     printf '%s\n' "$want" >"$stamp"
+}
+
+pip_install() {
+    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check --no-input "$@" </dev/null
 }
 
 ensure_chromium() {
