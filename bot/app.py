@@ -9,6 +9,7 @@ from flask.json.provider import DefaultJSONProvider
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import BadRequest, HTTPException
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from bot.bootstrap import Services, bootstrap, settle_after_start
 from bot.channels import registry
@@ -23,6 +24,8 @@ def create_app(test_config: dict | None = None, services: Services | None = None
         registry.start_web(services)  # e.g. the turns of the LINE events this process takes, right after the 200
     app = Flask(__name__)
     app.json = _JSON(app)
+    if services.config.trusted_proxies:  # the client's address as those proxies saw it, never what it wrote itself
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=services.config.trusted_proxies)
     https = services.config.public_base_url.startswith("https://")
     app.config.update(SECRET_KEY=services.config.secret_key, JSON_AS_ASCII=False,
                       SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax", SESSION_COOKIE_SECURE=https,

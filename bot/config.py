@@ -53,6 +53,16 @@ def _secret_key(instance: Path) -> str:
     return _checked(path.read_text().strip(), where)
 
 
+def _proxies(value: str | None) -> int:
+    """TRUSTED_PROXIES: how many reverse proxies each add the address they saw to X-Forwarded-For. A client can
+    write that header too, so only the entries those proxies added are believed, never more."""
+    if value is None:
+        return 0
+    if not (value.isascii() and value.isdigit()) or int(value) > 5:
+        raise ConfigError(f"TRUSTED_PROXIES must be a number of proxies from 0 to 5, got {value!r}")
+    return int(value)
+
+
 @dataclass(frozen=True)
 class Config:
     """Every outside setting of the process; all optional, with embedded defaults."""
@@ -77,6 +87,8 @@ class Config:
     google_delegated_user: str | None = None
     google_api_endpoint: str | None = None
     google_token_uri: str | None = None
+    redis_url: str | None = None  # shared storage for the form's rate limits; without it, the database
+    trusted_proxies: int = 0  # reverse proxies in front whose X-Forwarded-For is believed (0: none)
     instance_path: str = field(default="instance")
 
     @classmethod
@@ -112,6 +124,8 @@ class Config:
             google_delegated_user=get("GOOGLE_DELEGATED_USER"),
             google_api_endpoint=get("GOOGLE_API_ENDPOINT"),
             google_token_uri=get("GOOGLE_TOKEN_URI"),
+            redis_url=get("REDIS_URL"),
+            trusted_proxies=_proxies(get("TRUSTED_PROXIES")),
             instance_path=str(instance),
         )
 

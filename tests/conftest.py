@@ -45,6 +45,27 @@ def pg_url():
         admin.dispose()
 
 
+# --- Redis: database 15 of the server named by TEST_REDIS_URL, emptied before and after each test ----
+
+@pytest.fixture
+def redis_url():
+    """Yield TEST_REDIS_URL (its database emptied); skip without it, but fail in CI where .ci/run sets it."""
+    url = os.environ.get("TEST_REDIS_URL")
+    if not url:
+        if os.environ.get("CI") == "true":
+            pytest.fail("CI=true but TEST_REDIS_URL is not set: .ci/run must export it", pytrace=False)
+        pytest.skip("TEST_REDIS_URL not set: Redis tests need a server, e.g. redis://127.0.0.1:6379/15 (CI sets it)")
+    import redis
+
+    client = redis.Redis.from_url(url)
+    client.flushdb()
+    try:
+        yield url
+    finally:
+        client.flushdb()
+        client.close()
+
+
 # --- The app on a throwaway SQLite file, a controlled clock, and a chat driver ----------------
 
 from datetime import datetime, timedelta, timezone  # noqa: E402
@@ -78,12 +99,21 @@ class RecordingChannel:
 START = datetime(2026, 11, 30, 0, 0, tzinfo=timezone.utc)
 
 
-def make_services(database_url: str, clock=None, channels=None, env=None, settings=None):
-    """Services on the given database (migrated), with the default demo settings unless given."""
+# The form's rate limits and proof of work, as tests that post the form without meaning to test them have it.
+NO_FORM_LIMITS = {"proof_of_work": False, "form_per_client": "100000 per second",
+                  "form_per_destination": "100000 per second"}
+
+
+def make_services(database_url: str, clock=None, channels=None, env=None, settings=None, form_protection=False):
+    """Services on the given database (migrated), with the default demo settings unless given. The form's rate
+    limits and proof of work are off unless `form_protection` (tests/security/test_form_*.py turn them on)."""
+    from dataclasses import replace
+
     from bot.bootstrap import bootstrap
     from bot.channels.log import LogChannel
     from bot.channels.sandbox.adapter import SandboxChannel
     from bot.config import Config
+    from bot.core.settings import load_settings
     from bot.db.migrate import upgrade
 
     upgrade(database_url)
@@ -93,6 +123,9 @@ def make_services(database_url: str, clock=None, channels=None, env=None, settin
     config = Config.from_env({**base, **(env or {})})
     if channels is None:
         channels = {"sandbox": SandboxChannel(), "recruiter": LogChannel("recruiter")}
+    settings = settings or load_settings(config.settings_path)
+    if not form_protection:
+        settings = replace(settings, protection=replace(settings.protection, **NO_FORM_LIMITS))
     return bootstrap(config=config, settings=settings, channels=channels, clock=clock or FakeClock(START))
 
 

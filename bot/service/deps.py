@@ -37,6 +37,8 @@ class ProcessState:
     inbox_runner: object | None = None
     # Free times the turns of this process worked out lately (bot.service.turn.Turn.available).
     free_times: dict = field(default_factory=dict)
+    # Where the form's rate limits and used proofs of work are counted (bot.service.ratestore), made on first use.
+    rates: object | None = None
 
 
 @dataclass
@@ -75,5 +77,3 @@ class Services:
     def addressed(self) -> list[ChannelInfo]:
         """The channels that reach a candidate at an address of theirs, in the registry's order."""
         return [info for info in self.channel_info.values() if info.address_field]
-
-

@@ -1,7 +1,7 @@
 """GET/POST /apply: the candidate-facing application form, Japanese by default."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, redirect, render_template, request, url_for
+from flask import Blueprint, abort, jsonify, redirect, render_template, request, url_for
 from sqlmodel import select
 
 from bot.core.channelinfo import ChannelInfo, FormField
@@ -11,6 +11,8 @@ from bot.db.models import Applicant
 from bot.service.deps import Services
 from bot.service.intake import ApplicationInvalid, submit, validate
 from bot.service.outbox import delivery_channel
+from bot.service.proof import challenge as new_challenge
+from bot.web import guard
 from bot.web.common import locale, services
 from bot.web.pagetexts import PAGE
 from bot.web.security import check_csrf, csrf_token
@@ -49,13 +51,17 @@ def explain(field: str, problem: str, t: dict) -> str:
     return t["field"].get(field, t["errors"])
 
 
-def _render(job_id: str | None, errors: dict | None = None, status: int = 200):
+def _phone(svc: Services, loc: str) -> str:
+    return phone_for(svc.settings.company.phone, None, loc)
+
+
+def _render(job_id: str | None, errors: dict | None = None, status: int = 200, refused: guard.Refused | None = None):
     svc, loc = services(), locale()
     fields = form_fields(svc)
     # The channels' own words: their inputs' hints and the reasons of their address checks.
     why = {code: text for info in offered(svc) for code, text in info.problems.get(loc, {}).items()}
     t = {**PAGE[loc], "field": {**PAGE[loc]["field"], **{f.name: f.hint[loc] for f in fields}},
-         "why": {**PAGE[loc]["why"], **why}}
+         "why": {**PAGE[loc]["why"], **guard.TEXTS[loc]["why"], **why}, "guard": guard.TEXTS[loc]}
     errors = {field: explain(field, problem, t) for field, problem in (errors or {}).items()}
     choices = [(info.name, info.offered[loc]) for info in offered(svc)]
     # Checked at first: the first channel with a transport, or one that works without it (in the chat) — not one
@@ -63,9 +69,10 @@ def _render(job_id: str | None, errors: dict | None = None, status: int = 200):
     default = next((i.name for i in offered(svc) if svc.enabled(i.name) or not i.links_by_code), None)
     return render_template("apply.html", t=t, loc=loc, settings=svc.settings, job_id=job_id, hours=HOURS,
                            errors=errors, form=request.form, csrf=csrf_token(), choices=choices, fields=fields,
-                           default_channel=default,
+                           default_channel=default, notice=refused.notice if refused else None,
+                           proof_of_work=svc.settings.protection.proof_of_work,
                            company=svc.settings.company.name.get(loc),
-                           phone=phone_for(svc.settings.company.phone, None, loc)), status
+                           phone=_phone(svc, loc)), status, (refused.headers if refused else {})
 
 
 @bp.get("/apply")
@@ -76,15 +83,27 @@ def form(job_id: str | None = None):
     return _render(job_id)
 
 
+@bp.get("/apply/challenge")
+def challenge():
+    """A proof-of-work challenge for the form's widget (JSON, never cached)."""
+    return jsonify(new_challenge(services()))
+
+
 @bp.post("/apply")
 @bp.post("/apply/<job_id>")
 def post(job_id: str | None = None):
     check_csrf()
-    svc = services()
+    svc, loc = services(), locale()
+    # Rate limits and the proof of work (bot.web.guard): a 429 or 422 that says what to do instead.
+    if refused := guard.screen(svc, loc, _phone(svc, loc), job_id):
+        return _render(job_id, refused.errors, refused.status, refused)
     data = _form_data(svc)
     data["job"] = job_id or data["job"]
     try:
-        applicant, _ = submit(svc, validate(data, svc.settings, svc.channel_info))
+        application = validate(data, svc.settings, svc.channel_info)
+        if refused := guard.screen_destinations(svc, application, loc, _phone(svc, loc)):
+            return _render(job_id, refused.errors, refused.status, refused)
+        applicant, _ = submit(svc, application)
     except ApplicationInvalid as exc:
         return _render(job_id, exc.errors, 422)
     return redirect(url_for("apply.thanks", token=applicant.token, lang=locale()), 303)
