@@ -13,6 +13,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from bot.bootstrap import Services, bootstrap, settle_after_start
 from bot.channels import registry
+from bot.core.vocab import KeyPurpose
 from bot.web import accesslog, apply, candidate, feeds, headers, health, intake, links, recruiter
 
 
@@ -27,7 +28,8 @@ def create_app(test_config: dict | None = None, services: Services | None = None
     if services.config.trusted_proxies:  # the client's address as those proxies saw it, never what it wrote itself
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=services.config.trusted_proxies)
     https = services.config.public_base_url.startswith("https://")
-    app.config.update(SECRET_KEY=services.config.secret_key, JSON_AS_ASCII=False,
+    sessions = services.keys.accepted(KeyPurpose.SESSIONS)  # signs with the first; the others still read
+    app.config.update(SECRET_KEY=sessions[0], SECRET_KEY_FALLBACKS=list(sessions[1:]), JSON_AS_ASCII=False,
                       SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax", SESSION_COOKIE_SECURE=https,
                       PERMANENT_SESSION_LIFETIME=timedelta(hours=12),  # a working day, then sign in again
                       MAX_CONTENT_LENGTH=256 * 1024)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import gc
+from dataclasses import replace
 from datetime import datetime
 from typing import Callable
 
@@ -13,9 +14,11 @@ from bot.config import Config
 from bot.core.messages import Renderer, validate_templates
 from bot.core.settings import Settings, load_settings
 from bot.core.transport import Channel
+from bot.core.vocab import KeyPurpose
 from bot.db.engine import make_engine
 from bot.google_calendar import attach as attach_google
 from bot.service.deps import Services, local_calendar
+from bot.service.keys import Keys
 from calendars.base import Calendar, utcnow
 
 
@@ -43,12 +46,18 @@ def bootstrap(config: Config | None = None, settings: Settings | None = None, en
     config = config or Config.from_env()
     settings = settings or load_settings(config.settings_path)
     validate_templates(settings)
+    engine = engine or make_engine(config.database_url)
+    keys = Keys.read(config.secret_key, engine)
+    # Adapters sign only the links in what they send (an e-mail's page and unsubscribe links): they are handed
+    # the links key in SECRET_KEY's place, never SECRET_KEY itself.
+    for_adapters = replace(config, secret_key=keys.current(KeyPurpose.LINKS))
     services = Services(
         config=config,
         settings=settings,
-        engine=engine or make_engine(config.database_url),
+        engine=engine,
         renderer=Renderer(settings, config.public_base_url),
-        channels=channels if channels is not None else default_channels(config),
+        channels=channels if channels is not None else default_channels(for_adapters),
+        keys=keys,
         clock=clock or utcnow,
         calendar_for=calendar_for or (lambda session: local_calendar(session, services.clock)),
     )

@@ -1,4 +1,4 @@
-"""The `sokuresu` command: demo, worker, db upgrade, recruiter-url."""
+"""The `sokuresu` command: demo, worker, db upgrade, recruiter-url, keys."""
 from __future__ import annotations
 
 import logging
@@ -16,12 +16,14 @@ from bot.bootstrap import settle_after_start
 from bot.channels import registry
 from bot.cli.common import load_services
 from bot.cli.google import google as google_commands
+from bot.cli.keys import keys as key_commands
 from bot.config import Config, ConfigError
-from bot.core.vocab import OutboxStatus
-from bot.db.engine import session_scope
+from bot.core.vocab import KeyPurpose, OutboxStatus
+from bot.db.engine import make_engine, session_scope
 from bot.db.migrate import check, upgrade
 from bot.db.models import Outbox
 from bot.service.followups import FOLLOW_UPS
+from bot.service.keys import Keys
 from bot.web.security import feed_token, recruiter_key
 from bot.worker import run_until_signalled, start_thread
 from calendars.local import LocalCalendar, LocalEvent
@@ -98,7 +100,12 @@ def followups(limit: int) -> None:
 def recruiter_url() -> None:
     """Print the private link that opens the recruiter page."""
     config = Config.from_env()
-    click.echo(f"{config.public_base_url}/recruiter/login/{recruiter_key(config.secret_key)}")
+    engine = make_engine(config.database_url)
+    try:
+        key = Keys.read(config.secret_key, engine).current(KeyPurpose.SESSIONS)
+    finally:
+        engine.dispose()
+    click.echo(f"{config.public_base_url}/recruiter/login/{recruiter_key(key)}")
 
 
 def seed_demo(svc) -> None:
@@ -133,14 +140,17 @@ def demo(host: str, port: int) -> None:
     base = config.public_base_url
     click.echo("\nSokuresu demo is running.\n")
     click.echo(f"  Apply as a candidate:   {base}/apply")
-    click.echo(f"  Recruiter page:         {base}/recruiter/login/{recruiter_key(config.secret_key)}")
+    login = recruiter_key(svc.keys.current(KeyPurpose.SESSIONS))
+    click.echo(f"  Recruiter page:         {base}/recruiter/login/{login}")
     for who in svc.settings.interviewers.values():
-        click.echo(f"  Calendar feed ({who.id}): {base}/calendar/{feed_token(config.secret_key, who.id)}.ics")
+        feed = feed_token(svc.keys.current(KeyPurpose.FEEDS), who.id)
+        click.echo(f"  Calendar feed ({who.id}): {base}/calendar/{feed}.ics")
     click.echo("\nPress Ctrl+C to stop.\n")
     run_simple(host, port, app, threaded=True, use_reloader=False)
 
 
 main.add_command(google_commands)  # `sokuresu google auth|check`
+main.add_command(key_commands)  # `sokuresu keys show|rotate <purpose>`
 for command in registry.commands():  # each channel's commands: `sokuresu line setup-richmenu`
     main.add_command(command)
 

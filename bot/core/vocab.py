@@ -132,3 +132,11 @@ class RefusalReason(StrEnum):
     COUNTRY = "country"  # a phone number outside the allowed countries
     NUMBER_TYPE = "number_type"  # not a mobile number for SMS (landline, premium-rate, shared-cost, ...)
     GREETED_TODAY = "greeted_today"  # stored, but this address was greeted already in the last day
+
+
+class KeyPurpose(StrEnum):
+    """What a key derived from SECRET_KEY is for; each can be rotated alone (`sokuresu keys rotate <purpose>`)."""
+    FEEDS = "feeds"  # interviewers' calendar feed URLs (/calendar/<token>.ics)
+    LINKS = "links"  # links in messages: candidate pages, unsubscribe, short links, recruiters' outcome links
+    SESSIONS = "sessions"  # the recruiter's sign-in link and session cookie
+    VAULT = "vault"  # stored credentials (OAuth grants), encrypted

@@ -209,6 +209,8 @@ class StoredCredential(SQLModel, table=True):
     id: Optional[int] = Field(default=None, primary_key=True)
     name: str = Field(unique=True, max_length=200)
     ciphertext: str = Field(sa_column=Column(Text, nullable=False))
+    # The vault key's generation it is encrypted under (KeyGeneration); None: stored before keys had generations.
+    key_generation: Optional[int] = Field(default=None)
     updated_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
 
 
@@ -253,3 +255,13 @@ class RateCounter(SQLModel, table=True):
     key: str = Field(primary_key=True, max_length=255)
     count: int = Field(default=0)
     expires_at: float = Field(index=True)
+
+
+class KeyGeneration(SQLModel, table=True):
+    """How often one purpose's key (core.vocab.KeyPurpose) was rotated: its key is derived from SECRET_KEY, the
+    purpose and this number, so a rotation needs no new secret. No row: generation 0, never rotated."""
+
+    __tablename__ = "key_generation"
+    purpose: str = Field(primary_key=True, max_length=16)
+    generation: int = Field(default=0)
+    rotated_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))

@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Iterable
 from urllib.parse import urlencode
 
 import phonenumbers
@@ -35,9 +36,9 @@ def page_url(secret_key: str, base_url: str, applicant_token: str, **query: str)
     return f"{url}?{urlencode(query)}" if query else url
 
 
-def applicant_token_of(secret_key: str, signed: str) -> str | None:
-    """The applicant token inside a page address, or None when it was not signed by us for this page."""
-    return unsign(secret_key, SALT, signed)
+def applicant_token_of(keys: str | Iterable[str], signed: str) -> str | None:
+    """The applicant token inside a page address, or None when it was not signed with one of `keys` for this page."""
+    return unsign(keys, SALT, signed)
 
 
 def region_of(phone: str | None) -> str | None:
@@ -87,9 +88,9 @@ class PageView:
     meeting_url: str | None = None  # the online interview's own link (Google Meet), when there is one
 
 
-def find(session: Session, secret_key: str, signed: str) -> Applicant | None:
+def find(session: Session, keys: str | Iterable[str], signed: str) -> Applicant | None:
     """The applicant a signed page address belongs to (None: forged, or not ours)."""
-    token = applicant_token_of(secret_key, signed)
+    token = applicant_token_of(keys, signed)
     if token is None:
         return None
     return session.exec(select(Applicant).where(Applicant.token == token)).first()

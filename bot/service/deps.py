@@ -19,6 +19,7 @@ from bot.core.channelinfo import ChannelInfo
 from bot.core.messages import Renderer
 from bot.core.settings import Settings
 from bot.core.transport import Channel
+from bot.service.keys import Keys
 from calendars.base import Calendar, utcnow
 from calendars.local import LocalCalendar
 
@@ -50,6 +51,7 @@ class Services:
     engine: Engine
     renderer: Renderer
     channels: dict[str, Channel]
+    keys: Keys  # one key per purpose, derived from config.secret_key (bot.service.keys)
     clock: Callable[[], datetime] = utcnow
     calendar_for: Callable[[Session], Calendar] = local_calendar  # bootstrap() hands it this clock
     process: ProcessState = field(default_factory=lambda: ProcessState())

@@ -11,7 +11,7 @@ from bot.core.messages import Recipient, format_slot
 from bot.core.reminders import Planned, booking_reminders, greeting_nudges, is_quiet, next_allowed
 from bot.core.signing import mac_hex
 from bot.core.texts import RECRUITER
-from bot.core.vocab import LIVE_BOOKING, RECRUITER_CHANNEL, BookingStatus, Kind, OutboxStatus
+from bot.core.vocab import LIVE_BOOKING, RECRUITER_CHANNEL, BookingStatus, KeyPurpose, Kind, OutboxStatus
 from bot.db.engine import session_scope
 from bot.db.models import Applicant, Booking, Outbox
 from bot.service import optouts, prefetch
@@ -92,7 +92,7 @@ def outcome_sig(secret_key: str, booking_token: str, outcome: str) -> str:
 
 
 def outcome_links(svc: Services, booking: Booking) -> dict[str, str]:
-    base, key = svc.config.public_base_url, svc.config.secret_key
+    base, key = svc.config.public_base_url, svc.keys.current(KeyPurpose.LINKS)
     return {o: f"{base}/recruiter/outcome/{booking.token}/{o}/{outcome_sig(key, booking.token, o)}"
             for o in (BookingStatus.ATTENDED, BookingStatus.NO_SHOW)}
 

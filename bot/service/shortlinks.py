@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import base64
 from datetime import datetime
-from typing import Collection
+from typing import Collection, Iterable
 
 from sqlalchemy import func, update
 from sqlalchemy.exc import IntegrityError
@@ -82,6 +82,6 @@ def unsubscribe_url(secret_key: str, base_url: str, applicant_token: str) -> str
     return f"{base_url}/u/{sign(secret_key, UNSUBSCRIBE_SALT, applicant_token)}"
 
 
-def unsubscribe_token(secret_key: str, signed: str) -> str | None:
-    """The applicant token inside a signed unsubscribe link, or None when it was tampered with."""
-    return unsign(secret_key, UNSUBSCRIBE_SALT, signed)
+def unsubscribe_token(keys: str | Iterable[str], signed: str) -> str | None:
+    """The applicant token inside an unsubscribe link signed with one of `keys`, or None when it was tampered with."""
+    return unsign(keys, UNSUBSCRIBE_SALT, signed)

@@ -13,7 +13,7 @@ from flask import Blueprint, abort, redirect, render_template, request, url_for
 from bot.core.conversation import State
 from bot.core.events import Cancel, ChooseSlot, Confirm, OtherDates, PickDate, Reschedule, Send, Start, Stop, WantSlots
 from bot.core.messages import format_day, format_times, phone_for
-from bot.core.vocab import BookingStatus
+from bot.core.vocab import BookingStatus, KeyPurpose
 from bot.db.engine import session_scope
 from bot.service.availability import meeting_url_of
 from bot.service.candidate_page import PageView, expired, find, view
@@ -45,7 +45,7 @@ def _open(signed: str) -> tuple[PageView | None, int]:
     if len(signed) > 200:
         return None, 403
     with session_scope(svc.engine) as session:
-        applicant = find(session, svc.config.secret_key, signed)
+        applicant = find(session, svc.keys.accepted(KeyPurpose.LINKS), signed)
         if applicant is None:
             return None, 403
         page = view(session, applicant)

@@ -1,14 +1,14 @@
 """iCalendar feeds: an interviewer's booked interviews, and a candidate's add-to-calendar file."""
 from __future__ import annotations
 
-import hmac
 from datetime import timedelta
 
 from flask import Blueprint, Response, abort
 from sqlmodel import select
 
 from bot.core.messages import phone_for
-from bot.core.vocab import BookingStatus
+from bot.core.signing import matches
+from bot.core.vocab import BookingStatus, KeyPurpose
 from bot.db.engine import session_scope
 from bot.db.models import Applicant, Booking
 from bot.web.common import services
@@ -35,8 +35,9 @@ def _event(svc, booking: Booking, applicant: Applicant) -> Entry:
 @bp.get("/calendar/<token>.ics")
 def interviewer_feed(token: str):
     svc = services()
+    keys = svc.keys.accepted(KeyPurpose.FEEDS)
     who = next((i for i in svc.settings.interviewers.values()
-                if hmac.compare_digest(feed_token(svc.config.secret_key, i.id), token)), None)
+                if matches(token, (feed_token(key, i.id) for key in keys))), None)
     if who is None:
         abort(404, "no such calendar feed")
     since = svc.clock() - timedelta(days=60)

@@ -5,6 +5,7 @@ from flask import Blueprint, abort, redirect, render_template, request, url_for
 from sqlmodel import select
 
 from bot.core.events import Start, Stop
+from bot.core.vocab import KeyPurpose
 from bot.db.engine import session_scope
 from bot.db.models import Applicant, ShortLink
 from bot.service.shortlinks import open_link, unsubscribe_token
@@ -38,7 +39,7 @@ def follow(token: str):
 
 def _applicant_id(signed: str) -> int:
     svc = services()
-    token = unsubscribe_token(svc.config.secret_key, signed)
+    token = unsubscribe_token(svc.keys.accepted(KeyPurpose.LINKS), signed)
     with session_scope(svc.engine) as session:
         applicant = session.exec(select(Applicant).where(Applicant.token == token)).first() if token else None
         if applicant is None:

@@ -1,7 +1,6 @@
 """The recruiter page: every applicant with their state and interview, alerts, failed sends, feeds."""
 from __future__ import annotations
 
-import hmac
 from functools import wraps
 
 from flask import Blueprint, abort, g, redirect, render_template, request, session, url_for
@@ -10,8 +9,17 @@ from sqlmodel import select
 
 from bot.core.events import Resume
 from bot.core.messages import format_slot
+from bot.core.signing import matches
 from bot.core.unbroken import nowrap_html
-from bot.core.vocab import LIVE_BOOKING, RECRUITER_CHANNEL, AlertReason, BookingStatus, OutboxStatus, RefusalReason
+from bot.core.vocab import (
+    LIVE_BOOKING,
+    RECRUITER_CHANNEL,
+    AlertReason,
+    BookingStatus,
+    KeyPurpose,
+    OutboxStatus,
+    RefusalReason,
+)
 from bot.db.engine import session_scope
 from bot.db.models import Applicant, Booking, MessageLog, Outbox
 from bot.service import inbox, refusals
@@ -76,7 +84,7 @@ def login_required(view):
 
 @bp.get("/login/<key>")
 def login(key: str):
-    if not hmac.compare_digest(key, recruiter_key(services().config.secret_key)):
+    if not matches(key, map(recruiter_key, services().keys.accepted(KeyPurpose.SESSIONS))):
         abort(403, "this recruiter link is not valid")
     session.clear()
     session["recruiter"] = True
@@ -143,7 +151,8 @@ def index():
                      # Outcomes only once the interview has started; a fresh one may be taken back for a while.
                      "not_yet": refusal(svc, b) if b and b.status in LIVE_BOOKING else None,
                      "undo_until": _local(undo_until(svc, b), tz) if b else None})
-    feeds = [(i, url_for("feeds.interviewer_feed", token=feed_token(svc.config.secret_key, i.id), _external=True))
+    feeds = [(i, url_for("feeds.interviewer_feed", token=feed_token(svc.keys.current(KeyPurpose.FEEDS), i.id),
+                         _external=True))
              for i in svc.settings.interviewers.values()]
     return render_template("recruiter.html", rows=rows, alerts=alerts, failed=failed, names=names, feeds=feeds,
                            answered=answered, handoff_reasons=HANDOFF_REASONS,
@@ -256,7 +265,7 @@ def outcome(token: str, outcome: str, sig: str):
     GET only asks (mail scanners open links)."""
     svc = services()
     if (outcome not in OUTCOME_LABELS
-            or not hmac.compare_digest(sig, outcome_sig(svc.config.secret_key, token, outcome))):
+            or not matches(sig, (outcome_sig(key, token, outcome) for key in svc.keys.accepted(KeyPurpose.LINKS)))):
         abort(403, "this link is not valid")
     with session_scope(svc.engine) as db:
         booking = db.exec(select(Booking).where(Booking.token == token)).first()

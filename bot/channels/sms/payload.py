@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from bot.channels.sms.link_text import PageLinks, compose_link
 from bot.channels.sms.text import _URL, compose, segments
-from bot.core.vocab import Kind
+from bot.core.vocab import KeyPurpose, Kind
 from bot.db.models import Outbox
 from bot.service.candidate_page import page_url, sms_is_one_way
 from bot.service.shortlinks import Shortener
@@ -11,7 +11,7 @@ from bot.service.shortlinks import Shortener
 
 def page_links(svc, applicant) -> PageLinks:
     """The candidate's page, and the same page opened at its confirm and change buttons."""
-    key, base = svc.config.secret_key, svc.config.public_base_url
+    key, base = svc.keys.current(KeyPurpose.LINKS), svc.config.public_base_url
     return PageLinks(page_url(key, base, applicant.token), page_url(key, base, applicant.token, do="confirm"),
                      page_url(key, base, applicant.token, do="change"))
 
@@ -28,8 +28,8 @@ def trusted_urls(settings, payload: dict) -> set[str]:
 def prepare_sms(session, svc, applicant, row) -> None:
     """Fix the SMS text of an outbox row (short links stored in this transaction); a greeting gets a follow-up."""
     locale = applicant.locale if applicant else "ja"
-    shorten = Shortener(svc.config.secret_key, svc.config.public_base_url, applicant.id if applicant else None,
-                        trusted=trusted_urls(svc.settings, row.payload))
+    shorten = Shortener(svc.keys.current(KeyPurpose.LINKS), svc.config.public_base_url,
+                        applicant.id if applicant else None, trusted=trusted_urls(svc.settings, row.payload))
     # Twilio brings no replies back from some countries (Japan): there every text links to the page instead.
     links = page_links(svc, applicant) if applicant and sms_is_one_way(svc.settings, applicant.phone) else None
     payload = dict(row.payload)
