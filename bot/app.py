@@ -14,7 +14,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from bot.bootstrap import Services, bootstrap, settle_after_start
 from bot.channels import registry
 from bot.core.vocab import KeyPurpose
-from bot.web import accesslog, apply, candidate, feeds, headers, health, intake, links, recruiter
+from bot.web import accesslog, apidoc, apply, candidate, feeds, headers, health, intake, links, recruiter
 
 
 def create_app(test_config: dict | None = None, services: Services | None = None) -> Flask:
@@ -38,7 +38,7 @@ def create_app(test_config: dict | None = None, services: Services | None = None
         app.config.update(test_config)
     app.extensions["sokuresu"] = services
 
-    for module in (intake, apply, recruiter, feeds, health, links, candidate):
+    for module in (intake, apidoc, apply, recruiter, feeds, health, links, candidate):
         app.register_blueprint(module.bp)
     headers.install(app, https)
 
