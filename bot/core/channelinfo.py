@@ -4,7 +4,10 @@ candidates may choose it, and in which order it is tried when another address fa
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Callable, Mapping
+from typing import TYPE_CHECKING, Callable, Mapping
+
+if TYPE_CHECKING:
+    from bot.core.settings import Settings
 
 
 @dataclass(frozen=True)
@@ -28,8 +31,14 @@ class ChannelInfo:
     address_length: int = 64  # the longest address accepted
     # normalise_address(raw) -> the address as stored (E.164, …); raises ValueError(reason) when it is not one.
     normalise_address: Callable[[str], str] | None = None
-    # check_address(address) -> why this channel cannot reach an otherwise valid address (a landline for SMS), or None.
-    check_address: Callable[[str], str | None] | None = None
+    # check_address(address, settings) -> why this channel cannot reach an otherwise valid address, or None; run when
+    # a candidate chooses it (SMS: a landline, or any number but a mobile under [protection] sms_mobile_only).
+    check_address: Callable[[str, Settings], str | None] | None = None
+    # screen_address(address) -> why no application may give this address at all, whatever channel it chose (SMS: a
+    # premium-rate number, dear to call as well as to text), or None; run on every address of this column.
+    screen_address: Callable[[str], str | None] | None = None
+    # region_of(address) -> the ISO country of an address (a phone number's), for [protection] countries; None: none.
+    region_of: Callable[[str], str | None] | None = None
     # locale -> {problem code: the form's words} for its address checks ("landline", "sms_needs_phone").
     problems: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     address_key: Callable[[str], str] | None = None  # how opt-outs compare addresses (e-mail: case-insensitive)

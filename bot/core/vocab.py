@@ -61,6 +61,7 @@ class AlertReason(StrEnum):
     UNDELIVERED = "undelivered"
     LINE_BLOCKED = "line_blocked"
     LINE_KEPT = "line_kept"
+    APPLIED_AGAIN = "applied_again"  # the same person applied again the day they were greeted: no second greeting
     UNCONFIRMED = "unconfirmed"
     UNREACHABLE = "unreachable"
     OUTCOME = "outcome"

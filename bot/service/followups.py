@@ -17,6 +17,7 @@ from bot.db.models import Applicant, Booking, Outbox
 from bot.service import optouts, prefetch
 from bot.service.deps import Services
 from bot.service.outbox import cancel_pending, enqueue
+from bot.service.people import nudged_unanswered
 from calendars.base import Slot
 
 log = logging.getLogger("sokuresu.nudges")
@@ -103,7 +104,9 @@ def schedule_nudges(session: Session, svc: Services, applicant: Applicant, now: 
         return []
     s = svc.settings
     plan = greeting_nudges(now, s.tz, s.policy, applicant.contact_window, contact_channels(svc, applicant, session))
-    nudges = [p for p in plan if p.kind == Kind.NUDGE]
+    # The documented nudges once per person who never answered, however many applications greeted them.
+    left = len(s.policy.nudge_after_hours) - nudged_unanswered(session, applicant)
+    nudges = [p for p in plan if p.kind == Kind.NUDGE][:max(left, 0)]
     who = Recipient(applicant.name, applicant.locale, applicant.job_id, applicant.phone)
 
     def payload(p: Planned) -> dict:

@@ -4,45 +4,59 @@ from __future__ import annotations
 import re
 import secrets
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
 from typing import Mapping
 
 import phonenumbers
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import select
+from sqlmodel import Session, select
 
+from bot.core import countries
 from bot.core.channelinfo import ChannelInfo
 from bot.core.events import Applied
 from bot.core.settings import WEEKDAYS, Settings
-from bot.core.vocab import AlertReason
+from bot.core.vocab import AlertReason, RefusalReason
 from bot.db.engine import session_scope
 from bot.db.models import Applicant
+from bot.service import refusals
 from bot.service.availability import FETCHED_SINCE, prefetch_busy
 from bot.service.deps import Services
 from bot.service.outbox import alert
-from bot.service.people import recognise, take_line
+from bot.service.people import greeted, hold_addresses, recognise, take_line
 from bot.service.turn import Turn
 
 WINDOW_DAYS = ("any", "weekdays", "weekends", *WEEKDAYS)
 _CLOCK = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
+GREETINGS_WITHIN = timedelta(hours=24)  # [protection] greetings_per_day counts the greetings of the last 24 hours
 _LINK_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud and typed on a phone
 
 
 class Problem(str):
-    """One field's problem: the API's English reason, with a code and values the form words in its own language."""
+    """One field's problem: the API's English reason, with a code and values the form words in its own language;
+    `refused` names the protection that refused the address (counted in bot.service.refusals)."""
 
-    def __new__(cls, reason: str, code: str = "invalid", **params):
+    def __new__(cls, reason: str, code: str = "invalid", refused: RefusalReason | None = None, **params):
         problem = super().__new__(cls, reason)
-        problem.code, problem.params = code, params
+        problem.code, problem.refused, problem.params = code, refused, params
         return problem
 
 
-class ApplicationInvalid(ValueError):
-    """Per-field problems with an application, as {field: reason}."""
+@dataclass(frozen=True)
+class Refused:
+    """An address the destination rules refused: why, the channel chosen, the address itself."""
 
-    def __init__(self, errors: dict[str, str]):
+    reason: RefusalReason
+    channel: str | None
+    destination: str | None
+
+
+class ApplicationInvalid(ValueError):
+    """Per-field problems with an application, as {field: reason}; `refused`: those the destination rules raised."""
+
+    def __init__(self, errors: dict[str, str], refused: tuple[Refused, ...] = ()):
         super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()))
-        self.errors = errors
+        self.errors, self.refused = errors, refused
 
 
 @dataclass(frozen=True)
@@ -55,6 +69,8 @@ class Application:
     contact_window: dict | None = None
     source: str | None = None
     external_id: str | None = None
+    entry: str = "api"  # where it came in: "api" or "form" (for bot.service.refusals)
+    client: str | None = None  # the client's remote address, for the same
 
 
 def _text(data: dict, key: str, errors: dict, limit: int, required: bool = False) -> str | None:
@@ -129,7 +145,19 @@ def offered(channels: Mapping[str, ChannelInfo]) -> list[str]:
     return [name for name, info in channels.items() if info.offered]
 
 
-def _addresses(data: dict, channels: Mapping[str, ChannelInfo], errors: dict) -> dict[str, str | None]:
+def _screened(info: ChannelInfo, address: str, settings: Settings) -> Problem | None:
+    """Why no application may give this address, whatever its channel: a number outside the allowed countries
+    (a recruiter's call abroad costs too, and a fallback or nudge may text any number given), or the channel's own
+    screen (a premium-rate number)."""
+    allowed = countries.allowed(settings)
+    if info.region_of is not None and (region := info.region_of(address)) not in allowed:
+        return Problem(f"is a number in {region or 'no country'}; we accept numbers in {', '.join(allowed)} only",
+                       "country", refused=RefusalReason.COUNTRY, countries=countries.names(allowed))
+    return info.screen_address(address) if info.screen_address is not None else None
+
+
+def _addresses(data: dict, channels: Mapping[str, ChannelInfo], errors: dict,
+               settings: Settings) -> dict[str, str | None]:
     """Each address given, checked and normalised by the first channel keeping its column, whatever the channel
     chosen (the phone is also how the recruiter calls)."""
     found: dict[str, str | None] = {}
@@ -143,19 +171,27 @@ def _addresses(data: dict, channels: Mapping[str, ChannelInfo], errors: dict) ->
                 value = info.normalise_address(value)
             except ValueError as exc:
                 errors[column] = str(exc)
+        if value and column not in errors and (problem := _screened(info, value, settings)):
+            errors[column] = problem
         found[column] = value
     return found
 
 
-def _reachable(info: ChannelInfo, addresses: dict, errors: dict) -> None:
+def _reachable(info: ChannelInfo, addresses: dict, errors: dict, settings: Settings) -> None:
     """The chosen channel needs its address (unless the candidate links it by code), one it can reach."""
     column = info.address_field
     if column is None or info.links_by_code or column in errors:
         return
     if not (address := addresses.get(column)):
         errors[column] = Problem(f"is required when the channel is {info.name}", f"{info.name}_needs_{column}")
-    elif info.check_address is not None and (problem := info.check_address(address)):
+    elif info.check_address is not None and (problem := info.check_address(address, settings)):
         errors[column] = problem
+
+
+def _refused(errors: dict, addresses: dict, channel: str | None) -> tuple[Refused, ...]:
+    """The addresses the destination rules refused, for the record (bot.service.refusals)."""
+    return tuple(Refused(problem.refused, channel, addresses.get(column)) for column, problem in errors.items()
+                 if getattr(problem, "refused", None) is not None)
 
 
 def validate(data, settings: Settings, channels: Mapping[str, ChannelInfo]) -> Application:
@@ -180,16 +216,35 @@ def validate(data, settings: Settings, channels: Mapping[str, ChannelInfo]) -> A
     locale = _text(data, "locale", errors, 5) or "ja"
     if locale not in ("ja", "en"):
         errors["locale"] = "must be ja or en"
-    addresses = _addresses(data, channels, errors)
+    addresses = _addresses(data, channels, errors, settings)
     if channel in choices:
-        _reachable(channels[channel], addresses, errors)
+        _reachable(channels[channel], addresses, errors, settings)
     window = _window(data.get("contact_window"), errors)
     source = _text(data, "source", errors, 100)
     external_id = _text(data, "external_id", errors, 200)
     if errors:
-        raise ApplicationInvalid(errors)
+        raise ApplicationInvalid(errors, _refused(errors, addresses, channel if channel in choices else None))
     return Application(name=name, channel=channel, job=job, locale=locale, addresses=addresses, contact_window=window,
                        source=source, external_id=external_id)
+
+
+def _greeted_today(session: Session, svc: Services, addresses: Mapping[str, str | None], now: datetime) -> int | None:
+    """The application greeted in the last 24 hours at one of these addresses, when that used up the person's
+    greetings for the day ([protection] greetings_per_day), else None."""
+    hold_addresses(session, addresses)  # a second application to the same address waits for this one's greeting
+    limit = svc.settings.protection.greetings_per_day
+    return greeted(session, addresses, now - GREETINGS_WITHIN, limit)
+
+
+def _not_greeted(session: Session, svc: Services, app: Application, applicant: Applicant, greeted_id: int,
+                 now: datetime) -> None:
+    """Keep an application that gets no greeting of its own: the person's conversation under way continues
+    (their replies reach the application that greeted them), and the recruiter hears of the new one."""
+    info = svc.channel_info[app.channel]
+    refusals.record_in(session, now, RefusalReason.GREETED_TODAY, source=app.entry, channel=app.channel,
+                       destination=info.address(applicant) or next((a for a in app.addresses.values() if a), None),
+                       client=app.client, job_id=app.job, applicant_id=applicant.id)
+    alert(session, svc, applicant, AlertReason.APPLIED_AGAIN, f"#{greeted_id}")
 
 
 def _link_code() -> str:
@@ -199,6 +254,20 @@ def _link_code() -> str:
 def _existing(svc: Services, external_id: str) -> Applicant | None:
     with session_scope(svc.engine) as session:
         return session.exec(select(Applicant).where(Applicant.external_id == external_id)).first()
+
+
+def check(svc: Services, data, *, entry: str, client: str | None = None) -> Application:
+    """validate() for an entry point ("form", "api"): each address the destination rules refused is counted with
+    the client's address (bot.service.refusals) before ApplicationInvalid goes up."""
+    try:
+        app = validate(data, svc.settings, svc.channel_info)
+    except ApplicationInvalid as exc:
+        job = data.get("job") if isinstance(data, dict) and data.get("job") in svc.settings.jobs else None
+        for refused in exc.refused:
+            refusals.record(svc, refused.reason, source=entry, channel=refused.channel,
+                            destination=refused.destination, client=client, job_id=job)
+        raise
+    return replace(app, entry=entry, client=client)
 
 
 def submit(svc: Services, app: Application) -> tuple[Applicant, bool]:
@@ -214,20 +283,26 @@ def submit(svc: Services, app: Application) -> tuple[Applicant, bool]:
         with session_scope(svc.engine) as session:
             if fetched is not None:
                 session.info[FETCHED_SINCE] = fetched
+            now = svc.clock()
+            greeted = _greeted_today(session, svc, app.addresses, now)
             # A LINE user applying again: this application takes over their LINE conversation, unless an
             # earlier one keeps it for its booked interview (bot.service.people); then another channel greets them.
-            keeper = take_line(session, svc, line_user_id, svc.clock()) if line_user_id else None
-            addresses = {**app.addresses, "line_user_id": line_user_id if keeper is None else None}
+            # Not when this one is not greeted: the conversation under way keeps LINE.
+            keeper = take_line(session, svc, line_user_id, now) if line_user_id and greeted is None else None
+            own_line = line_user_id if keeper is None and greeted is None else None
             applicant = Applicant(name=app.name, channel=app.channel, job_id=app.job, locale=app.locale,
                                   contact_window=app.contact_window, source=app.source, external_id=app.external_id,
-                                  created_at=(now := svc.clock()), updated_at=now, **addresses,
+                                  created_at=now, updated_at=now, **{**app.addresses, "line_user_id": own_line},
                                   link_code=link_code)
             session.add(applicant)
             session.flush()
             recognise(session, applicant, line_user_id)
             if keeper is not None:
                 alert(session, svc, applicant, AlertReason.LINE_KEPT, f"#{keeper.id}")
-            Turn(svc, session, applicant).run(Applied())
+            if greeted is None:
+                Turn(svc, session, applicant).run(Applied())
+            else:
+                _not_greeted(session, svc, app, applicant, greeted, now)
     except IntegrityError:
         # A concurrent request with the same external id (or LINE user) won the race: answer with that one.
         if app.external_id and (found := _existing(svc, app.external_id)) is not None:

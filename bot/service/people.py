@@ -7,27 +7,37 @@ booked: that one keeps LINE until the interview is over, so its reminders and an
 """
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime
+from typing import Mapping
 
-from sqlalchemy import func, or_
+from sqlalchemy import func, or_, text
 from sqlmodel import Session, select
 
-from bot.core.vocab import LIVE_BOOKING
+from bot.core.vocab import LIVE_BOOKING, Kind, OutboxStatus
 from bot.db.models import Applicant, Booking, Outbox
 from bot.service.deps import Services
 from bot.service.outbox import cancel_pending
+
+OUT_OR_GOING = (OutboxStatus.PENDING, OutboxStatus.SENDING, OutboxStatus.SENT)  # a message not taken back
+
+
+def _same(phone: str | None, email: str | None, line_user_id: str | None) -> list:
+    """Conditions matching the applications with any of these addresses."""
+    same = []
+    if phone:
+        same.append(Applicant.phone == phone)
+    if email:
+        same.append(func.lower(Applicant.email) == email.lower())
+    if line_user_id:
+        same.append(Applicant.line_user_id == line_user_id)
+    return same
 
 
 def recognise(session: Session, applicant: Applicant, line_user_id: str | None = None) -> None:
     """Set person_id: that of the earliest other application with the same phone, e-mail or LINE user
     (`line_user_id` when an earlier application keeps it), else the applicant's own id (flushed, so it has one)."""
-    same = []
-    if applicant.phone:
-        same.append(Applicant.phone == applicant.phone)
-    if applicant.email:
-        same.append(func.lower(Applicant.email) == applicant.email.lower())
-    if line := line_user_id or applicant.line_user_id:
-        same.append(Applicant.line_user_id == line)
+    same = _same(applicant.phone, applicant.email, line_user_id or applicant.line_user_id)
     earlier = None
     if same:
         query = select(Applicant.id, Applicant.person_id).where(or_(*same), Applicant.id != applicant.id)
@@ -61,3 +71,44 @@ def applications(session: Session, person_ids: list[int]) -> dict[int, list[int]
     for applicant_id, person_id in rows:
         found.setdefault(person_id or applicant_id, []).append(applicant_id)
     return found
+
+
+def hold_addresses(session: Session, addresses: Mapping[str, str | None]) -> None:
+    """Until commit, make other applications giving one of these addresses wait (PostgreSQL: two arriving at once
+    would each find no greeting yet; SQLite's write lock already serialises them)."""
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    given = {f"{column}:{value.lower()}" for column, value in addresses.items() if value}
+    keys = sorted(int.from_bytes(hashlib.sha256(g.encode()).digest()[:8], "big", signed=True) for g in given)
+    for key in keys:  # in one order, so two applications never wait for each other
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
+
+
+def greeted(session: Session, addresses: Mapping[str, str | None], since: datetime, limit: int) -> int | None:
+    """The latest application greeted since `since` at any of these addresses when `limit` of them were (the
+    person had their greetings for the day), else None. One the person stopped (opt-out, LINE block) does not
+    count: they cannot go on with it, and applying again is how they ask to be contacted."""
+    same = _same(addresses.get("phone"), addresses.get("email"), addresses.get("line_user_id"))
+    if not same:
+        return None
+    query = (select(Outbox.applicant_id).distinct().join(Applicant, Applicant.id == Outbox.applicant_id)
+             .where(or_(*same), Applicant.opted_out.is_(False), Applicant.blocked.is_(False),
+                    Outbox.kind == Kind.GREETING, Outbox.status.in_(OUT_OR_GOING), Outbox.created_at >= since)
+             .order_by(Outbox.applicant_id.desc()).limit(limit))
+    found = session.exec(query).all()
+    return found[0] if len(found) >= limit else None
+
+
+def nudged_unanswered(session: Session, applicant: Applicant) -> int:
+    """The nudges written to this person (every application at one of the applicant's addresses) since they last
+    wrote to us, or ever when they never did; those taken back do not count."""
+    same = _same(applicant.phone, applicant.email, applicant.line_user_id)
+    if not same:
+        return 0
+    theirs = select(Applicant.id).where(or_(*same))
+    answered = session.exec(select(func.max(Applicant.last_inbound_at)).where(or_(*same))).one()
+    query = select(func.count()).select_from(Outbox).where(Outbox.applicant_id.in_(theirs), Outbox.kind == Kind.NUDGE,
+                                                           Outbox.status.in_(OUT_OR_GOING))
+    if answered is not None:
+        query = query.where(Outbox.created_at > answered)
+    return session.exec(query).one()

@@ -9,7 +9,7 @@ from bot.core.messages import phone_for
 from bot.db.engine import session_scope
 from bot.db.models import Applicant
 from bot.service.deps import Services
-from bot.service.intake import ApplicationInvalid, submit, validate
+from bot.service.intake import ApplicationInvalid, check, submit
 from bot.service.outbox import delivery_channel
 from bot.service.proof import challenge as new_challenge
 from bot.web import guard
@@ -100,7 +100,7 @@ def post(job_id: str | None = None):
     data = _form_data(svc)
     data["job"] = job_id or data["job"]
     try:
-        application = validate(data, svc.settings, svc.channel_info)
+        application = check(svc, data, entry="form", client=request.remote_addr)  # counts what it refuses
         if refused := guard.screen_destinations(svc, application, loc, _phone(svc, loc)):
             return _render(job_id, refused.errors, refused.status, refused)
         applicant, _ = submit(svc, application)

@@ -5,7 +5,7 @@ import hmac
 
 from flask import Blueprint, abort, jsonify, request
 
-from bot.service.intake import ApplicationInvalid, submit, validate
+from bot.service.intake import ApplicationInvalid, check, submit
 from bot.web.common import services
 
 bp = Blueprint("intake", __name__)
@@ -32,7 +32,7 @@ def create_application():
     if data is None:
         return jsonify(error="Unprocessable Entity", errors={"body": "must be a JSON object"}), 422
     try:
-        application = validate(data, svc.settings, svc.channel_info)
+        application = check(svc, data, entry="api", client=request.remote_addr)
         applicant, created = submit(svc, application)
     except ApplicationInvalid as exc:
         return jsonify(error="Unprocessable Entity", errors=exc.errors), 422

@@ -26,7 +26,8 @@ PAGE = {
         "why": {"too_long": "{limit}文字以内で入力してください（いまは{length}文字です）。",
                 "name_link": "お名前にURLやリンクは入れられません。お名前だけをご入力ください。",
                 "name_control": "お名前に使えない文字が含まれています。お名前だけをご入力ください。",
-                "control": "使えない文字が含まれています。"},
+                "control": "使えない文字が含まれています。",
+                "country": "{countries[ja]}の電話番号でご応募ください（ほかの国の番号にはご連絡できません）。"},
     },
     "en": {
         "title": "Apply to {company}",
@@ -52,6 +53,7 @@ PAGE = {
         "why": {"too_long": "Please keep this to {limit} characters (it is {length} now).",
                 "name_link": "A name cannot contain a web address or link. Please enter just your name.",
                 "name_control": "Your name contains characters we cannot use. Please enter just your name.",
-                "control": "This contains characters we cannot use."},
+                "control": "This contains characters we cannot use.",
+                "country": "Please give a phone number in {countries[en]}; we cannot contact numbers elsewhere."},
     },
 }

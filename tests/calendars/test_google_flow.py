@@ -65,7 +65,7 @@ def test_slots_exclude_busy_time_across_two_interviewers(google, gsvc):
 
 def test_free_busy_is_cached_for_a_burst_of_candidates(google, gsvc):
     for n in range(3):
-        chat_for(gsvc).apply(name=f"候補者{n}", email=f"c{n}@example.com")
+        chat_for(gsvc).apply(name=f"候補者{n}", email=f"c{n}@example.com", phone=f"090-1000-{n:04d}")
     assert len([r for r in google.requests if r[1].endswith("/freeBusy")]) == 1
 
 
@@ -119,11 +119,11 @@ def test_office_interviews_carry_the_address_and_no_meet(google, gsvc):
 
 def test_round_robin_gives_the_next_candidate_the_least_booked_interviewer(google, gsvc):
     first = chat_for(gsvc)
-    first.apply(name="一人目", email="one@example.com")
+    first.apply(name="一人目", email="one@example.com", phone="090-1000-0001")
     first.say("1")
     [b1] = bookings(gsvc)
     second = chat_for(gsvc)
-    second.apply(name="二人目", email="two@example.com")
+    second.apply(name="二人目", email="two@example.com", phone="090-1000-0002")
     second.say("1")
     b2 = bookings(gsvc)[1]
     assert {b1.interviewer, b2.interviewer} == {"sato", "tanaka"}
@@ -132,8 +132,8 @@ def test_round_robin_gives_the_next_candidate_the_least_booked_interviewer(googl
 
 def test_race_for_one_slot_books_exactly_one_and_apologises_to_the_other(google, gsvc):
     a, b = chat_for(gsvc), chat_for(gsvc)
-    a.apply(name="先に選ぶ人", email="a@example.com", job="store-manager")
-    b.apply(name="後から選ぶ人", email="b@example.com", job="store-manager")
+    a.apply(name="先に選ぶ人", email="a@example.com", phone="090-1000-0001", job="store-manager")
+    b.apply(name="後から選ぶ人", email="b@example.com", phone="090-1000-0002", job="store-manager")
     a.replies(), b.replies()
     a.say("1")
     b.say("1")
@@ -162,8 +162,8 @@ def test_two_candidates_choosing_the_same_slot_at_the_same_moment_get_one_bookin
     import threading
 
     a, b = chat_for(gsvc), chat_for(gsvc)
-    a.apply(name="同時A", email="a@example.com", job="store-manager")
-    b.apply(name="同時B", email="b@example.com", job="store-manager")
+    a.apply(name="同時A", email="a@example.com", phone="090-1000-0001", job="store-manager")
+    b.apply(name="同時B", email="b@example.com", phone="090-1000-0002", job="store-manager")
     go = threading.Barrier(2)
 
     def choose(chat):

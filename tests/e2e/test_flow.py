@@ -48,7 +48,7 @@ def test_cancel_interview_frees_the_slot_for_someone_else(chat, client, svc):
     # The same slot is offered to the next candidate again.
     from tests.conftest import Chat
     other = Chat(client, svc)
-    other.apply(name="佐々木 次郎", email="jiro@example.com")
+    other.apply(name="佐々木 次郎", email="jiro@example.com", phone="080-2222-3333")
     assert choice["data"] in [b["data"] for b in slot_buttons(other.replies()[0])]
 
 
@@ -117,7 +117,7 @@ def test_two_candidates_choosing_one_slot_book_it_once(client, svc):
 
     a, b = Chat(client, svc), Chat(client, svc)
     a.apply(job="store-manager")  # one interviewer: nobody else can take the time (pools: tests/service/test_pools.py)
-    b.apply(name="鈴木 一郎", email="ichiro@example.com", job="store-manager")
+    b.apply(name="鈴木 一郎", email="ichiro@example.com", phone="080-4444-5555", job="store-manager")
     offer_a, offer_b = slot_buttons(a.replies()[0]), slot_buttons(b.replies()[0])
     shared = next(x for x in offer_a if x in offer_b)
     a.say(postback=shared["data"])

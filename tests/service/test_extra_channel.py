@@ -18,7 +18,7 @@ from tests.conftest import AUTH, RecordingChannel, application, make_services, s
 LOFT = "+819011112222"  # the pigeons' loft refuses this number
 
 
-def _pigeon_problem(phone: str) -> str | None:
+def _pigeon_problem(phone: str, settings) -> str | None:
     return "is the loft's own number" if phone == LOFT else None
 
 

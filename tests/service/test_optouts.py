@@ -130,22 +130,22 @@ def test_start_by_sms_brings_sms_back_for_every_application_of_that_number(phone
     assert _applicant(sms_svc, first).state == "opted_out"  # the application that was stopped stays quiet
 
     third = phone.apply(job="bakery-staff", external_id="again-3")
-    greeting, _ = phone.inbox()
-    assert "山田 花子さん" in greeting.body and _applicant(sms_svc, third).person_id == first
+    assert phone.inbox() == []  # greeted today already: the conversation about the interview goes on
+    assert _applicant(sms_svc, third).person_id == first and _applicant(sms_svc, third).state == "new"
 
 
 def test_the_outbox_refuses_an_opted_out_number_whatever_application_wrote_the_message(phone, sms_svc):
     first = phone.apply()
     phone.inbox()
-    second = phone.apply(job="store-manager")
+    second = phone.apply(job="store-manager")  # kept without a greeting: the number was greeted today
     phone.inbox()
-    phone.text("STOP")  # reaches the latest application; the number is what stopped
+    phone.text("STOP")  # reaches the application that talks with them; the number is what stopped
     with session_scope(sms_svc.engine) as s:
-        row = enqueue(s, sms_svc, s.get(Applicant, first), {"kind": "help", "text": "テスト"}, channel="sms")
+        row = enqueue(s, sms_svc, s.get(Applicant, second), {"kind": "help", "text": "テスト"}, channel="sms")
     assert phone.inbox() == []
-    (refused,) = _rows(sms_svc, first, id=row.id)
+    (refused,) = _rows(sms_svc, second, id=row.id)
     assert refused.status == "cancelled" and "sms address opted out (stop_word, 2026-11-30)" in refused.last_error
-    assert _applicant(sms_svc, second).opted_out and not _applicant(sms_svc, first).opted_out
+    assert _applicant(sms_svc, first).opted_out and not _applicant(sms_svc, second).opted_out
 
 
 def test_twilio_21610_holds_the_number_for_a_new_application(phone, sms_svc, fake_twilio, smtp_server):
@@ -189,8 +189,9 @@ def test_line_unfollow_then_a_new_application_for_that_line_user_gets_no_line_pu
 def test_a_line_users_earlier_application_keeps_line_while_its_interview_is_booked(line_user, line_svc):
     first = _apply_on_line(line_user)
     line_user.inbox()
-    line_user.say("1")
+    line_user.say("3")  # the latest time offered, two days ahead
     line_user.inbox()
+    line_svc.clock.advance(hours=25)  # the next day: a greeting a day (the same day, the second would be kept quiet)
     second = _apply_on_line(line_user, job="store-manager")
     assert _applicant(line_svc, first).line_user_id == line_user.user_id
     assert _applicant(line_svc, second).line_user_id is None and _applicant(line_svc, second).person_id == first
@@ -227,7 +228,9 @@ def test_a_new_code_while_an_interview_is_booked_keeps_line_on_that_interview(li
     assert "ご予約中の面接が終わるまで" in answer["text"]
     assert _applicant(line_svc, first).line_user_id == line_user.user_id
     assert _applicant(line_svc, first).state == "booked"
-    assert [r.payload["reason"] for r in _rows(line_svc, second, channel="recruiter")] == ["line_kept"]
+    # Greeted today by phone and e-mail already: the recruiter hears of both, the person of the interview booked.
+    reasons = [r.payload["reason"] for r in _rows(line_svc, second, channel="recruiter")]
+    assert reasons == ["applied_again", "line_kept"]
 
 
 # --- E-mail: an unsubscribed address gets no mail until the person resubscribes ----------------------------

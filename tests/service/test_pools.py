@@ -27,7 +27,7 @@ def live(svc):
 def candidates(client, svc, n, **fields):
     chats = [Chat(client, svc) for _ in range(n)]
     for i, c in enumerate(chats):
-        c.apply(name=f"候補者 {i}", email=f"c{i}@example.com", **fields)
+        c.apply(name=f"候補者 {i}", email=f"c{i}@example.com", phone=f"090-1000-{i:04d}", **fields)
     return chats, [c.replies()[0] for c in chats]
 
 
@@ -67,7 +67,7 @@ def test_when_the_whole_pool_is_taken_the_apology_offers_other_times_never_the_l
 def test_the_pool_books_whoever_has_fewer_interviews_that_day(client, svc):
     a, b = Chat(client, svc), Chat(client, svc)
     a.apply()
-    b.apply(name="鈴木 一郎", email="ichiro@example.com")
+    b.apply(name="鈴木 一郎", email="ichiro@example.com", phone="080-4444-5555")
     a.replies()
     b.replies()
     a.say("他の日")

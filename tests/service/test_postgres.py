@@ -55,7 +55,8 @@ def test_many_candidates_racing_for_one_interviewers_slot_book_it_exactly_once(p
     client = create_app(services=pg_svc).test_client()
     chats = [Chat(client, pg_svc) for _ in range(6)]
     for i, c in enumerate(chats):
-        c.apply(name=f"候補者 {i}", email=f"c{i}@example.com", external_id=f"race-{i}", job="store-manager")
+        c.apply(name=f"候補者 {i}", email=f"c{i}@example.com", phone=f"090-1000-{i:04d}", external_id=f"race-{i}",
+                job="store-manager")
     key = next(b["data"] for b in chats[0].replies()[0]["buttons"] if b["data"].startswith("slot:"))
     assert race(pg_svc, chats, key) == [202] * len(chats)
     with Session(pg_svc.engine) as s:
@@ -69,7 +70,8 @@ def test_eight_candidates_racing_for_one_pooled_time_get_one_interviewer_each_an
     client = create_app(services=pg_svc).test_client()
     chats = [Chat(client, pg_svc) for _ in range(8)]
     for i, c in enumerate(chats):
-        c.apply(name=f"候補者 {i}", email=f"p{i}@example.com", external_id=f"pool-{i}")  # the bakery: sato, tanaka
+        c.apply(name=f"候補者 {i}", email=f"p{i}@example.com", phone=f"090-1000-{i:04d}",
+                external_id=f"pool-{i}")  # the bakery: sato, tanaka
     offers = [c.replies()[0] for c in chats]
     key = next(b["data"] for b in offers[0]["buttons"] if b["data"].startswith("slot:"))
     assert all(key in [b["data"] for b in o["buttons"]] for o in offers)  # one time, offered to all for the pool

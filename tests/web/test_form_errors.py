@@ -1,5 +1,6 @@
 """Form and intake errors give the real reason, next to the field; full-width input is normalised, not refused."""
 import html
+from dataclasses import replace
 
 import pytest
 from sqlmodel import Session, select
@@ -44,9 +45,11 @@ def test_a_landline_for_sms_is_refused_with_the_reason_on_the_form(client, svc):
     assert applicants(svc) == []
 
 
-# Twilio refuses SMS to every number that is not a mobile one (21614): toll-free, IP phone, navi-dial, premium, pager.
+# Twilio refuses SMS to every number that is not a mobile one (21614): toll-free, IP phone, pager.
 NO_SMS = {"0120-123-456": "toll-free", "0800-123-4567": "toll-free", "050-1234-5678": "IP phone (VoIP)",
-          "0570-064-370": "universal access (navi-dial)", "0990-123-456": "premium-rate", "020-4123-4567": "pager"}
+          "020-4123-4567": "pager"}
+# Dear to text and to call: refused whatever channel was chosen (tests/security/test_destinations.py).
+COSTLY = {"0570-064-370": "universal access (navi-dial)", "0990-123-456": "premium-rate"}
 
 
 @pytest.mark.parametrize("phone", NO_SMS)
@@ -72,9 +75,22 @@ def test_the_intake_api_refuses_a_number_that_cannot_receive_sms_for_sms(client,
     assert applicants(svc) == []
 
 
-@pytest.mark.parametrize("phone", ["+1 202-555-0123", "+44 7911 123456", "070-1234-5678"])
+@pytest.mark.parametrize("phone, channel", [(p, c) for p in COSTLY for c in ("sms", "email")])
+def test_a_premium_rate_or_navi_dial_number_is_refused_with_its_own_reason_on_the_form(client, svc, phone, channel):
+    res = apply_form(client, phone=phone, channel=channel, email="hanako@example.com")
+    assert res.status_code == 422
+    assert field_error(res.get_data(as_text=True), "phone") == ("有料番号（0990・0570など）にはご連絡できません。"
+                                                                "ご本人の電話番号を入力してください。")
+    api = client.post("/api/applications", json=application(phone=phone, channel=channel), headers=AUTH)
+    assert f"is a {COSTLY[phone]} number" in api.get_json()["errors"]["phone"]
+    assert applicants(svc) == []
+
+
+@pytest.mark.parametrize("phone", ["+1 202-555-0123", "+44 7400 123456", "070-1234-5678"])
 def test_a_mobile_or_possibly_mobile_number_is_taken_for_sms(client, svc, phone):
     # +1 numbers are "fixed line or mobile" to libphonenumber: they cannot be told apart, so they are let through.
+    # (Numbers abroad only where [protection] countries takes them.)
+    svc.settings = replace(svc.settings, protection=replace(svc.settings.protection, countries=("JP", "US", "GB")))
     res = client.post("/api/applications", json=application(phone=phone), headers=AUTH)
     assert res.status_code == 201, res.get_json()
 

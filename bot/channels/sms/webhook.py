@@ -8,6 +8,7 @@ from flask import Blueprint, Response, abort, request
 from sqlmodel import select
 
 from bot.channels.sms.adapter import twiml, valid_signature
+from bot.core.conversation import State
 from bot.core.events import Event, Help, Start, Stop
 from bot.core.intents import CARRIER_START_WORDS, CARRIER_STOP_WORDS, normalise, parse_text
 from bot.core.messages import phone_for
@@ -66,8 +67,10 @@ def _applicant_id(session, phone: str) -> int | None:
         phone = normalise_phone(phone)
     except ValueError:
         return None
-    query = select(Applicant.id).where(Applicant.phone == phone).order_by(Applicant.id.desc())
-    return session.exec(query).first()  # the latest application from this number
+    # The latest application from this number that talks with us: one kept without a greeting (the person applied
+    # again the day they were greeted, bot.service.intake) leaves their replies to the conversation under way.
+    query = select(Applicant.id).where(Applicant.phone == phone)
+    return session.exec(query.order_by(Applicant.state == State.NEW, Applicant.id.desc())).first()
 
 
 @bp.post("/sms")

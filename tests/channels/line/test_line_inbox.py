@@ -16,7 +16,8 @@ from tests.conftest import AUTH, application
 
 def linked(line_user, job="bakery-staff"):
     res = line_user.client.post("/api/applications", headers=AUTH,
-                                json=application(channel="line", line_user_id=line_user.user_id, job=job))
+                                json=application(channel="line", line_user_id=line_user.user_id, job=job,
+                                                 phone=None, email=f"{line_user.user_id}@example.com"))
     line_user.inbox()
     return res.get_json()["id"]
 
