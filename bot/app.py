@@ -13,8 +13,23 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from bot.bootstrap import Services, bootstrap, settle_after_start
 from bot.channels import registry
+from bot.channels.email.staff import StaffMail
 from bot.core.vocab import KeyPurpose
-from bot.web import accesslog, apidoc, apply, candidate, feeds, headers, health, intake, links, recruiter
+from bot.web import (
+    accesslog,
+    apidoc,
+    apply,
+    auth,
+    candidate,
+    feeds,
+    google_signin,
+    headers,
+    health,
+    intake,
+    links,
+    people,
+    recruiter,
+)
 
 
 def create_app(test_config: dict | None = None, services: Services | None = None) -> Flask:
@@ -37,8 +52,11 @@ def create_app(test_config: dict | None = None, services: Services | None = None
     if test_config:
         app.config.update(test_config)
     app.extensions["sokuresu"] = services
+    # Recruiters' sessions (looked up on each request) and their sign-in mail, when SMTP is set.
+    auth.init_app(app, StaffMail(services.config) if services.config.smtp_url else None)
+    google_signin.init_app(app, services.config)  # Google Sign-In, when an OAuth client is configured
 
-    for module in (intake, apidoc, apply, recruiter, feeds, health, links, candidate):
+    for module in (intake, apidoc, apply, auth, google_signin, recruiter, people, feeds, health, links, candidate):
         app.register_blueprint(module.bp)
     headers.install(app, https)
 

@@ -87,6 +87,10 @@ class Config:
     google_delegated_user: str | None = None
     google_api_endpoint: str | None = None
     google_token_uri: str | None = None
+    # Google Sign-In for the recruiter pages (an OAuth client of type "Web application"); off without both.
+    google_client_id: str | None = None
+    google_client_secret: str | None = None
+    google_discovery_url: str | None = None  # the OpenID provider's discovery document (tests); Google's own
     redis_url: str | None = None  # shared storage for the form's rate limits; without it, the database
     trusted_proxies: int = 0  # reverse proxies in front whose X-Forwarded-For is believed (0: none)
     instance_path: str = field(default="instance")
@@ -124,6 +128,9 @@ class Config:
             google_delegated_user=get("GOOGLE_DELEGATED_USER"),
             google_api_endpoint=get("GOOGLE_API_ENDPOINT"),
             google_token_uri=get("GOOGLE_TOKEN_URI"),
+            google_client_id=get("GOOGLE_CLIENT_ID"),
+            google_client_secret=get("GOOGLE_CLIENT_SECRET"),
+            google_discovery_url=get("GOOGLE_DISCOVERY_URL"),
             redis_url=get("REDIS_URL"),
             trusted_proxies=_proxies(get("TRUSTED_PROXIES")),
             instance_path=str(instance),

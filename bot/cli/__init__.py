@@ -1,4 +1,4 @@
-"""The `sokuresu` command: demo, worker, db upgrade, recruiter-url, keys."""
+"""The `sokuresu` command: demo, worker, db upgrade, recruiter (invite, list, remove), recruiter-url, keys."""
 from __future__ import annotations
 
 import logging
@@ -17,14 +17,16 @@ from bot.channels import registry
 from bot.cli.common import load_services
 from bot.cli.google import google as google_commands
 from bot.cli.keys import keys as key_commands
+from bot.cli.recruiter import recruiter as recruiter_commands
+from bot.cli.recruiter import recruiter_url
 from bot.config import Config, ConfigError
 from bot.core.vocab import KeyPurpose, OutboxStatus
-from bot.db.engine import make_engine, session_scope
+from bot.db.engine import session_scope
 from bot.db.migrate import check, upgrade
 from bot.db.models import Outbox
+from bot.service import accounts
 from bot.service.followups import FOLLOW_UPS
-from bot.service.keys import Keys
-from bot.web.security import feed_token, recruiter_key
+from bot.web.security import feed_token
 from bot.worker import run_until_signalled, start_thread
 from calendars.local import LocalCalendar, LocalEvent
 from calendars.slots import wall_to_utc
@@ -96,18 +98,6 @@ def followups(limit: int) -> None:
         click.echo("nothing scheduled")
 
 
-@main.command("recruiter-url")
-def recruiter_url() -> None:
-    """Print the private link that opens the recruiter page."""
-    config = Config.from_env()
-    engine = make_engine(config.database_url)
-    try:
-        key = Keys.read(config.secret_key, engine).current(KeyPurpose.SESSIONS)
-    finally:
-        engine.dispose()
-    click.echo(f"{config.public_base_url}/recruiter/login/{recruiter_key(key)}")
-
-
 def seed_demo(svc) -> None:
     """Give the demo interviewers some busy time, once, so the offered slots look real."""
     with session_scope(svc.engine) as session:
@@ -140,8 +130,10 @@ def demo(host: str, port: int) -> None:
     base = config.public_base_url
     click.echo("\nSokuresu demo is running.\n")
     click.echo(f"  Apply as a candidate:   {base}/apply")
-    login = recruiter_key(svc.keys.current(KeyPurpose.SESSIONS))
-    click.echo(f"  Recruiter page:         {base}/recruiter/login/{login}")
+    admin, link = accounts.first_admin_link(svc)  # the demo's admin: admin@example.com unless one was invited
+    click.echo(f"  Recruiter page:         {link}")
+    click.echo(f"                          (signs in {admin.email} once, within 15 minutes; "
+               "a new link: sokuresu recruiter-url)")
     for who in svc.settings.interviewers.values():
         feed = feed_token(svc.keys.current(KeyPurpose.FEEDS), who.id)
         click.echo(f"  Calendar feed ({who.id}): {base}/calendar/{feed}.ics")
@@ -151,6 +143,8 @@ def demo(host: str, port: int) -> None:
 
 main.add_command(google_commands)  # `sokuresu google auth|check`
 main.add_command(key_commands)  # `sokuresu keys show|rotate <purpose>`
+main.add_command(recruiter_commands)  # `sokuresu recruiter invite|list|remove`
+main.add_command(recruiter_url)  # a fresh sign-in link for the first admin
 for command in registry.commands():  # each channel's commands: `sokuresu line setup-richmenu`
     main.add_command(command)
 

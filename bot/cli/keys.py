@@ -11,7 +11,7 @@ from bot.db.engine import make_engine, session_scope
 from bot.db.models import KeyGeneration
 from bot.service import vault
 from bot.service.keys import Keys, bump
-from bot.web.security import feed_token, recruiter_key
+from bot.web.security import feed_token
 from calendars.base import utcnow
 
 # What a rotation ends, said before it is done.
@@ -20,8 +20,8 @@ EFFECTS = {
                       "must subscribe again to the new ones (on the recruiter page, and printed below)",
     KeyPurpose.LINKS: "the links in messages already sent stop working: candidates' pages, unsubscribe links and "
                       "recruiters' attended/no-show links (short links to the company's own content keep working)",
-    KeyPurpose.SESSIONS: "everyone signed in to the recruiter page is signed out, and the recruiter link changes "
-                         "(the new one is printed below)",
+    KeyPurpose.SESSIONS: "everyone signed in to the recruiter page is signed out (sign-in links already sent "
+                         "keep working: they are stored hashed, not signed)",
     KeyPurpose.VAULT: "the stored credentials (Google grants) are re-encrypted under the new key, in one "
                       "transaction; nothing else changes",
 }
@@ -70,7 +70,7 @@ def rotate(purpose: str, yes: bool) -> None:
         click.echo(f"  left as it was, no key reads it (SECRET_KEY changed since): {name}", err=True)
     base = config.public_base_url
     if purpose == KeyPurpose.SESSIONS:
-        click.echo(f"  Recruiter page: {base}/recruiter/login/{recruiter_key(current.current(purpose))}")
+        click.echo("  Sign in again: `sokuresu recruiter-url` prints a link for the first admin")
     if purpose == KeyPurpose.FEEDS:
         for who in load_settings(config.settings_path).interviewers.values():
             feed = feed_token(current.current(purpose), who.id)

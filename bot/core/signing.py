@@ -2,7 +2,7 @@
 to store).
 
 Links already sent must keep working, so each caller keeps its own message prefix or salt
-("link:", "feed:", "outcome:", "recruiter-login"; salts "unsubscribe" and "candidate-page"), and a check takes
+("link:", "feed:", "outcome:"; salts "unsubscribe" and "candidate-page"), and a check takes
 every key a token may have been signed with (`Keys.accepted`).
 """
 from __future__ import annotations

@@ -141,3 +141,21 @@ class KeyPurpose(StrEnum):
     LINKS = "links"  # links in messages: candidate pages, unsubscribe, short links, recruiters' outcome links
     SESSIONS = "sessions"  # the recruiter's sign-in link and session cookie
     VAULT = "vault"  # stored credentials (OAuth grants), encrypted
+
+
+class Role(StrEnum):
+    """What a person of the company may do in the recruiter workspace."""
+    ADMIN = "admin"  # everything, and people (invite, remove) and the audit log
+    RECRUITER = "recruiter"  # every candidate and every action on them
+    INTERVIEWER = "interviewer"  # only the candidates of their own interviews (settings interviewer by e-mail)
+
+
+class AuditAction(StrEnum):
+    """What a person did, as the audit log records it (never the candidate's data itself, only their id)."""
+    SIGN_IN = "sign_in"
+    SIGN_OUT = "sign_out"
+    INVITE = "invite"  # a person was invited or given a new sign-in link by an admin
+    REMOVE = "remove"  # a person's access was taken away
+    MARK_OUTCOME = "mark_outcome"  # attended / no-show recorded (the outcome in `detail`)
+    UNDO_OUTCOME = "undo_outcome"
+    RESUME = "resume"  # a conversation handed back to the bot, or marked answered

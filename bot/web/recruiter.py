@@ -1,9 +1,7 @@
 """The recruiter page: every applicant with their state and interview, alerts, failed sends, feeds."""
 from __future__ import annotations
 
-from functools import wraps
-
-from flask import Blueprint, abort, g, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, g, redirect, render_template, request, url_for
 from markupsafe import Markup, escape
 from sqlmodel import select
 
@@ -15,6 +13,7 @@ from bot.core.vocab import (
     LIVE_BOOKING,
     RECRUITER_CHANNEL,
     AlertReason,
+    AuditAction,
     BookingStatus,
     KeyPurpose,
     OutboxStatus,
@@ -22,15 +21,16 @@ from bot.core.vocab import (
 )
 from bot.db.engine import session_scope
 from bot.db.models import Applicant, Booking, MessageLog, Outbox
-from bot.service import inbox, refusals
+from bot.service import accounts, audit, inbox, refusals
 from bot.service.calendar_health import calendar_problems
 from bot.service.followups import FOLLOW_UPS, outcome_sig
 from bot.service.outcomes import OutcomeRefused, mark, refusal, undo, undo_until
 from bot.service.shortlinks import opens_by_applicant
 from bot.service.turn import handle
+from bot.web.auth import staff_only, who
 from bot.web.common import services
 from bot.web.contacts import contact_notes
-from bot.web.security import check_csrf, csrf_token, feed_token, recruiter_key
+from bot.web.security import check_csrf, csrf_token, feed_token
 
 bp = Blueprint("recruiter", __name__, url_prefix="/recruiter")
 
@@ -75,30 +75,18 @@ HANDOFF_REASONS = (AlertReason.NOT_UNDERSTOOD, AlertReason.ASKED_FOR_PERSON, Ale
 OUTCOME_LABELS = {BookingStatus.ATTENDED: "参加", BookingStatus.NO_SHOW: "不参加"}
 
 
-def login_required(view):
-    @wraps(view)
-    def wrapped(*args, **kwargs):
-        if not session.get("recruiter"):
-            abort(401, "open the recruiter link printed by `sokuresu recruiter-url` (or `sokuresu demo`) first")
-        return view(*args, **kwargs)
-    return wrapped
+# Every page here is for a person signed in (bot.web.auth), whatever their role; an interviewer sees only the
+# candidates of their own interviews (404 for the others').
+login_required = staff_only()
 
 
-@bp.get("/login/<key>")
-def login(key: str):
-    if not matches(key, map(recruiter_key, services().keys.accepted(KeyPurpose.SESSIONS))):
-        abort(403, "this recruiter link is not valid")
-    session.clear()
-    session["recruiter"] = True
-    session.permanent = True  # the cookie lapses after PERMANENT_SESSION_LIFETIME, not never
-    return redirect(url_for("recruiter.index"))
-
-
-@bp.post("/logout")
-def logout():
-    check_csrf()
-    session.clear()
-    return render_template("signed_out.html", company=services().settings.company.name.get("ja"))
+def _visible(applicant_id: int) -> None:
+    """404 unless the person signed in may see this applicant."""
+    me = who()
+    if me is not None and not me.sees_everyone:
+        with session_scope(services().engine) as db:
+            if not accounts.may_see(db, me, applicant_id):
+                abort(404, "no such applicant")
 
 
 @bp.get("")
@@ -107,8 +95,10 @@ def logout():
 def index():
     svc = services()
     tz = svc.settings.tz
+    mine = accounts.visible_ids(who())  # None: everyone's; an interviewer's: the candidates of their interviews
     with session_scope(svc.engine) as db:
-        applicants = db.exec(select(Applicant).order_by(Applicant.id.desc()).limit(300)).all()
+        query = select(Applicant) if mine is None else select(Applicant).where(Applicant.id.in_(mine))
+        applicants = db.exec(query.order_by(Applicant.id.desc()).limit(300)).all()
         ids = [a.id for a in applicants]
         bookings = {}
         for b in db.exec(select(Booking).where(Booking.applicant_id.in_(ids)).order_by(Booking.id)).all():
@@ -141,6 +131,10 @@ def index():
         g.calendar_problems = calendar_problems(db, svc.settings)  # Google access errors, shown before they bite
         g.contact = contact_notes(db, svc, applicants)  # opted-out addresses, the channel used instead, same person
     names = {a.id: a.name for a in applicants}
+    if mine is not None:  # an interviewer: their candidates' lines only, none of the company's plumbing
+        alerts, upcoming, deliveries = ([r for r in found if r.applicant_id in names]
+                                        for found in (alerts, upcoming, deliveries))
+        failed, failed_events, refused, g.calendar_problems = [], [], [], []
     answered = {a.id for a in applicants if not a.handoff_open and a.state != "needs_human"}
     rows = []
     for a in applicants:
@@ -155,7 +149,7 @@ def index():
                      "undo_until": _local(undo_until(svc, b), tz) if b else None})
     feeds = [(i, url_for("feeds.interviewer_feed", token=feed_token(svc.keys.current(KeyPurpose.FEEDS), i.id),
                          _external=True))
-             for i in svc.settings.interviewers.values()]
+             for i in svc.settings.interviewers.values() if mine is None or i.id in who().interviewers]
     return render_template("recruiter.html", rows=rows, alerts=alerts, failed=failed, names=names, feeds=feeds,
                            answered=answered, handoff_reasons=HANDOFF_REASONS,
                            deliveries=deliveries, opens=opens, delivery_labels=DELIVERY_LABELS,
@@ -164,7 +158,8 @@ def index():
                            jobs=svc.settings.jobs, tz=tz,
                            state_labels=STATE_LABELS, reason_labels=REASON_LABELS,
                            upcoming=upcoming, follow_up_labels=FOLLOW_UP_LABELS,
-                           refusals=refused, refusal_labels=REFUSAL_LABELS, source_labels=SOURCE_LABELS)
+                           refusals=refused, refusal_labels=REFUSAL_LABELS, source_labels=SOURCE_LABELS,
+                           full=mine is None, here="applicants")
 
 
 @bp.get("/applicants/<int:applicant_id>")
@@ -174,12 +169,12 @@ def conversation(applicant_id: int):
     svc = services()
     with session_scope(svc.engine) as db:
         applicant = db.get(Applicant, applicant_id)
-        if applicant is None:
+        if applicant is None or not accounts.may_see(db, who(), applicant_id):
             abort(404, "no such applicant")
         log = db.exec(select(MessageLog).where(MessageLog.applicant_id == applicant_id).order_by(MessageLog.id)).all()
     return render_template("conversation.html", a=applicant, log=log, tz=svc.settings.tz,
                            state=STATE_LABELS.get(applicant.state, applicant.state),
-                           company=svc.settings.company.name.ja)
+                           company=svc.settings.company.name.ja, csrf=csrf_token())
 
 
 def _local(moment, tz) -> str | None:
@@ -199,7 +194,7 @@ def _outcome_page(booking: Booking, outcome: str, *, action: str, refused: str |
                            undo_action=action if "/outcome/" in action else
                            url_for("recruiter.act", applicant_id=applicant.id, action="undo"),
                            minutes=svc.settings.undo_minutes, back=url_for("recruiter.index")
-                           if session.get("recruiter") else None), status
+                           if who() else None), status
 
 
 def _booking_of(applicant_id: int) -> Booking:
@@ -220,6 +215,7 @@ def confirm_outcome(applicant_id: int, outcome: str):
     """Ask before recording: a mis-tap on a busy list must not message the candidate."""
     if outcome not in OUTCOME_LABELS:
         abort(404, "unknown outcome")
+    _visible(applicant_id)
     booking = _booking_of(applicant_id)
     refused = refusal(services(), booking)
     return _outcome_page(booking, outcome, action=url_for("recruiter.act", applicant_id=applicant_id, action=outcome),
@@ -230,13 +226,22 @@ def confirm_outcome(applicant_id: int, outcome: str):
 @login_required
 def act(applicant_id: int, action: str):
     check_csrf()
+    _visible(applicant_id)
     if action in OUTCOME_LABELS or action == "undo":
         return _record(applicant_id, action, url_for("recruiter.act", applicant_id=applicant_id, action=action))
     if action != "resume":
         abort(404, "unknown action")
     if handle(services(), applicant_id, Resume()) is None:
         abort(404, "no such applicant")
+    audit.log(services(), AuditAction.RESUME, by=who().id, via="web", applicant_id=applicant_id)
     return redirect(url_for("recruiter.index"), 303)
+
+
+def _audit(action: AuditAction, applicant_id: int, token: str | None, detail: str = "") -> None:
+    """Who recorded or took back an outcome: the person signed in, or nobody known through a mail link."""
+    me = who()
+    audit.log(services(), action, by=me.id if me else None, via="mail_link" if token else "web",
+              applicant_id=applicant_id, detail=detail)
 
 
 def _record(applicant_id: int, action: str, here: str, token: str | None = None, outcome: str | None = None):
@@ -248,12 +253,14 @@ def _record(applicant_id: int, action: str, here: str, token: str | None = None,
     try:
         if action == "undo":
             undo(svc, applicant_id, token)
+            _audit(AuditAction.UNDO_OUTCOME, applicant_id, token)
             if token is None:
                 return redirect(url_for("recruiter.index"), 303)
             return _outcome_page(_booking_of(applicant_id), outcome, action=here, undone=True)
         if request.form.get("confirm") != "yes":  # straight from a list or a script: ask first
             return _outcome_page(booking, outcome, action=here, refused=refusal(svc, booking))
         until = mark(svc, applicant_id, outcome, token)
+        _audit(AuditAction.MARK_OUTCOME, applicant_id, token, outcome)
     except OutcomeRefused as exc:
         return _outcome_page(booking, outcome, action=here, refused=str(exc), status=409)
     except LookupError:

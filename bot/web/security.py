@@ -13,10 +13,6 @@ def feed_token(secret_key: str, interviewer_id: str) -> str:
     return mac_hex(secret_key, f"feed:{interviewer_id}")
 
 
-def recruiter_key(secret_key: str) -> str:
-    return mac_hex(secret_key, "recruiter-login", 40)
-
-
 def csrf_token() -> str:
     """The form token of this browser session (created on first use)."""
     if "csrf" not in session:

@@ -76,13 +76,13 @@ def test_check_names_a_missing_calendar_and_a_refused_key(google, db_url, tmp_pa
 def test_calendar_problems_are_visible_on_the_recruiter_page(google, db_url, clock):
     from bot import create_app
     from bot.service.calendar_sync import poll
-    from bot.web.security import recruiter_key
+    from tests.recruiters import sign_in
 
     svc = google_services(google, db_url, clock)
     google.calendars[TANAKA]["readable"] = False
     poll(svc, force=True)
     client = create_app({"TESTING": True}, services=svc).test_client()
-    client.get(f"/recruiter/login/{recruiter_key(svc.config.secret_key)}")
+    sign_in(client)
     page = client.get("/recruiter/").get_data(as_text=True)
     assert "Googleカレンダーの問題" in page and "tanaka@example.com" in page and "HTTP 403" in page
 

@@ -10,8 +10,8 @@ from typing import Iterator
 import pytest
 from sqlmodel import Session, func, select
 
-from bot.web.security import recruiter_key
 from tests.conftest import START, FakeClock, make_services
+from tests.recruiters import sign_in_browser
 
 pytestmark = pytest.mark.browser
 
@@ -149,7 +149,7 @@ def test_candidate_applies_books_in_chat_and_recruiter_sees_booked(browser, live
     page.screenshot(path=tmp_path / "chat.png", full_page=False)
 
     desk = open_page(browser, DESKTOP, errors)
-    desk.goto(f"{base}/recruiter/login/{recruiter_key(svc.config.secret_key)}")
+    sign_in_browser(desk, base, svc)
     row = desk.locator("#applicants tbody tr", has_text=NAME)
     expect(row).to_have_count(1)
     expect(row.locator("td.state")).to_have_attribute("data-state", "booked")

@@ -9,11 +9,11 @@ from twilio.request_validator import RequestValidator
 
 from bot.core.events import ChooseSlot
 from bot.service.turn import handle
-from bot.web.security import recruiter_key
 from tests.channels.sms.drivers import TWILIO_TOKEN
 from tests.conftest import AUTH, application
 from tests.e2e.test_browser import browser, open_page  # noqa: F401  (browser is a fixture)
 from tests.e2e.test_browser_candidate_page import live_sms  # noqa: F401  (a fixture)
+from tests.recruiters import sign_in_browser
 from tests.web.test_colours import AA, contrast
 
 pytestmark = pytest.mark.browser
@@ -44,7 +44,7 @@ def test_the_recruiter_list_shows_every_column_on_a_desktop_and_disabled_buttons
     handle(svc, booked, ChooseSlot(number=1))  # before its start: the outcome buttons are there but disabled
 
     page = open_page(browser, DESKTOP, [])
-    page.goto(f"{base}/recruiter/login/{recruiter_key(svc.config.secret_key)}")
+    sign_in_browser(page, base, svc)
     page.wait_for_selector("#applicants")
     assert "SMS停止中" in page.inner_text("#applicants")
     wrap = page.evaluate("""() => { const w = document.querySelector('.table-wrap');
@@ -105,7 +105,7 @@ def test_the_words_inside_a_button_are_as_readable_as_the_button_itself(browser,
         start = s.exec(select(Booking)).one().start_at
     svc.clock.now = start + timedelta(minutes=10)  # the interview has started: the confirm step shows its button
     page = open_page(browser, DESKTOP, [])
-    page.goto(f"{base}/recruiter/login/{recruiter_key(svc.config.secret_key)}")
+    sign_in_browser(page, base, svc)
     page.goto(f"{base}/recruiter/applicants/{booked}/outcome/attended")
     colours = page.locator("#outcome-confirm").evaluate(
         "b => [getComputedStyle(b).color, getComputedStyle(b.querySelector('small')).color,"

@@ -4,7 +4,7 @@ from datetime import timedelta
 from sqlmodel import Session, select
 
 from bot.db.models import Applicant, Booking, Outbox
-from bot.web.security import recruiter_key
+from tests.recruiters import sign_in
 
 
 def slot_buttons(message):
@@ -141,7 +141,7 @@ def test_not_understood_goes_to_a_person_until_the_recruiter_resumes(chat, clien
     with Session(svc.engine) as s:
         alert = s.exec(select(Outbox).where(Outbox.channel == "recruiter")).one()
     assert alert.payload["reason"] == "not_understood"
-    client.get(f"/recruiter/login/{recruiter_key('test-secret-key-0123456789abcdef')}")
+    sign_in(client)
     page = client.get("/recruiter").get_data(as_text=True)
     assert "面接って私服でいいですか" in page
     csrf = page.split('name="csrf" value="')[1].split('"')[0]
@@ -168,7 +168,7 @@ def test_recruiter_marks_no_show_and_the_candidate_is_offered_a_new_time(chat, c
     chat.replies()
     chat.say("1")
     chat.replies()
-    client.get(f"/recruiter/login/{recruiter_key('test-secret-key-0123456789abcdef')}")
+    sign_in(client)
     client.get("/recruiter")
     with client.session_transaction() as session:
         csrf = session["csrf"]
@@ -189,7 +189,7 @@ def test_confirmation_then_attended(chat, client, svc):
     chat.say("はい")
     assert chat.state() == "confirmed"
     assert bookings(svc)[0].status == "confirmed"
-    client.get(f"/recruiter/login/{recruiter_key('test-secret-key-0123456789abcdef')}")
+    sign_in(client)
     client.get("/recruiter")
     with client.session_transaction() as session:
         csrf = session["csrf"]

@@ -13,7 +13,7 @@ import requests
 from tests.fakes.smtp_server import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
-TOKENS = ("CHATtoken0123456789", "RECRUITERkey0123456789", "THANKStoken0123456789", "FEEDtoken0123456789")
+TOKENS = ("CHATtoken0123456789", "SIGNINtoken0123456789", "THANKStoken0123456789", "FEEDtoken0123456789")
 
 
 def test_gunicorn_access_log_names_routes_not_tokens(tmp_path):
@@ -34,20 +34,20 @@ def test_gunicorn_access_log_names_routes_not_tokens(tmp_path):
             try:
                 requests.get(f"{base}/healthz", timeout=1)
                 break
-            except requests.ConnectionError:
+            except (requests.ConnectionError, requests.Timeout):  # the worker is still loading the app
                 time.sleep(0.05)
-        chat, key, thanks, feed = TOKENS
+        chat, sign_in, thanks, feed = TOKENS
         answers = [requests.get(f"{base}/chat/{chat}", timeout=5),
-                   requests.get(f"{base}/recruiter/login/{key}", timeout=5),
+                   requests.get(f"{base}/recruiter/sign-in/{sign_in}", timeout=5),
                    requests.get(f"{base}/apply/thanks/{thanks}?lang=en", timeout=5,
                                 headers={"Referer": f"{base}/chat/{chat}"}),
                    requests.get(f"{base}/calendar/{feed}.ics", timeout=5)]
-        assert [a.status_code for a in answers] == [404, 403, 404, 404]
+        assert [a.status_code for a in answers] == [404, 410, 404, 404]
     finally:
         web.send_signal(signal.SIGTERM)
         log = web.communicate(timeout=20)[0]
     for token in TOKENS:
         assert token not in log
-    for route in ("GET /chat/<token>", "GET /recruiter/login/<key>", "GET /apply/thanks/<token>",
+    for route in ("GET /chat/<token>", "GET /recruiter/sign-in/<token>", "GET /apply/thanks/<token>",
                   "GET /calendar/<token>.ics"):
         assert route in log, log[-2000:]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.web.security import recruiter_key
+from tests.recruiters import sign_in
 
 PAGES = ["/apply", "/healthz", "/recruiter", "/chat/nope/messages", "/r/nope", "/does-not-exist"]
 
@@ -36,14 +36,14 @@ def https_client(db_url, clock):
 
 
 def test_on_https_the_recruiter_cookie_is_secure_httponly_samesite_and_hsts_is_sent(https_client):
-    res = https_client.get(f"/recruiter/login/{recruiter_key('test-secret-key-0123456789abcdef')}", base_url="https://jobs.example.com")
+    res = sign_in(https_client, base_url="https://jobs.example.com")
     cookie = res.headers["Set-Cookie"]
     assert "Secure" in cookie and "HttpOnly" in cookie and "SameSite=Lax" in cookie
     assert res.headers["Strict-Transport-Security"].startswith("max-age=")
 
 
 def test_on_plain_http_the_cookie_is_not_marked_secure(client):
-    res = client.get(f"/recruiter/login/{recruiter_key('test-secret-key-0123456789abcdef')}")
+    res = sign_in(client)
     assert "HttpOnly" in res.headers["Set-Cookie"] and "Secure" not in res.headers["Set-Cookie"]
 
 

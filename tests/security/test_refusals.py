@@ -7,7 +7,7 @@ from bot.core.vocab import RefusalReason
 from bot.db.engine import session_scope
 from bot.db.models import Refusal
 from bot.service import refusals
-from bot.web.security import recruiter_key
+from tests.recruiters import sign_in
 
 
 def test_mask_keeps_a_pattern_not_a_contact():
@@ -40,7 +40,7 @@ def test_a_flood_is_one_counted_row_per_day(svc):
 
 
 def test_recruiter_page_shows_refusals_in_words(svc, client):
-    client.get(f"/recruiter/login/{recruiter_key(svc.config.secret_key)}")
+    sign_in(client)
     refusals.record(svc, RefusalReason.NUMBER_TYPE, source="form", channel="sms", destination="+19005550123",
                     client="198.51.100.9")
     page = client.get("/recruiter/").get_data(as_text=True)

@@ -10,10 +10,10 @@ from bot.db.engine import session_scope
 from bot.db.models import Applicant, ContactOptOut
 from bot.service.delivery import run_once
 from bot.service.outbox import enqueue
-from bot.web.security import recruiter_key
 from tests.conftest import AUTH, START, Chat, FakeClock, application, make_services
 from tests.conftest import stored_applicant as _applicant
 from tests.conftest import stored_outbox as _rows
+from tests.recruiters import sign_in
 
 
 def _opt_outs(svc) -> list[tuple[str, str, str]]:
@@ -22,7 +22,7 @@ def _opt_outs(svc) -> list[tuple[str, str, str]]:
 
 
 def _recruiter_page(client) -> str:
-    client.get(f"/recruiter/login/{recruiter_key('test-secret-key-0123456789abcdef')}")
+    sign_in(client)
     res = client.get("/recruiter")
     assert res.status_code == 200
     return res.get_data(as_text=True)

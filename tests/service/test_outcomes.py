@@ -10,9 +10,9 @@ from bot.core.events import ChooseSlot, Marked, RestoreBooking, Send, Unmark
 from bot.db.models import Applicant, Booking, Outbox
 from bot.service.followups import outcome_links
 from bot.service.turn import handle
-from bot.web.security import recruiter_key
 from calendars.base import Slot
 from tests.conftest import Chat
+from tests.recruiters import sign_in
 
 TOKYO = ZoneInfo("Asia/Tokyo")
 START = datetime(2026, 11, 30, 2, 30, tzinfo=timezone.utc)  # the first offered time: Monday 11:30 in Tokyo
@@ -31,7 +31,7 @@ def booked(client, svc):
 
 @pytest.fixture
 def recruiter(client):
-    client.get(f"/recruiter/login/{recruiter_key('test-secret-key-0123456789abcdef')}")
+    sign_in(client)
     return client
 
 

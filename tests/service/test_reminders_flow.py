@@ -253,16 +253,17 @@ def test_a_booking_without_reminders_gets_them_from_the_periodic_check(cand, svc
 
 
 def test_recruiter_page_shows_upcoming_reminders_and_the_unconfirmed_alert(cand, svc, clock, client):
-    from bot.web.security import recruiter_key
+    from tests.recruiters import sign_in
 
     cand.say("2")
     cand.replies()
-    client.get(f"/recruiter/login/{recruiter_key('test-secret-key-0123456789abcdef')}")
+    sign_in(client)
     page = client.get("/recruiter/").get_data(as_text=True)
     assert "前日リマインド" in page and "直前リマインド" in page
     assert "前日リマインドに未返信" not in page  # not due yet: not an alert
     clock.now = tokyo(2026, 11, 30, 21)
     cand.replies()
+    sign_in(client)  # twelve hours on, the morning's session has lapsed
     page = client.get("/recruiter/").get_data(as_text=True)
     assert "前日リマインドに未返信" in page and "+819012345678" in page and "03-6820-1234 から" in page
 

@@ -11,9 +11,9 @@ from bot.core.messages import Recipient
 from bot.core.office_hours import answer_time
 from bot.core.settings import SettingsError, load_settings, parse_settings
 from bot.db.models import Outbox
-from bot.web.security import recruiter_key
 from tests.conftest import stored_applicant as applicant
 from tests.conftest import stored_bookings as bookings
+from tests.recruiters import sign_in
 
 TOKYO = ZoneInfo("Asia/Tokyo")
 
@@ -43,7 +43,7 @@ def booked_in_chat(chat, **fields):
 
 
 def resume(client, svc, applicant_id):
-    client.get(f"/recruiter/login/{recruiter_key('test-secret-key-0123456789abcdef')}")
+    sign_in(client)
     page = client.get("/recruiter").get_data(as_text=True)
     csrf = page.split('name="csrf" value="')[1].split('"')[0]
     assert client.post(f"/recruiter/applicants/{applicant_id}/resume", data={"csrf": csrf}).status_code == 303
@@ -284,7 +284,7 @@ def test_the_recruiter_closes_a_hand_off_the_candidate_booked_during_and_the_boo
     chat.say("駐車場はありますか？")
     chat.say("1")
     chat.replies()
-    client.get(f"/recruiter/login/{recruiter_key('test-secret-key-0123456789abcdef')}")
+    sign_in(client)
     assert "返答済みにする" in client.get("/recruiter").get_data(as_text=True)
     resume(client, svc, chat.id)
     a = applicant(svc, chat.id)

@@ -5,7 +5,7 @@ import pytest
 from sqlmodel import Session, func, select
 
 from bot.db.models import Applicant, InboundEvent, MessageLog
-from bot.web.security import recruiter_key
+from tests.recruiters import sign_in
 
 
 def count(svc, model):
@@ -83,10 +83,10 @@ def test_unknown_chat_and_bad_cursor_are_4xx(chat, client):
     assert client.get(f"/chat/{chat.token}/messages?after=abc").status_code == 400
 
 
-def test_recruiter_page_needs_the_private_link(client):
-    assert client.get("/recruiter").status_code == 401
-    assert client.get("/recruiter/login/guess").status_code == 403
-    assert client.get(f"/recruiter/login/{recruiter_key('test-secret-key-0123456789abcdef')}").status_code == 302
+def test_recruiter_page_needs_signing_in(client):
+    assert client.get("/recruiter").headers["Location"].endswith("/recruiter/sign-in")
+    assert client.get("/recruiter/sign-in/guess").status_code == 410
+    sign_in(client)
     assert client.get("/recruiter").status_code == 200
 
 
@@ -94,7 +94,7 @@ def test_recruiter_actions_need_the_form_token(chat, client):
     chat.apply()
     chat.replies()
     chat.say("1")
-    client.get(f"/recruiter/login/{recruiter_key('test-secret-key-0123456789abcdef')}")
+    sign_in(client)
     assert client.post(f"/recruiter/applicants/{chat.id}/resume", data={}).status_code == 400
     client.get("/recruiter")
     with client.session_transaction() as session:
@@ -131,11 +131,12 @@ def test_recruiter_reads_a_conversation_without_speaking_as_the_candidate(chat, 
     chat.replies()
     chat.say("1")
     chat.replies()
-    assert client.get(f"/recruiter/applicants/{chat.id}").status_code == 401
-    client.get(f"/recruiter/login/{recruiter_key('test-secret-key-0123456789abcdef')}")
+    assert client.get(f"/recruiter/applicants/{chat.id}").status_code == 302  # to the sign-in page
+    sign_in(client)
     page = client.get(f"/recruiter/applicants/{chat.id}").get_data(as_text=True)
     assert "予約済み" in page and "山田 花子さん、はじめまして" in page and "確定しました" in page
-    assert "<form" not in page and client.get("/recruiter/applicants/999").status_code == 404
+    assert "<form" not in page.split("</nav>", 1)[1]  # the bar above has sign-out; the conversation has no form
+    assert client.get("/recruiter/applicants/999").status_code == 404
 
 
 def test_after_cancelling_one_tap_books_again(chat):
@@ -178,7 +179,7 @@ def test_the_recruiters_conversation_view_keeps_phone_numbers_dates_and_times_on
     chat.replies()
     chat.say("Is 03-6820-1234 <b>your</b> number?")
     chat.replies()
-    client.get(f"/recruiter/login/{recruiter_key('test-secret-key-0123456789abcdef')}")
+    sign_in(client)
     page = client.get(f"/recruiter/applicants/{chat.id}").get_data(as_text=True)
     assert '<span class="nowrap">03-6820-1234</span>' in page  # the number we call from, in the greeting
     assert re.search(r'<span class="nowrap">(Mon|Tue|Wed|Thu|Fri|Sat|Sun)\xa0\d{1,2}\xa0[A-Z][a-z]{2},', page)
@@ -190,7 +191,7 @@ def test_a_hand_off_the_recruiter_closed_is_marked_answered_in_the_alerts(chat, 
     chat.replies()
     chat.say("駐車場はありますか？")
     chat.replies()
-    client.get(f"/recruiter/login/{recruiter_key('test-secret-key-0123456789abcdef')}")
+    sign_in(client)
     page = client.get("/recruiter/").get_data(as_text=True)
     alerts = page.split('id="alerts"')[1].split("</ul>")[0]
     assert "駐車場はありますか？" in alerts and "対応済み" not in alerts
@@ -214,6 +215,6 @@ def test_the_recruiter_list_shows_the_latest_interview_when_every_booking_was_ca
     with Session(svc.engine) as s:
         first, second = s.exec(select(Booking).order_by(Booking.id)).all()
     assert first.status == second.status == "cancelled" and first.start_at != second.start_at
-    client.get(f"/recruiter/login/{recruiter_key('test-secret-key-0123456789abcdef')}")
+    sign_in(client)
     row = client.get("/recruiter/").get_data(as_text=True).split('<td class="when">')[1].split("</td>")[0]
     assert format_slot(second.start_at, svc.settings.tz, "ja", second.end_at) in row and "キャンセル" in row

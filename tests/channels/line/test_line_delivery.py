@@ -10,8 +10,8 @@ from bot.channels.line.adapter import LineChannel
 from bot.core.transport import Outgoing, PermanentError, TemporaryError
 from bot.db.models import Applicant, Booking, Outbox
 from bot.service.outbox import enqueue
-from bot.web.security import recruiter_key
 from tests.conftest import AUTH, application
+from tests.recruiters import sign_in
 
 
 def linked(line_user):
@@ -100,7 +100,7 @@ def test_a_bad_request_fails_with_lines_own_words_on_the_recruiter_page(line_use
     line_user.inbox()
     row = row_of(line_svc, "greeting")
     assert row.status == "failed" and row.attempts == 1
-    line_client.get(f"/recruiter/login/{recruiter_key(line_svc.config.secret_key)}")
+    sign_in(line_client)
     page = line_client.get("/recruiter/").get_data(as_text=True)
     assert "LINE 400: The property, &#39;to&#39;, in the request body is invalid" in page
 

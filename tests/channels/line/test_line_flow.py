@@ -4,8 +4,8 @@ import uuid
 from sqlmodel import Session, select
 
 from bot.db.models import Applicant, Booking, MessageLog, Outbox
-from bot.web.security import recruiter_key
 from tests.conftest import AUTH, application
+from tests.recruiters import sign_in
 
 
 def _apply_with_line_id(line_user):
@@ -102,7 +102,7 @@ def test_application_greeting_slot_card_reschedule_and_cancel_on_line(line_user,
 def test_recruiter_page_counts_this_months_pushes(line_user, line_client, line_svc):
     _apply_with_line_id(line_user)
     line_user.inbox()
-    line_client.get(f"/recruiter/login/{recruiter_key(line_svc.config.secret_key)}")
+    sign_in(line_client)
     page = line_client.get("/recruiter/").get_data(as_text=True)
     assert 'id="line-pushes"' in page and ">1<" in page
 

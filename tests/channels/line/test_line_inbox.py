@@ -257,14 +257,14 @@ def test_a_batch_books_once_and_its_later_turns_no_longer_offer_the_booked_time(
 
 def test_the_recruiter_page_counts_events_waiting_and_lists_those_given_up_on(line_user, line_svc, line_client):
     from bot.service.delivery import MAX_ATTEMPTS
-    from bot.web.security import recruiter_key
+    from tests.recruiters import sign_in
 
     def waiting():
         page = line_client.get("/recruiter").get_data(as_text=True)
         return int(re.search(r"送信待ちのメッセージ: (\d+)", page).group(1)), page
 
     linked(line_user)
-    line_client.get(f"/recruiter/login/{recruiter_key('test-secret-key-0123456789abcdef')}")
+    sign_in(line_client)
     before, page = waiting()
     assert "Inbound events not handled" not in page
     line_user.say("ヘルプ")
@@ -276,6 +276,7 @@ def test_the_recruiter_page_counts_events_waiting_and_lists_those_given_up_on(li
         line_svc.clock.advance(hours=2)  # past any backoff
         line_user.inbox()
     [row] = inbox_rows(line_svc)
+    sign_in(line_client)  # fourteen hours on, the first session has lapsed
     after, page = waiting()
     assert row.status == "failed" and after == tried - 1
     assert page.count(f"#{row.id} via line ({MAX_ATTEMPTS} 回): RuntimeError: the calendar fell over") == 1

@@ -215,9 +215,9 @@ def test_short_link_redirects_and_counts_opens(phone, sms_svc, sms_client):
         row = s.exec(select(ShortLink).where(ShortLink.token == path.rsplit("/", 1)[1])).one()
         assert row.opens == 2 and row.applicant_id == phone.id and row.first_opened_at is not None
     assert sms_client.get("/r/nope").status_code == 404
-    from bot.web.security import recruiter_key
+    from tests.recruiters import sign_in
 
-    sms_client.get(f"/recruiter/login/{recruiter_key('test-secret-key-0123456789abcdef')}")
+    sign_in(sms_client)
     assert "開封 2" in sms_client.get("/recruiter").get_data(as_text=True)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 from sqlmodel import Session, select
 
 from bot.db.models import Applicant, Outbox
-from bot.web.security import recruiter_key
+from tests.recruiters import sign_in
 
 
 def _rows(svc, **where) -> list[Outbox]:
@@ -104,7 +104,7 @@ def test_undelivered_greeting_falls_back_to_email_within_a_minute(phone, sms_svc
     phone.report(sid, "sent")  # late and out of order: does not undo "undelivered"
     assert len(_rows(sms_svc, fallback_for=row.id)) == 1 and _greeting(sms_svc).delivery_status == "undelivered"
 
-    sms_client.get(f"/recruiter/login/{recruiter_key('test-secret-key-0123456789abcdef')}")
+    sign_in(sms_client)
     page = sms_client.get("/recruiter").get_data(as_text=True)
     assert "不達" in page and f"#{row.id} の代わりに再送" in page and "別の手段で再送" in page
 
