@@ -5,6 +5,7 @@ from flask import Blueprint, abort, jsonify, redirect, render_template, request,
 from sqlmodel import select
 
 from bot.core.channelinfo import ChannelInfo, FormField
+from bot.core.conversation import State
 from bot.core.messages import phone_for
 from bot.db.engine import session_scope
 from bot.db.models import Applicant
@@ -118,6 +119,10 @@ def thanks(token: str):
             abort(404, "no such application")
         via = delivery_channel(svc, applicant)
     basic_id = svc.settings.line_basic_id
+    # Kept without a greeting (the person was greeted today, bot.service.intake): no new chat or code to show, and
+    # never the earlier application's, which whoever typed the same phone must not open.
+    again = applicant.state == State.NEW and not applicant.link_code
     return render_template("thanks.html", t=PAGE[loc], loc=loc, applicant=applicant, in_chat=via == svc.stand_in,
+                           again=again,
                            company=svc.settings.company.name.get(loc),
                            add_friend=f"https://line.me/R/ti/p/{basic_id}" if basic_id else None)

@@ -17,6 +17,8 @@ PAGE = {
         "open_chat": "チャットを開く",
         "thanks_line": "LINEで友だち追加のうえ、次のコードをお送りください。すぐにご案内が届きます。",
         "thanks_sent": "ご希望の方法でご連絡いたしました。届いたメッセージから面接の日時をお選びください。",
+        "thanks_again": "本日すでにご連絡しています。届いているメッセージからお進みください。"
+                        "このお仕事へのご応募も担当者が確認し、ご連絡いたします。",
         "chat_title": "{company} 採用チャット", "say_ph": "メッセージを入力", "send": "送信",
         "field": {"name": "お名前を入力してください。", "channel": "ご希望の連絡方法をお選びください。",
                   "job": "ご応募のお仕事をお選びください。",
@@ -46,6 +48,8 @@ PAGE = {
         "open_chat": "Open the chat",
         "thanks_line": "Add us as a friend on LINE and send this code; our message arrives right away.",
         "thanks_sent": "We have contacted you the way you chose. Pick your interview time from our message.",
+        "thanks_again": "We have already contacted you today; please go on from the message you received. "
+                        "A recruiter will look at this application too and get back to you.",
         "chat_title": "{company} hiring chat", "say_ph": "Type a message", "send": "Send",
         "field": {"name": "Please enter your name.", "channel": "Please choose how we should contact you.",
                   "job": "Please choose a job.",

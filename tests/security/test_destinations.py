@@ -224,6 +224,17 @@ def test_an_sms_reply_continues_the_conversation_that_greeted_them(phone, sms_sv
     assert stored_applicant(sms_svc, second).state == "new"
 
 
+def test_the_form_tells_a_person_applying_again_to_go_on_from_our_message_and_opens_no_chat(svc, client):
+    first = _form(client, phone="090-1234-5678")
+    assert "open-chat" in client.get(first.headers["Location"]).get_data(as_text=True)
+    again = _form(client, phone="090-1234-5678", job="store-manager")
+    assert again.status_code == 303
+    page = client.get(again.headers["Location"]).get_data(as_text=True)
+    assert "本日すでにご連絡しています" in page and "open-chat" not in page
+    [greeted, kept] = _applicants(svc)
+    assert greeted.token not in page and kept.state == "new"
+
+
 def test_a_line_user_applying_again_that_day_keeps_their_conversation(svc, client):
     user = "U" + "a" * 32
     first = _api(client, channel="line", line_user_id=user).get_json()["id"]
