@@ -226,3 +226,14 @@ def test_a_window_starts_again_when_it_is_over_and_old_windows_are_swept(svc):
         assert [row.key for row in s.exec(select(RateCounter)).all()] == ["new"]
     storage.clear("new")
     assert storage.get("new") == 0 and storage.check()
+
+
+def test_trusted_proxies_is_a_small_number_or_the_process_does_not_start():
+    from bot.config import Config, ConfigError
+
+    base = {"DATABASE_URL": "sqlite://", "SECRET_KEY": "test-secret-key-0123456789abcdef"}
+    assert Config.from_env(base).trusted_proxies == 0
+    assert Config.from_env({**base, "TRUSTED_PROXIES": "2"}).trusted_proxies == 2
+    for bad in ("yes", "-1", "１", "99"):
+        with pytest.raises(ConfigError, match="TRUSTED_PROXIES"):
+            Config.from_env({**base, "TRUSTED_PROXIES": bad})
