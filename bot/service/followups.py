@@ -17,7 +17,7 @@ from bot.db.models import Applicant, Booking, Outbox
 from bot.service import optouts, prefetch
 from bot.service.deps import Services
 from bot.service.outbox import cancel_pending, enqueue
-from bot.service.people import nudged_unanswered
+from bot.service.people import answered_since, nudged_unanswered
 from calendars.base import Slot
 
 log = logging.getLogger("sokuresu.nudges")
@@ -172,6 +172,8 @@ def _stale(session: Session, row: Outbox, applicant: Applicant | None, now: date
             return "the candidate moved on (booked, stopped or needs a person)"
         if applicant.last_inbound_at is not None and applicant.last_inbound_at >= row.created_at:
             return "the candidate answered"
+        if answered_since(session, applicant, row.created_at):
+            return "the candidate answered about another application of theirs"
     return None
 
 

@@ -99,6 +99,15 @@ def greeted(session: Session, addresses: Mapping[str, str | None], since: dateti
     return found[0] if len(found) >= limit else None
 
 
+def answered_since(session: Session, applicant: Applicant, since: datetime) -> bool:
+    """Whether the person wrote to us since then about any application with one of the applicant's addresses."""
+    same = _same(applicant.phone, applicant.email, applicant.line_user_id)
+    if not same:
+        return False
+    query = select(Applicant.id).where(or_(*same), Applicant.last_inbound_at >= since).limit(1)
+    return session.exec(query).first() is not None
+
+
 def nudged_unanswered(session: Session, applicant: Applicant) -> int:
     """The nudges written to this person (every application at one of the applicant's addresses) since they last
     wrote to us, or ever when they never did; those taken back do not count."""

@@ -276,3 +276,21 @@ def test_a_person_who_answered_is_nudged_again_on_a_later_application(svc, clien
     _api(client, job="store-manager")
     later = [n for n in _live_nudges(svc) if n.applicant_id != chat.id]
     assert len(later) == len(svc.settings.policy.nudge_after_hours)
+
+
+def test_an_answer_about_one_application_stops_the_nudges_of_the_others(db_url, clock):
+    from bot import create_app
+
+    services = _services(db_url, clock, greetings_per_day=2)
+    client = create_app({"TESTING": True}, services=services).test_client()
+    first = Chat(client, services)
+    first.apply()
+    second = Chat(client, services)
+    second.apply(job="store-manager")  # greeted too (two a day here); the first one's nudges are still to come
+    assert {n.applicant_id for n in _live_nudges(services)} == {first.id}
+    second.say("こんにちは")  # they answer, about the second application
+    for _ in range(30):
+        services.clock.advance(hours=1)
+        _deliver(services)
+    assert [n for n in _rows(services, Kind.NUDGE) if n.status == OutboxStatus.SENT] == []
+    services.engine.dispose()
