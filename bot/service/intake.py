@@ -262,7 +262,8 @@ def check(svc: Services, data, *, entry: str, client: str | None = None) -> Appl
     try:
         app = validate(data, svc.settings, svc.channel_info)
     except ApplicationInvalid as exc:
-        job = data.get("job") if isinstance(data, dict) and data.get("job") in svc.settings.jobs else None
+        job = data.get("job") if isinstance(data, dict) else None
+        job = job if isinstance(job, str) and job in svc.settings.jobs else None  # a list is no key (and no job)
         for refused in exc.refused:
             refusals.record(svc, refused.reason, source=entry, channel=refused.channel,
                             destination=refused.destination, client=client, job_id=job)

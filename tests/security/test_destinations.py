@@ -141,6 +141,12 @@ def test_a_number_abroad_is_refused_when_only_the_companys_country_is_allowed(sv
     assert (refusal.reason, refusal.source) == (RefusalReason.COUNTRY, "api")
 
 
+def test_a_refusal_with_a_job_that_is_no_string_is_still_a_422(svc, client):
+    res = _api(client, phone="+33 6 12 34 56 78", job=["bakery-staff"])
+    assert res.status_code == 422 and {"phone", "job"} <= set(res.get_json()["errors"])
+    assert _refusals(svc)[0].job_id is None
+
+
 def test_the_country_rule_holds_for_a_phone_given_only_to_be_called(svc, client):
     res = _api(client, phone="+33 6 12 34 56 78", channel="email")
     assert res.status_code == 422 and "phone" in res.get_json()["errors"]
