@@ -8,7 +8,7 @@ from datetime import date, datetime, timezone
 from sqlmodel import Session, select
 
 from bot.channels.line.cards import content_payload
-from bot.channels.line.events import LineEvent
+from bot.channels.line.events import LineEvent, storable
 from bot.channels.line.leads import answer, by_code, code_of, lead_of, link, say, start
 from bot.core.conversation import State
 from bot.core.events import AskedForPerson, Event, MediaReceived, OtherMessage, Unknown, WantSlots
@@ -80,7 +80,7 @@ def queue(svc: Services, events: list[LineEvent]) -> int:
     return inbox.receive(svc, "line", [
         inbox.Arrival(event.user_id, {"kind": "line_event", "event": {
             **asdict(event), "at": event.at.isoformat() if event.at else None}}, event.event_id)
-        for event in events])
+        for event in map(storable, events)])
 
 
 def event_of(payload: dict) -> LineEvent:

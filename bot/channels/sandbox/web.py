@@ -69,7 +69,9 @@ def say(token: str):
     if not isinstance(data, dict):
         abort(400, "send a JSON object with 'text' or 'postback'")
     text, postback, event_id = data.get("text"), data.get("postback"), data.get("id")
-    if not (isinstance(text, str) and text.strip()) and not (isinstance(postback, str) and postback):
+    if any(value is not None and not isinstance(value, str) for value in (text, postback)):
+        abort(400, "'text' and 'postback' must be strings")  # a list as postback beside a text was a 500 (fuzzing)
+    if not (text and text.strip()) and not postback:
         abort(400, "send a non-empty 'text' or a 'postback'")
     if event_id is not None and (not isinstance(event_id, str) or len(event_id) > 64):
         abort(400, "'id' must be a string of at most 64 characters")
