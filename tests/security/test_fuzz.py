@@ -164,6 +164,7 @@ def post_application(client, svc, raw: bytes, content_type: str = "application/j
                "source": "\udfff", "external_id": "\ud83d"})
 @example(body={"name": "花子", "channel": "email", "email": "a@example.com", "job": "bakery-staff",
                "contact_window": {"days": "any", "from": "18:00", "to": "\ud800"}})
+@example(body={"name": "花子", "channel": "sms", "phone": "+1 900 555 0100", "job": ["bakery-staff"]})  # refused
 def test_intake_api_never_fails_and_never_half_writes(client, svc, body):
     post_application(client, svc, _body(body))
 
