@@ -81,24 +81,26 @@ class FakeProvider:
 
 
 class HttpChannel:
-    """The worker's side: one keep-alive connection to the fake provider."""
+    """The worker's side: one keep-alive connection to the fake provider per sending thread."""
 
     def __init__(self, url: str, send_keys: bool):
         self.host, self.port = url.removeprefix("http://").split(":")
-        self.send_keys, self.conn = send_keys, None
+        self.send_keys, self.local = send_keys, threading.local()
 
     def send(self, message) -> str | None:
         body = json.dumps({"row": message.meta["outbox_id"], "worker": os.getpid(),
                            "key": message.idempotency_key if self.send_keys else None})
         for attempt in (1, 2):
             try:
-                self.conn = self.conn or http.client.HTTPConnection(self.host, int(self.port), timeout=10)
-                self.conn.request("POST", "/send", body, {"Content-Type": "application/json"})
-                res = self.conn.getresponse()
+                conn = getattr(self.local, "conn", None) or http.client.HTTPConnection(self.host, int(self.port),
+                                                                                       timeout=10)
+                self.local.conn = conn
+                conn.request("POST", "/send", body, {"Content-Type": "application/json"})
+                res = conn.getresponse()
                 res.read()
                 return f"fake-{message.meta['outbox_id']}" if res.status in (200, 409) else None
             except (OSError, http.client.HTTPException):
-                self.conn = None
+                self.local.conn = None
                 if attempt == 2:
                     raise
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Protocol
 
 
@@ -21,6 +22,12 @@ def retry_after_seconds(value: str | None, longest: float = 3600.0) -> float | N
     except ValueError:
         return None
     return None if seconds is None or seconds != seconds or seconds < 0 else min(seconds, longest)
+
+
+class Unconfirmed(TemporaryError):
+    """The request may have reached the provider, but no answer came back (a read timeout, a connection dropped
+    after sending, a 5xx): the message may have gone out. The row is marked `unknown`, and a channel that can
+    `find` what it sent is asked before the message is sent again."""
 
 
 class PermanentError(Exception):
@@ -53,3 +60,10 @@ class Channel(Protocol):
     """Deliver one message; return the provider's message id (or None)."""
 
     def send(self, message: Outgoing) -> str | None: ...
+
+
+class Finder(Protocol):
+    """A channel whose provider can say what it already took (Twilio lists the messages to a number)."""
+
+    def find(self, message: Outgoing, since: datetime) -> list[str]:
+        """The provider's ids of messages like this one to the same address since `since`, newest first."""

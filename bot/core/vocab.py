@@ -13,6 +13,7 @@ from enum import StrEnum
 class OutboxStatus(StrEnum):
     PENDING = "pending"  # waiting for its due time
     SENDING = "sending"  # claimed under a lease; the send may or may not have reached the provider
+    UNKNOWN = "unknown"  # the last send may have gone out (no answer came back): asked about before it is sent again
     SENT = "sent"
     FAILED = "failed"  # given up (permanent error or too many attempts)
     CANCELLED = "cancelled"  # taken back before it went out

@@ -6,9 +6,9 @@ import logging
 from sqlmodel import Session, select
 
 from bot.core.events import CarrierOptOut
-from bot.core.vocab import AlertReason, Kind, OptOutReason
+from bot.core.vocab import RECRUITER_CHANNEL, AlertReason, Direction, Kind, OptOutReason, OutboxStatus
 from bot.db.engine import session_scope
-from bot.db.models import Applicant, Outbox
+from bot.db.models import Applicant, MessageLog, Outbox
 from bot.service import optouts
 from bot.service.deps import Services
 from bot.service.outbox import alert, cancel_pending
@@ -25,11 +25,17 @@ ERRORS = {"30003": "the handset is unreachable", "30004": "the message was block
           "30008": "unknown error at the carrier", "21610": "the candidate replied STOP"}
 
 
-def record_status(svc: Services, provider_id: str, status: str, error_code: str | None = None) -> bool:
-    """Store one delivery report on its outbox row; False when no row has that provider id."""
+def record_status(svc: Services, provider_id: str, status: str, error_code: str | None = None,
+                  row_id: int | None = None) -> bool:
+    """Store one delivery report on its outbox row; False when no row has that provider id.
+
+    `row_id` is the row the message was sent for, as the callback URL names it: a send whose answer never came
+    back (a timeout, a worker killed before it wrote the answer) learns this way that it went out."""
     with session_scope(svc.engine) as session:
         query = select(Outbox).where(Outbox.provider_message_id == provider_id)
         row = session.exec(query.with_for_update()).first()
+        if row is None and row_id is not None:
+            row = _unanswered(session, svc, row_id, provider_id)
         if row is None:
             return False
         if RANK.get(status, 0) >= RANK.get(row.delivery_status or "", -1):
@@ -42,6 +48,31 @@ def record_status(svc: Services, provider_id: str, status: str, error_code: str 
             fall_back(session, svc, row)
     svc.process.wake.set()  # the fallback goes out now, well within a minute
     return True
+
+
+def _unanswered(session: Session, svc: Services, row_id: int, provider_id: str) -> Outbox | None:
+    """The row a report names when its send heard no answer: it went out as `provider_id`."""
+    row = session.get(Outbox, row_id, with_for_update=True)
+    if row is None or row.provider_message_id is not None or row.status == OutboxStatus.SENT:
+        return None  # a report of another message (a repeat) for a row already answered: not this row's
+    if row.status == OutboxStatus.SENDING:
+        row.provider_message_id = provider_id  # still in a worker's hands: it records the rest, or asks and finds this
+    else:  # unknown (a timeout, a takeover), or given up on: it did go out
+        settle(session, svc, row, provider_id)
+    return row
+
+
+def settle(session: Session, svc: Services, row: Outbox, provider_id: str) -> str:
+    """Mark a row sent as `provider_id` without sending it (the provider says it went out); its new status."""
+    now = svc.clock()
+    row.status, row.provider_message_id, row.sent_at = OutboxStatus.SENT, provider_id, row.sent_at or now
+    row.lease_owner, row.lease_until, row.last_error = None, None, None
+    if row.applicant_id and row.channel != RECRUITER_CHANNEL:
+        session.add(MessageLog(applicant_id=row.applicant_id, direction=Direction.OUT, channel=row.channel,
+                               text=row.payload.get("text", ""), payload=row.payload, outbox_id=row.id,
+                               created_at=now))
+    log.info("outbox row %s went out as the provider says; not sent again", row.id)
+    return row.status
 
 
 def fall_back(session: Session, svc: Services, row: Outbox) -> Outbox | None:

@@ -20,6 +20,7 @@ from bot.core.messages import Renderer
 from bot.core.settings import Settings
 from bot.core.transport import Channel
 from bot.service.keys import Keys
+from bot.service.lanes import Pools
 from calendars.base import Calendar, utcnow
 from calendars.local import LocalCalendar
 
@@ -38,6 +39,8 @@ class ProcessState:
     inbox_runner: object | None = None
     # Free times the turns of this process worked out lately (bot.service.turn.Turn.available).
     free_times: dict = field(default_factory=dict)
+    # The threads this process sends on, a few per channel (bot.service.lanes), started on first use.
+    pools: Pools = field(default_factory=Pools)
     # Where the form's rate limits and used proofs of work are counted (bot.service.ratestore), made on first use.
     rates: object | None = None
 

@@ -26,7 +26,8 @@ from bot.db.models import InboxItem, Outbox
 from bot.service import inbound_log, prefetch
 from bot.service.availability import FETCHED_SINCE, fetches_ahead
 from bot.service.calendar_sync import UNSENT, Unsent
-from bot.service.delivery import LEASE, MAX_ATTEMPTS, Prepared, backoff, prepare, send_all
+from bot.service.delivery import LEASE, prepare, send_all
+from bot.service.delivery_record import MAX_ATTEMPTS, Prepared, backoff
 from bot.service.deps import Services
 from bot.service.ratelimit import Limiter
 from bot.service.turn import CALENDAR_WRITTEN

@@ -10,10 +10,10 @@ import time
 
 from bot.service import inbox
 from bot.service.calendar_sync import poll as calendar_poll
-from bot.service.delivery import run_once
 from bot.service.deps import Services
 from bot.service.followups import backfill
 from bot.service.ratelimit import Limiter
+from bot.worker.sender import Sender
 
 log = logging.getLogger("sokuresu.worker")
 CHECK_EVERY = 60.0  # seconds between the time-driven checks (reminders for bookings made elsewhere)
@@ -36,10 +36,12 @@ def worker_id() -> str:
 
 
 def run(svc: Services, stop: threading.Event, poll: float = 0.5, batch: int = 50) -> None:
-    """Run inbox items and deliver due rows until `stop` is set; wake early when this process enqueues something."""
+    """Run inbox items and deliver due rows until `stop` is set; wake early when this process enqueues something
+    or a send ends that rows were waiting for."""
     owner = worker_id()
     log.info("worker %s started", owner)
     limiter, next_check = Limiter(svc.settings.rate_limits), 0.0
+    outbox = Sender(svc, owner, limiter, stop)
     while not stop.is_set():
         if time.monotonic() >= next_check:
             next_check = time.monotonic() + CHECK_EVERY
@@ -47,18 +49,19 @@ def run(svc: Services, stop: threading.Event, poll: float = 0.5, batch: int = 50
         try:
             # Inbound events first: what they answer goes out in the same round.
             busy = inbox.run_once(svc, owner, inbox.BATCH, limiter, stop) == inbox.BATCH
-            busy = run_once(svc, owner, batch, limiter, stop) == batch or busy
+            busy = outbox.round(batch) == batch or busy
         except Exception:  # a database hiccup must not kill the worker; the lease protects the rows
             log.exception("worker %s: batch failed, retrying shortly", owner)
             busy = False
         if not busy:
             svc.process.wake.wait(poll)
             svc.process.wake.clear()
+    outbox.close()  # each send in hand ends (the provider's timeout bounds it); the rows not started go back
     log.info("worker %s stopped", owner)
 
 
 def run_until_signalled(svc: Services, poll: float = 0.5) -> None:
-    """Run in the foreground; SIGTERM/SIGINT stop it after the message in hand, handing back the rest."""
+    """Run in the foreground; SIGTERM/SIGINT stop it after the messages in hand, handing back the rest."""
     stop = threading.Event()
 
     def _stop(signum, _frame):

@@ -8,7 +8,8 @@ from sqlmodel import Session, select
 from bot.db.engine import session_scope
 from bot.db.models import InboxItem
 from bot.service import inbox
-from bot.service.delivery import LEASE, MAX_ATTEMPTS
+from bot.service.delivery import LEASE
+from bot.service.delivery_record import MAX_ATTEMPTS
 from tests.conftest import START, FakeClock, make_services
 
 

@@ -6,7 +6,8 @@ from sqlmodel import Session, select
 from bot.core.transport import PermanentError
 from bot.db.engine import session_scope
 from bot.db.models import Applicant, MessageLog, Outbox
-from bot.service.delivery import LEASE, MAX_ATTEMPTS, claim, deliver, run_once
+from bot.service.delivery import LEASE, claim, deliver, run_once
+from bot.service.delivery_record import MAX_ATTEMPTS
 from tests.conftest import RecordingChannel
 
 

@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from bot.db.engine import make_engine
 from bot.db.migrate import upgrade
 from bot.db.models import Outbox
+from bot.service.lanes import THREADS
 
 pytestmark = pytest.mark.postgres
 ROWS = 2000
@@ -85,8 +86,9 @@ def test_a_worker_killed_mid_batch_loses_nothing_and_duplicates_at_most_its_mess
     assert bench.stop_workers(workers[1:]) == [0]
     assert len(provider.hits) == ROWS  # every row reached the provider
     assert provider.duplicates() == 0  # the idempotency key kept each to one message
-    # Without a key the only repeat possible is the one message in flight when the worker died.
-    assert sum(provider.hits.values()) - ROWS <= 1
+    # Without a key (or a provider to ask) the only repeats possible are the messages in flight when the worker
+    # died: one per sending thread of the channel.
+    assert sum(provider.hits.values()) - ROWS <= THREADS
     assert count(engine, Outbox.attempts >= 2) >= orphaned  # the orphans were taken over after the lease
 
 

@@ -23,7 +23,7 @@ from bot.service.candidate_page import page_url, without_reply_requests
 from bot.service.shortlinks import unsubscribe_url
 from calendars.ics import single_event
 
-TIMEOUT = 20.0
+TIMEOUT = 10.0  # seconds per step of the SMTP conversation: the most one send holds its thread, for each step
 SUBJECTS = {
     "ja": {"greeting": "ご応募ありがとうございます（{company}）", "booked": "面接のご予約が確定しました（{company}）",
            "cancelled": "面接のキャンセルを承りました（{company}）", "stopped": "配信を停止しました（{company}）",
@@ -59,8 +59,8 @@ def link_end(url: str) -> str:
 class MailChannel:
     """Send one payload as an e-mail through the SMTP server named by SMTP_URL."""
 
-    def __init__(self, config: Config, timeout: float = TIMEOUT):
-        self.url, self.config, self.timeout = urlsplit(config.smtp_url), config, timeout
+    def __init__(self, config: Config, timeout: float | None = None):
+        self.url, self.config, self.timeout = urlsplit(config.smtp_url), config, timeout or TIMEOUT
         host = urlsplit(config.public_base_url).hostname or "localhost"
         self.sender = parseaddr(config.mail_from or f"no-reply@{host}")
 

@@ -31,7 +31,9 @@ from calendars.base import utcnow
 
 # LINE documents a reply token as usable within one minute of the webhook; keep a margin for the worker.
 REPLY_WINDOW = timedelta(seconds=50)
-TIMEOUT = (3.05, 10.0)  # connect, read (seconds)
+# Connect, read (seconds): the most one send holds its thread. A push that timed out is sent again with the same
+# X-Line-Retry-Key, which LINE answers 409 if the first one went through.
+TIMEOUT = (3.05, 10.0)
 
 
 class _OnePass:
@@ -169,11 +171,11 @@ def _sent_id(response) -> str:
 class LineChannel:
     """Send outbox payloads: a free reply while the candidate's reply token is fresh, else a push."""
 
-    def __init__(self, config: Config, clock: Callable[[], datetime] | None = None, timeout=TIMEOUT):
+    def __init__(self, config: Config, clock: Callable[[], datetime] | None = None, timeout=None):
         host = config.line_api_base_url.rstrip("/") if config.line_api_base_url else None
         self.configuration = Configuration(host=host, access_token=config.line_channel_access_token)
         self.clock = clock or utcnow
-        self.timeout = timeout
+        self.timeout = timeout or TIMEOUT
         self._client: ApiClient | None = None  # built on first use: nothing touches the network at start-up
 
     def api(self) -> MessagingApi:

@@ -125,6 +125,9 @@ def status():
     state = (form.get("MessageStatus") or form.get("SmsStatus") or "").lower()
     if not sid or not state:
         abort(400, "MessageSid and MessageStatus are required")
-    if not record_status(services(), sid, state, form.get("ErrorCode") or None):
+    # The row our send named in the callback URL (Twilio signs the URL with its query, so it is ours).
+    row = request.args.get("row", "")
+    row_id = int(row) if row.isascii() and row.isdigit() and len(row) < 19 else None
+    if not record_status(services(), sid, state, form.get("ErrorCode") or None, row_id):
         log.info("delivery report for a message we do not know (%s)", state)
     return Response(status=204)

@@ -202,7 +202,7 @@ def test_what_goes_to_line_is_exactly_what_the_sdks_own_serialiser_would_send(li
 
 
 def test_a_429_with_retry_after_waits_as_long_as_line_asked(line_user, line_svc, fake_line):
-    from bot.service.delivery import backoff
+    from bot.service.delivery_record import backoff
 
     fake_line.fail("/push", 429, "Too many requests", headers={"Retry-After": "900"})
     linked(line_user)

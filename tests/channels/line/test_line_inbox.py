@@ -256,7 +256,7 @@ def test_a_batch_books_once_and_its_later_turns_no_longer_offer_the_booked_time(
 
 
 def test_the_recruiter_page_counts_events_waiting_and_lists_those_given_up_on(line_user, line_svc, line_client):
-    from bot.service.delivery import MAX_ATTEMPTS
+    from bot.service.delivery_record import MAX_ATTEMPTS
     from tests.recruiters import sign_in
 
     def waiting():

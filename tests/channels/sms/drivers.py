@@ -23,10 +23,10 @@ def twilio_env(origin: str) -> dict:
 
 
 @pytest.fixture
-def fake_twilio():
+def fake_twilio(clock):
     from tests.fakes.twilio_api import FakeTwilio
 
-    fake = FakeTwilio().start()
+    fake = FakeTwilio(clock=clock).start()  # messages dated by the test's clock, as our rows are
     yield fake
     fake.stop()
 
@@ -100,12 +100,13 @@ class Phone:
         assert res.status_code == 200, res.get_data(as_text=True)
         return res
 
-    def report(self, sid: str, status: str, error_code: str | None = None):
+    def report(self, sid: str, status: str, error_code: str | None = None, row: int | None = None):
+        """Twilio's status callback, to the URL our send gave it (naming the outbox `row`)."""
         form = {"MessageSid": sid, "SmsSid": sid, "MessageStatus": status, "SmsStatus": status,
                 "AccountSid": "AC" + "0" * 32, "To": self.number, "From": "+815012345678"}
         if error_code:
             form["ErrorCode"] = error_code
-        return self.post("/webhooks/twilio/status", form)
+        return self.post("/webhooks/twilio/status" + (f"?row={row}" if row is not None else ""), form)
 
     def inbox(self) -> list:
         """Run the worker, then return the SMS our fake Twilio accepted for this number since last time."""
