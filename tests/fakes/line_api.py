@@ -15,7 +15,9 @@ import struct
 import threading
 import time
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
+
+from tests.fakes.server import QuietHTTPServer
 
 UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 
@@ -29,6 +31,7 @@ class Request:
     headers: dict[str, str]
     body: bytes
     status: int = 0
+    at: float = field(default_factory=time.monotonic)  # when it arrived
 
     @property
     def json(self):
@@ -80,6 +83,7 @@ class FakeLine:
     images: dict[str, bytes] = field(default_factory=dict)
     default_menu: str | None = None
     origin: str = ""
+    delay: float = 0.0  # seconds every call takes (a slow LINE; other calls go on meanwhile)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def fail(self, path: str, status: int, message: str = "error", times: int = 1, accept: bool = False,
@@ -109,13 +113,14 @@ class FakeLine:
                 return f
         return None
 
-    def handle(self, req: Request) -> tuple[int, dict, dict]:
-        if req.headers.get("authorization") != f"Bearer {self.token}":
+    def authorised(self, req: Request) -> bool:
+        return req.headers.get("authorization") == f"Bearer {self.token}"
+
+    def handle(self, req: Request, failure: dict | None = None) -> tuple[int, dict, dict]:
+        """Answer one call; `failure` is the scripted failure it drew (its sleep already slept)."""
+        if not self.authorised(req):
             return 401, {"message": "Authentication failed. "
                                     "Confirm that the access token in the authorization header is valid."}, {}
-        failure = self._failure(req.path)
-        if failure and failure["sleep"]:
-            time.sleep(failure["sleep"])
         if failure and not failure["accept"]:
             return failure["status"], {"message": failure["message"]}, failure["headers"]
         status, body, headers = self.route(req)
@@ -198,7 +203,12 @@ class FakeLine:
                 req = Request(self.command, self.path, {k.lower(): v for k, v in self.headers.items()}, data)
                 with fake.lock:
                     fake.requests.append(req)
-                    status, body, headers = fake.handle(req)
+                    failure = fake._failure(req.path) if fake.authorised(req) else None
+                pause = fake.delay + (failure["sleep"] if failure else 0)
+                if pause:  # slept outside the lock: a slow call holds up no other
+                    time.sleep(pause)
+                with fake.lock:
+                    status, body, headers = fake.handle(req, failure)
                     req.status = status
                 raw = json.dumps(body).encode()
                 self.send_response(status)
@@ -211,8 +221,7 @@ class FakeLine:
 
             do_GET = do_POST = do_DELETE = _serve
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
-        self.server.daemon_threads = True
+        self.server = QuietHTTPServer(("127.0.0.1", port), Handler)
         self.origin = f"http://127.0.0.1:{self.server.server_address[1]}"
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
         return self
