@@ -156,6 +156,12 @@ def _screened(info: ChannelInfo, address: str, settings: Settings) -> Problem | 
     return info.screen_address(address) if info.screen_address is not None else None
 
 
+def screen(column: str, address: str, settings: Settings, channels: Mapping[str, ChannelInfo]) -> Problem | None:
+    """The destination rules for an address given outside the form and the API (a phone typed inside LINE)."""
+    info = next((i for i in channels.values() if i.address_field == column), None)
+    return _screened(info, address, settings) if info is not None else None
+
+
 def _addresses(data: dict, channels: Mapping[str, ChannelInfo], errors: dict,
                settings: Settings) -> dict[str, str | None]:
     """Each address given, checked and normalised by the first channel keeping its column, whatever the channel

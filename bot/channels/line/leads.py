@@ -14,6 +14,7 @@ from bot.core.messages import Recipient
 from bot.core.vocab import AlertReason, OutboxStatus
 from bot.db.models import Applicant, CodeAttempt, LineLead, Outbox
 from bot.service.deps import Services
+from bot.service.intake import screen
 from bot.service.outbox import alert, enqueue
 from bot.service.people import recognise, take_line
 from bot.service.turn import Turn
@@ -100,6 +101,9 @@ def answer(session: Session, svc: Services, user_id: str, text: str | None, data
     lead.updated_at = svc.clock()
     step = steps.take(steps.Lead(lead.step, lead.name, lead.job_id), text, data, svc.settings.jobs)
     _store(lead, step.lead)
+    if step.ask is None and step.phone and screen("phone", step.phone, svc.settings, svc.channel_info):
+        # Another country or a premium-rate number: the same rules as the form, asked again kindly.
+        return _ask(session, svc, lead, "line_bad_phone", reply_to)
     if step.ask is None:
         return finish(session, svc, lead, step.phone, reply_to)
     _ask(session, svc, lead, step.ask, reply_to)

@@ -89,3 +89,21 @@ def test_a_message_from_a_friend_we_never_saw_follow_starts_the_welcome(line_use
     line_user.say("こんにちは")
     [[welcome]] = line_user.inbox()
     assert "友だち追加ありがとうございます" in welcome["text"]
+
+
+def test_a_phone_typed_in_line_follows_the_forms_destination_rules(line_user, line_svc):
+    """A premium-rate or foreign number typed inside LINE is asked for again, as the form refuses it (issue 13)."""
+    line_user.follow()
+    line_user.say("鈴木 一郎")
+    line_user.tap("job:store-manager")
+    line_user.inbox()
+    for number in ("+1 900 555 0123", "+44 7700 900123", "0570-000-123"):  # premium, another country, navi-dial
+        line_user.say(number)
+        [[again]] = line_user.inbox()
+        assert "読み取れませんでした" in again["text"]
+    with Session(line_svc.engine) as s:
+        assert s.exec(select(Applicant)).all() == []
+    line_user.say("090-1111-2222")
+    line_user.inbox()
+    with Session(line_svc.engine) as s:
+        assert s.exec(select(Applicant)).one().phone == "+819011112222"
