@@ -240,6 +240,7 @@ SAY = st.one_of(
 @example(body={"text": "\ud800"}, path="mine")
 @example(body={"postback": "slot:\udc00", "label": "\ud800"}, path="mine")
 @example(body={"text": "1", "id": "\udfff"}, path="mine")
+@example(body={"text": "1", "postback": ["book"]}, path="mine")  # was a 500: a list taken for a postback
 def test_web_chat_never_fails_and_never_half_writes(client, svc, chat, body, path):
     token = chat.token if path == "mine" else "no-such-token"
     before = counts(svc)
