@@ -9,7 +9,7 @@ import secrets
 from datetime import datetime
 from typing import Optional
 
-from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint, func, text
 from sqlmodel import Field, SQLModel
 
 from calendars.sqltypes import UTCDateTime
@@ -22,6 +22,10 @@ def _token() -> str:
 
 class Applicant(SQLModel, table=True):
     """A candidate who applied for a job, with their contact details and conversation state."""
+
+    # Found by address on every application (the same person, one greeting a day) and every inbound SMS.
+    __table_args__ = (Index("ix_applicant_phone", "phone"),
+                      Index("ix_applicant_email_lower", func.lower(text("email"))))
 
     id: Optional[int] = Field(default=None, primary_key=True)
     token: str = Field(default_factory=_token, unique=True, index=True, max_length=40)
