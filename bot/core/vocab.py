@@ -19,6 +19,10 @@ class OutboxStatus(StrEnum):
     CANCELLED = "cancelled"  # taken back before it went out
 
 
+# Rows that have not gone out, as far as we know: waiting, in a worker's hands, or to be asked about.
+OUTBOX_WAITING = (OutboxStatus.PENDING, OutboxStatus.SENDING, OutboxStatus.UNKNOWN)
+
+
 class BookingStatus(StrEnum):
     BOOKED = "booked"
     CONFIRMED = "confirmed"  # the candidate said they will come

@@ -11,6 +11,7 @@ from bot.core.signing import matches
 from bot.core.unbroken import nowrap_html
 from bot.core.vocab import (
     LIVE_BOOKING,
+    OUTBOX_WAITING,
     RECRUITER_CHANNEL,
     AlertReason,
     AuditAction,
@@ -113,7 +114,7 @@ def index():
                            .order_by(Outbox.due_at).limit(50)).all()
         failed = db.exec(select(Outbox).where(Outbox.status == OutboxStatus.FAILED)
                         .order_by(Outbox.id.desc()).limit(50)).all()
-        pending = db.exec(select(Outbox).where(Outbox.status.in_((OutboxStatus.PENDING, OutboxStatus.SENDING)),
+        pending = db.exec(select(Outbox).where(Outbox.status.in_(OUTBOX_WAITING),
                                                Outbox.channel != RECRUITER_CHANNEL)).all()
         waiting, failed_events = inbox.backlog(db), inbox.failures(db)  # inbound events not run, or given up on
 

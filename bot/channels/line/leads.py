@@ -11,7 +11,7 @@ from bot.channels.line import lead_steps as steps
 from bot.channels.line.format import fit
 from bot.core.events import Applied, Linked
 from bot.core.messages import Recipient
-from bot.core.vocab import AlertReason, OutboxStatus
+from bot.core.vocab import OUTBOX_WAITING, AlertReason, OutboxStatus
 from bot.db.models import Applicant, CodeAttempt, LineLead, Outbox
 from bot.service.deps import Services
 from bot.service.intake import screen
@@ -149,7 +149,7 @@ def link(session: Session, svc: Services, applicant: Applicant, user_id: str, re
         session.delete(lead)
     # Messages written before we knew their LINE user were held by the channel; fresh ones replace them.
     session.execute(update(Outbox).where(Outbox.applicant_id == applicant.id, Outbox.channel == "line",
-                                         Outbox.status.in_((OutboxStatus.PENDING, OutboxStatus.SENDING)))
+                                         Outbox.status.in_(OUTBOX_WAITING))
                     .values(status=OutboxStatus.CANCELLED, lease_owner=None,
                             last_error="replaced after the LINE account was linked"))
     session.flush()
