@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import phonenumbers
 from limits import parse_many
 
+from bot.core import saved_replies as saved
 from bot.core.reminders import Policy, PolicyError, parse_policy
 from calendars.base import SlotRules
 
@@ -145,7 +146,11 @@ class Settings:
     # [outcomes]: a recorded attended / no-show may be taken back this long; the candidate hears after
     undo_minutes: int = 5
     protection: Protection = field(default_factory=Protection)
+    # [privacy] retention_days: people with no activity for this many days are deleted by the worker; 0: never.
+    retention_days: int = 0
     country: str = "JP"  # the company's own country ([company] country, else from its phone's +code, else JP)
+    # [saved_replies] title = "text with {name}, {interview}, ...": the inbox's saved replies until admins edit them
+    saved_replies: tuple[tuple[str, str], ...] = saved.DEFAULTS
 
     @property
     def tz(self) -> ZoneInfo:
@@ -324,8 +329,27 @@ def parse_settings(data: dict) -> Settings:
                       if "office_hours" in company else rules.working_hours),
         undo_minutes=_positive(_opt(data, "outcomes", "", {}, dict), "undo_minutes", "outcomes", 5, 0),
         protection=_protection(_opt(data, "protection", "", {}, dict)),
+        retention_days=_positive(_opt(data, "privacy", "", {}, dict), "retention_days", "privacy", 0, 0),
         country=_country(company),
+        saved_replies=_saved_replies(data),
     )
+
+
+def _saved_replies(data: dict) -> tuple[tuple[str, str], ...]:
+    """[saved_replies]: title = text; the built-in ones when the section is absent."""
+    if "saved_replies" not in data:
+        return saved.DEFAULTS
+    found = []
+    for title, body in _opt(data, "saved_replies", "", {}, dict).items():
+        key = f"saved_replies.{title}"
+        if not isinstance(body, str) or not body.strip():
+            raise SettingsError(key, "must be a text (the reply, with fields like {name})")
+        if len(title) > saved.MAX_TITLE or len(body) > saved.MAX_BODY:
+            raise SettingsError(key, f"title at most {saved.MAX_TITLE} and text at most {saved.MAX_BODY} characters")
+        if (why := saved.problem(body)) is not None:
+            raise SettingsError(key, why)
+        found.append((title, body.strip()))
+    return tuple(found)
 
 
 def _region(value: Any, key: str) -> str:

@@ -164,3 +164,8 @@ class AuditAction(StrEnum):
     MARK_OUTCOME = "mark_outcome"  # attended / no-show recorded (the outcome in `detail`)
     UNDO_OUTCOME = "undo_outcome"
     RESUME = "resume"  # a conversation handed back to the bot, or marked answered
+    ERASE = "erase"  # a person's data deleted (on request, or by the retention setting); `detail` says how much
+    REPLY = "reply"  # a person wrote to the candidate from the inbox
+    NOTE = "note"  # an internal note on a conversation (never sent)
+    RESOLVE = "resolve"  # an alert marked as dealt with
+    SAVED_REPLIES = "saved_replies"  # an admin changed the saved replies

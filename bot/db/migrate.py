@@ -1,7 +1,7 @@
 """Database migrations (Alembic) callable from code: upgrade, current revision, drift check.
 
 The scripts live in bot/db/migrations/versions/ and are numbered 0001, 0002, ...
-After changing the models (bot/db/models.py, bot/db/accounts.py, calendars/local.py), generate the next revision
+After changing the models (bot/db/models.py, accounts.py, workspace.py, calendars/local.py), generate the next revision
 and read it before committing:
 
     .venv/bin/python -m bot.db.migrate revision -m "add applicant notes"
@@ -25,6 +25,7 @@ from sqlmodel import SQLModel
 
 import bot.db.accounts  # noqa: F401  registers account, sign_in_token, staff_session, audit_entry
 import bot.db.models  # noqa: F401  registers applicant, booking, outbox, ...
+import bot.db.workspace  # noqa: F401  registers saved_reply, inbox_note, resolved_alert
 import calendars.local  # noqa: F401  registers calendar_event
 
 HERE = Path(__file__).resolve().parent

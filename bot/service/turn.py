@@ -391,6 +391,8 @@ class Turn:
             return
         if self.source == "page" and action.kind in PAGE_SHOWS:
             return  # the candidate is on the page that shows these times or days: an SMS saying "see the page" is noise
+        if self.source == "page" and action.kind == Kind.HUMAN_REQUESTED:
+            return  # they wrote to a person on their page, which says a person will answer
         if action.kind == Kind.STOPPED and self.source == "email":
             return  # the unsubscribe page confirms it; an e-mail after unsubscribing is what people dislike most
         current = None
