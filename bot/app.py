@@ -22,6 +22,7 @@ from bot.web import (
     auth,
     candidate,
     feeds,
+    funnel,
     google_signin,
     headers,
     health,
@@ -56,7 +57,8 @@ def create_app(test_config: dict | None = None, services: Services | None = None
     auth.init_app(app, StaffMail(services.config) if services.config.smtp_url else None)
     google_signin.init_app(app, services.config)  # Google Sign-In, when an OAuth client is configured
 
-    for module in (intake, apidoc, apply, auth, google_signin, recruiter, people, feeds, health, links, candidate):
+    for module in (intake, apidoc, apply, auth, google_signin, recruiter, people, funnel, feeds, health, links,
+                   candidate):
         app.register_blueprint(module.bp)
     headers.install(app, https)
 
