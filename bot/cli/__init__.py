@@ -15,6 +15,7 @@ from bot.app import create_app
 from bot.bootstrap import settle_after_start
 from bot.channels import registry
 from bot.cli.common import load_services
+from bot.cli.erase import erase as erase_command
 from bot.cli.google import google as google_commands
 from bot.cli.keys import keys as key_commands
 from bot.cli.recruiter import recruiter as recruiter_commands
@@ -141,6 +142,7 @@ def demo(host: str, port: int) -> None:
     run_simple(host, port, app, threaded=True, use_reloader=False)
 
 
+main.add_command(erase_command)  # `sokuresu erase APPLICANT_ID`
 main.add_command(google_commands)  # `sokuresu google auth|check`
 main.add_command(key_commands)  # `sokuresu keys show|rotate <purpose>`
 main.add_command(recruiter_commands)  # `sokuresu recruiter invite|list|remove`

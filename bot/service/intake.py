@@ -19,7 +19,7 @@ from bot.core.settings import WEEKDAYS, Settings
 from bot.core.vocab import AlertReason, RefusalReason
 from bot.db.engine import session_scope
 from bot.db.models import Applicant
-from bot.service import refusals
+from bot.service import forgotten, refusals
 from bot.service.availability import FETCHED_SINCE, prefetch_busy
 from bot.service.deps import Services
 from bot.service.outbox import alert
@@ -304,6 +304,7 @@ def submit(svc: Services, app: Application) -> tuple[Applicant, bool]:
             session.add(applicant)
             session.flush()
             recognise(session, applicant, line_user_id)
+            forgotten.recall(session, svc, applicant)  # an erased person's opt-out, if this address had one
             if keeper is not None:
                 alert(session, svc, applicant, AlertReason.LINE_KEPT, f"#{keeper.id}")
             if greeted is None:

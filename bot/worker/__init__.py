@@ -8,7 +8,7 @@ import socket
 import threading
 import time
 
-from bot.service import inbox
+from bot.service import inbox, retention
 from bot.service.calendar_sync import poll as calendar_poll
 from bot.service.deps import Services
 from bot.service.followups import backfill
@@ -25,6 +25,10 @@ def periodic(svc: Services) -> None:
         backfill(svc)
     except Exception:
         log.exception("periodic checks failed; retrying next round")
+    try:
+        retention.sweep(svc)  # [privacy] retention_days: people quiet for that long are deleted
+    except Exception:
+        log.exception("retention sweep failed; retrying next round")
     try:
         calendar_poll(svc)  # recruiter-side moves and deletes in Google Calendar
     except Exception:
