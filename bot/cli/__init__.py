@@ -25,7 +25,7 @@ from bot.core.vocab import KeyPurpose, OutboxStatus
 from bot.db.engine import session_scope
 from bot.db.migrate import check, upgrade
 from bot.db.models import Outbox
-from bot.service import accounts
+from bot.service import accounts, demo_history
 from bot.service.followups import FOLLOW_UPS
 from bot.web.security import feed_token
 from bot.worker import run_until_signalled, start_thread
@@ -126,6 +126,7 @@ def demo(host: str, port: int) -> None:
     upgrade(config.database_url)
     svc = load_services(config)
     seed_demo(svc)
+    demo_history.seed(svc)  # six weeks of made-up applications, so the funnel and today's page show something
     app = create_app(services=svc)
     start_thread(svc)
     base = config.public_base_url
