@@ -29,6 +29,7 @@ from bot.web import (
     intake,
     links,
     people,
+    privacy,
     recruiter,
 )
 
@@ -58,7 +59,7 @@ def create_app(test_config: dict | None = None, services: Services | None = None
     google_signin.init_app(app, services.config)  # Google Sign-In, when an OAuth client is configured
 
     for module in (intake, apidoc, apply, auth, google_signin, recruiter, people, funnel, feeds, health, links,
-                   candidate):
+                   candidate, privacy):
         app.register_blueprint(module.bp)
     headers.install(app, https)
 

@@ -18,9 +18,9 @@ ROLE_HINTS = {Role.ADMIN: "すべての応募者と操作、メンバーの招�
 ACTION_LABELS = {AuditAction.SIGN_IN: "サインイン", AuditAction.SIGN_OUT: "ログアウト",
                  AuditAction.INVITE: "招待・リンク発行", AuditAction.REMOVE: "アクセスを削除",
                  AuditAction.MARK_OUTCOME: "面接結果を記録", AuditAction.UNDO_OUTCOME: "面接結果の記録を取り消し",
-                 AuditAction.RESUME: "ボットに戻す・返答済み"}
+                 AuditAction.RESUME: "ボットに戻す・返答済み", AuditAction.ERASE: "個人データを削除"}
 VIA_LABELS = {"web": "画面", "cli": "コマンド", "link": "メールのリンク", "mail_link": "メールのリンク",
-              "google": "Google"}
+              "google": "Google", "retention": "保存期間の設定（自動）"}
 DETAIL_LABELS = {"attended": "参加", "no_show": "不参加", **ROLE_LABELS}
 PAGE = 100
 

@@ -166,3 +166,45 @@ def test_a_google_event_is_deleted_through_the_queued_calendar_work(chat, svc):
     finally:
         svc.calendar_for = real
     assert len(cancelled) == 1
+
+
+# --- From the recruiter page: admins only, and only after the confirm step ---------------------------------------
+
+def _form_token(page: str) -> str:
+    import re
+
+    return re.search(r'name="csrf" value="([^"]+)"', page).group(1)
+
+
+def test_an_admin_deletes_a_person_from_the_page_after_confirming(chat, client, svc):
+    from bot.core.vocab import Role
+    from tests.recruiters import sign_in
+
+    applicant_id = _booked(chat)
+    sign_in(client, svc, "recruiter@example.com", Role.RECRUITER)
+    assert client.get(f"/recruiter/applicants/{applicant_id}/erase").status_code == 403
+    sign_in(client, svc)  # an admin
+    conversation = client.get(f"/recruiter/applicants/{applicant_id}").get_data(as_text=True)
+    assert f"/recruiter/applicants/{applicant_id}/erase" in conversation
+    ask = client.get(f"/recruiter/applicants/{applicant_id}/erase")
+    page = ask.get_data(as_text=True)
+    assert ask.status_code == 200 and NAME in page and "自動削除: 無効" in page
+    unconfirmed = client.post(f"/recruiter/applicants/{applicant_id}/erase", data={"csrf": _form_token(page)})
+    assert unconfirmed.status_code == 200 and NAME in _everything(svc)  # asked again, nothing deleted
+    done = client.post(f"/recruiter/applicants/{applicant_id}/erase",
+                       data={"csrf": _form_token(page), "confirm": "yes"})
+    assert done.status_code == 200 and "削除しました" in done.get_data(as_text=True)
+    assert NAME not in _everything(svc) and NAME not in done.get_data(as_text=True)
+    assert client.get(f"/recruiter/applicants/{applicant_id}").status_code == 404
+    audit = client.get("/recruiter/audit").get_data(as_text=True)
+    assert "個人データを削除" in audit and NAME not in audit
+    listing = client.get("/recruiter").get_data(as_text=True)
+    assert "自動削除: 無効" in listing
+
+
+def test_the_page_names_the_retention_period(client, svc):
+    from tests.recruiters import sign_in
+
+    svc.settings = replace(svc.settings, retention_days=180)
+    sign_in(client, svc)
+    assert "最終更新から180日で削除" in client.get("/recruiter").get_data(as_text=True)
