@@ -90,10 +90,12 @@ def _one(s: Session, rng: random.Random, n: int, created: datetime, now: datetim
             taken.add(key)
             break
     start = start.astimezone(now.tzinfo)
-    confirmed = rng.random() < 0.8 and booked_at + timedelta(hours=20) < now
+    # Interviews of the next two days are confirmed less often: they are what today's page asks people to call about.
+    confirmed_at = booked_at + timedelta(hours=rng.randint(2, 30))
+    confirmed = rng.random() < (0.5 if start - now < timedelta(days=2) else 0.8) and confirmed_at < min(now, start)
     b = Booking(applicant_id=a.id, interviewer=who, start_at=start, end_at=start + timedelta(minutes=30),
                 status=BookingStatus.CONFIRMED if confirmed else BookingStatus.BOOKED, created_at=booked_at,
-                confirmed_at=booked_at + timedelta(hours=rng.randint(20, 40)) if confirmed else None)
+                confirmed_at=confirmed_at if confirmed else None)
     a.state = b.status
     if start + timedelta(minutes=30) < now:  # over: the recruiter recorded what happened
         b.status = BookingStatus.ATTENDED if rng.random() < (0.9 if confirmed else 0.55) else BookingStatus.NO_SHOW

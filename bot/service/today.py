@@ -32,6 +32,18 @@ class Interview:
         return self.booking.status == BookingStatus.BOOKED and self.booking.confirmed_at is None
 
 
+def unreachable(session: Session, now: datetime, only=None, days: int = 14) -> list[Applicant]:
+    """Applications of the last `days` with no interview whom messages no longer reach: they stopped answering every
+    nudge, or blocked us on LINE (not those who asked for no more messages: a call would not be welcome either)."""
+    query = select(Applicant).where(Applicant.created_at >= now - timedelta(days=days),
+                                    Applicant.unreachable | Applicant.blocked, Applicant.opted_out.is_(False),
+                                    Applicant.id.not_in(select(Booking.applicant_id).where(
+                                        Booking.status != BookingStatus.CANCELLED)))
+    if only is not None:
+        query = query.where(Applicant.id.in_(only))
+    return list(session.exec(query.order_by(Applicant.created_at.desc()).limit(100)).all())
+
+
 def interviews(session: Session, now: datetime, tz: ZoneInfo, only=None, days: int = 2) -> list[Interview]:
     """The interviews from today's start (company time) over `days` days, not cancelled, earliest first."""
     today = now.astimezone(tz).date()

@@ -16,7 +16,7 @@ from bot.db.engine import session_scope
 from bot.db.models import Applicant, Booking
 from bot.service import accounts
 from bot.service import funnel as figures
-from bot.service.today import CALL_REASONS, interviews
+from bot.service.today import CALL_REASONS, interviews, unreachable
 from bot.web.auth import staff_only, who
 from bot.web.charts import bars
 from bot.web.common import locale, services
@@ -67,6 +67,18 @@ class Labels:
         person = self.svc.settings.interviewers.get(ident)
         return (person.name.get(self.loc) or person.name.ja) if person else ident
 
+    def phone(self, e164: str | None) -> str:
+        """A stored number as people dial it here: +819012345678 → 090-1234-5678 (abroad: +1 415-555-0100)."""
+        if not e164:
+            return ""
+        try:
+            number = phonenumbers.parse(e164, None)
+        except phonenumbers.NumberParseException:
+            return e164
+        same = phonenumbers.region_code_for_number(number) == self.svc.settings.country
+        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL if same
+                                          else phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+
     def source(self, source: str | None) -> str:
         return source or ("（不明）" if self.loc == "ja" else "(unknown)")
 
@@ -107,14 +119,18 @@ def today():
     tz, labels = svc.settings.tz, Labels(svc, locale())
     with session_scope(svc.engine) as db:
         found = interviews(db, svc.clock(), tz, accounts.visible_ids(who()))
+        lost = unreachable(db, svc.clock(), accounts.visible_ids(who()))
     first = svc.clock().astimezone(tz).date()
     days = [(PAGE[loc]["today_h"], first), (PAGE[loc]["tomorrow_h"], date.fromordinal(first.toordinal() + 1))]
     rows = [{"i": i, "when": format_slot(i.booking.start_at, tz, loc, i.booking.end_at),
              "time": i.booking.start_at.astimezone(tz).strftime("%H:%M"), "job": labels.job(i.applicant.job_id),
              "interviewer": labels.interviewer(i.booking.interviewer), "channel": labels.channel(i.applicant.channel),
              "call": [CALL[loc][r] for r in CALL_REASONS if r in i.call]} for i in found]
+    lost = [{"a": a, "job": labels.job(a.job_id), "channel": labels.channel(a.channel),
+             "created": a.created_at.astimezone(tz).strftime("%m/%d %H:%M"),
+             "why": CALL[loc]["blocked" if a.blocked else "unreachable"]} for a in lost]
     return _render("today.html", days=days, rows=rows, calls=[r for r in rows if r["call"]], here="today",
-                   company_phone=svc.settings.company.phone)
+                   lost=lost, labels=labels, company_phone=svc.settings.company.phone)
 
 
 def _funnel(by: str):
@@ -136,8 +152,8 @@ def funnel():
     chart = bars([(name, total.counts[s], _count_text(total, s, loc)) for s, name in steps],
                  t["chart_title"], t["chart_desc"], "funnel-chart")
     _, weeks = (total, groups) if by == "week" else _funnel("week")
-    weekly = bars([(labels.week(w.key), w.contact(0.5) or 0,
-                    f"{t['p50']} {duration(w.contact(0.5), loc)} / p90 {duration(w.contact(0.9), loc)}")
+    weekly = bars([(labels.week(w.key), w.contact(0.9) or 0,
+                    f"90%: {duration(w.contact(0.9), loc)} ({t['p50']} {duration(w.contact(0.5), loc)})")
                    for w in weeks[:8]], t["weeks_title"], t["weeks_desc"], "weeks-chart")
     return _render("funnel.html", total=total, groups=groups, by=by, steps=steps, chart=chart, weekly=weekly,
                    labels=labels, dims=[(d, BY[loc][d]) for d in figures.DIMENSIONS], duration=duration,
@@ -172,7 +188,7 @@ def applicants():
     return _render("applicants.html", rows=rows, total=total, number=number, pages=pages,
                    first=(number - 1) * PAGE_SIZE + 1 if rows else 0, last=(number - 1) * PAGE_SIZE + len(rows),
                    prev=link(number - 1) if number > 1 else None, next=link(number + 1) if number < pages else None,
-                   csv_url=url_for("funnel.applicants_csv", **args), choices=_choices(svc, labels),
+                   csv_url=url_for("funnel.applicants_csv", **args), choices=_choices(svc, labels), labels=labels,
                    f=request.args.to_dict(), here="search")
 
 
@@ -225,7 +241,7 @@ def applicants_csv():
     rows = []
     for a in found:
         b, j = booked.get(a.id), journeys.get(a.id)
-        rows.append([a.id, a.created_at.astimezone(tz).strftime("%Y-%m-%d %H:%M"), a.name, a.phone or "",
+        rows.append([a.id, a.created_at.astimezone(tz).strftime("%Y-%m-%d %H:%M"), a.name, labels.phone(a.phone),
                      a.email or "", labels.job(a.job_id), a.source or "", labels.channel(a.channel),
                      labels.state(a.state), b.start_at.astimezone(tz).strftime("%Y-%m-%d %H:%M") if b else "",
                      labels.interviewer(b.interviewer) if b else "",

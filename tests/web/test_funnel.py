@@ -154,7 +154,7 @@ def test_applicants_csv_has_a_bom_neutralises_formulas_and_applies_filters(clien
     rows = list(csv.reader(io.StringIO(res.data.decode("utf-8-sig"))))
     names = [r[2] for r in rows[1:]]
     assert names == ["'=HYPERLINK(\"http://evil\")", "'@SUM(A1)"]  # the store manager's applicant is filtered out
-    assert rows[2][4] == "'-x@example.com" and rows[1][3] == "'+819000000001"
+    assert rows[2][4] == "'-x@example.com" and rows[1][3] == "090-0000-0001"  # as people dial it, no formula
     assert rows[1][-1] == "2.0"  # minutes to first contact
     assert funnel.phone_forms("abc-1234", 81) == []
 
@@ -183,6 +183,12 @@ def test_today_lists_interviews_with_confirmation_and_who_needs_a_call(client, s
         add(s, 3, name="明日さん", minutes=1, booked=BookingStatus.BOOKED, start=today_at + timedelta(days=1),
             channel="line", interviewer="tanaka")
         add(s, 4, name="来週さん", minutes=1, booked=BookingStatus.BOOKED, start=today_at + timedelta(days=7))
+        lost = add(s, 5, name="不通さん", minutes=1, phone="+819033334444")
+        lost.unreachable = True
+        blocked = add(s, 6, name="ブロックさん", minutes=1, channel="line")
+        blocked.blocked = True
+        gone = add(s, 7, name="停止さん", minutes=1)
+        gone.unreachable = gone.opted_out = True  # asked for no more messages: no call either
         s.commit()
     sign_in(client)
     page = client.get("/recruiter/today").get_data(as_text=True)
@@ -192,6 +198,9 @@ def test_today_lists_interviews_with_confirmation_and_who_needs_a_call(client, s
     calls = page.split('id="calls"')[1].split("</ul>")[0]
     assert "未確認さん" in calls and 'href="tel:+819011112222"' in calls and "前日リマインド後も未確認" in calls
     assert "確認済みさん" not in calls and "明日さん" not in calls  # tomorrow's reminder has not gone out yet
+    lost = page.split('id="lost"')[1].split("</ul>")[0]
+    assert "不通さん" in lost and 'href="tel:+819033334444"' in lost and "090-3333-4444" in lost
+    assert "ブロックさん" in lost and "LINEでブロック" in lost and "停止さん" not in lost and "未確認さん" not in lost
     assert "03-6820-1234" in page and "LINE" in page and "line →" not in page
     assert "Who needs a call" in client.get("/recruiter/today?lang=en").get_data(as_text=True)
     sign_in(client, email="tanaka@example.com", role=Role.INTERVIEWER)
