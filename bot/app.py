@@ -26,6 +26,7 @@ from bot.web import (
     google_signin,
     headers,
     health,
+    inbox,
     intake,
     links,
     people,
@@ -58,7 +59,7 @@ def create_app(test_config: dict | None = None, services: Services | None = None
     auth.init_app(app, StaffMail(services.config) if services.config.smtp_url else None)
     google_signin.init_app(app, services.config)  # Google Sign-In, when an OAuth client is configured
 
-    for module in (intake, apidoc, apply, auth, google_signin, recruiter, people, funnel, feeds, health, links,
+    for module in (intake, apidoc, apply, auth, google_signin, recruiter, people, funnel, inbox, feeds, health, links,
                    candidate, privacy):
         app.register_blueprint(module.bp)
     headers.install(app, https)

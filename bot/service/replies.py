@@ -16,9 +16,9 @@ from bot.core import saved_replies as saved
 from bot.core.conversation import State
 from bot.core.events import AskedForPerson, Resume
 from bot.core.messages import format_slot
-from bot.core.vocab import LIVE_BOOKING, RECRUITER_CHANNEL, AuditAction, Kind, OutboxStatus
+from bot.core.vocab import LIVE_BOOKING, RECRUITER_CHANNEL, AuditAction, Direction, Kind, OutboxStatus
 from bot.db.engine import session_scope
-from bot.db.models import Applicant, Booking, Outbox
+from bot.db.models import Applicant, Booking, MessageLog, Outbox
 from bot.db.workspace import InboxNote, ResolvedAlert, SavedReply
 from bot.service import audit, optouts
 from bot.service.deps import Services
@@ -159,3 +159,18 @@ def save_list(svc: Services, staff: Staff, replies: list[tuple[str, str]]) -> No
                                    updated_at=svc.clock(), updated_by=staff.id))
         audit.record(session, svc.clock(), AuditAction.SAVED_REPLIES, by=staff.id, via="web",
                      detail=str(len(replies)))
+
+
+def page_thread(session: Session, applicant_id: int, limit: int = 20) -> list[tuple[str, str, object]]:
+    """What the candidate's own page shows of their exchange with people: what they wrote there and the people's
+    replies (never the bot's messages, never notes), oldest first, as (who: you | staff, text, when)."""
+    rows = session.exec(select(MessageLog).where(MessageLog.applicant_id == applicant_id)
+                        .order_by(MessageLog.id.desc()).limit(200)).all()
+    shown = []
+    for m in rows:
+        payload = m.payload or {}
+        if m.direction == Direction.IN and payload.get("via") == PAGE:
+            shown.append(("you", m.text, m.created_at))
+        elif m.direction == Direction.OUT and payload.get("staff"):
+            shown.append(("staff", m.text, m.created_at))
+    return list(reversed(shown[:limit]))

@@ -15,6 +15,7 @@ from bot.core.events import Cancel, ChooseSlot, Confirm, OtherDates, PickDate, R
 from bot.core.messages import format_day, format_times, phone_for
 from bot.core.vocab import BookingStatus, KeyPurpose
 from bot.db.engine import session_scope
+from bot.service import replies, throttle
 from bot.service.availability import meeting_url_of
 from bot.service.candidate_page import PageView, expired, find, view
 from bot.service.turn import handle
@@ -24,6 +25,9 @@ from bot.web.security import check_csrf, csrf_token
 
 bp = Blueprint("candidate", __name__)
 ACTIONS = ("book", "confirm", "change", "cancel", "other", "day", "again", "stop", "start")
+# Messages a candidate may write to a person from their page: enough for a conversation, too few to flood the inbox.
+WRITE_LIMITS = "5 per 10 minutes; 30 per day"
+WRITE_ERRORS = ("write_empty", "write_wait")
 
 
 def _locale(fallback: str = "ja") -> str:
@@ -80,12 +84,16 @@ def page(signed: str):
     wanted = request.args.get("slot", "").rpartition("@")[2]
     chosen = next((x["key"] for x in times if wanted and x["key"].rpartition("@")[2] == wanted), "")
     notice = t["notice"].get(request.args.get("done", ""))
+    with session_scope(svc.engine) as session:
+        exchange = [{"who": w, "text": text, "at": at.astimezone(s.tz).strftime("%m/%d %H:%M")}
+                    for w, text, at in replies.page_thread(session, a.id)]
     return render_template("candidate.html", t=t, loc=loc, signed=signed, csrf=csrf_token(), state=a.state,
                            name=a.name, job=job.title.get(loc) if job else "", times=times, days=days,
                            interview=interview, notice=notice, chosen=chosen,
                            focus=request.args.get("do", ""), company=s.company.name.get(loc),
                            phone=phone_for(s.company.phone, a.phone, loc),
-                           other_lang="en" if loc == "ja" else "ja")
+                           other_lang="en" if loc == "ja" else "ja", exchange=exchange,
+                           write_error=t[w] if (w := request.args.get("write")) in WRITE_ERRORS else None)
 
 
 def _interview(found: PageView, job, loc: str) -> dict:
@@ -128,6 +136,25 @@ def _event(action: str, form, loc: str):
         case "start":
             return Start(), t["start"]
     return None, ""
+
+
+@bp.post("/c/<signed>/write")
+def write(signed: str):
+    """A message to a person from the page: into the conversation as the candidate's own words (the inbox)."""
+    check_csrf()
+    found, code = _open(signed)
+    if found is None:
+        return _refuse(code)
+    svc = services()
+    back = {"signed": signed, "lang": request.form.get("lang") or None, "_anchor": "write"}
+    text = request.form.get("text", "")[:replies.MAX_TEXT]
+    if not text.strip():
+        return redirect(url_for(".page", write="write_empty", **back), 303)
+    wait, _ = throttle.take(svc, WRITE_LIMITS, [("page-write", found.applicant.token)])
+    if wait:
+        return redirect(url_for(".page", write="write_wait", **back), 303)
+    replies.from_page(svc, found.applicant.id, text)
+    return redirect(url_for(".page", done="written", **back), 303)
 
 
 @bp.post("/c/<signed>/<action>")

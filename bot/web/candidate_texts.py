@@ -124,3 +124,16 @@ PAGE = {
         },
     },
 }
+
+# The page's message form (bot.web.candidate.write): words for a person, answered from the recruiters' inbox.
+PAGE["ja"].update(
+    write_title="担当者へのメッセージ",
+    write_label="ご質問やご希望をお書きください（担当者が確認してお返事いたします）",
+    write_send="送信する", write_empty="メッセージをご入力ください。", write_staff="採用担当", write_you="あなた",
+    write_wait="短い時間に多くのメッセージをお送りいただいたため、少し時間をおいてお送りください。")
+PAGE["en"].update(
+    write_title="Message us", write_label="Questions or wishes? Write to us and a member of our team will answer.",
+    write_send="Send", write_empty="Please write your message.", write_staff="Hiring team", write_you="You",
+    write_wait="You have sent many messages in a short time. Please wait a little before sending another.")
+PAGE["ja"]["notice"]["written"] = "メッセージをお送りしました。担当者が確認してお返事いたします。"
+PAGE["en"]["notice"]["written"] = "Your message has been sent. A member of our team will answer you."

@@ -38,6 +38,8 @@ FOOTER = {
     "en": ("Book, check, change or cancel your interview on your page (replies to this e-mail are not read): {page}",
            "No more messages: {unsubscribe}"),
 }
+ANSWER_HERE = {"ja": "ご返信は、こちらのページからお願いいたします（このメールへのご返信は届きません）: {page}",
+               "en": "To answer, please use your page (replies to this e-mail are not read): {page}"}
 PAGE_CLOSED = ("thanks_after",)  # sent once the candidate attended: their page has closed, so no link to it
 # Buttons of a message, as links to the candidate's page: one per time, and the page's own buttons.
 ACTIONS = {"ja": "こちらから、ご自身のページでお手続きいただけます（押すとページが開きます）:",
@@ -115,9 +117,11 @@ class MailChannel:
         unsubscribe = unsubscribe_url(self.config.secret_key, base, token)
         page = page_url(self.config.secret_key, base, token)
         lines = FOOTER[loc][1:] if kind in PAGE_CLOSED else FOOTER[loc]  # after the interview the page is 410
+        if payload.get("staff"):  # a person wrote: the page's message form is where an answer reaches them
+            lines, page = (ANSWER_HERE[loc], *FOOTER[loc][1:]), page + "#write"
         footer = [line.format(page=page, unsubscribe=unsubscribe) for line in lines]
-        # E-mail replies are not read: no sentence asks for one; each button becomes a link to the page.
-        words = without_reply_requests(payload.get("text", ""))
+        # E-mail replies are not read: no sentence of the bot's asks for one; each button becomes a link to the page.
+        words = payload.get("text", "") if payload.get("staff") else without_reply_requests(payload.get("text", ""))
         actions = self.actions(payload.get("buttons") or [], token)
         text = words + ("\n\n" + ACTIONS[loc] + "".join(f"\n・{label}\n  {url}" for label, url in actions)
                         if actions else "")

@@ -25,6 +25,18 @@ def trusted_urls(settings, payload: dict) -> set[str]:
     return urls - {"", None}
 
 
+# Where the candidate cannot answer by SMS, a person's reply ends with the way to answer: their page's form.
+ANSWER_HERE = {"ja": "ご返信は、こちらのページからお願いいたします（このSMSには返信できません）: {url}",
+               "en": "To answer, please use your page (replies to this SMS do not reach us): {url}"}
+
+
+def staff_text(text: str, locale: str, shorten, links: PageLinks | None) -> str:
+    """A person's reply as an SMS: as they wrote it; one-way, with the link to the candidate's page to answer on."""
+    if links is None:
+        return text
+    return f"{text}\n{ANSWER_HERE.get(locale, ANSWER_HERE['ja']).format(url=shorten(links.page + '#write'))}"
+
+
 def prepare_sms(session, svc, applicant, row) -> None:
     """Fix the SMS text of an outbox row (short links stored in this transaction); a greeting gets a follow-up."""
     locale = applicant.locale if applicant else "ja"
@@ -34,7 +46,9 @@ def prepare_sms(session, svc, applicant, row) -> None:
     links = page_links(svc, applicant) if applicant and sms_is_one_way(svc.settings, applicant.phone) else None
     payload = dict(row.payload)
     if "sms" not in payload:
-        if links is not None:
+        if payload.get("staff"):  # a person's reply: their words as written, never cut to the budget
+            text = staff_text(payload.get("text", ""), locale, shorten, links)
+        elif links is not None:
             text = compose_link(payload, locale, svc.settings.tz, shorten, links)
         else:
             text = compose(payload, locale, svc.settings.tz, shorten)
