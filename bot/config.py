@@ -91,6 +91,8 @@ class Config:
     google_client_id: str | None = None
     google_client_secret: str | None = None
     google_discovery_url: str | None = None  # the OpenID provider's discovery document (tests); Google's own
+    # A Slack-compatible incoming webhook (POST {"text": ...}) that recruiter alerts also go to; a secret URL.
+    alert_webhook_url: str | None = None
     redis_url: str | None = None  # shared storage for the form's rate limits; without it, the database
     trusted_proxies: int = 0  # reverse proxies in front whose X-Forwarded-For is believed (0: none)
     instance_path: str = field(default="instance")
@@ -123,6 +125,7 @@ class Config:
             twilio_api_base_url=get("TWILIO_API_BASE_URL"),
             smtp_url=get("SMTP_URL"),
             mail_from=get("MAIL_FROM"),
+            alert_webhook_url=get("ALERT_WEBHOOK_URL"),
             google_service_account_file=get("GOOGLE_SERVICE_ACCOUNT_FILE"),
             google_service_account_json=get("GOOGLE_SERVICE_ACCOUNT_JSON"),
             google_delegated_user=get("GOOGLE_DELEGATED_USER"),

@@ -2,14 +2,15 @@
 `PLUGIN`, and one line here (docs/adding-a-channel.md)."""
 from __future__ import annotations
 
-from bot.channels import email, line, log, sandbox, sms
+from bot.channels import email, line, log, sandbox, sms, staff
 from bot.channels.plugin import ChannelPlugin
 from bot.config import Config
 from bot.core.transport import Channel
 from bot.service.deps import Services
 from bot.service.inbox_runner import InboxRunner
 
-CHANNELS: tuple[ChannelPlugin, ...] = (line.PLUGIN, sms.PLUGIN, email.PLUGIN, sandbox.PLUGIN, log.PLUGIN)
+CHANNELS: tuple[ChannelPlugin, ...] = (line.PLUGIN, sms.PLUGIN, email.PLUGIN, sandbox.PLUGIN, log.PLUGIN,
+                                       staff.PLUGIN)
 
 
 def adapters(config: Config) -> dict[str, Channel]:

@@ -121,10 +121,14 @@ class Kind(StrEnum):
     OUTCOME_REQUEST = "outcome_request"  # a recruiter alert after the interview: record attended / no-show
     UNREACHABLE = "unreachable"  # a recruiter alert: no answer after every nudge
     CALENDAR_BOOK = "calendar_book"  # work, not a message: write a deferred calendar event
+    STAFF_ALERT = "staff_alert"  # one alert's mail to a person of the company, or its chat message (STAFF_CHANNEL)
 
 
 # The recruiters' own "channel": alerts for people at the company, sent by the log channel (bot/channels/log.py).
 RECRUITER_CHANNEL = "recruiter"
+# An alert's copies for people (bot/service/notify.py): a mail to each, a Slack-compatible chat webhook; sent by
+# bot/channels/staff, without an applicant of their own so that no candidate's conversation shows them.
+STAFF_CHANNEL = "staff"
 # Outbox rows that carry a deferred calendar write rather than a message (run by the worker).
 CALENDAR = "calendar"
 

@@ -16,9 +16,10 @@ from sqlalchemy import and_, case, or_, select, update
 from sqlmodel import Session
 
 from bot.core.transport import Outgoing, PermanentError, Refused, Unconfirmed
-from bot.core.vocab import Kind, OutboxStatus
+from bot.core.vocab import RECRUITER_CHANNEL, Kind, OutboxStatus
 from bot.db.engine import session_scope
 from bot.db.models import Applicant, Outbox
+from bot.service import notify
 from bot.service.delivery_record import LOST, Outcome, Prepared, record, retry
 from bot.service.delivery_reports import settle
 from bot.service.deps import Services
@@ -121,6 +122,8 @@ def prepare(session: Session, svc: Services, row: Outbox) -> Prepared | str:
         if unsure and held == OutboxStatus.PENDING:
             row.status = held = OutboxStatus.UNKNOWN  # held for the morning, and still asked about before it goes
         return held
+    if row.channel == RECRUITER_CHANNEL:
+        notify.fan_out(session, svc, row, applicant)  # its mails and chat message, written as the alert goes out
     message = Outgoing(row.channel, _address(svc, applicant), row.payload, row.idempotency_key,
                        applicant.locale if applicant else "ja",
                        {"outbox_id": row.id, "kind": row.kind, "written_at": row.created_at})

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from sqlalchemy import delete, or_, update
 from sqlmodel import Session, SQLModel, select
 
-from bot.core.vocab import AuditAction
+from bot.core.vocab import STAFF_CHANNEL, AuditAction
 from bot.db.engine import session_scope
 from bot.db.models import Applicant, Booking, CodeAttempt, InboxItem, LineLead, Outbox
 from bot.service import audit, forgotten
@@ -75,8 +75,10 @@ def _cancel_events(session: Session, svc: Services, bookings: list[Booking]) -> 
 def _delete_rows(session: Session, ids: list[int], booking_ids: list[int], addresses: set[str]) -> int:
     """Delete every row that belongs to these applications, children first; the number deleted."""
     rows = 0
+    # An alert's copies for people name the applicant in their payload only (bot.service.notify).
+    copies = (Outbox.channel == STAFF_CHANNEL) & Outbox.payload["applicant"].as_integer().in_(ids)
     outbox_ids = list(session.execute(select(Outbox.id).where(or_(
-        Outbox.applicant_id.in_(ids), Outbox.booking_id.in_(booking_ids or [-1])))).scalars())
+        Outbox.applicant_id.in_(ids), Outbox.booking_id.in_(booking_ids or [-1]), copies))).scalars())
     for table in reversed(SQLModel.metadata.sorted_tables):
         if table.name in KEEP_ID or table.name == Applicant.__tablename__:
             continue
@@ -89,8 +91,8 @@ def _delete_rows(session: Session, ids: list[int], booking_ids: list[int], addre
             where.append(columns.applicant_id.in_(ids))
         if "outbox_id" in columns and outbox_ids:
             where.append(columns.outbox_id.in_(outbox_ids))
-        if table.name == Outbox.__tablename__ and booking_ids:
-            where.append(columns.booking_id.in_(booking_ids))  # calendar writes carry the booking, not the applicant
+        if table.name == Outbox.__tablename__ and outbox_ids:
+            where.append(columns.id.in_(outbox_ids))  # calendar writes carry the booking, alerts' copies the payload
         if where:
             rows += session.execute(delete(table).where(or_(*where))).rowcount
     if addresses:  # kept by sender or LINE user rather than by application

@@ -13,7 +13,7 @@ from bot.core.vocab import AlertReason, BookingStatus, Kind, OutboxStatus
 ROOT = Path(__file__).resolve().parents[2]
 # Rows that carry work or reach the recruiter: no candidate wording of their own.
 NOT_WORDED = {Kind.MESSAGE, Kind.CONTENT, Kind.ALERT, Kind.UNCONFIRMED_ALERT, Kind.OUTCOME_REQUEST, Kind.UNREACHABLE,
-              Kind.CALENDAR_BOOK}
+              Kind.CALENDAR_BOOK, Kind.STAFF_ALERT}
 
 
 @pytest.mark.parametrize("locale", ["ja", "en"])
