@@ -268,7 +268,8 @@ def test_email_unsubscribe_then_a_new_application_gets_no_email(sms_client, sms_
     with_phone = Chat(sms_client, sms_svc)
     with_phone.apply(channel="email", job="store-manager", external_id="with-phone")
     with_phone.replies()
-    assert len(_to_candidates(smtp_server)) == mails and [sms.to for sms in fake_twilio.created] == ["+819012345678"] * 2
+    assert len(_to_candidates(smtp_server)) == mails
+    assert [sms.to for sms in fake_twilio.created] == ["+819012345678"] * 2
 
 
 def test_the_resubscribe_button_brings_email_back(sms_client, sms_svc, smtp_server):
