@@ -56,7 +56,7 @@ REASON_LABELS.update(all_opted_out="ご本人の連絡先がすべて配信停�
                      line_kept="同じLINEの方の新しい応募（LINEの会話は面接予約中の応募で続きます。別の手段で連絡を）")
 REASON_LABELS.update(opted_in_waiting="配信を再開（担当者からの返答をお待ちです）")
 REASON_LABELS.update(applied_again="同じ方の別の応募。本日ご案内済みのため自動のあいさつは送っていません"
-                                   "（会話は「」内の応募で続きます。この応募の件はお電話などで）")
+                                   "（会話は先にご案内した応募で続きます。この応募の件はお電話などで）")
 DELIVERY_LABELS = {"queued": "送信待ち", "sent": "送信済み", "delivered": "到達", "undelivered": "不達",
                    "failed": "失敗", "read": "既読"}
 FOLLOW_UP_LABELS = {"reminder_day_before": "前日リマインド", "reminder_soon": "直前リマインド",
