@@ -118,7 +118,7 @@ def erase_in(session: Session, svc: Services, applicant_id: int, *, by: int | No
     session.flush()
     rows += len(applicants)
     audit.record(session, svc.clock(), AuditAction.ERASE, by=by, via=via, applicant_id=applicant_id,
-                 detail=f"{len(ids)} applications, {rows} rows")
+                 detail=f"応募{len(ids)}件・データ{rows}件")  # counts, as the audit page shows them
     return Erased(tuple(ids), rows, events)
 
 

@@ -75,7 +75,7 @@ def test_after_erasure_no_table_holds_the_name_phone_email_or_words(chat, client
         assert s.exec(select(Outbox)).all() == []
         (entry,) = s.exec(select(AuditEntry)).scalars().all()
     assert (entry.action, entry.applicant_id, entry.via) == ("erase", again.id, "cli")
-    assert entry.detail == f"2 applications, {erased.rows} rows"
+    assert entry.detail == f"応募2件・データ{erased.rows}件"
     # Their chat, short link, unsubscribe link and page open nothing (the page answers as for a forged address).
     assert [client.get(path).status_code for path in links] == [404, 404, 404, 403]
 
