@@ -206,3 +206,28 @@ def test_today_lists_interviews_with_confirmation_and_who_needs_a_call(client, s
     sign_in(client, email="tanaka@example.com", role=Role.INTERVIEWER)
     mine = client.get("/recruiter/today").get_data(as_text=True)
     assert "明日さん" in mine and "未確認さん" not in mine
+
+
+def test_the_same_figures_and_search_on_postgresql(pg_url, clock):
+    from tests.conftest import make_services
+    svc = make_services(pg_url, clock)
+    try:
+        with Session(svc.engine) as s:
+            add(s, 1, minutes=1, answered=True, booked=BookingStatus.ATTENDED, confirmed=True, name="山田 花子",
+                phone="+819012345678", email="Hanako@Example.com")
+            add(s, 2, minutes=3, booked=BookingStatus.NO_SHOW, name="50%_off")
+            add(s, 3)
+            s.commit()
+        tz = svc.settings.tz
+        with Session(svc.engine) as s:
+            total, _ = funnel.funnel(funnel.journeys(s, funnel.Filters(), tz), "week")
+            assert total.counts == {"applied": 3, "greeted": 2, "answered": 2, "booked": 2, "confirmed": 1,
+                                    "attended": 1, "no_show": 1}
+            assert total.contact(0.5) == 60 and total.contact(0.9) == 180
+            for q, expected in (("090-1234-5678", 1), ("HANAKO@", 1), ("50%", 1), ("%", 1), ("_", 1), ("山田", 1),
+                                ("x%y", 0)):
+                assert funnel.page(s, funnel.Filters(q=q), tz, 1, 50, 81)[1] == expected, q
+            interviewer = funnel.Filters(interviewer="sato", date_to=(START + JST).date())
+            assert funnel.page(s, interviewer, tz, 1, 50)[1] == 2
+    finally:
+        svc.engine.dispose()
