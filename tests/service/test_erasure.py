@@ -150,22 +150,60 @@ def test_the_erase_command_asks_then_deletes(chat, svc, db_url):
     assert missing.exit_code != 0 and "no applicant" in missing.output
 
 
-def test_a_google_event_is_deleted_through_the_queued_calendar_work(chat, svc):
-    """A provider's event is not deleted inside the transaction: a calendar outbox row is queued (and retried)."""
-    applicant_id = _booked(chat)
-    cancelled = []
+def test_a_google_event_is_deleted_through_the_queued_calendar_work_which_retries(db_url, clock):
+    """A provider's event is not deleted inside the transaction: a calendar outbox row is queued, written after the
+    commit, and retried by the worker when Google fails."""
+    from bot.service.delivery import run_once
+    from tests.calendars.google_helpers import google_services
+    from tests.fakes.google_api import FakeGoogleServer
 
-    class Router:
-        def cancel(self, event_id):
-            cancelled.append(event_id)
+    with FakeGoogleServer() as google:
+        gsvc = google_services(google, db_url, clock)
+        from bot import create_app
 
-    real = svc.calendar_for
-    svc.calendar_for = lambda session, **kw: Router()
+        chat = Chat(create_app({"TESTING": True}, services=gsvc).test_client(), gsvc)
+        applicant_id = _booked(chat)
+        assert len(google.live()) == 1
+        for client in gsvc.calendar_for._clients.values():
+            client.sleep = lambda seconds: None  # the client's own retries, without waiting
+        google.fail(503, "backendError", "/calendar/v3/calendars/", times=1000)  # Google's events: down
+
+        erasure.erase(gsvc, applicant_id, by=None, via="cli")
+
+        assert len(google.live()) == 1  # the first try failed: the row waits for the worker
+        with Session(gsvc.engine) as s:
+            (row,) = s.exec(select(Outbox)).scalars().all()
+        assert row.payload["op"] == "cancel" and row.applicant_id is None and row.booking_id is None
+        google.failures.clear()
+        clock.advance(minutes=5)
+        while run_once(gsvc, "test-worker"):
+            pass
+        assert google.live() == []
+        assert [t for t in TRACES if t in _everything(gsvc)] == []
+        gsvc.engine.dispose()
+
+
+def test_erasure_on_postgresql(pg_url, clock):
+    """The same on PostgreSQL: row locks, the JSON path that finds an alert's copies, one transaction."""
+    from bot import create_app
+    from bot.core.vocab import STAFF_CHANNEL, Kind
+    from tests.conftest import make_services
+
+    svc = make_services(pg_url, clock)
     try:
+        chat = Chat(create_app({"TESTING": True}, services=svc).test_client(), svc)
+        applicant_id = _booked(chat)
+        with session_scope(svc.engine) as s:
+            for n, whose in enumerate((applicant_id, applicant_id + 1000)):
+                s.add(Outbox(channel=STAFF_CHANNEL, kind=Kind.STAFF_ALERT, due_at=clock(), created_at=clock(),
+                             payload={"via": "mail", "applicant": whose, "text": f"{NAME[0]}さん #{whose}"}))
         erasure.erase(svc, applicant_id, by=None, via="cli")
+        assert [t for t in TRACES if t in _everything(svc)] == []
+        with Session(svc.engine) as s:
+            (other,) = s.exec(select(Outbox)).scalars().all()
+        assert other.payload["applicant"] == applicant_id + 1000  # another person's copy stays
     finally:
-        svc.calendar_for = real
-    assert len(cancelled) == 1
+        svc.engine.dispose()
 
 
 # --- From the recruiter page: admins only, and only after the confirm step ---------------------------------------
