@@ -146,6 +146,14 @@ def applicant_query(f: Filters, tz: ZoneInfo, country_code: int | None = None):
     return query
 
 
+def sources(session: Session, only=None) -> list[str]:
+    """The sources applications came from (job boards, the form), for the filter."""
+    query = select(Applicant.source).where(Applicant.source.is_not(None)).distinct()
+    if only is not None:
+        query = query.where(Applicant.id.in_(only))
+    return sorted(session.exec(query).all())
+
+
 def page(session: Session, f: Filters, tz: ZoneInfo, number: int, size: int = 50,
          country_code: int | None = None) -> tuple[list[Applicant], int]:
     """One page of the filtered applicants, newest first, and how many there are in all."""

@@ -96,7 +96,10 @@ def _choices(svc, labels: Labels) -> dict:
     """The filters' options: jobs, channels candidates can use, interviewers (an interviewer: only themselves)."""
     me = who()
     mine = None if me.sees_everyone else set(me.interviewers)
-    return {"jobs": [(j, labels.job(j)) for j in svc.settings.jobs],
+    with session_scope(svc.engine) as db:
+        found = figures.sources(db, accounts.visible_ids(me))
+    return {"sources": [(s, s) for s in found],
+            "jobs": [(j, labels.job(j)) for j in svc.settings.jobs],
             "channels": [(c, labels.channel(c)) for c, info in svc.channel_info.items() if info.offered],
             "interviewers": [(i, labels.interviewer(i)) for i in svc.settings.interviewers
                              if mine is None or i in mine],

@@ -93,6 +93,9 @@ def test_funnel_page_shows_the_figures_the_chart_and_how_we_count(client, svc, d
     assert "数え方" in page and "初回連絡までの時間" in page and "5分" in page
     by_source = client.get("/recruiter/funnel?by=source").get_data(as_text=True)
     assert 'data-group="form"' in by_source and 'data-group="indeed"' in by_source
+    assert '<option value="indeed"' in by_source
+    only_form = client.get("/recruiter/funnel?source=form&by=source").get_data(as_text=True)
+    assert 'data-group="form"' in only_form and 'data-group="indeed"' not in only_form
     english = client.get("/recruiter/funnel?lang=en").get_data(as_text=True)
     assert "How we count" in english and "Time to first contact" in english
 
