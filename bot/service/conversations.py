@@ -17,6 +17,7 @@ from bot.db.workspace import InboxNote, ResolvedAlert
 from bot.service.replies import open_alerts
 
 RECENT = 40  # conversations shown below the waiting ones
+RANK = {"in": 0, "alert": 1, "note": 3}
 
 
 @dataclass
@@ -49,9 +50,9 @@ def _visible(query, column, mine):
     return query if mine is None else query.where(column.in_(mine))
 
 
-def inbox(session: Session, mine=None, limit: int = RECENT) -> tuple[list[Entry], list[Entry]]:
+def inbox(session: Session, now: datetime, mine=None, limit: int = RECENT) -> tuple[list[Entry], list[Entry]]:
     """(Waiting, longest first; recent others, newest first); `mine` limits to an interviewer's candidates."""
-    alerts = session.exec(_visible(open_alerts(session), Outbox.applicant_id, mine).limit(500)).all()
+    alerts = session.exec(_visible(open_alerts(now), Outbox.applicant_id, mine).limit(500)).all()
     handed = session.exec(_visible(select(Applicant).where(or_(Applicant.handoff_open.is_(True),
                                                                 Applicant.state == State.NEEDS_HUMAN)),
                                    Applicant.id, mine).limit(500)).all()
@@ -116,7 +117,8 @@ def thread(session: Session, applicant_id: int) -> list[Item]:
                               row.payload["staff"].get("name", ""), row.channel, status=row.status, id=row.id))
     for n in session.exec(select(InboxNote).where(InboxNote.applicant_id == applicant_id)).all():
         items.append(Item(n.created_at, "note", n.text, n.author, id=n.id))
-    return sorted(items, key=lambda i: (i.at, i.id or 0))
+    # At one instant: what the candidate said, the alert it raised, the answers, then notes about it.
+    return sorted(items, key=lambda i: (i.at, RANK.get(i.kind, 2), i.id or 0))
 
 
 def resolved_ids(session: Session, applicant_id: int) -> set[int]:

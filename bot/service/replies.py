@@ -8,6 +8,7 @@ once it has gone out.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import delete
 from sqlmodel import Session, select
@@ -83,10 +84,11 @@ def note(svc: Services, applicant_id: int, staff: Staff, text: str) -> None:
         audit.record(session, svc.clock(), AuditAction.NOTE, by=staff.id, via="web", applicant_id=applicant_id)
 
 
-def open_alerts(session: Session, applicant_id: int | None = None):
-    """The query of alerts no person has resolved yet (newest first)."""
+def open_alerts(now: datetime, applicant_id: int | None = None):
+    """The query of alerts due by `now` that no person has resolved yet, newest first (an alert planned for later,
+    such as "record the outcome" after an interview, waits until it is due)."""
     query = (select(Outbox).outerjoin(ResolvedAlert, ResolvedAlert.outbox_id == Outbox.id)
-             .where(Outbox.channel == RECRUITER_CHANNEL, Outbox.status != OutboxStatus.CANCELLED,
+             .where(Outbox.channel == RECRUITER_CHANNEL, Outbox.status != OutboxStatus.CANCELLED, Outbox.due_at <= now,
                     ResolvedAlert.outbox_id.is_(None)))
     if applicant_id is not None:
         query = query.where(Outbox.applicant_id == applicant_id)
@@ -96,7 +98,7 @@ def open_alerts(session: Session, applicant_id: int | None = None):
 def resolve(svc: Services, applicant_id: int, staff: Staff, alert_id: int | None = None) -> int:
     """Mark one alert of the applicant (or all of theirs) as dealt with; how many were."""
     with session_scope(svc.engine) as session:
-        alerts = session.exec(open_alerts(session, applicant_id)).all()
+        alerts = session.exec(open_alerts(svc.clock(), applicant_id)).all()
         done = [a for a in alerts if alert_id is None or a.id == alert_id]
         for row in done:
             session.add(ResolvedAlert(outbox_id=row.id, account_id=staff.id, resolved_at=svc.clock()))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+import phonenumbers
 from flask import Blueprint, abort, jsonify, redirect, render_template, request, url_for
 
 from bot.core import saved_replies as saved
@@ -76,6 +77,17 @@ def _window(t: dict, window: dict | None) -> str:
     return " ".join(x for x in (days, hours) if x)
 
 
+def _national(phone: str | None) -> str:
+    """A number as people at the company dial it: 090-1111-2222 at home, +1 415 555 0100 abroad."""
+    try:
+        number = phonenumbers.parse(phone or "", None)
+    except phonenumbers.NumberParseException:
+        return phone or ""
+    home = phonenumbers.region_code_for_number(number) == services().settings.country
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL if home
+                                      else phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+
+
 @bp.get("/inbox")
 @login_required
 def index():
@@ -94,7 +106,7 @@ def _page(applicant_id: int | None, status: int = 200, **extra):
     t, tz, now = TEXTS[loc], svc.settings.tz, svc.clock()
     mine = accounts.visible_ids(who())
     with session_scope(svc.engine) as db:
-        waiting, recent = conversations.inbox(db, mine)
+        waiting, recent = conversations.inbox(db, now, mine)
         view = _conversation(db, svc, applicant_id, t, loc) if applicant_id is not None else None
         stamp = conversations.stamp(db, applicant_id)
     rows = [{"e": e, "ago": _ago(t, e.waiting_since, now), "reasons": [_reason(loc, r) for r in e.reasons],
@@ -109,7 +121,7 @@ def _page(applicant_id: int | None, status: int = 200, **extra):
 def _conversation(db, svc, applicant_id: int, t: dict, loc: str) -> dict:
     a = db.get(Applicant, applicant_id)
     items = conversations.thread(db, applicant_id)
-    alerts = db.exec(replies.open_alerts(db, applicant_id)).all()
+    alerts = db.exec(replies.open_alerts(svc.clock(), applicant_id)).all()
     others, bookings, opened, reports = conversations.panel(db, a)
     note = contact_notes(db, svc, [a])[a.id]
     via = optouts.channel_for(db, svc, a)
@@ -140,7 +152,7 @@ def _conversation(db, svc, applicant_id: int, t: dict, loc: str) -> dict:
             "hint": hint, "pushes": figures.get("line_pushes") if via == "line" else None,
             "templates": templates, "draft": draft, "state": _state(loc, a.state),
             "job": (job.title.get(loc) or job.title.ja) if job else "", "window": _window(t, a.contact_window),
-            "phone": svc.settings.company.phone, "interviewers": svc.settings.interviewers,
+            "phone": svc.settings.company.phone, "dial": _national(a.phone), "interviewers": svc.settings.interviewers,
             "channels": {name: info.label.get(loc) or name for name, info in svc.channel_info.items()},
             "jobs": {jid: j.title.get(loc) or j.title.ja for jid, j in svc.settings.jobs.items()}}
 
@@ -211,7 +223,7 @@ def stamp():
         _check(applicant_id)
     svc = services()
     with session_scope(svc.engine) as db:
-        waiting, _ = conversations.inbox(db, accounts.visible_ids(who()), limit=1)
+        waiting, _ = conversations.inbox(db, svc.clock(), accounts.visible_ids(who()), limit=1)
         value = conversations.stamp(db, applicant_id)
     return jsonify(stamp=value, waiting=len(waiting))
 
