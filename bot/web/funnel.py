@@ -222,7 +222,7 @@ def _csv(name: str, header: list[str], rows) -> Response:
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(header)
     writer.writerows([cell(v) for v in row] for row in rows)
-    return Response(out.getvalue().encode("utf-8"), mimetype="text/csv; charset=utf-8",
+    return Response(out.getvalue().encode("utf-8"), content_type="text/csv; charset=utf-8",
                     headers={"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"})
 
 

@@ -152,7 +152,7 @@ def test_applicants_csv_has_a_bom_neutralises_formulas_and_applies_filters(clien
         s.commit()
     sign_in(client)
     res = client.get("/recruiter/applicants.csv?job=bakery-staff")
-    assert res.status_code == 200 and res.mimetype == "text/csv"
+    assert res.status_code == 200 and res.headers["Content-Type"] == "text/csv; charset=utf-8"
     assert res.data.startswith(b"\xef\xbb\xbf")
     rows = list(csv.reader(io.StringIO(res.data.decode("utf-8-sig"))))
     names = [r[2] for r in rows[1:]]
