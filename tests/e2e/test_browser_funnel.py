@@ -54,6 +54,12 @@ def test_today_funnel_filter_and_csv_in_a_browser(browser, live, tmp_path, viewp
     assert chart.bounding_box()["width"] <= width
     _fits(page, width)
     page.screenshot(path=str(shots / f"funnel-{width}.png"), full_page=True)
+    page.click("#lang-switch")  # English, the filters and grouping kept
+    page.wait_for_selector("text=How we count")
+    assert "Time to first contact" in page.inner_text("#first-contact")
+    _fits(page, width)
+    page.screenshot(path=str(shots / f"funnel-en-{width}.png"), full_page=True)
+    page.goto(f"{base}/recruiter/funnel")
     page.click("#by-week")
     page.wait_for_selector('#groups tr[data-group]')
     assert "の週" in page.inner_text("#groups")
