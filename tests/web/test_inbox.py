@@ -294,3 +294,33 @@ def test_a_reply_by_e_mail_points_to_the_page_to_answer(sms_client, sms_svc, smt
     assert "メール 三郎様、ご返信をお待ちしております。" in text  # a person's words are not trimmed
     assert "こちらのページからお願いいたします" in text and "#write" in text
     assert "採用担当からのご連絡" in str(mail["Subject"])
+
+
+def test_a_reply_right_after_the_candidates_message_goes_as_lines_free_reply(line_user, line_svc, line_client,
+                                                                              fake_line, clock):
+    res = line_client.post("/api/applications", headers=AUTH,
+                           json=application(channel="line", line_user_id=line_user.user_id, name="LINE 次郎"))
+    applicant_id = res.get_json()["id"]
+    line_user.say(QUESTION)  # the bot answers this one (its token is spent): a person will reply
+    line_user.inbox()
+    clock.advance(minutes=5)
+    line_user.say("よろしくお願いします")  # while a person has the conversation the bot stays quiet: token unused
+    line_user.inbox()
+    replies_before = len(fake_line.calls("/v2/bot/message/reply"))
+    sign_in(line_client)
+    assert "無料で送れる可能性があります" in _page(line_client, f"/recruiter/inbox/{applicant_id}")
+    _post(line_client, f"/recruiter/inbox/{applicant_id}/reply", text="LINE 次郎様、承知いたしました。")
+    [batch] = line_user.inbox()
+    assert batch[0]["text"] == "LINE 次郎様、承知いたしました。"
+    assert len(fake_line.calls("/v2/bot/message/reply")) == replies_before + 1
+    with Session(line_svc.engine) as s:
+        row = s.exec(select(Outbox).where(Outbox.applicant_id == applicant_id, Outbox.kind == "message")).one()
+    assert row.delivery_mode == "reply"
+
+    clock.advance(minutes=2)  # later on, the token is stale: a push
+    _post(line_client, f"/recruiter/inbox/{applicant_id}/reply", text="もう一点ご連絡です。")
+    line_user.inbox()
+    with Session(line_svc.engine) as s:
+        modes = [r.delivery_mode for r in s.exec(select(Outbox).where(Outbox.applicant_id == applicant_id,
+                                                                      Outbox.kind == "message")).all()]
+    assert modes == ["reply", "push"]

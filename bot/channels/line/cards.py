@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlmodel import Session
 
+from bot.channels.line.answer import unused_reply
 from bot.core.messages import Recipient, format_day, format_times, phone_for
 from bot.core.unbroken import WJ
 from bot.core.vocab import Kind, OutboxStatus
@@ -47,6 +48,9 @@ def prepare_line(session: Session, svc: Services, applicant: Applicant | None, r
             payload["card"] = booking_card(svc, applicant, booking, (payload.get("facts") or {}).get("meeting_url"))
     if payload.get("links") and applicant is not None:
         payload["content_text"] = svc.renderer.content_block(payload["links"], applicant.locale)
+    if payload.get("staff") and applicant is not None and "reply_to" not in payload:
+        if (answer := unused_reply(session, svc, applicant)) is not None:  # a person's reply, free while it can be
+            payload["reply_to"] = answer
     row.payload = payload
 
 
