@@ -30,6 +30,12 @@ def _company(svc, loc: str) -> str:
     return svc.settings.company.name.get(loc) or svc.settings.company.name.ja
 
 
+def _label(svc, channel: str, loc: str) -> str:
+    """The channel's name in the page's language, as the channel declares it."""
+    info = svc.channel_info.get(channel)
+    return (info.label.get(loc) or info.label.get("ja") or channel) if info is not None else channel_label(svc, channel)
+
+
 def _me() -> replies.Staff:
     person = who()
     return replies.Staff(person.id, person.name)
@@ -148,12 +154,12 @@ def _conversation(db, svc, applicant_id: int, t: dict, loc: str) -> dict:
     job = svc.settings.jobs.get(a.job_id)
     db.expunge_all()
     return {"a": a, "thread": items, "alerts": alerts, "others": others, "bookings": bookings, "opened": opened,
-            "reports": reports, "note": note, "via": via, "via_label": channel_label(svc, via) if via else "",
+            "reports": reports, "note": note, "via": via, "via_label": _label(svc, via, loc) if via else "",
             "hint": hint, "pushes": figures.get("line_pushes") if via == "line" else None,
             "templates": templates, "draft": draft, "state": _state(loc, a.state),
             "job": (job.title.get(loc) or job.title.ja) if job else "", "window": _window(t, a.contact_window),
             "phone": svc.settings.company.phone, "dial": _national(a.phone), "interviewers": svc.settings.interviewers,
-            "channels": {name: info.label.get(loc) or name for name, info in svc.channel_info.items()},
+            "channels": {name: _label(svc, name, loc) for name in svc.channel_info},
             "jobs": {jid: j.title.get(loc) or j.title.ja for jid, j in svc.settings.jobs.items()}}
 
 

@@ -89,6 +89,12 @@ def test_a_recruiter_answers_a_waiting_candidate_at_1280(browser, waiting, tmp_p
     page.click("#add-note")
     page.wait_for_selector("#thread .item-note")
     page.screenshot(path=str(tmp_path / "inbox-conversation-1280.png"), full_page=True)
+
+    page.click(".inbox-lang")  # English
+    expect(page.locator("#conv-title")).to_contain_text("needs a person")
+    expect(page.locator("label[for=reply-text]")).to_have_text("Reply by Web chat")
+    expect(page.locator("#waiting")).to_contain_text("waiting 14 min")
+    page.screenshot(path=str(tmp_path / "inbox-conversation-1280-en.png"), full_page=True)
     assert errors == []
 
 
