@@ -219,11 +219,13 @@ def test_an_admin_deletes_a_person_from_the_page_after_confirming(chat, client, 
     from tests.recruiters import sign_in
 
     applicant_id = _booked(chat)
+    erase = f"/recruiter/applicants/{applicant_id}/erase"
     sign_in(client, svc, "recruiter@example.com", Role.RECRUITER)
-    assert client.get(f"/recruiter/applicants/{applicant_id}/erase").status_code == 403
-    sign_in(client, svc)  # an admin
-    conversation = client.get(f"/recruiter/applicants/{applicant_id}").get_data(as_text=True)
-    assert f"/recruiter/applicants/{applicant_id}/erase" in conversation
+    assert client.get(erase).status_code == 403
+    assert erase not in client.get(f"/recruiter/inbox/{applicant_id}").get_data(as_text=True)
+    sign_in(client, svc)  # an admin: the link is on the conversation and beside it in the inbox
+    assert erase in client.get(f"/recruiter/applicants/{applicant_id}").get_data(as_text=True)
+    assert erase in client.get(f"/recruiter/inbox/{applicant_id}").get_data(as_text=True)
     ask = client.get(f"/recruiter/applicants/{applicant_id}/erase")
     page = ask.get_data(as_text=True)
     assert ask.status_code == 200 and NAME in page and "自動削除: 無効" in page
