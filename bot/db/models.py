@@ -269,3 +269,8 @@ class KeyGeneration(SQLModel, table=True):
     purpose: str = Field(primary_key=True, max_length=16)
     generation: int = Field(default=0)
     rotated_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+
+
+# The recruiter side's tables have modules of their own; whoever has these models has those too, so a sweep over
+# SQLModel.metadata (bot.service.erasure: a person's inbox notes go with them) sees every table in any process.
+from bot.db import accounts, workspace  # noqa: E402, F401

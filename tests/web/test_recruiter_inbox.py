@@ -324,3 +324,14 @@ def test_a_reply_right_after_the_candidates_message_goes_as_lines_free_reply(lin
         modes = [r.delivery_mode for r in s.exec(select(Outbox).where(Outbox.applicant_id == applicant_id,
                                                                       Outbox.kind == "message")).all()]
     assert modes == ["reply", "push"]
+
+
+def test_erasing_a_person_takes_their_notes_and_resolved_alerts_along(asking, client, svc):
+    from bot.service.erasure import erase
+
+    _post(client, f"/recruiter/inbox/{asking.id}/note", text="電話で確認済み")
+    _post(client, f"/recruiter/inbox/{asking.id}/resolve")
+    assert erase(svc, asking.id, by=None, via="cli") is not None
+    with Session(svc.engine) as s:
+        assert s.exec(select(InboxNote)).all() == [] and s.exec(select(ResolvedAlert)).all() == []
+    assert _waiting_ids(_page(client, "/recruiter/inbox")) == []
