@@ -123,4 +123,19 @@ def test_the_inbox_on_a_390_phone(browser, waiting, tmp_path):  # noqa: F811
     page.click("#send")
     expect(page.locator("#thread .item-staff").last).to_contain_text("駐車場はございます")
     page.screenshot(path=str(tmp_path / "inbox-replied-390.png"))
+
+    # The candidate answers on their own page (as a one-way SMS or e-mail candidate does), on their phone.
+    from bot.core.vocab import KeyPurpose
+    from bot.service.candidate_page import page_url
+
+    mine = open_page(browser, PHONE, errors)
+    mine.goto(page_url(svc.keys.current(KeyPurpose.LINKS), base, token) + "#write")
+    expect(mine.locator("#exchange")).to_contain_text("駐車場はございます")
+    mine.fill("#write-text", "承知しました。当日はよろしくお願いいたします。")
+    _fits(mine, PHONE["width"])
+    mine.screenshot(path=str(tmp_path / "candidate-page-write-390.png"), full_page=True)
+    mine.click("#write-send")
+    expect(mine.locator("#notice")).to_contain_text("担当者が確認してお返事いたします")
+    expect(page.locator("#thread .item-in").last).to_contain_text("当日はよろしくお願いいたします", timeout=15000)
+    expect(page.locator("#thread .item-in .meta").last).to_contain_text("ご本人のページから")
     assert errors == []
