@@ -5,7 +5,6 @@ from flask import Blueprint, abort, g, redirect, render_template, request, url_f
 from markupsafe import Markup, escape
 from sqlmodel import select
 
-from bot.core.events import Resume
 from bot.core.messages import format_slot
 from bot.core.signing import matches
 from bot.core.unbroken import nowrap_html
@@ -22,12 +21,11 @@ from bot.core.vocab import (
 )
 from bot.db.engine import session_scope
 from bot.db.models import Applicant, Booking, MessageLog, Outbox
-from bot.service import accounts, audit, inbox, refusals
+from bot.service import accounts, audit, inbox, refusals, replies
 from bot.service.calendar_health import calendar_problems
 from bot.service.followups import FOLLOW_UPS, outcome_sig
 from bot.service.outcomes import OutcomeRefused, mark, refusal, undo, undo_until
 from bot.service.shortlinks import opens_by_applicant
-from bot.service.turn import handle
 from bot.web.auth import staff_only, who
 from bot.web.common import services
 from bot.web.contacts import contact_notes
@@ -232,9 +230,9 @@ def act(applicant_id: int, action: str):
         return _record(applicant_id, action, url_for("recruiter.act", applicant_id=applicant_id, action=action))
     if action != "resume":
         abort(404, "unknown action")
-    if handle(services(), applicant_id, Resume()) is None:
+    # The same hand-back as the inbox's: the conversation goes back to the bot and its alerts count as dealt with.
+    if not replies.hand_back(services(), applicant_id, replies.Staff(who().id, who().name)):
         abort(404, "no such applicant")
-    audit.log(services(), AuditAction.RESUME, by=who().id, via="web", applicant_id=applicant_id)
     return redirect(url_for("recruiter.index"), 303)
 
 
