@@ -28,10 +28,22 @@ from bot.service.outcomes import OutcomeRefused, mark, refusal, undo, undo_until
 from bot.service.shortlinks import opens_by_applicant
 from bot.web.auth import staff_only, who
 from bot.web.common import services
-from bot.web.contacts import contact_notes
+from bot.web.contacts import channel_label, contact_notes
 from bot.web.security import check_csrf, csrf_token, feed_token
 
 bp = Blueprint("recruiter", __name__, url_prefix="/recruiter")
+
+
+@bp.app_template_filter("channel_name")
+def channel_name(channel: str | None) -> str:
+    """A channel as a recruiter calls it (SMS, メール, Webチャット), never its internal name."""
+    return channel_label(services(), channel) if channel else ""
+
+
+@bp.app_template_filter("message_name")
+def message_name(kind: str | None) -> str:
+    """What a message was, in a recruiter's words; a kind without its own name is just a message."""
+    return FOLLOW_UP_LABELS.get(kind) or MESSAGE_LABELS.get(kind, "メッセージ")
 
 
 @bp.app_template_filter("unbroken")
@@ -68,6 +80,11 @@ REFUSAL_LABELS = {RefusalReason.RATE_CLIENT: "同じ接続元から短時間に�
                   RefusalReason.NUMBER_TYPE: "SMSを受け取れない番号（固定電話・有料番号など）",
                   RefusalReason.GREETED_TODAY: "応募は受付済み。同じ連絡先へ本日ご案内済みのため、あいさつは省略"}
 SOURCE_LABELS = {"form": "応募フォーム", "api": "連携API"}
+MESSAGE_LABELS = {"greeting": "最初のご連絡", "content": "会社紹介のご案内", "booked": "予約確定のお知らせ",
+                  "confirmed": "参加確認へのお礼", "cancelled": "キャンセルの受付", "handoff": "担当者への引き継ぎ",
+                  "date_menu": "日程のご案内", "offer_again": "日程の再案内", "reschedule": "日程変更のご案内",
+                  "meeting_link": "オンライン面接のURL", "thanks_after": "面接後のお礼", "alert": "担当者への通知",
+                  "calendar_book": "カレンダーへの書き込み"}
 # Alerts that open a hand-off: once the recruiter has closed it (Resume), the list marks them answered.
 HANDOFF_REASONS = (AlertReason.NOT_UNDERSTOOD, AlertReason.ASKED_FOR_PERSON, AlertReason.OPTED_IN_WAITING)
 # "参加", not "来社": many interviews are online.

@@ -57,7 +57,7 @@ def test_stop_by_sms_then_a_new_application_with_that_number_is_greeted_by_email
 
     page = _recruiter_page(sms_client)
     assert "SMS停止中 (STOP 2026-11-30)" in _words(page)
-    assert '→ <span class="via">メール</span>' in page
+    assert '<span class="via">（メールでお送りしています）</span>' in page and "sms →" not in page
     assert f'/recruiter/applicants/{first}">#{first}</a>' in page  # one person, two applications
 
 

@@ -1,0 +1,22 @@
+"""The recruiter page speaks a recruiter's words: channels and messages by name, never internal values (issue 14)."""
+from __future__ import annotations
+
+import re
+
+from tests.conftest import AUTH, application
+from tests.recruiters import sign_in
+
+
+def _text(page: str) -> str:
+    return re.sub(r"<[^>]+>", " ", page)
+
+
+def test_channels_and_messages_are_named_in_words(svc, client):
+    # SMS is chosen but has no transport here: messages go by the web chat, and the page says so in words.
+    assert client.post("/api/applications", json=application(), headers=AUTH).status_code == 201
+    sign_in(client, svc)
+    words = _text(client.get("/recruiter/").get_data(as_text=True))
+    assert "Webチャットでお送りしています" in words
+    for internal in ("sandbox", "→", " via "):
+        assert internal not in words, internal
+    assert "未返信フォロー（" in words  # the nudges still to come, with their channel in words
