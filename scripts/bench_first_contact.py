@@ -1,24 +1,27 @@
 #!/usr/bin/env python3
-"""Benchmark first-contact latency: applicant POSTed -> greeting sent by the outbox worker.
+"""Benchmark first-contact latency: applicant POSTed -> the provider receives the greeting.
 
 This is a benchmark, not a test. By default it starts its own stack in a temporary directory
-(fresh SQLite file, `sokuresu db upgrade`, gunicorn with the Procfile's web line, N
-`sokuresu worker` processes), offers applications at a steady open-loop rate, then reads each
-greeting's outbox row back from the database and reports
+(fresh SQLite file, or a throwaway database on the PostgreSQL server of --database-url; `sokuresu db
+upgrade`, gunicorn with the Procfile's web line, N `sokuresu worker` processes) wired to a fake Twilio
+and a fake LINE API running in this process (tests/fakes: the real SDKs talk HTTP to them), offers
+applications at a steady open-loop rate, half by SMS and half by LINE, and reports per channel
 
-    first-contact latency = outbox.sent_at (kind='greeting') - client send time of the POST
+    first contact = the fake provider has read the greeting's request - the client started the POST
+
+both on this process's monotonic clock. The outbox's own view (sent_at - POST) is printed too.
 
 Examples (from the repository root):
 
     .venv/bin/python scripts/bench_first_contact.py                      # 20/s for 30 s, SQLite
     .venv/bin/python scripts/bench_first_contact.py --rate 40 --seconds 20
-    .venv/bin/python scripts/bench_first_contact.py --workers 2 \\
-        --database-url postgresql+psycopg://postgres@127.0.0.1:5432/sokuresu_bench   # own stack on PG
+    .venv/bin/python scripts/bench_first_contact.py --rate 50 --seconds 15 --workers 2 --web-workers 2 \\
+        --database-url postgresql+psycopg://postgres@127.0.0.1:5432/postgres   # throwaway database there
     .venv/bin/python scripts/bench_first_contact.py --url http://127.0.0.1:5000 \\
         --database-url sqlite:////path/to/sokuresu.sqlite3                # measure a running app
 
-With --url nothing is started; INTAKE_API_KEY (or --api-key) must match the running app, and the
-client and the worker should share a clock (same host), since latency subtracts their timestamps.
+With --url nothing is started and no fake provider is used: latency is outbox.sent_at - POST, so the
+client and the worker should share a clock (same host); INTAKE_API_KEY (or --api-key) must match the app.
 Exit status: 0 when every request got a 201 and every greeting was sent, 1 otherwise, 2 on setup
 failure, 130 on Ctrl+C.
 """
@@ -65,11 +68,14 @@ class Stack:
     """gunicorn + worker processes on a database, in a temp dir; stop() undoes everything."""
 
     def __init__(self, database_url: str | None, workers: int, web_workers: int, poll: float | None,
-                 keep: bool):
+                 keep: bool, providers: dict[str, str]):
         self.tmp = Path(tempfile.mkdtemp(prefix="sokuresu-bench-"))
         self.keep = keep
         self.procs: list[tuple[str, subprocess.Popen]] = []
         self.logs: list[Path] = []
+        self.drop = None
+        if database_url and database_url.startswith("postgresql"):
+            database_url, self.drop = throwaway_database(database_url)
         self.database_url = database_url or f"sqlite:///{self.tmp / 'bench.sqlite3'}"
         self.api_key = secrets.token_urlsafe(24)
         self.port = _free_port()
@@ -77,7 +83,7 @@ class Stack:
         self.workers, self.web_workers, self.poll = workers, web_workers, poll
         self.env = {**os.environ, "DATABASE_URL": self.database_url, "INTAKE_API_KEY": self.api_key,
                     "SECRET_KEY": secrets.token_urlsafe(32), "SOKURESU_INSTANCE": str(self.tmp / "instance"),
-                    "PUBLIC_BASE_URL": self.url, "PYTHONUNBUFFERED": "1"}
+                    "PUBLIC_BASE_URL": self.url, "PYTHONUNBUFFERED": "1", **providers}
 
     def _spawn(self, name: str, argv: list[str]) -> None:
         log = self.tmp / f"{name}.log"
@@ -154,10 +160,60 @@ class Stack:
         self.procs.clear()
 
     def cleanup(self) -> None:
+        if self.drop is not None:
+            self.drop()
         if self.keep:
             print(f"kept {self.tmp} (logs, database)")
         else:
             shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+def throwaway_database(server: str) -> tuple[str, callable]:
+    """A fresh PostgreSQL database on the server named by --database-url, and how to drop it afterwards."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    name, admin = f"sokuresu_bench_{secrets.token_hex(4)}", create_engine(server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+
+    def drop():
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+    return make_url(server).set(database=name).render_as_string(hide_password=False), drop
+
+
+# --- the fake providers ------------------------------------------------------------------------------
+
+class Providers:
+    """A fake Twilio and a fake LINE API (tests/fakes) on loopback, and when each recipient's first message arrived."""
+
+    def __init__(self):
+        from tests.fakes.line_api import FakeLine
+        from tests.fakes.twilio_api import FakeTwilio
+
+        self.twilio, self.line = FakeTwilio().start(), FakeLine().start()
+        self.env = {"TWILIO_ACCOUNT_SID": "AC" + "0" * 32, "TWILIO_AUTH_TOKEN": "bench-token",
+                    "TWILIO_FROM_NUMBER": "+15005550006", "TWILIO_API_BASE_URL": self.twilio.origin,
+                    "LINE_CHANNEL_SECRET": "bench-secret", "LINE_CHANNEL_ACCESS_TOKEN": self.line.token,
+                    "LINE_API_BASE_URL": self.line.origin}
+
+    def arrivals(self) -> dict[str, float]:
+        """{recipient: monotonic time its first message was read by the fake} (SMS by the number's last 8 digits)."""
+        seen: dict[str, float] = {}
+        with self.twilio.lock:
+            for at, to in self.twilio.attempts:
+                seen.setdefault(to[-8:], at)
+        with self.line.lock:
+            for req in self.line.requests:
+                if req.path == "/v2/bot/message/push":
+                    seen.setdefault(req.json.get("to", ""), req.at)
+        return seen
+
+    def stop(self) -> None:
+        self.twilio.stop()
+        self.line.stop()
 
 
 # --- the load ---------------------------------------------------------------------------------------
@@ -166,6 +222,8 @@ class Stack:
 class Sent:
     index: int
     external_id: str
+    channel: str
+    recipient: str                    # what the fake provider sees: the number's last 8 digits, or the LINE user id
     scheduled: float                  # monotonic time the open-loop schedule asked for
     started: float = 0.0              # monotonic time the request actually started
     sent_at: datetime | None = None   # client wall clock (UTC) when the POST was sent
@@ -175,12 +233,21 @@ class Sent:
     error: str | None = None
 
 
-def application(run: str, i: int, job: str) -> dict:
-    """A valid body (as tests/conftest.py's application()), unique per request."""
-    return {"name": f"Bench {run} {i:06d}", "email": f"bench-{run}-{i}@example.com", "phone": "090-1234-5678",
-            "channel": "sms", "job": job, "locale": "ja", "source": "bench",
-            "external_id": f"bench-{run}-{i:06d}",
+def recipient(run: str, i: int, channel: str) -> str:
+    """The address of application i: a mobile number's last 8 digits for SMS, a LINE user id for LINE."""
+    return f"1{i % 10**7:07d}" if channel == "sms" else f"U{run}{i:024x}"
+
+
+def application(run: str, i: int, job: str, channel: str) -> dict:
+    """A valid body (as tests/conftest.py's application()), unique per request, its address unique too."""
+    digits = recipient(run, i, "sms")
+    body = {"name": f"Bench {run} {i:06d}", "email": f"bench-{run}-{i}@example.com",
+            "phone": f"090-{digits[:4]}-{digits[4:]}", "channel": channel, "job": job, "locale": "ja",
+            "source": "bench", "external_id": f"bench-{run}-{i:06d}",
             "contact_window": {"days": "weekdays", "from": "18:00", "to": "21:00"}}
+    if channel == "line":
+        body["line_user_id"] = recipient(run, i, "line")
+    return body
 
 
 @dataclass
@@ -191,6 +258,7 @@ class Load:
     seconds: float
     threads: int
     job: str
+    channels: tuple[str, ...] = ("sms",)
     run: str = field(default_factory=lambda: secrets.token_hex(4))
     results: list[Sent] = field(default_factory=list)
 
@@ -208,7 +276,7 @@ class Load:
         if self._stop.is_set():
             item.error = "not sent (interrupted)"
             return
-        body = application(self.run, item.index, self.job)
+        body = application(self.run, item.index, self.job, item.channel)
         item.started = time.monotonic()
         item.sent_at = datetime.now(timezone.utc)
         try:
@@ -233,7 +301,8 @@ class Load:
                 delay = due - time.monotonic()
                 if delay > 0:
                     time.sleep(delay)
-                item = Sent(i, f"bench-{self.run}-{i:06d}", due)
+                channel = self.channels[i % len(self.channels)]
+                item = Sent(i, f"bench-{self.run}-{i:06d}", channel, recipient(self.run, i, channel), due)
                 self.results.append(item)
                 pool.submit(self._post, item)
         except BaseException:
@@ -300,7 +369,17 @@ def code_revision() -> str:
     return f"{head or 'unknown'}{' + uncommitted changes' if dirty else ''}"
 
 
-def report(args, load: Load, rows: dict[str, dict], drained_in: float, findings: dict | None) -> int:
+def at_provider(load: Load, arrivals: dict[str, float]) -> dict[str, list[float]]:
+    """{channel: [seconds from the POST's start until the fake provider had the greeting]}."""
+    found: dict[str, list[float]] = {channel: [] for channel in load.channels}
+    for r in load.results:
+        if r.status == 201 and r.recipient in arrivals:
+            found[r.channel].append(arrivals[r.recipient] - r.started)
+    return found
+
+
+def report(args, load: Load, rows: dict[str, dict], drained_in: float, findings: dict | None,
+           arrivals: dict[str, float] | None) -> int:
     results = load.results
     offered = len(results)
     accepted = [r for r in results if r.status == 201]
@@ -347,6 +426,8 @@ def report(args, load: Load, rows: dict[str, dict], drained_in: float, findings:
           f"{args.poll if args.poll is not None else 'default (0.5 s)'}  client threads={args.threads}")
     if not args.url:
         print(f"  code: {code_revision()}")
+    print(f"  load average at the end (1/5/15 min, {os.cpu_count()} CPUs): "
+          + " ".join(f"{x:.2f}" for x in os.getloadavg()) + "  (other work on the machine skews the figures)")
     print()
     print(f"  {'offered rate':<34} {args.rate:>8.1f} /s  ({offered} requests over {args.seconds:g} s)")
     print(f"  {'accepted (201) rate':<34} {len(accepted) / duration:>8.1f} /s  "
@@ -360,7 +441,10 @@ def report(args, load: Load, rows: dict[str, dict], drained_in: float, findings:
               f"max {lag[-1]:.3f} s): raise --threads")
     print()
     print(f"  {'seconds':<34} {'n':>6} {'p50':>8} {'p95':>8} {'p99':>8} {'max':>8}")
-    print(dist_row("first contact (sent_at - POST)", first_contact))
+    if arrivals is not None:
+        for channel, values in at_provider(load, arrivals).items():
+            print(dist_row(f"first contact at the provider, {channel}", values))
+    print(dist_row("outbox sent_at - POST", first_contact))
     print(dist_row("  POST -> greeting enqueued", intake))
     print(dist_row("  enqueued -> sent (worker)", queued))
     print(dist_row("HTTP response time", http))
@@ -397,6 +481,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                    "runs on it (e.g. postgresql+psycopg://postgres@127.0.0.1:5432/bench) instead of a temp SQLite")
     p.add_argument("--api-key", default=os.environ.get("INTAKE_API_KEY"),
                    help="with --url: the app's INTAKE_API_KEY (default: $INTAKE_API_KEY)")
+    p.add_argument("--channels", default="sms,line", help="channels the applications take in turn (default sms,line)")
     p.add_argument("--job", default="bakery-staff", help="job id to apply for (default bakery-staff)")
     p.add_argument("--drain-timeout", type=float, default=30.0, help="seconds to wait for the outbox (default 30)")
     p.add_argument("--keep", action="store_true", help="keep the temp dir (logs, SQLite file) for inspection")
@@ -421,12 +506,13 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, _terminate)
     signal.signal(signal.SIGHUP, _terminate)
 
-    stack = None
+    stack = providers = None
     try:
         if args.url:
             url, api_key, database_url = args.url.rstrip("/"), args.api_key, args.database_url
         else:
-            stack = Stack(args.database_url, args.workers, args.web_workers, args.poll, args.keep)
+            providers = Providers()
+            stack = Stack(args.database_url, args.workers, args.web_workers, args.poll, args.keep, providers.env)
             print(f"starting gunicorn ({args.web_workers} workers) and {args.workers} outbox worker(s) "
                   f"in {stack.tmp} ...", flush=True)
             try:
@@ -435,7 +521,7 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"error: {exc}", file=sys.stderr)
                 return 2
             url, api_key, database_url = stack.url, stack.api_key, stack.database_url
-        load = Load(url, api_key, args.rate, args.seconds, args.threads, args.job)
+        load = Load(url, api_key, args.rate, args.seconds, args.threads, args.job, tuple(args.channels.split(",")))
         print(f"offering {args.rate:g}/s for {args.seconds:g} s to {url} ...", flush=True)
         load.run_load()
         print("load done; waiting for the outbox to drain ...", flush=True)
@@ -444,7 +530,8 @@ def main(argv: list[str] | None = None) -> int:
         if stack is not None:
             stack.stop()  # flushes the logs before they are read
             findings = stack.log_findings()
-        return report(args, load, rows, drained_in, findings)
+        arrivals = providers.arrivals() if providers is not None else None
+        return report(args, load, rows, drained_in, findings, arrivals)
     except KeyboardInterrupt:
         print("\ninterrupted: stopping what was started", file=sys.stderr)
         return 130
@@ -454,6 +541,8 @@ def main(argv: list[str] | None = None) -> int:
             stack.stop()
             stack.cleanup()
             signal.signal(signal.SIGINT, signal.SIG_DFL)
+        if providers is not None:
+            providers.stop()
 
 
 if __name__ == "__main__":
