@@ -335,3 +335,37 @@ def test_erasing_a_person_takes_their_notes_and_resolved_alerts_along(asking, cl
     with Session(svc.engine) as s:
         assert s.exec(select(InboxNote)).all() == [] and s.exec(select(ResolvedAlert)).all() == []
     assert _waiting_ids(_page(client, "/recruiter/inbox")) == []
+
+
+@pytest.fixture
+def pg(pg_url, clock):
+    from bot import create_app
+    from tests.conftest import make_services
+
+    services = make_services(pg_url, clock)
+    yield services, create_app({"TESTING": True}, services=services).test_client()
+    services.engine.dispose()
+
+
+def test_the_inbox_on_postgresql(pg):
+    """The list's grouped reads, the outer join of open alerts and the stamp, on PostgreSQL."""
+    from tests.conftest import Chat
+
+    svc, client = pg
+    chat = Chat(client, svc)
+    chat.apply(name="佐藤 一郎")
+    chat.say(QUESTION)
+    chat.replies()
+    _sign_in(client)
+    assert _waiting_ids(_page(client, "/recruiter/inbox")) == [chat.id]
+    stamp = client.get(f"/recruiter/inbox/stamp?a={chat.id}").get_json()
+    _post(client, f"/recruiter/inbox/{chat.id}/reply", text="駐車場はございます。")
+    _post(client, f"/recruiter/inbox/{chat.id}/note", text="確認済み")
+    assert [m["text"] for m in chat.replies()] == ["駐車場はございます。"]
+    assert client.get(f"/recruiter/inbox/stamp?a={chat.id}").get_json()["stamp"] != stamp["stamp"]
+    _post(client, f"/recruiter/inbox/{chat.id}/resolve")
+    _post(client, f"/recruiter/inbox/{chat.id}/hand-back")
+    page = _page(client, "/recruiter/inbox")
+    assert _waiting_ids(page) == [] and "駐車場は" in page
+    view = _page(client, f"/recruiter/inbox/{chat.id}")
+    assert "確認済み" in view and "駐車場はございます。" in view
