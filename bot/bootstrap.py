@@ -15,6 +15,7 @@ from bot.core.messages import Renderer, validate_templates
 from bot.core.settings import Settings, load_settings
 from bot.core.transport import Channel
 from bot.core.vocab import KeyPurpose
+from bot.db import wakeup
 from bot.db.engine import make_engine
 from bot.google_calendar import attach as attach_google
 from bot.service.deps import Services, local_calendar
@@ -46,7 +47,9 @@ def bootstrap(config: Config | None = None, settings: Settings | None = None, en
     config = config or Config.from_env()
     settings = settings or load_settings(config.settings_path)
     validate_templates(settings)
-    engine = engine or make_engine(config.database_url)
+    if engine is None:
+        engine = make_engine(config.database_url)
+        wakeup.announce(engine, config.instance_path)  # a commit that queues work wakes the workers of every process
     keys = Keys.read(config.secret_key, engine)
     # Adapters sign only the links in what they send (an e-mail's page and unsubscribe links): they are handed
     # the links key in SECRET_KEY's place, never SECRET_KEY itself.

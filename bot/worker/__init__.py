@@ -8,6 +8,7 @@ import socket
 import threading
 import time
 
+from bot.db import wakeup
 from bot.service import inbox, retention
 from bot.service.calendar_sync import poll as calendar_poll
 from bot.service.deps import Services
@@ -75,6 +76,7 @@ def run_until_signalled(svc: Services, poll: float = 0.5) -> None:
 
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
+    wakeup.listen(svc.engine, svc.config.instance_path, svc.process.wake, stop)  # other processes' commits wake it
     run(svc, stop, poll)
 
 

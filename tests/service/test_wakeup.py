@@ -1,0 +1,68 @@
+"""A commit that queues work wakes the workers of other processes (LISTEN/NOTIFY on PostgreSQL, a socket on SQLite)."""
+import socket
+import threading
+from datetime import datetime, timezone
+
+import pytest
+
+from bot.core.vocab import Kind
+from bot.db import wakeup
+from bot.db.engine import make_engine, session_scope
+from bot.db.migrate import upgrade
+from bot.db.models import Outbox
+
+WAIT_S = 30  # how long a missing wake-up may take to show as a failure; never a measure of speed
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def engine(request, tmp_path):
+    url = f"sqlite:///{tmp_path / 'db.sqlite3'}" if request.param == "sqlite" else request.getfixturevalue("pg_url")
+    upgrade(url)
+    engine = make_engine(url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def listening(engine, tmp_path):
+    """A worker's wake event, set by the listener; the listener is ready once it has set it the first time."""
+    wake, stop = threading.Event(), threading.Event()
+    thread = wakeup.listen(engine, tmp_path, wake, stop)
+    assert wake.wait(WAIT_S), "the listener never started"
+    wake.clear()
+    yield wake
+    stop.set()
+    thread.join(WAIT_S)
+
+
+def queue_one(engine) -> None:
+    now = datetime.now(timezone.utc)
+    with session_scope(engine) as session:
+        session.add(Outbox(channel="staff", kind=Kind.STAFF_ALERT, payload={}, due_at=now, created_at=now))
+
+
+def test_a_commit_that_queues_a_message_wakes_a_worker_of_another_process(engine, tmp_path, listening):
+    wakeup.announce(engine, tmp_path)
+    queue_one(engine)
+    assert listening.wait(WAIT_S)
+
+
+def test_a_rolled_back_transaction_leaves_nothing_to_announce(engine, tmp_path):
+    wakeup.announce(engine, tmp_path)
+    now = datetime.now(timezone.utc)
+    with engine.connect() as conn:
+        with conn.begin() as tx:
+            conn.execute(Outbox.__table__.insert().values(channel="staff", kind=Kind.STAFF_ALERT, payload={},
+                                                          due_at=now, created_at=now, idempotency_key="k"))
+            assert conn.info.get("sokuresu_wake")
+            tx.rollback()
+        assert "sokuresu_wake" not in conn.info
+
+
+def test_a_dead_workers_socket_is_removed_when_rung(tmp_path):
+    where = wakeup.socket_dir(tmp_path)
+    where.mkdir()
+    with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as gone:
+        gone.bind(str(where / "gone"))
+    wakeup.ring(where)
+    assert not (where / "gone").exists()
