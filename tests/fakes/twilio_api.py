@@ -70,6 +70,9 @@ class FakeTwilio:
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"  # keep-alive, as Twilio's API serves it (and the SDK's session reuses)
+            disable_nagle_algorithm = True  # headers and body go in two writes: no 40 ms delayed-ACK stall
+
             def log_message(self, *args):  # keep test output quiet
                 pass
 
