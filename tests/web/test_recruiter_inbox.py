@@ -369,3 +369,41 @@ def test_the_inbox_on_postgresql(pg):
     assert _waiting_ids(page) == [] and "駐車場は" in page
     view = _page(client, f"/recruiter/inbox/{chat.id}")
     assert "確認済み" in view and "駐車場はございます。" in view
+
+
+def _upgrading_counts_past_alerts_as_dealt_with(url: str) -> None:
+    from datetime import datetime, timedelta, timezone
+
+    import sqlalchemy as sa
+
+    from bot.db import migrate
+
+    migrate.upgrade(url, "0009")
+    engine = sa.create_engine(url)
+    outbox = sa.Table("outbox", sa.MetaData(), autoload_with=engine)
+    past, later = datetime(2026, 1, 5, tzinfo=timezone.utc), datetime.now(timezone.utc) + timedelta(days=2)
+
+    def row(key: str, channel: str, due, status: str = "sent") -> dict:
+        return {"channel": channel, "kind": "alert", "payload": {"reason": "no_slots"}, "due_at": due,
+                "status": status, "attempts": 1, "idempotency_key": key, "created_at": past}
+
+    with engine.begin() as conn:
+        conn.execute(outbox.insert(), [row("a", "recruiter", past), row("b", "recruiter", later, "pending"),
+                                       row("c", "sms", past), row("d", "recruiter", past, "cancelled")])
+    engine.dispose()
+    migrate.upgrade(url)
+    engine = sa.create_engine(url)
+    with engine.connect() as conn:
+        done = conn.execute(sa.text("SELECT o.idempotency_key FROM resolved_alert r "
+                                    "JOIN outbox o ON o.id = r.outbox_id"))
+        keys = sorted(k for (k,) in done)
+    engine.dispose()
+    assert keys == ["a"]  # the old alert; not the one due later, a message, or a cancelled one
+
+
+def test_upgrading_counts_past_alerts_as_dealt_with_on_sqlite(tmp_path):
+    _upgrading_counts_past_alerts_as_dealt_with(f"sqlite:///{tmp_path / 'old.sqlite3'}")
+
+
+def test_upgrading_counts_past_alerts_as_dealt_with_on_postgres(pg_url):
+    _upgrading_counts_past_alerts_as_dealt_with(pg_url)

@@ -6,12 +6,14 @@ Create Date: 2026-12-02 16:20:24.918224
 """
 from __future__ import annotations
 
+from datetime import datetime, timezone
 from typing import Sequence, Union
 
-from alembic import op
 import sqlalchemy as sa
-import calendars.sqltypes
 import sqlmodel.sql.sqltypes
+from alembic import op
+
+import calendars.sqltypes
 
 revision: str = '0010'
 down_revision: Union[str, Sequence[str], None] = '0009'
@@ -47,6 +49,19 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('inbox_note', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_inbox_note_applicant_id'), ['applicant_id'], unique=False)
+    # Alerts raised before the inbox had no way to be marked dealt with: they count as dealt with from here on, so
+    # the inbox does not open with every alert of the past as "waiting". Open hand-offs still wait (handoff_open),
+    # and alerts planned for later (an interview's outcome) come when they are due.
+    now = datetime.now(timezone.utc)
+    outbox = sa.table('outbox', sa.column('id', sa.Integer()), sa.column('channel', sa.String()),
+                      sa.column('status', sa.String()), sa.column('due_at', calendars.sqltypes.UTCDateTime()))
+    resolved = sa.table('resolved_alert', sa.column('outbox_id', sa.Integer()), sa.column('account_id', sa.Integer()),
+                        sa.column('resolved_at', calendars.sqltypes.UTCDateTime()))
+    when = sa.literal(now, calendars.sqltypes.UTCDateTime())
+    op.execute(resolved.insert().from_select(
+        ['outbox_id', 'account_id', 'resolved_at'],
+        sa.select(outbox.c.id, sa.null(), when).where(outbox.c.channel == 'recruiter', outbox.c.status != 'cancelled',
+                                                     outbox.c.due_at <= when)))
 
 
 
