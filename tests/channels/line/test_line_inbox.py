@@ -279,4 +279,4 @@ def test_the_recruiter_page_counts_events_waiting_and_lists_those_given_up_on(li
     sign_in(line_client)  # fourteen hours on, the first session has lapsed
     after, page = waiting()
     assert row.status == "failed" and after == tried - 1
-    assert page.count(f"#{row.id} via line ({MAX_ATTEMPTS} 回): RuntimeError: the calendar fell over") == 1
+    assert page.count(f"#{row.id}（LINE、{MAX_ATTEMPTS} 回）: RuntimeError: the calendar fell over") == 1
