@@ -27,6 +27,7 @@ bp = Blueprint("auth", __name__, url_prefix="/recruiter")
 log = logging.getLogger("sokuresu.web")
 MAILER = "sokuresu.staff_mail"  # app.extensions key: a bot.channels.email.staff.StaffMail, or None without SMTP
 ROLE_LABELS = {Role.ADMIN: "管理者", Role.RECRUITER: "採用担当", Role.INTERVIEWER: "面接官"}
+ROLE_LABELS_EN = {Role.ADMIN: "admin", Role.RECRUITER: "recruiter", Role.INTERVIEWER: "interviewer"}
 
 
 class Signed(UserMixin):
@@ -46,7 +47,9 @@ def init_app(app, mailer=None) -> None:
     manager.unauthorized_handler(_unauthorized)
     app.extensions[MAILER] = mailer
     app.add_template_global(who, "signed_in")  # for the bar above the recruiter's pages
-    app.add_template_global(lambda role: ROLE_LABELS.get(role, role), "role_label")
+    app.add_template_global(lambda role: (ROLE_LABELS_EN if locale() == "en" else ROLE_LABELS).get(role, role),
+                            "role_label")
+    app.add_template_global(locale, "page_locale")  # the staff bar speaks the page's language
 
 
 def _load(token: str) -> Signed | None:

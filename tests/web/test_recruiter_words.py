@@ -20,3 +20,13 @@ def test_channels_and_messages_are_named_in_words(svc, client):
     for internal in ("sandbox", "→", " via "):
         assert internal not in words, internal
     assert "未返信フォロー（" in words  # the nudges still to come, with their channel in words
+
+
+def test_the_staff_bar_speaks_the_pages_language(svc, client):
+    sign_in(client, svc)
+    ja = _text(client.get("/recruiter/inbox").get_data(as_text=True))
+    en_page = client.get("/recruiter/inbox?lang=en").get_data(as_text=True)
+    en = _text(en_page)
+    assert "受信箱" in ja and "ログアウト" in ja
+    assert "Inbox" in en and "Sign out" in en and "（admin）" in en and "ログアウト" not in en and "管理者" not in en
+    assert 'href="/recruiter/today?lang=en"' in en_page  # the language follows the bar's links
