@@ -30,3 +30,11 @@ def test_the_staff_bar_speaks_the_pages_language(svc, client):
     assert "受信箱" in ja and "ログアウト" in ja
     assert "Inbox" in en and "Sign out" in en and "（admin）" in en and "ログアウト" not in en and "管理者" not in en
     assert 'href="/recruiter/today?lang=en"' in en_page  # the language follows the bar's links
+
+
+def test_the_read_only_conversation_links_to_the_inbox_to_reply(svc, client):
+    applicant = client.post("/api/applications", json=application(), headers=AUTH).get_json()["id"]
+    sign_in(client, svc)
+    page = client.get(f"/recruiter/applicants/{applicant}").get_data(as_text=True)
+    assert f'href="/recruiter/inbox/{applicant}"' in page and "受信箱で返信する" in page
+    assert "sandbox" not in _text(page)
