@@ -2,9 +2,11 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
+from sqlmodel import select
 
 from bot.core.vocab import AuditAction, Role
 from bot.db.engine import session_scope
+from bot.db.models import Applicant
 from bot.service import accounts, audit
 from bot.web.auth import MAILER, ROLE_LABELS, send_link, staff_only, who
 from bot.web.common import services
@@ -91,6 +93,9 @@ def audit_log():
     before = request.args.get("before", "")
     with session_scope(svc.engine) as db:
         entries, named = audit.recent(db, PAGE, int(before) if before.isascii() and before.isdigit() else None)
+        # An erased person's applications are gone: their entries keep the number, without a link to nothing.
+        ids = {e.applicant_id for e in entries if e.applicant_id}
+        present = set(db.exec(select(Applicant.id).where(Applicant.id.in_(ids))).all()) if ids else set()
     tz = svc.settings.tz
     rows = [{"e": e, "at": e.at.astimezone(tz).strftime("%Y-%m-%d %H:%M:%S"),
              "by": accounts.person(svc.settings, named[e.account_id]).name if e.account_id in named else "",
@@ -99,4 +104,4 @@ def audit_log():
     older = entries[-1].id if len(entries) == PAGE else None
     return render_template("audit.html", rows=rows, older=older, company=svc.settings.company.name.ja,
                            csrf=csrf_token(), here="audit", action_labels=ACTION_LABELS, via_labels=VIA_LABELS,
-                           detail_labels=DETAIL_LABELS)
+                           detail_labels=DETAIL_LABELS, present=present)

@@ -238,6 +238,7 @@ def test_an_admin_deletes_a_person_from_the_page_after_confirming(chat, client, 
     assert client.get(f"/recruiter/applicants/{applicant_id}").status_code == 404
     audit = client.get("/recruiter/audit").get_data(as_text=True)
     assert "個人データを削除" in audit and NAME not in audit
+    assert f'/recruiter/applicants/{applicant_id}"' not in audit and "（削除済み）" in audit  # no link to a 404
     listing = client.get("/recruiter").get_data(as_text=True)
     assert "自動削除: 無効" in listing
 
