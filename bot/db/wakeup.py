@@ -1,14 +1,15 @@
-"""Wake the workers of every process when a transaction that queued outbox rows commits, not at their next poll.
+"""Wake the workers of every process when a transaction that queued outbox rows for now commits, not at their poll.
 
 A hint, never the truth: the outbox row with its lease stays the only record of what is to be
 sent, and each worker still polls, so a wake-up that is lost (a worker restarting, a full socket buffer) only costs
 the poll's delay.
 
-- PostgreSQL: the transaction runs `pg_notify` just before its COMMIT, so the notification is delivered when (and
-  only if) the rows are visible; each worker LISTENs on a connection of its own.
-- SQLite: each worker binds a UNIX datagram socket under instance/wake/, and a process that committed sends a byte
-  to every socket there. The byte may arrive a moment before the COMMIT ends, but every transaction here begins
-  IMMEDIATE (bot.db.engine): the worker's claim waits for the write lock, so it sees the rows.
+- PostgreSQL: the session runs `pg_notify` just before its COMMIT, so the notification is delivered when (and only
+  if) the rows are visible; each worker LISTENs on a connection of its own.
+- SQLite: each worker binds a UNIX datagram socket under instance/wake/, and a process sends a byte to every socket
+  there after its commit.
+
+Only ORM sessions are watched (every outbox row is written through one).
 """
 from __future__ import annotations
 
@@ -16,18 +17,24 @@ import logging
 import os
 import socket
 import threading
+import weakref
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from sqlalchemy import event
+from sqlalchemy import event, inspect
 from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
+
+from bot.core.vocab import OutboxStatus
+from bot.db.models import Outbox
 
 log = logging.getLogger("sokuresu.wakeup")
 CHANNEL = "sokuresu_wake"
-# Inbox items are not announced: a web process leases those it writes to its own runner (bot.service.inbox_runner).
-_QUEUES_WORK = "INSERT INTO outbox "
-_FLAG = "sokuresu_wake"
+_NEW, _RING = "sokuresu_new_outbox", "sokuresu_ring"
+_announced: "weakref.WeakKeyDictionary[Engine, Path]" = weakref.WeakKeyDictionary()  # engine -> socket dir
 LISTEN_TIMEOUT_S = 5.0  # how often the listener looks at its stop event
 RECONNECT_S = 1.0
+SOON = timedelta(seconds=1)  # a row due later than this is the poll's: waking now would find nothing to claim
 
 
 def socket_dir(instance: str | Path) -> Path:
@@ -35,29 +42,51 @@ def socket_dir(instance: str | Path) -> Path:
 
 
 def announce(engine: Engine, instance: str | Path) -> None:
-    """Make every commit on `engine` that inserted outbox rows wake the workers (of any process)."""
-    sqlite = engine.dialect.name == "sqlite"
-    where = socket_dir(instance)
+    """Make every commit on `engine` that wrote an outbox row a worker may claim now wake the workers (of any
+    process). Rows the committer leased to itself (the web's inbox runner sends its answers) and rows due later
+    wake no one."""
+    _announced[engine] = socket_dir(instance)
+    if not event.contains(Session, "before_commit", _before_commit):
+        event.listen(Session, "before_flush", _collect)
+        event.listen(Session, "before_commit", _before_commit)
+        event.listen(Session, "after_commit", _after_commit)
+        event.listen(Session, "after_soft_rollback", _forget)
 
-    @event.listens_for(engine, "after_cursor_execute")
-    def _seen(conn, _cursor, statement, _params, _context, _many):
-        if statement.startswith(_QUEUES_WORK):
-            conn.info[_FLAG] = True
 
-    @event.listens_for(engine, "commit")
-    def _commit(conn):  # runs just before the COMMIT, inside the transaction
-        if not conn.info.pop(_FLAG, False):
-            return
-        if sqlite:
-            ring(where)
-        else:
-            with conn.connection.cursor() as cur:  # the DBAPI cursor: no SQLAlchemy events, no recursion
-                cur.execute("SELECT pg_notify(%s, '')", (CHANNEL,))
+def claimable(row: Outbox, now: datetime) -> bool:
+    """Whether a worker could claim this row at once (what is not loaded counts as yes: nothing is read here)."""
+    known = inspect(row).dict
+    due = known.get("due_at")
+    if due is not None and due.tzinfo is None:
+        due = due.replace(tzinfo=timezone.utc)
+    return (known.get("status", OutboxStatus.PENDING) == OutboxStatus.PENDING and known.get("lease_owner") is None
+            and (due is None or due <= now + SOON))
 
-    @event.listens_for(engine, "rollback")
-    def _rollback(conn):
-        if not conn.invalidated:  # a dropped connection is discarded with its info (and may not be touched)
-            conn.info.pop(_FLAG, None)
+
+def _collect(session: Session, _context, _instances) -> None:
+    if session.bind in _announced:
+        session.info.setdefault(_NEW, []).extend(o for o in session.new if isinstance(o, Outbox))
+
+
+def _before_commit(session: Session) -> None:  # inside the transaction, before its COMMIT
+    where = _announced.get(session.bind)
+    rows = session.info.pop(_NEW, []) + [o for o in session.new if isinstance(o, Outbox)]
+    if where is None or not any(claimable(row, datetime.now(timezone.utc)) for row in rows):
+        return
+    if session.bind.dialect.name == "sqlite":
+        session.info[_RING] = where
+    else:  # delivered when, and only if, this transaction commits
+        session.connection().exec_driver_sql(f"SELECT pg_notify('{CHANNEL}', '')")
+
+
+def _after_commit(session: Session) -> None:
+    if (where := session.info.pop(_RING, None)) is not None:
+        ring(where)
+
+
+def _forget(session: Session, _transaction) -> None:
+    session.info.pop(_NEW, None)
+    session.info.pop(_RING, None)
 
 
 def ring(where: Path) -> None:
