@@ -19,7 +19,8 @@ import logging
 from sqlalchemy import exists
 from sqlmodel import Session, select
 
-from bot.core.vocab import STAFF_CHANNEL, AlertReason, Kind, Role
+from bot.core.alert_words import ALERT_WORDS
+from bot.core.vocab import STAFF_CHANNEL, Kind, Role
 from bot.db.accounts import Account
 from bot.db.models import Applicant, Booking, Outbox
 from bot.service.accounts import person
@@ -27,31 +28,6 @@ from bot.service.deps import Services
 
 log = logging.getLogger("sokuresu.notify")
 MAIL, WEBHOOK = "mail", "webhook"  # the `via` of a staff row
-
-# Why a person is needed, as a recruiter says it (Japanese, English).
-LABELS: dict[str, tuple[str, str]] = {
-    AlertReason.NO_SLOTS: ("案内できる空き枠がありません", "no interview times to offer"),
-    AlertReason.NOT_UNDERSTOOD: ("ボットが理解できないメッセージが届きました",
-                                 "a message the bot did not understand"),
-    AlertReason.ASKED_FOR_PERSON: ("担当者との会話を希望しています", "asked to talk to a person"),
-    AlertReason.OPTED_IN_WAITING: ("配信を再開し、担当者からの返答を待っています",
-                                   "opted back in and waits for an answer"),
-    AlertReason.MEDIA_RECEIVED: ("写真やファイルが届きました", "sent a photo or a file"),
-    AlertReason.ALL_OPTED_OUT: ("連絡先がすべて配信停止中です（お電話などで）", "every contact opted out: call them"),
-    AlertReason.OPTED_OUT: ("配信停止の連絡がありました", "asked us to stop messages"),
-    AlertReason.UNDELIVERED: ("メッセージが届かず、別の手段で再送しました",
-                              "a message did not arrive; sent another way"),
-    AlertReason.LINE_BLOCKED: ("LINEでブロックされました（電話で連絡を）", "blocked us on LINE: call them"),
-    AlertReason.LINE_KEPT: ("同じLINEの方の新しい応募です（別の手段で連絡を）",
-                            "applied again from the same LINE account"),
-    AlertReason.APPLIED_AGAIN: ("同じ方の別の応募です（本日ご案内済み）", "the same person applied again today"),
-    AlertReason.UNCONFIRMED: ("面接への参加の確認がまだありません（お電話で確認を）",
-                              "has not confirmed the interview: call them"),
-    AlertReason.UNREACHABLE: ("最初のご連絡とフォローに返信がありません", "no answer to the greeting and follow-ups"),
-    AlertReason.OUTCOME: ("面接の結果を記録してください", "record the interview's outcome"),
-    AlertReason.CANCELLED: ("面接がキャンセルされました", "cancelled the interview"),
-}
-
 
 def initial(name: str) -> str:
     """The first letter of the name as given (山田 花子 → 山, Jane Doe → J)."""
@@ -73,7 +49,7 @@ def recipients(session: Session, svc: Services, applicant: Applicant | None) -> 
 def words(svc: Services, row: Outbox, applicant: Applicant | None, *, actions: bool) -> tuple[str, str]:
     """(subject, text) of an alert for people: why, who by initial and number, where to look."""
     reason = row.payload.get("reason") or row.kind
-    ja, en = LABELS.get(reason, ("対応が必要です", "a person is needed"))
+    ja, en = ALERT_WORDS.get(reason, ("対応が必要です", "a person is needed"))
     company = svc.settings.company.name.ja
     if applicant is None:
         subject = f"[{company}] {ja}"

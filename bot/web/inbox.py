@@ -9,6 +9,7 @@ import phonenumbers
 from flask import Blueprint, abort, jsonify, redirect, render_template, request, url_for
 
 from bot.core import saved_replies as saved
+from bot.core.alert_words import ALERT_WORDS
 from bot.core.vocab import Role
 from bot.db.engine import session_scope
 from bot.db.models import Applicant
@@ -17,8 +18,8 @@ from bot.service.candidate_page import sms_is_one_way
 from bot.web.auth import staff_only, who
 from bot.web.common import locale, services
 from bot.web.contacts import channel_label, contact_notes
-from bot.web.inbox_texts import REASONS_EN, STATES_EN, TEXTS
-from bot.web.recruiter import REASON_LABELS, STATE_LABELS
+from bot.web.inbox_texts import STATES_EN, TEXTS
+from bot.web.recruiter import STATE_LABELS
 from bot.web.security import check_csrf, csrf_token
 
 bp = Blueprint("inbox", __name__, url_prefix="/recruiter")
@@ -66,9 +67,8 @@ def _ago(t: dict, since: datetime | None, now: datetime) -> str:
 
 
 def _reason(loc: str, reason: str) -> str:
-    if loc == "en" and reason in REASONS_EN:
-        return REASONS_EN[reason]
-    return REASON_LABELS.get(reason, "")
+    ja, en = ALERT_WORDS.get(reason, ("", ""))
+    return en if loc == "en" else ja
 
 
 def _state(loc: str, state: str) -> str:

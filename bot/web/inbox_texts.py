@@ -1,8 +1,6 @@
 """The inbox's words, Japanese and English (the page follows ?lang=, then the browser)."""
 from __future__ import annotations
 
-from bot.core.vocab import AlertReason
-
 TEXTS = {
     "ja": {
         "title": "受信箱", "sub": "Inbox", "switch": "English", "waiting": "対応が必要",
@@ -81,17 +79,6 @@ TEXTS = {
     },
 }
 
-REASONS_EN = {
-    AlertReason.NOT_UNDERSTOOD: "a message the bot did not understand", AlertReason.NO_SLOTS: "no free times to offer",
-    AlertReason.OPTED_OUT: "asked for no more messages", AlertReason.CANCELLED: "cancelled the interview",
-    AlertReason.ASKED_FOR_PERSON: "asked for a person", AlertReason.MEDIA_RECEIVED: "sent a photo or file",
-    AlertReason.LINE_BLOCKED: "blocked us on LINE (call instead)", AlertReason.UNDELIVERED: "a message did not arrive",
-    AlertReason.OPTED_IN_WAITING: "opted in again, waiting for a person",
-    AlertReason.ALL_OPTED_OUT: "every contact opted out: call instead",
-    AlertReason.LINE_KEPT: "a new application of the same LINE user", AlertReason.APPLIED_AGAIN: "applied again today",
-    AlertReason.UNCONFIRMED: "did not confirm the interview (call to check)",
-    AlertReason.UNREACHABLE: "no answer to any follow-up", AlertReason.OUTCOME: "record the interview's outcome",
-}
 STATES_EN = {"new": "received", "greeted": "choosing a time", "booked": "booked", "confirmed": "confirmed",
              "rescheduling": "changing the time", "cancelled": "cancelled", "attended": "attended",
              "no_show": "no-show", "opted_out": "opted out", "needs_human": "needs a person"}

@@ -5,6 +5,7 @@ from flask import Blueprint, abort, g, redirect, render_template, request, url_f
 from markupsafe import Markup, escape
 from sqlmodel import select
 
+from bot.core.alert_words import ALERT_WORDS
 from bot.core.messages import format_slot
 from bot.core.signing import matches
 from bot.core.unbroken import nowrap_html
@@ -54,19 +55,7 @@ def unbroken(text: str) -> Markup:
 STATE_LABELS = {"new": "受付", "greeted": "日程選択中", "booked": "予約済み", "confirmed": "参加確認済み",
                 "rescheduling": "日程変更中", "cancelled": "キャンセル", "attended": "面接済み", "no_show": "不参加",
                 "opted_out": "配信停止", "needs_human": "要対応"}
-REASON_LABELS = {"not_understood": "ボットが理解できないメッセージ", "no_slots": "案内できる空き枠がない",
-                 "opted_out": "配信停止の連絡", "cancelled": "面接キャンセル",
-                 "unconfirmed": "前日リマインドに未返信（お電話で確認を）",
-                 "unreachable": "連絡がつかない（フォローに未返信）",
-                 "outcome": "面接の結果を記録してください",
-                 "undelivered": "メッセージが届かず、別の手段で再送"}
-REASON_LABELS.update(line_blocked="LINEでブロックされた（電話で連絡を）", media_received="写真やファイルが届いた",
-                     asked_for_person="担当者との会話を希望")
-REASON_LABELS.update(all_opted_out="ご本人の連絡先がすべて配信停止中のため、自動の案内を送れません（お電話などで）",
-                     line_kept="同じLINEの方の新しい応募（LINEの会話は面接予約中の応募で続きます。別の手段で連絡を）")
-REASON_LABELS.update(opted_in_waiting="配信を再開（担当者からの返答をお待ちです）")
-REASON_LABELS.update(applied_again="同じ方の別の応募。本日ご案内済みのため自動のあいさつは送っていません"
-                                   "（会話は先にご案内した応募で続きます。この応募の件はお電話などで）")
+REASON_LABELS = {reason: ja for reason, (ja, _) in ALERT_WORDS.items()}
 DELIVERY_LABELS = {"queued": "送信待ち", "sent": "送信済み", "delivered": "到達", "undelivered": "不達",
                    "failed": "失敗", "read": "既読"}
 FOLLOW_UP_LABELS = {"reminder_day_before": "前日リマインド", "reminder_soon": "直前リマインド",

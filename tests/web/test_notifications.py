@@ -121,7 +121,7 @@ def test_an_alert_mails_admins_recruiters_and_the_candidates_own_interviewer(db_
     assert sorted(mails) == ["boss@example.com", "hr@example.com", "sato@example.com"]
     mail = mails["hr@example.com"]
     text = mail.get_body(("plain",)).get_content()
-    assert "担当者との会話を希望しています: 山さん（応募 #" in text
+    assert "担当者との会話を希望: 山さん（応募 #" in text
     assert f"http://localhost/recruiter/applicants/{applicant_id}" in text
     assert f"#{applicant_id}" in mail["Subject"] and "山さん" in mail["Subject"]
     for secret in (NAME, "花子", "+819012345678", "1234-5678", EMAIL, SAID):
@@ -160,7 +160,7 @@ def test_the_webhook_gets_slack_text_and_a_500_is_retried_without_mailing_again(
     path, content_type, body, _ = webhook.posts[-1]
     assert path == "/services/T000/B000/secret" and content_type == "application/json"
     assert list(body) == ["text"]
-    assert body["text"].startswith("面接への参加の確認がまだありません")
+    assert body["text"].startswith("前日リマインドに未返信（お電話で確認を）")
     assert f"#{applicant_id}" in body["text"] and "+8190" not in body["text"] and NAME not in body["text"]
     assert "/recruiter/outcome/" not in body["text"]  # a chat room never gets a signed action link
     assert len(smtp_server.inbox.mails) == 3  # each mail once, however often the webhook was tried
