@@ -45,6 +45,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import requests
+from bench_line_webhook import throwaway_database  # a PostgreSQL database made and dropped for one run
 
 ROOT = Path(__file__).resolve().parent.parent
 VENV_BIN = ROOT / ".venv" / "bin"
@@ -166,22 +167,6 @@ class Stack:
             print(f"kept {self.tmp} (logs, database)")
         else:
             shutil.rmtree(self.tmp, ignore_errors=True)
-
-
-def throwaway_database(server: str) -> tuple[str, callable]:
-    """A fresh PostgreSQL database on the server named by --database-url, and how to drop it afterwards."""
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.engine import make_url
-
-    name, admin = f"sokuresu_bench_{secrets.token_hex(4)}", create_engine(server, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-
-    def drop():
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-    return make_url(server).set(database=name).render_as_string(hide_password=False), drop
 
 
 # --- the fake providers ------------------------------------------------------------------------------
