@@ -4,6 +4,7 @@ from __future__ import annotations
 import re
 
 from bot.channels.email.adapter import MailChannel
+from bot.channels.email.prepare import prepare_email
 from bot.channels.plugin import ChannelPlugin
 from bot.core.channelinfo import ChannelInfo, FormField
 
@@ -32,4 +33,5 @@ INFO = ChannelInfo(
     stopped_labels={"unsubscribed": "メール配信停止中 (配信停止リンク {date})",
                     "stop_word": "メール配信停止中 (配信停止 {date})"})
 
-PLUGIN = ChannelPlugin(INFO, configured=lambda config: bool(config.smtp_url), adapter=MailChannel)
+PLUGIN = ChannelPlugin(INFO, configured=lambda config: bool(config.smtp_url), adapter=MailChannel,
+                       prepare=prepare_email)

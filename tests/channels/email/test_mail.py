@@ -31,7 +31,8 @@ def test_greeting_mail_is_multipart_japanese_with_unsubscribe(sms_client, sms_sv
     text = mail.get_body(("plain",)).get_content()
     html = mail.get_body(("html",)).get_content()
     assert "山田 花子さん" in text and "1) " in text and "https://jobs.example.com/c/" in text  # the page, not a reply
-    assert '<a href="https://video.example.com/soyokaze-day">' in html and "<br>" in html
+    assert '<a href="https://video.example.com/soyokaze-day" style=' in html  # the content as a list of links
+    assert '<meta name="viewport"' in html and '<html lang="ja">' in html
     assert mail["List-Unsubscribe"].startswith("<https://jobs.example.com/u/")
     assert mail["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     with Session(sms_svc.engine) as s:
@@ -82,7 +83,9 @@ def test_english_mail(sms_client, sms_svc, smtp_server):
     chat.replies()
     mail = smtp_server.mails[0]
     assert str(mail["Subject"]) == "Thank you for applying to Soyokaze Bakery Co."
-    assert "on your page (replies to this e-mail are not read)" in mail.get_body(("plain",)).get_content()
+    text = mail.get_body(("plain",)).get_content()
+    assert "This address does not receive mail" in text and "Please tap the time that suits you." in text
+    assert '<html lang="en">' in mail.get_body(("html",)).get_content()
 
 
 def _message(**address) -> Outgoing:
