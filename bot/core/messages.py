@@ -218,8 +218,35 @@ class Renderer:
             facts.update(slot_start=booked.start.isoformat(), slot_end=booked.end.isoformat())
             if meeting_url:  # this interview's own link (Google Meet): a card's join button opens it
                 facts["meeting_url"] = meeting_url
-        return {"kind": kind, "text": text, "buttons": self._buttons(kind, loc, slots, dates), "links": links,
-                "facts": facts}
+        buttons = self._buttons(kind, loc, slots, dates)
+        payload = {"kind": kind, "text": text, "buttons": buttons, "links": links, "facts": facts}
+        if kind == Kind.GREETING:
+            payload["parts"] = self.greeting_parts(loc, kind_text, job, fields, links, buttons)
+        return payload
+
+    def greeting_parts(self, loc: str, kind_text: str, job: Job | None, fields: dict, links: list[dict],
+                       buttons: list[dict]) -> list[dict]:
+        """The greeting as a chat shows it: a few short messages, each {'text', 'links', 'buttons'} (any of them).
+
+        A chat (web chat, LINE) reads better as short bubbles than as one long text, and the times then sit at the
+        bottom, on screen, as buttons; SMS and e-mail keep the one `text`. A company that wrote its own greeting,
+        but not its own short parts, gets its text as one message with the cards and buttons under it (without the
+        content lines: the cards carry them)."""
+        own = self.settings.templates.get(loc, {})
+        if (own.get(kind_text) or own.get(f"{kind_text}_online")) and not own.get("greeting_intro"):
+            text = fill(self.wording(loc, kind_text, job), _Blank(fields, content="")).strip()
+            return [{k: v for k, v in (("text", text), ("links", links), ("buttons", buttons)) if v}]
+        parts = [{"text": fill(self.text(loc, "greeting_intro"), fields).strip()}]
+        if links:
+            parts.append({"links": links})
+        if kind_text == "greeting_no_slots":
+            parts.append({"text": fill(self.text(loc, "greeting_wait"), fields).strip()})
+            return parts
+        # Numbered as the conversation counts them: a typed "2" books the second button's time.
+        numbered = [dict(b, label=f"{i}) {b['label']}") if b["data"].startswith("slot:") else b
+                    for i, b in enumerate(buttons, 1)]
+        parts.append({"text": fill(self.text(loc, "greeting_ask"), fields).strip(), "buttons": numbered})
+        return parts
 
     def _buttons(self, kind: str, loc: str, slots: tuple[Slot, ...], dates: tuple[date, ...]) -> list[dict]:
         tz = self.settings.tz

@@ -24,6 +24,16 @@ JA = {
         "{content}"
     ),
     "content_header": "\n面接の前に、私たちのことを少しだけご紹介させてください。\n",
+    # The greeting as a few short messages on a chat (web chat, LINE): who we are and the number we call from, the
+    # content as cards, then the times as buttons. The one-text "greeting" above stays for SMS and e-mail.
+    "greeting_intro": (
+        "{name}さん、はじめまして。{company}採用担当です。\n"
+        "「{job}」へのご応募、本当にありがとうございます！\n"
+        "お電話は {phone} からおかけします。知らない番号でも、出ていただけるとうれしいです。\n"
+        "{why_meet}"
+    ),
+    "greeting_ask": "面接の日時を、下からお選びいただけますか？番号（1〜{count}）でのお返事でも大丈夫です。",
+    "greeting_wait": "面接の日時は、担当者が{when}改めてご連絡いたします。",
     "offer_again": (
         "{name}さん、ご都合のよい日時をお選びください。\n{slots}\n"
         "ほかの日をご希望の場合は「0」とお送りください。"
@@ -165,6 +175,13 @@ EN = {
         "{content}"
     ),
     "content_header": "\nBefore we meet, here is a little about us:\n",
+    "greeting_intro": (
+        "Hello {name}, this is the hiring team at {company}.\n"
+        "Thank you so much for applying for {job}!\n"
+        "When we call, it will be from {phone}, so please pick up even if the number is new to you.\n{why_meet}"
+    ),
+    "greeting_ask": "Could you pick a time for your interview below? Replying with its number (1–{count}) works too.",
+    "greeting_wait": "A member of our team will get back to you {when} with interview times.",
     "offer_again": "{name}, which time suits you?\n{slots}\nSend \"0\" for other days.",
     "slot_taken": "Sorry, {name}, someone booked that time just a moment ago. Would one of these work?\n{slots}",
     "reschedule": (

@@ -9,11 +9,16 @@
     "|(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun)[ \u00a0]\\d{1,2}[ \u00a0][A-Z][a-z]{2}(?:,[ \u00a0]\\d{1,2}:\\d{2}(?:[〜–~-]\u2060?\\d{1,2}:\\d{2})?)?" +
     "|\\d{1,2}:\\d{2}(?:[〜–~-]\u2060?\\d{1,2}:\\d{2})?|\\+?\\d[\\d\\- ]{6,}\\d", "g");
 
+  // The company's name is one word too, when it fits on a line (phrase breaking cut "そよか/ぜベーカリー").
+  const company = log.dataset.company || "";
+  const KEEP = company && company.length <= 16
+    ? new RegExp(company.replace(/[.*+?^${}()|[\]\\]/g, "\\$&") + "|" + KEEP_RE.source, "g") : KEEP_RE;
+
   // Plain text as a fragment, each date, time and phone number in a span that does not wrap.
   function kept(text) {
     const frag = document.createDocumentFragment();
     let at = 0;
-    text.replace(KEEP_RE, function (found, offset) {
+    text.replace(KEEP, function (found, offset) {
       frag.appendChild(document.createTextNode(text.slice(at, offset)));
       const span = document.createElement("span");
       span.className = "nowrap";
@@ -26,6 +31,7 @@
     return frag;
   }
   let last = 0;
+  let opened = false;
 
   // The text as a fragment whose web addresses are links (built from text nodes: no HTML injection).
   function linkified(text) {
@@ -55,48 +61,112 @@
     log.querySelectorAll(".quick:not(.used)").forEach(function (bar) { bar.classList.add("used"); });
   }
 
-  function bubble(msg) {
-    retireQuickReplies();
-    const row = document.createElement("div");
-    row.className = "msg " + (msg.direction === "in" ? "me" : "them");
-    row.dataset.id = msg.id;
-    const b = document.createElement("div");
-    b.className = "bubble";
-    b.appendChild(linkified(msg.text));
-    row.appendChild(b);
-    if (msg.links && msg.links.length) {
-      const cards = document.createElement("div");
-      cards.className = "cards";
-      msg.links.forEach(function (l) {
-        const a = document.createElement("a");
-        a.className = "card-link";
-        a.href = l.url; a.target = "_blank"; a.rel = "noopener";
-        a.textContent = l.title;
-        cards.appendChild(a);
-      });
-      row.appendChild(cards);
-    }
-    if (msg.buttons && msg.buttons.length) {
-      const bar = document.createElement("div");
-      bar.className = "quick";
-      msg.buttons.forEach(function (btn) {
-        const el = document.createElement("button");
-        el.type = "button";
-        el.className = "quick-reply";
-        el.textContent = btn.label;
-        el.addEventListener("click", function () { tap(bar, el, btn); });
-        bar.appendChild(el);
-      });
-      row.appendChild(bar);
-    }
-    log.appendChild(row);
-    return row;
+  function row(msg, className) {
+    const el = document.createElement("div");
+    el.className = "msg " + (msg.direction === "in" ? "me" : "them") + (className ? " " + className : "");
+    el.dataset.id = msg.id;
+    return el;
   }
 
-  // Show the start of the first new message (a long greeting is read from its top), else the bottom.
-  function reveal(first) {
-    const top = first.offsetTop - 8;
-    log.scrollTop = Math.min(top, log.scrollHeight - log.clientHeight);
+  function textBubble(text) {
+    const b = document.createElement("div");
+    b.className = "bubble";
+    b.appendChild(linkified(text));
+    return b;
+  }
+
+  // The videos and articles as cards: the thumbnail (https only, as LINE shows them) above the title, which
+  // names the link, so the image itself says nothing more (alt="").
+  function cards(links) {
+    const list = document.createElement("ul");
+    list.className = "cards";
+    list.setAttribute("aria-label", log.dataset.contents || "");
+    links.forEach(function (l) {
+      if (!/^https?:\/\//.test(l.url || "")) return;
+      const item = document.createElement("li");
+      const a = document.createElement("a");
+      a.className = "card-link";
+      a.href = l.url; a.target = "_blank"; a.rel = "noopener";
+      if (/^https:\/\//.test(l.thumbnail || "")) {
+        const img = document.createElement("img");
+        img.src = l.thumbnail; img.alt = ""; img.width = 168; img.height = 95;
+        a.appendChild(img);
+      } else {  // the same height as a card with a picture, its kind written where the picture would be
+        const blank = document.createElement("span");
+        blank.className = "card-blank";
+        blank.setAttribute("aria-hidden", "true");
+        blank.textContent = log.dataset[l.kind] || log.dataset.article || "";
+        a.appendChild(blank);
+      }
+      const title = document.createElement("span");
+      title.className = "card-title";
+      title.textContent = l.title;
+      const kind = document.createElement("span");
+      kind.className = "card-kind";
+      kind.textContent = log.dataset[l.kind] || log.dataset.article || "";
+      a.appendChild(title); a.appendChild(kind);
+      item.appendChild(a);
+      list.appendChild(item);
+    });
+    return list;
+  }
+
+  function quickBar(buttons) {
+    const bar = document.createElement("div");
+    bar.className = "quick";
+    buttons.forEach(function (btn) {
+      const el = document.createElement("button");
+      el.type = "button";
+      el.className = "quick-reply";
+      el.textContent = btn.label;
+      el.addEventListener("click", function () { tap(bar, el, btn); });
+      bar.appendChild(el);
+    });
+    return bar;
+  }
+
+  // A text without the lines that only repeat a card's address (an older greeting wrote its links out).
+  function withoutLinkLines(text, links) {
+    const urls = links.map(function (l) { return l.url; });
+    return text.split("\n").filter(function (line) {
+      return !urls.some(function (u) { return u && line.indexOf(u) !== -1; });
+    }).join("\n").replace(/\n{3,}/g, "\n\n").trim();
+  }
+
+  // One message as rows of bubbles: a greeting told in parts is a few short bubbles, its cards and its buttons.
+  function bubbles(msg) {
+    retireQuickReplies();
+    let parts = msg.parts;
+    if (!parts || !parts.length) {
+      const links = msg.links || [];
+      parts = [{ text: links.length ? withoutLinkLines(msg.text, links) : msg.text, links: links,
+                 buttons: msg.buttons || [] }];
+    }
+    const rows = [];
+    parts.forEach(function (part) {
+      if (part.text) {
+        const r = row(msg);
+        r.appendChild(textBubble(part.text));
+        rows.push(r);
+      }
+      if (part.links && part.links.length) {
+        const r = row(msg, "content");
+        r.appendChild(cards(part.links));
+        rows.push(r);
+      }
+      if (part.buttons && part.buttons.length) {
+        (rows[rows.length - 1] || (rows[rows.length] = row(msg))).appendChild(quickBar(part.buttons));
+      }
+    });
+    rows.forEach(function (r) { log.appendChild(r); });
+    return rows;
+  }
+
+  // Show the newest message: on opening always (a reopened chat continues where it ended, and the times to tap
+  // are at the bottom); later, the start of the new messages when together they are taller than the screen.
+  function reveal(first, opening) {
+    const bottom = log.scrollHeight - log.clientHeight;
+    log.scrollTop = opening ? bottom : Math.min(first.offsetTop - 8, bottom);
   }
 
   async function poll() {
@@ -105,14 +175,17 @@
       if (res.ok) {
         const data = await res.json();
         let first = null;
+        const opening = !opened;
         data.messages.forEach(function (m) {
           if (m.id <= last) return;  // a slow answer arriving after a newer one
-          const row = bubble(m);
-          first = first || row;
+          const rows = bubbles(m);
+          first = first || rows[0];
           last = m.id;
         });
-        if (first) reveal(first);
+        if (first) reveal(first, opening);
         document.body.setAttribute("data-state", data.state);
+        opened = opened || first !== null;  // an empty first answer: the greeting still opens at its buttons
+        log.setAttribute("aria-busy", "false");  // the history is drawn: from now on new messages are read out
       }
     } catch (e) { /* offline for a moment: try again on the next tick */ }
     setTimeout(poll, 700);

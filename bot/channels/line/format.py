@@ -8,6 +8,7 @@ MAX_QUICK = 13       # LINE: quick-reply items per message
 MAX_TEXT = 5000      # LINE: characters in one text message
 MAX_ALT = 400        # LINE allows more for a Flex alt text; the notification preview shows far less
 MAX_BUBBLES = 12     # LINE: bubbles in one carousel
+MAX_MESSAGES = 5     # LINE: messages in one push or reply
 OPEN = {"ja": {"video": "動画を見る", "article": "記事を読む", "message": "メッセージを読む",
                "pick_date": "カレンダーから選ぶ"},
         "en": {"video": "Watch", "article": "Read", "message": "Read", "pick_date": "Pick on a calendar"}}
@@ -96,9 +97,32 @@ def alt_text(text: str) -> str:
     return text if len(text) <= MAX_ALT else text[:MAX_ALT - 1] + "…"
 
 
+def _carousel(links: list[dict], locale: str) -> dict:
+    return {"type": "flex", "altText": alt_text(" / ".join(link["title"] for link in links)),
+            "contents": content_carousel(links, locale)}
+
+
+def from_parts(parts: list[dict], locale: str) -> list[dict]:
+    """A message told in parts (the greeting): each text a message, each list of links a carousel, and the
+    buttons as quick replies on the very last message, the only one LINE shows them on (so the times go last)."""
+    messages, buttons = [], []
+    for part in parts:
+        if part.get("text"):
+            messages.append({"type": "text", "text": part["text"][:MAX_TEXT]})
+        if part.get("links"):
+            messages.append(_carousel(part["links"], locale))
+        buttons = part.get("buttons") or buttons
+    messages = messages[:MAX_MESSAGES] or [{"type": "text", "text": "…"}]
+    if quick := quick_reply(buttons, locale):
+        messages[-1]["quickReply"] = quick
+    return messages
+
+
 def to_line(payload: dict, locale: str = "ja") -> list[dict]:
     """Return the LINE message objects (at most 3) for one outbox payload."""
     text, buttons = payload.get("text", ""), payload.get("buttons", [])
+    if payload.get("parts"):
+        return from_parts(payload["parts"], locale)
     if payload.get("card"):
         return [{"type": "flex", "altText": alt_text(text), "contents": booking_card(payload["card"], buttons)}]
     links = payload.get("links") or []
@@ -107,8 +131,7 @@ def to_line(payload: dict, locale: str = "ja") -> list[dict]:
         text = re.sub(r"\n{3,}", "\n\n", text.replace(payload["content_text"].rstrip("\n"), "\n")).strip()
     messages = [{"type": "text", "text": text[:MAX_TEXT] or "…"}]
     if links:
-        messages.append({"type": "flex", "altText": alt_text(" / ".join(link["title"] for link in links)),
-                         "contents": content_carousel(links, locale)})
+        messages.append(_carousel(links, locale))
     if quick := quick_reply(buttons, locale):
         messages[-1]["quickReply"] = quick  # LINE shows quick replies only on the last message
     return messages

@@ -1,18 +1,28 @@
 """The sandbox chat: a person plays the candidate in the browser (demo, or a channel that is off)."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, jsonify, render_template, request
+import re
+from urllib.parse import urlsplit
+
+from flask import Blueprint, abort, jsonify, make_response, render_template, request
 from sqlmodel import select
 
 from bot.core.intents import parse_postback, parse_text
+from bot.core.vocab import Direction
 from bot.db.engine import session_scope
 from bot.db.models import Applicant, MessageLog
 from bot.service.candidate_page import OPEN_WITHOUT_BOOKING, view
 from bot.service.turn import handle
 from bot.web.common import locale, services
+from bot.web.headers import CSP
 from bot.web.pagetexts import PAGE
 
 bp = Blueprint("sandbox", __name__)
+# The page's own words: the message list's name for screen readers and what each kind of content card opens.
+WORDS = {"ja": {"log": "メッセージ", "contents": "動画と記事", "video": "動画", "article": "記事",
+                "message": "メッセージ"},
+         "en": {"log": "Messages", "contents": "Videos and articles", "video": "Video", "article": "Article",
+                "message": "Message"}}
 
 
 def _applicant(session, token: str) -> Applicant:
@@ -39,8 +49,21 @@ def page(token: str):
         applicant = _applicant(session, token)
     loc = request.args.get("lang") or applicant.locale
     loc = loc if loc in PAGE else locale()
-    return render_template("chat.html", t=PAGE[loc], loc=loc, token=token,
-                           company=svc.settings.company.name.get(loc))
+    res = make_response(render_template("chat.html", t=PAGE[loc], w=WORDS.get(loc, WORDS["ja"]), loc=loc,
+                                        token=token, company=svc.settings.company.name.get(loc)))
+    res.headers["Content-Security-Policy"] = chat_csp(svc.settings)
+    return res
+
+
+def chat_csp(settings) -> str:
+    """The site's policy with images only from us and the hosts of the configured thumbnails.
+
+    The chat is the one page that shows images from elsewhere (the content cards' thumbnails, https only, as on
+    LINE). Naming the hosts from the settings, rather than any https: origin, keeps a link a candidate or a
+    recruiter wrote from loading a tracking pixel in the page, and the list is known when the app starts."""
+    hosts = sorted({f"https://{urlsplit(c.thumbnail).netloc}" for c in settings.content
+                    if c.thumbnail and c.thumbnail.startswith("https://") and urlsplit(c.thumbnail).netloc})
+    return re.sub(r"img-src [^;]*", "img-src " + " ".join(["'self'", *hosts]), CSP)
 
 
 @bp.get("/chat/<token>/messages")
@@ -59,7 +82,8 @@ def conversation(session, applicant: Applicant, after: int = 0) -> dict:
                                                  MessageLog.id > after).order_by(MessageLog.id)).all()
     return {"state": applicant.state, "messages": [
         {"id": m.id, "direction": m.direction, "text": m.text, "buttons": m.payload.get("buttons", []),
-         "links": m.payload.get("links", []), "at": m.created_at.isoformat()} for m in rows]}
+         "links": m.payload.get("links", []), "parts": m.payload.get("parts") if m.direction == Direction.OUT else None,
+         "at": m.created_at.isoformat()} for m in rows]}
 
 
 @bp.post("/chat/<token>/say")
