@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Idempotent set-up: .venv with requirements/lock.txt (hash-checked) and the project (editable), and for
-# `setup.sh test` Debian's chromium for the browser tests. Safe to run with no stdin (CI).
+# `setup.sh test` Debian's chromium for the browser tests and axe-core from npm (package-lock.json) for the
+# accessibility test. Safe to run with no stdin (CI).
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -108,6 +109,36 @@ ensure_chromium() {
     fi
 }
 
+ensure_node_tools() {
+    # axe-core for the accessibility test (tests/e2e/test_accessibility.py), pinned in package-lock.json. `npm ci`
+    # only with the lock, no install scripts; the stamp (the lock's hash) makes a second run a no-op.
+    local npm_stamp="$root/node_modules/.sokuresu-npm-stamp" want
+    want="$(sha256sum package.json package-lock.json | cut -d' ' -f1 | tr '\n' ' ')"
+    if [ -f "$npm_stamp" ] && [ "$(cat "$npm_stamp")" = "$want" ] && [ -f node_modules/axe-core/axe.min.js ]; then
+        return 0
+    fi
+    if ! command -v npm >/dev/null 2>&1; then
+        if [ "${CI:-}" = "true" ]; then
+            note "npm missing in CI: the accessibility test will fail (install Node.js and npm)"
+        else
+            note "npm missing: the accessibility test will skip (install Node.js and npm, then run setup.sh test)"
+        fi
+        return 0
+    fi
+    note "installing package-lock.json (axe-core) into node_modules"
+    local log
+    log="$(mktemp)"
+    if npm ci --ignore-scripts --no-audit --no-fund --loglevel=error </dev/null >"$log" 2>&1; then
+        rm -f "$log"
+        printf '%s\n' "$want" >"$npm_stamp"
+    else
+        cat "$log" >&2
+        rm -f "$log"
+        note "npm ci failed (output above): the accessibility test cannot run"
+        return 1
+    fi
+}
+
 main() {
     # Serialise concurrent runs (two test runs at once must not both pip-install).
     if command -v flock >/dev/null 2>&1; then
@@ -119,6 +150,7 @@ main() {
     ensure_install
     if [ "${1:-}" = "test" ]; then
         ensure_chromium
+        ensure_node_tools
     fi
 }
 
