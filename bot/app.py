@@ -1,14 +1,11 @@
 """The Flask app factory: routes only verify, normalise, call the service, return."""
 from __future__ import annotations
 
-import logging
 from datetime import timedelta
 
-from flask import Flask, jsonify, request
+from flask import Flask, request
 from flask.json.provider import DefaultJSONProvider
-from sqlalchemy.exc import OperationalError
-from sqlalchemy.exc import TimeoutError as PoolTimeout
-from werkzeug.exceptions import BadRequest, HTTPException
+from werkzeug.exceptions import BadRequest
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from bot.bootstrap import Services, bootstrap, settle_after_start
@@ -21,6 +18,7 @@ from bot.web import (
     apply,
     auth,
     candidate,
+    errors,
     feeds,
     funnel,
     google_signin,
@@ -70,26 +68,8 @@ def create_app(test_config: dict | None = None, services: Services | None = None
     for blueprint in registry.blueprints():  # each channel's webhooks and pages
         app.register_blueprint(blueprint)
 
-    @app.errorhandler(HTTPException)
-    def http_error(exc: HTTPException):
-        if request.path.startswith(("/api/", "/webhooks/", "/chat/")) or request.is_json:
-            return jsonify(error=exc.name, reason=exc.description), exc.code
-        return exc
-
-    @app.errorhandler(OperationalError)
-    @app.errorhandler(PoolTimeout)
-    def database_down(exc: Exception):
-        # Retryable: LINE, Twilio and job boards send again later, and nothing was half-written.
-        logging.getLogger("sokuresu.web").error("database unavailable on %s %s: %s", request.method, _route(),
-                                                type(exc).__name__)
-        res = jsonify(error="Service Unavailable", reason="the database is not answering; please try again shortly")
-        res.status_code, res.headers["Retry-After"] = 503, "30"
-        return res
-
-    @app.errorhandler(Exception)
-    def unexpected(exc: Exception):  # never a bare 500 page; the log keeps the trace (no request body)
-        logging.getLogger("sokuresu.web").exception("unhandled error on %s %s", request.method, _route())
-        return jsonify(error="Internal Server Error", reason="something went wrong on our side; nothing was saved"), 500
+    # Errors: a page in the candidate's language for a browser, JSON for the APIs and scripts (bot/web/errors.py).
+    errors.install(app, _route)
 
     if serving:
         settle_after_start()
