@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 STATIC = Path(__file__).resolve().parents[2] / "bot" / "static"
-SHEETS = ("style.css", "candidate.css")
+SHEETS = ("style.css", "candidate.css", "chat.css")
 AA = 4.5  # WCAG 2.x, normal-size text
 
 

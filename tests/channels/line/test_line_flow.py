@@ -34,16 +34,22 @@ def test_application_greeting_slot_card_reschedule_and_cancel_on_line(line_user,
         row = s.exec(select(Outbox).where(Outbox.kind == "greeting")).one()
     assert push.headers["x-line-retry-key"] == str(uuid.UUID(hex=row.idempotency_key))
     assert row.provider_message_id.startswith("push:")
-    text, content = greeting
+    # A few short messages in one push: thanks and our number, the content as cards, the times as quick replies
+    # on the last one (the only message LINE shows them on).
+    text, content, ask = greeting
     assert text["type"] == "text" and "山田 花子さん" in text["text"] and "03-6820-1234" in text["text"]
-    assert "https://video.example.com/soyokaze-day" not in text["text"]  # the links travel in the card
+    assert "quickReply" not in text and "quickReply" not in content
+    assert not [m for m in (text, ask) if "https://" in m["text"]]  # the links travel in the cards, once
     assert content["type"] == "flex" and content["contents"]["type"] == "carousel"
     bubbles = content["contents"]["contents"]
     assert bubbles[0]["hero"]["url"] == "https://video.example.com/soyokaze-day.jpg"
     assert bubbles[0]["footer"]["contents"][0]["action"]["uri"] == "https://video.example.com/soyokaze-day"
-    actions = _quick(content)
+    assert "hero" not in bubbles[1]  # an article without a thumbnail: no empty picture
+    assert ask["type"] == "text" and "1〜3" in ask["text"]
+    actions = _quick(ask)
     slots = [a for a in actions if a["type"] == "postback"]
     assert len(slots) == 3 and all(a["data"].startswith("slot:") and len(a["label"]) <= 20 for a in slots)
+    assert [a["label"][:3] for a in slots] == ["1) ", "2) ", "3) "]  # as a typed number counts them
     assert actions[-1] == {"type": "datetimepicker", "label": "他の日にする", "data": "date", "mode": "date"}
 
     # One tap books; the confirmation is a Flex card sent as a (free) reply.
@@ -111,10 +117,11 @@ def test_an_english_candidate_gets_english_cards(line_user, line_svc):
     res = line_user.client.post("/api/applications", headers=AUTH, json=application(
         channel="line", line_user_id=line_user.user_id, locale="en", job="store-manager"))
     assert res.status_code == 201
-    [[text, content]] = line_user.inbox()
+    [[text, content, ask]] = line_user.inbox()
     assert (text["text"].startswith("Hello")
             and content["contents"]["contents"][0]["footer"]["contents"][0]["action"]["label"] == "Watch")
-    slot = next(a for a in _quick(content) if a["type"] == "postback")
+    assert ask["text"].startswith("Could you pick a time")
+    slot = next(a for a in _quick(ask) if a["type"] == "postback")
     assert len(slot["label"]) <= 20 and "–" not in slot["label"]  # the end time is dropped to fit LINE's 20
     line_user.tap(slot["data"])
     [[card]] = line_user.inbox()

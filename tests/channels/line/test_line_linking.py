@@ -23,8 +23,8 @@ def test_web_applicant_links_with_the_code_and_is_greeted_at_once(line_user, lin
     # Typed on a phone: full-width, lower case, with a space. Still the code.
     line_user.say(" ".join([code[:3].lower(), code[3:]]).translate(str.maketrans("ABCDEFGHJKLMNPQRSTUVWXYZ23456789",
                                                                                 "ＡＢＣＤＥＦＧＨＪＫＬＭＮＰＱＲＳＴＵＶＷＸＹＺ２３４５６７８９")))
-    [[greeting, content]] = line_user.inbox()
-    assert "山田 花子さん" in greeting["text"] and content["type"] == "flex" and _quick(content)
+    [[greeting, content, ask]] = line_user.inbox()
+    assert "山田 花子さん" in greeting["text"] and content["type"] == "flex" and _quick(ask)
     assert fake_line.calls("/v2/bot/message/reply")[-1].status == 200  # greeted with the free reply
     with Session(line_svc.engine) as s:
         a = s.get(Applicant, applicant_id)
@@ -61,14 +61,14 @@ def test_a_new_friend_applies_inside_line_then_books(line_user, line_svc):
     [[bad]] = line_user.inbox()
     assert "読み取れませんでした" in bad["text"]
     line_user.say("０９０－１１１１－２２２２")
-    [[greeting, content]] = line_user.inbox()
+    [[greeting, content, ask]] = line_user.inbox()
     assert "鈴木 一郎さん" in greeting["text"] and "店長候補" in greeting["text"]
     with Session(line_svc.engine) as s:
         a = s.exec(select(Applicant)).one()
         assert ((a.channel, a.job_id, a.phone, a.source, a.state)
                 == ("line", "store-manager", "+819011112222", "line", "greeted"))
         assert s.exec(select(LineLead)).all() == []
-    slot = next(x for x in _quick(content) if x["type"] == "postback")
+    slot = next(x for x in _quick(ask) if x["type"] == "postback")
     line_user.tap(slot["data"])
     [[card]] = line_user.inbox()
     assert card["type"] == "flex" and "面接のご予約" in str(card["contents"])
