@@ -35,11 +35,19 @@ def _locale(fallback: str = "ja") -> str:
     return lang if lang in PAGE else fallback if fallback in PAGE else "ja"
 
 
+def _brand(loc: str) -> dict:
+    """The page's header: the company's name and logo ([brand] logo: a file under /static or an https URL)."""
+    settings = services().settings
+    logo = str(getattr(getattr(settings, "brand", None), "logo", "") or "")
+    if logo and not logo.startswith("https://"):
+        logo = url_for("static", filename=logo.removeprefix("/").removeprefix("static/"))
+    return {"company": settings.company.name.get(loc), "logo": logo}
+
+
 def _refuse(code: int, loc: str | None = None):
     svc, loc = services(), loc or _locale(request.accept_languages.best_match(list(PAGE)) or "ja")
     title, body = PAGE[loc]["refused"][code]
-    return render_template("candidate.html", refused=(title, body), t=PAGE[loc], loc=loc,
-                           company=svc.settings.company.name.get(loc),
+    return render_template("candidate.html", refused=(title, body), t=PAGE[loc], loc=loc, **_brand(loc),
                            phone=phone_for(svc.settings.company.phone, None, loc)), code
 
 
@@ -89,11 +97,18 @@ def page(signed: str):
                     for w, text, at in replies.page_thread(session, a.id)]
     return render_template("candidate.html", t=t, loc=loc, signed=signed, csrf=csrf_token(), state=a.state,
                            name=a.name, job=job.title.get(loc) if job else "", times=times, days=days,
-                           interview=interview, notice=notice, chosen=chosen,
-                           focus=request.args.get("do", ""), company=s.company.name.get(loc),
+                           interview=interview, notice=notice, chosen=chosen, place=_place(job, loc),
+                           focus=request.args.get("do", ""), **_brand(loc),
                            phone=phone_for(s.company.phone, a.phone, loc),
                            other_lang="en" if loc == "ja" else "ja", exchange=exchange,
                            write_error=t[w] if (w := request.args.get("write")) in WRITE_ERRORS else None)
+
+
+def _place(job, loc: str) -> str:
+    """Where the interview on offer happens, in a few words: online, or the company's address."""
+    if job is None:
+        return ""
+    return PAGE[loc]["online"] if job.mode == "online" else services().settings.company.address.get(loc)
 
 
 def _interview(found: PageView, job, loc: str) -> dict:
@@ -186,5 +201,5 @@ def _cancel_question(found: PageView, signed: str, loc: str):
         return redirect(url_for(".page", signed=signed, lang=loc), 303)
     return render_template("candidate.html", t=t, loc=loc, signed=signed, csrf=csrf_token(), asking_cancel=True,
                            name=found.applicant.name, when=_when(found.booking.start_at, found.booking.end_at, loc),
-                           company=svc.settings.company.name.get(loc),
+                           **_brand(loc),
                            phone=phone_for(svc.settings.company.phone, found.applicant.phone, loc))

@@ -225,8 +225,9 @@ def test_email_greeting_carries_one_page_link_per_time_and_a_link_only_chooses(s
     page = Page(sms_client, links[1])
     assert page.open(urlsplit(links[1]).query).status_code == 200  # a mail scanner's GET books nothing
     assert "cp-chosen" in page.html and _bookings(sms_svc, chat.id) == []
-    chosen = re.search(r'name="slot" value="([^"]+)">\s*<input type="hidden" name="label"[^>]*>\s*'
-                       r'<button type="submit" class="cp-time cp-chosen"', page.html).group(1)
+    # The chosen time comes first, with one clearly labelled button that books it (tap 2 from the mail).
+    chosen = re.search(r'id="chosen".*?name="slot" value="([^"]+)">.*?<button type="submit" class="cp-btn cp-primary"'
+                       r' id="book-chosen" autofocus>この日時で予約する</button>', page.html, re.S).group(1)
     page.tap("book", slot=chosen)
     (booking,) = _bookings(sms_svc, chat.id)
     assert booking.active_slot.rpartition("@")[2] == chosen.rpartition("@")[2]  # that time (any free colleague)
@@ -305,3 +306,25 @@ def test_email_buttons_become_page_links_and_no_sentence_asks_for_a_reply(sms_sv
     assert "本当にキャンセルしてよろしいですか" in text and "お送りください" not in text
     assert "はい、キャンセルします\n  https://jobs.example.com/c/" in text and "?do=cancel" in text
     assert "https://jobs.example.com/c/" in mail.get_body(("html",)).get_content()
+
+
+def test_an_empty_message_is_an_error_tied_to_its_field_which_gets_the_focus(phone, sms_svc, sms_client):
+    page = _greeted_page(phone, sms_client)
+    res = sms_client.post(f"{page.path}/write", data={"csrf": page.csrf(), "text": "  "})
+    assert res.status_code == 303 and "write=write_empty" in res.headers["Location"]
+    page.open(urlsplit(res.headers["Location"]).query)
+    field = re.search(r"<textarea[^>]*>", page.html).group(0)
+    assert 'aria-invalid="true"' in field and 'aria-describedby="write-error"' in field and "autofocus" in field
+    assert 'id="write-error"' in page.html and "メッセージをご入力ください。" in page.html
+    page.open()
+    assert "aria-invalid" not in page.html  # no error, no mark
+
+
+def test_the_page_has_the_company_header_one_h1_and_landmarks(phone, sms_svc, sms_client):
+    page = _greeted_page(phone, sms_client)
+    assert page.html.count("<h1") == 1
+    header = page.html[page.html.index("<header"):page.html.index("</header>")]
+    assert "株式会社そよかぜベーカリー" in header and 'hreflang="en"' in header
+    assert page.html.index("</header>") < page.html.index("<main") < page.html.index("</main>") < page.html.index(
+        "<footer")
+

@@ -92,7 +92,9 @@ def split_text(text: str, payload: dict, with_times: bool, with_card: bool) -> t
     the content links, the facts' lines); and the line that introduced the content links, if any."""
     facts = payload.get("facts") or {}
     content_urls = [link.get("url") for link in payload.get("links") or [] if link.get("url")]
-    fact_values = {facts.get(k) for k in ("slot", "place", "ics_url", "current")} - {None, ""}
+    card = (payload.get("mail") or {}).get("card") or {}
+    fact_values = ({facts.get(k) for k in ("slot", "place", "ics_url", "current")}
+                   | {card.get(k) for k in ("interviewer", "bring", "ics")}) - {None, ""}
     lines, header = [], ""
     for raw in text.split("\n"):
         line = raw.strip()
