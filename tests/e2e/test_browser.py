@@ -134,16 +134,17 @@ def test_candidate_applies_books_in_chat_and_recruiter_sees_booked(browser, live
     expect(open_chat).to_have_text("チャットを開く")
     open_chat.click()
 
-    greeting = page.locator(".msg.them", has=page.locator(".bubble", has_text=f"{NAME}さん")).first
+    greeting = page.locator(".msg.them .bubble", has_text=f"{NAME}さん").first
     expect(greeting).to_be_visible(timeout=WAIT)
-    second = greeting.locator(".quick-reply").nth(1)
+    second = page.locator(".quick-reply").nth(1)  # the greeting's times, under its last bubble
     label = second.inner_text().strip()
-    assert "〜" in label, f"the second quick reply should be an interview time, got {label!r}"
+    assert label.startswith("2) ") and "〜" in label, f"the second quick reply should be a time, got {label!r}"
+    label = label.removeprefix("2) ")  # numbered as a typed "2" counts; the booking says the time alone
     second.click()
 
     confirmation = page.locator(".msg.them .bubble", has_text="面接のご予約が確定しました")
     expect(confirmation).to_be_visible(timeout=WAIT)
-    expect(page.locator(".msg.me .bubble").last).to_have_text(label)
+    expect(page.locator(".msg.me .bubble").last).to_have_text(f"2) {label}")
     booked_line = next(line for line in confirmation.inner_text().splitlines() if line.startswith("日時:"))
     assert booked_line == f"日時: {label}"
     page.screenshot(path=tmp_path / "chat.png", full_page=False)
