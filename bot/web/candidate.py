@@ -161,7 +161,9 @@ def write(signed: str):
     if found is None:
         return _refuse(code)
     svc = services()
-    back = {"signed": signed, "lang": request.form.get("lang") or None, "_anchor": "write"}
+    # An error comes back without the #write anchor: a browser runs no autofocus on a page opened at a fragment,
+    # and the field with the error must get the focus (it scrolls into view by itself).
+    back = {"signed": signed, "lang": request.form.get("lang") or None}
     text = request.form.get("text", "")[:replies.MAX_TEXT]
     if not text.strip():
         return redirect(url_for(".page", write="write_empty", **back), 303)
@@ -169,7 +171,7 @@ def write(signed: str):
     if wait:
         return redirect(url_for(".page", write="write_wait", **back), 303)
     replies.from_page(svc, found.applicant.id, text)
-    return redirect(url_for(".page", done="written", **back), 303)
+    return redirect(url_for(".page", done="written", _anchor="write", **back), 303)
 
 
 @bp.post("/c/<signed>/<action>")

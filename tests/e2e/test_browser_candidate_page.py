@@ -125,3 +125,107 @@ def test_candidate_books_from_the_one_way_sms_link_on_a_phone(browser, live_sms,
     expect(desk.get_by_role("alert")).to_contain_text("このリンクは開けません")
     desk.screenshot(path=SHOTS / "refused-ja-desktop.png", full_page=True)
     assert errors == [], f"script errors in the page: {errors}"
+
+
+# --- From an e-mail: the time link opens the page with that time chosen, one press books it ---------------------
+
+AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
+
+
+def _axe(page) -> list[str]:
+    """axe-core's violations on the page (WCAG 2.1 A/AA and best practice); [] when axe-core is not installed."""
+    if not AXE.exists():
+        return []
+    page.evaluate(AXE.read_text() + "\n;true")  # through the DevTools protocol: the page's CSP allows no inline script
+    return page.evaluate("axe.run(document, {runOnly: ['wcag2a', 'wcag2aa', 'wcag21aa', 'best-practice']})"
+                         ".then(r => r.violations.map(v => v.id + ': ' + v.nodes.map(n => n.target).join(' ')))")
+
+
+@pytest.fixture
+def live_mail(db_url, smtp_server):
+    """The app and worker on loopback with e-mail through a real SMTP server (aiosmtpd); links lead back here."""
+    from bot.bootstrap import default_channels
+    from bot.channels.email.adapter import MailChannel
+
+    svc = make_services(db_url, clock=FakeClock(START), env={"SMTP_URL": smtp_server.url})
+    svc.channels.update(default_channels(svc.config))
+    try:
+        with serving(svc) as base:
+            svc.config = replace(svc.config, public_base_url=base)
+            svc.renderer.base = base
+            svc.channels["email"] = MailChannel(svc.config)  # its links name this server
+            yield svc, base
+    finally:
+        svc.engine.dispose()
+
+
+def _mail_to(smtp_server, count: int):
+    deadline = time.monotonic() + WAIT / 1000
+    while time.monotonic() < deadline:
+        if len(smtp_server.mails) >= count:
+            return smtp_server.mails[count - 1]
+        time.sleep(0.05)
+    raise AssertionError("no mail arrived in time")
+
+
+@pytest.mark.parametrize("locale", ["ja", "en"])
+def test_an_email_candidate_books_in_two_taps_on_an_accessible_page(browser, live_mail, smtp_server,  # noqa: F811
+                                                                     locale):
+    from playwright.sync_api import expect
+
+    svc, base = live_mail
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    t = {"ja": {"book": "この日時で予約する", "booked": "ご予約が確定しました。", "send": "送信する",
+                "no": "いいえ、予約を続けます", "cancel": "面接をキャンセルする"},
+         "en": {"book": "Book this time", "booked": "Your interview is booked.", "send": "Send",
+                "no": "No, keep my booking", "cancel": "Cancel the interview"}}[locale]
+    res = requests.post(f"{base}/api/applications", json=application(channel="email", locale=locale), headers=AUTH,
+                        timeout=10)
+    assert res.status_code == 201, res.text
+    html = _mail_to(smtp_server, 1).get_body(("html",)).get_content()
+    link = re.findall(r'href="(http://127\.0\.0\.1:\d+/c/[^"]+\?slot=[^"]+)"', html)[1]
+
+    errors: list[str] = []
+    page = open_page(browser, PHONE, errors)
+    page.goto(link.replace("&amp;", "&"))  # tap 1, in the mail
+    expect(page.locator("html")).to_have_attribute("lang", locale)
+    book = page.get_by_role("button", name=t["book"])
+    expect(book).to_be_focused()  # the page opens ready for the one press
+    box = book.bounding_box()
+    assert box["y"] + box["height"] <= PHONE["height"], f"the button is below the fold on a phone: {box}"
+    assert box["height"] >= 44
+    _no_breaks_or_overflow(page)
+    assert _axe(page) == []
+    page.screenshot(path=SHOTS / f"mail-chosen-{locale}-phone.png", full_page=True)
+    chosen = " ".join(page.locator("#chosen-when").inner_text().split())
+
+    book.click()  # tap 2, on the page: the booking
+    expect(page.locator("#notice")).to_contain_text(t["booked"])
+    assert " ".join(page.locator("#booked-when").inner_text().split()) == chosen
+    _no_breaks_or_overflow(page)
+    assert _axe(page) == []
+    page.screenshot(path=SHOTS / f"mail-booked-{locale}-phone.png", full_page=True)
+
+    page.locator("#write-text").fill("   ")
+    page.get_by_role("button", name=t["send"]).click()
+    field = page.locator("#write-text")
+    expect(field).to_have_attribute("aria-invalid", "true")
+    expect(field).to_be_focused()  # focus goes to the field with the error
+    assert page.locator("#write-error").is_visible()
+    assert _axe(page) == []
+    page.screenshot(path=SHOTS / f"write-error-{locale}-phone.png", full_page=True)
+
+    desk = open_page(browser, DESKTOP, errors)
+    desk.goto(page.url.split("?")[0] + f"?lang={locale}")
+    _no_breaks_or_overflow(desk)
+    assert _axe(desk) == []
+    desk.screenshot(path=SHOTS / f"booked-{locale}-desktop.png", full_page=True)
+    desk.get_by_role("button", name=t["cancel"]).click()
+    expect(desk.get_by_role("link", name=t["no"])).to_be_visible()
+    assert _axe(desk) == []
+    desk.goto(base + f"/c/forged-link?lang={locale}")
+    assert _axe(desk) == []
+    focus = desk.evaluate("""() => { const b = document.querySelector('#stop, a'); b.focus();
+        const s = getComputedStyle(b); return [s.outlineStyle, s.outlineWidth, s.outlineColor]; }""")
+    assert focus[0] == "solid" and focus[1] == "3px", focus  # a visible ring (#1558b0: 6.9:1 on white)
+    assert errors == [], f"script errors in the page: {errors}"

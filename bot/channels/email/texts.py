@@ -30,7 +30,7 @@ MAIL = {
         "phone": "私たちからのお電話は、次の番号からおかけします。",
         "page": "あなた専用のページ（ご予約・変更・キャンセル）",
         "answer": "ページで返信する",
-        "answer_lead": "ご返信は、あなた専用のページからお願いいたします。",
+        "answer_lead": "ご返信は、こちらのページからお願いいたします（このメールへのご返信は届きません）。",
         "no_reply": "このメールは送信専用です。ご返信いただいても届きませんので、"
                     "ご連絡はページかお電話でお願いいたします。",
         "unsubscribe": "今後のご案内が不要な場合は、配信を停止できます",
@@ -61,7 +61,7 @@ MAIL = {
         "phone": "When we call you, it will be from this number:",
         "page": "Your own page (book, change or cancel)",
         "answer": "Answer on your page",
-        "answer_lead": "To answer, please use your own page.",
+        "answer_lead": "To answer, please use your page (replies to this e-mail are not read).",
         "no_reply": "This address does not receive mail. Please reach us on your page or by phone.",
         "unsubscribe": "If you would rather not hear from us, you can stop these messages",
         "unsubscribe_link": "Stop messages",
