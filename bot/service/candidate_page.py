@@ -27,7 +27,8 @@ OPEN_WITHOUT_BOOKING = timedelta(days=30)  # the page stays open this long after
 # (お知らせください / "let us know" are not in it: "let us know on this page or by phone" is fine.)
 REPLY_REQUEST = re.compile(r"返信|送って|送るか|と送|を送|送信|お送りください|お送りいただ|教えて"
                            r"|\breply\b|\bsend\s*[\"“]|\bsend (?:us|me|back)\b|\btext (?:us|back)\b", re.IGNORECASE)
-_SENTENCE = re.compile(r"(?<=[。！？!?])|(?<=\.)(?=\s)")  # the space stays with the next sentence
+# The space stays with the next sentence; "e.g." and "i.e." end no sentence ("a date (e.g. Thu 3 Dec)").
+_SENTENCE = re.compile(r"(?<=[。！？!?])|(?<=\.)(?<!e\.g\.)(?<!i\.e\.)(?=\s)")
 
 
 def page_url(secret_key: str, base_url: str, applicant_token: str, **query: str) -> str:

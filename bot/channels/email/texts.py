@@ -20,6 +20,7 @@ MAIL = {
         "times_how": "押すと、あなた専用の予約ページが開きます。日時をご確認のうえ「この日時で予約する」を押すと、"
                      "ご予約が確定します。",
         "other_days": "ほかの日時を見る",
+        "pick_day": "空いている日を見る",
         "preheader_times": "ご都合のよい面接日時をお選びください（{first} ほか）",
         "facts_title": "ご予約の内容",
         "when": "日時", "where": "場所", "interviewer": "面接担当", "bring": "持ち物",
@@ -51,6 +52,7 @@ MAIL = {
         "times_how": "It opens your own booking page. Check the time there and press \u201cBook this time\u201d to "
                      "confirm it.",
         "other_days": "See other days",
+        "pick_day": "See the free days",
         "preheader_times": "Choose a time for your interview ({first} and more)",
         "facts_title": "Your interview",
         "when": "When", "where": "Where", "interviewer": "Interviewer", "bring": "Please bring",

@@ -23,8 +23,9 @@ _PAGE_DO = {"confirm": ({"do": "confirm"}, "primary"), "reschedule": ({"do": "ch
             "cancel": ({"do": "cancel"}, "quiet"), "cancel:yes": ({"do": "cancel"}, "primary"),
             "keep": ({}, "secondary"), "book": ({}, "primary")}
 _NUMBERED = re.compile(r"^\s*\d{1,2}\)\s")  # "1) 12月1日(火) 10:00〜10:30": a time of the text's list
-_BUTTONS = re.compile(r"ボタン|\bbuttons?\b", re.IGNORECASE)  # an e-mail has links, never the chat's buttons
-_SENTENCE = re.compile(r"(?<=[。！？!?])|(?<=\.)(?=\s)")
+# An e-mail has links, never the chat's buttons, and nobody reads an answer to it: no sentence offers either.
+_BUTTONS = re.compile(r"ボタン|\bbuttons?\b|\brepl(?:y|ying)\b|お返事でも|番号（\d", re.IGNORECASE)
+_SENTENCE = re.compile(r"(?<=[。！？!?])|(?<=\.)(?<!e\.g\.)(?<!i\.e\.)(?=\s)")
 _HEX = re.compile(r"^#[0-9a-fA-F]{6}$")
 
 
@@ -131,7 +132,8 @@ def build(payload: dict, loc: str, base_url: str, secret_key: str, token: str, u
         elif data in _PAGE_DO:
             query, look = _PAGE_DO[data]
             actions.append(Link(label, page(**query), look))
-        # a day of the date menu and the like: the page lists those itself
+        elif data.startswith("date:") and not any(a.label == t["pick_day"] for a in actions):
+            actions.append(Link(t["pick_day"], page(), "primary"))  # the page lists the days as buttons
     staff = bool(payload.get("staff"))
     with_card = kind in CARD_KINDS and bool(facts.get("slot") or mail.get("card"))
     words = payload.get("text", "") if staff else without_reply_requests(payload.get("text", ""))

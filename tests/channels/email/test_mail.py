@@ -166,3 +166,17 @@ def test_the_thank_you_after_an_attended_interview_does_not_point_to_the_closed_
     assert "/c/" not in text and "/c/" not in mail.get_body(("html",)).get_content()  # the page is closed (410) now
     assert "/u/" in text  # the way to stop messages stays
     assert "/c/" in channel.compose(_message()).get_body(("plain",)).get_content()  # other mails keep the page link
+
+
+def test_a_mail_never_speaks_of_buttons_or_answers_and_a_date_menu_links_to_the_page(sms_svc):
+    payload = {"kind": "date_menu", "facts": {"company": "Soyokaze"},
+               "text": "These days still have free times. Which would you like? Send its number or a date "
+                       "(e.g. Thu 3 Dec).\n1) Thu 3 Dec\n2) Fri 4 Dec\nOr just press a button below.",
+               "buttons": [{"label": "1) Thu 3 Dec", "data": "date:2026-12-03"},
+                           {"label": "2) Fri 4 Dec", "data": "date:2026-12-04"}]}
+    mail = sms_svc.channels["email"].compose(Outgoing("email", {"email": "hanako@example.com", "token": "t"},
+                                                      payload, "key-3", "en"))
+    text = mail.get_body(("plain",)).get_content().split("\n--\n")[0]
+    assert "Which would you like?" in text and "Thu 3 Dec)" not in text  # "e.g." ends no sentence
+    assert "button" not in text.lower() and "Send its number" not in text
+    assert "See the free days\n  https://jobs.example.com/c/" in text
