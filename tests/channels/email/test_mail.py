@@ -170,7 +170,7 @@ def test_the_thank_you_after_an_attended_interview_does_not_point_to_the_closed_
 
 def test_a_mail_never_speaks_of_buttons_or_answers_and_a_date_menu_links_to_the_page(sms_svc):
     payload = {"kind": "date_menu", "facts": {"company": "Soyokaze"},
-               "text": "These days still have free times. Which would you like? Send its number or a date "
+               "text": "These days still have free times. Which would you like? Reply with its number or a date "
                        "(e.g. Thu 3 Dec).\n1) Thu 3 Dec\n2) Fri 4 Dec\nOr just press a button below.",
                "buttons": [{"label": "1) Thu 3 Dec", "data": "date:2026-12-03"},
                            {"label": "2) Fri 4 Dec", "data": "date:2026-12-04"}]}
@@ -178,5 +178,5 @@ def test_a_mail_never_speaks_of_buttons_or_answers_and_a_date_menu_links_to_the_
                                                       payload, "key-3", "en"))
     text = mail.get_body(("plain",)).get_content().split("\n--\n")[0]
     assert "Which would you like?" in text and "Thu 3 Dec)" not in text  # "e.g." ends no sentence
-    assert "button" not in text.lower() and "Send its number" not in text
+    assert "button" not in text.lower() and "Reply with" not in text
     assert "See the free days\n  https://jobs.example.com/c/" in text
