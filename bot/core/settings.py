@@ -1,6 +1,7 @@
 """The company settings file (TOML): parsed into frozen dataclasses, every mistake named by key."""
 from __future__ import annotations
 
+import re
 import tomllib
 from dataclasses import dataclass, field
 from datetime import time
@@ -18,6 +19,8 @@ from calendars.base import SlotRules
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 CONTENT_KINDS = ("video", "article", "message")
+READABLE = 4.5  # WCAG AA for normal text: what white text on the brand colour, and the colour on white, must reach
+_HEX = re.compile(r"^#(?:[0-9a-fA-F]{3}){1,2}$")
 
 
 class SettingsError(ValueError):
@@ -76,6 +79,30 @@ class Job:
     online_url: str = ""
     bring: Text = Text("")
     assignment: str = "pool"  # pool: any free interviewer (least booked first) | panel: all of them together
+    # The summary /apply shows above the form (each optional): what it pays, where the work is, when.
+    pay: Text = Text("")
+    place: Text = Text("")
+    hours: Text = Text("")
+
+    @property
+    def summary(self) -> dict[str, Text]:
+        """The summary fields the company filled in, in the order the form shows them."""
+        return {key: text for key, text in (("pay", self.pay), ("place", self.place), ("hours", self.hours))
+                if text.ja}
+
+
+@dataclass(frozen=True)
+class Brand:
+    """[brand]: what makes the candidate pages and mails look like the company's own."""
+
+    colour: str = "#0a7a3c"  # buttons, links and the header rule; readable with white text and as text on white
+    logo: str = ""  # a file under bot/static ("brand/soyokaze.svg") or an https:// URL; "": the name alone
+    privacy_url: str = ""  # the company's privacy policy, linked from the form's consent box
+
+    @property
+    def colour_dark(self) -> str:
+        """The colour a quarter darker: hover and pressed buttons."""
+        return "#" + "".join(f"{int(int(self.colour[i:i + 2], 16) * 0.75):02x}" for i in (1, 3, 5))
 
 
 @dataclass(frozen=True)
@@ -151,6 +178,7 @@ class Settings:
     country: str = "JP"  # the company's own country ([company] country, else from its phone's +code, else JP)
     # [saved_replies] title = "text with {name}, {interview}, ...": the inbox's saved replies until admins edit them
     saved_replies: tuple[tuple[str, str], ...] = saved.DEFAULTS
+    brand: Brand = field(default_factory=Brand)
 
     @property
     def tz(self) -> ZoneInfo:
@@ -281,7 +309,8 @@ def parse_settings(data: dict) -> Settings:
         if assignment not in ("pool", "panel"):
             raise SettingsError(f"{path}.assignment", f"must be 'pool' or 'panel', got {assignment!r}")
         jobs[jid] = Job(jid, _text(item, "title", path), ids, mode, _opt(item, "online_url", path, ""),
-                        _text(item, "bring", path, required=False), assignment)
+                        _text(item, "bring", path, required=False), assignment,
+                        *(_text(item, key, path, required=False) for key in ("pay", "place", "hours")))
     if not jobs:
         raise SettingsError("jobs", "at least one job is needed")
     schedule = _opt(data, "schedule", "", {}, dict)
@@ -332,7 +361,46 @@ def parse_settings(data: dict) -> Settings:
         retention_days=_positive(_opt(data, "privacy", "", {}, dict), "retention_days", "privacy", 0, 0),
         country=_country(company),
         saved_replies=_saved_replies(data),
+        brand=_brand(_opt(data, "brand", "", {}, dict)),
     )
+
+
+def contrast(a: str, b: str) -> float:
+    """The WCAG 2 contrast ratio of two #rrggbb colours, 1 to 21."""
+    def luminance(colour: str) -> float:
+        channels = [int(colour[i:i + 2], 16) / 255 for i in (1, 3, 5)]
+        r, g, b_ = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+        return 0.2126 * r + 0.7152 * g + 0.0722 * b_
+    light, dark = sorted((luminance(a), luminance(b)), reverse=True)
+    return (light + 0.05) / (dark + 0.05)
+
+
+def _brand(table: dict) -> Brand:
+    known = Brand.__dataclass_fields__
+    for key in table:
+        if key not in known:
+            raise SettingsError(f"brand.{key}", f"unknown key; use one of {', '.join(known)}")
+    colour = _opt(table, "colour", "brand", Brand.colour)
+    if not _HEX.match(colour):
+        raise SettingsError("brand.colour", f"must be a hex colour like '#a8501e', got {colour!r}")
+    if len(colour) == 4:
+        colour = "#" + "".join(c * 2 for c in colour[1:])
+    colour = colour.lower()
+    # White on the colour and the colour on white are the same pair, so one ratio answers both uses.
+    if (ratio := contrast(colour, "#ffffff")) < READABLE:
+        raise SettingsError("brand.colour", f"{colour} is too pale: white text on it (and it as text on white) has a "
+                                            f"contrast of {ratio:.2f}:1, below the {READABLE}:1 needed to read it; "
+                                            "choose a darker shade")
+    logo = _opt(table, "logo", "brand", "")
+    if logo and not logo.startswith("https://"):
+        if logo.startswith(("/", "http:")) or ".." in Path(logo).parts:
+            raise SettingsError("brand.logo", f"must be a file under bot/static or an https:// URL, got {logo!r}")
+        if not resources.files("bot").joinpath("static", *Path(logo).parts).is_file():
+            raise SettingsError("brand.logo", f"no such file under bot/static: {logo!r}")
+    privacy = _opt(table, "privacy_url", "brand", "")
+    if privacy and not privacy.startswith(("https://", "http://")):
+        raise SettingsError("brand.privacy_url", f"must be an http(s) URL, got {privacy!r}")
+    return Brand(colour=colour, logo=logo, privacy_url=privacy)
 
 
 def _saved_replies(data: dict) -> tuple[tuple[str, str], ...]:

@@ -1,7 +1,7 @@
 """GET/POST /apply: the candidate-facing application form, Japanese by default."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, jsonify, redirect, render_template, request, url_for
 from sqlmodel import select
 
 from bot.core.channelinfo import ChannelInfo, FormField
@@ -16,6 +16,7 @@ from bot.service.proof import challenge as new_challenge
 from bot.web import guard
 from bot.web.common import locale, services
 from bot.web.pagetexts import PAGE
+from bot.web.recap import add_friend_url, masked_address, message_url, qr_data_uri
 from bot.web.security import check_csrf, csrf_token
 
 bp = Blueprint("apply", __name__)
@@ -33,14 +34,27 @@ def form_fields(svc: Services) -> list[FormField]:
     return list(fields.values())
 
 
+def channels_of(svc: Services) -> dict[str, list[str]]:
+    """Each address input -> the channels that ask for it (the page shows it only for those, with JavaScript)."""
+    found: dict[str, list[str]] = {}
+    for info in offered(svc):
+        if info.form_field is not None:
+            found.setdefault(info.form_field.name, []).append(info.name)
+    return found
+
+
 def _form_data(svc: Services) -> dict:
     f = request.form
     window = None
     if f.get("window_from") or f.get("window_to") or f.get("window_days"):
         window = {"days": f.get("window_days", "any"), "from": f.get("window_from", "09:00"),
                   "to": f.get("window_to", "21:00")}
+    # Only the chosen channel's address: without JavaScript every input is on the page, and what was typed into
+    # another channel's (or left there from an earlier choice) is neither checked nor kept.
+    chosen = svc.channel_info.get(f.get("channel") or "")
+    wanted = chosen.form_field.name if chosen is not None and chosen.offered and chosen.form_field else None
     return {"name": f.get("name"), "channel": f.get("channel"), "job": f.get("job"),
-            **{field.name: f.get(field.name) for field in form_fields(svc)},
+            **({wanted: f.get(wanted)} if wanted else {}),
             "locale": locale(), "contact_window": window, "source": "web-form"}
 
 
@@ -68,12 +82,36 @@ def _render(job_id: str | None, errors: dict | None = None, status: int = 200, r
     # Checked at first: the first channel with a transport, or one that works without it (in the chat) — not one
     # the candidate links by code, which needs the channel itself.
     default = next((i.name for i in offered(svc) if svc.enabled(i.name) or not i.links_by_code), None)
+    by_field, labels = channels_of(svc), dict(choices)
+    chosen_job = job_id or (request.form.get("job") if request.form.get("job") in svc.settings.jobs else None)
     return render_template("apply.html", t=t, loc=loc, settings=svc.settings, job_id=job_id, hours=HOURS,
                            errors=errors, form=request.form, csrf=csrf_token(), choices=choices, fields=fields,
+                           field_channels=by_field, labels=_labels(t, fields, loc),
+                           field_when={name: t["needed_for"].format(channels=t["joiner"].join(labels[c] for c in chs))
+                                       for name, chs in by_field.items()},
+                           chosen_job=chosen_job or next(iter(svc.settings.jobs)),
                            default_channel=default, notice=refused.notice if refused else None,
                            proof_of_work=svc.settings.protection.proof_of_work,
-                           company=svc.settings.company.name.get(loc),
+                           company=svc.settings.company.name.get(loc), brand=svc.settings.brand,
+                           retention_days=svc.settings.retention_days,
                            phone=_phone(svc, loc)), status, (refused.headers if refused else {})
+
+
+def _labels(t: dict, fields: list[FormField], loc: str) -> dict[str, tuple[str, str]]:
+    """Field -> (its label, the id its error summary links to), for the list of problems above the form."""
+    first = next(iter(offered(services())), None)
+    return {"job": (t["job"], "job"), "name": (t["name"], "name"),
+            "channel": (t["channel"], f"channel-{first.name}" if first else "name"),
+            **{f.name: (f.label[loc], f.name) for f in fields},
+            "contact_window": (t["window"], "window_from"), "consent": (t["consent"], "consent")}
+
+
+@bp.get("/brand.css")
+def brand_css():
+    """The company's colour as CSS variables (the CSP allows no inline style), from [brand] in the settings."""
+    brand = services().settings.brand
+    css = f":root {{ --brand: {brand.colour}; --brand-dark: {brand.colour_dark}; }}\n"
+    return Response(css, mimetype="text/css", headers={"Cache-Control": "public, max-age=300"})
 
 
 @bp.get("/apply")
@@ -100,13 +138,17 @@ def post(job_id: str | None = None):
         return _render(job_id, refused.errors, refused.status, refused)
     data = _form_data(svc)
     data["job"] = job_id or data["job"]
+    # The candidate's agreement to the notice of purpose (APPI): without it nothing is kept, whatever else is right.
+    unagreed = {} if request.form.get("consent") == "yes" else {"consent": "is required"}
     try:
         application = check(svc, data, entry="form", client=request.remote_addr)  # counts what it refuses
+        if unagreed:
+            return _render(job_id, unagreed, 422)
         if refused := guard.screen_destinations(svc, application, loc, _phone(svc, loc)):
             return _render(job_id, refused.errors, refused.status, refused)
         applicant, _ = submit(svc, application)
     except ApplicationInvalid as exc:
-        return _render(job_id, exc.errors, 422)
+        return _render(job_id, {**exc.errors, **unagreed}, 422)
     return redirect(url_for("apply.thanks", token=applicant.token, lang=locale()), 303)
 
 
@@ -118,11 +160,22 @@ def thanks(token: str):
         if applicant is None:
             abort(404, "no such application")
         via = delivery_channel(svc, applicant)
-    basic_id = svc.settings.line_basic_id
+    basic_id, code = svc.settings.line_basic_id, applicant.link_code
     # Kept without a greeting (the person was greeted today, bot.service.intake): no new chat or code to show, and
     # never the earlier application's, which whoever typed the same phone must not open.
-    again = applicant.state == State.NEW and not applicant.link_code
+    again = applicant.state == State.NEW and not code
+    info = svc.channel_info.get(via)
+    wrote_to = masked_address(info.address_field, info.address(applicant)) if info and not again else ""
+    chosen = svc.channel_info.get(applicant.channel)
+    send_code = message_url(basic_id, code) if basic_id and code else None
+    company = svc.settings.company.name.get(loc)
+    job = svc.settings.jobs.get(applicant.job_id)
     return render_template("thanks.html", t=PAGE[loc], loc=loc, applicant=applicant, in_chat=via == svc.stand_in,
-                           again=again,
-                           company=svc.settings.company.name.get(loc),
-                           add_friend=f"https://line.me/R/ti/p/{basic_id}" if basic_id else None)
+                           again=again, company=company, brand=svc.settings.brand,
+                           job=job.title.get(loc) if job else "",
+                           channel=(chosen.offered or chosen.label).get(loc, applicant.channel) if chosen else "",
+                           wrote_to=wrote_to, phone=phone_for(svc.settings.company.phone, applicant.phone, loc),
+                           why_meet=svc.settings.company.why_meet.get(loc),
+                           content=[c for c in svc.settings.content if not c.interviewer],
+                           add_friend=add_friend_url(basic_id) if basic_id else None, send_code=send_code,
+                           qr=qr_data_uri(send_code) if send_code else None)

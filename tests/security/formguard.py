@@ -27,7 +27,7 @@ def post_form(client, remote: str = "203.0.113.7", phone: str = "090-1234-5678",
               headers: dict | None = None, **fields):
     """Post the form as a browser at `remote` would (a form token of its own session)."""
     data = {"csrf": token or csrf(client), "name": "山田 花子", "channel": "sms", "phone": phone, "email": "",
-            "job": "bakery-staff", "lang": lang, **fields}
+            "job": "bakery-staff", "lang": lang, "consent": "yes", **fields}
     return client.post(f"/apply?lang={lang}", data=data, headers=headers or {}, environ_base={"REMOTE_ADDR": remote})
 
 

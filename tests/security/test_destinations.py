@@ -44,7 +44,8 @@ def _api(client, **fields):
 def _form(client, **fields):
     page = client.get("/apply").get_data(as_text=True)
     csrf = page.split('name="csrf" value="')[1].split('"')[0]
-    data = {"csrf": csrf, "name": "山田 花子", "channel": "sms", "job": "bakery-staff", "email": "", **fields}
+    data = {"csrf": csrf, "name": "山田 花子", "channel": "sms", "job": "bakery-staff", "email": "", "consent": "yes",
+            **fields}
     return client.post("/apply", data=data)
 
 
@@ -162,7 +163,7 @@ def test_the_form_names_the_allowed_country(svc, client):
     res = client.post("/apply?lang=en", data={"csrf": client.get("/apply?lang=en").get_data(as_text=True)
                                               .split('name="csrf" value="')[1].split('"')[0],
                                               "name": "Hanako", "channel": "sms", "job": "bakery-staff",
-                                              "phone": "+33 6 12 34 56 78"})
+                                              "phone": "+33 6 12 34 56 78", "consent": "yes"})
     assert "Please give a phone number in Japan" in res.get_data(as_text=True)
 
 

@@ -43,7 +43,7 @@ def _csrf(client, path="/apply"):
 def test_form_application_redirects_to_thanks_with_a_chat_link(client, svc):
     res = client.post("/apply/bakery-staff", data={"csrf": _csrf(client, "/apply/bakery-staff"), "name": "田中 一郎",
                       "channel": "sms", "phone": "080-1111-2222", "window_days": "weekdays",
-                      "window_from": "18:00", "window_to": "21:00"})
+                      "window_from": "18:00", "window_to": "21:00", "consent": "yes"})
     assert res.status_code == 303
     page = client.get(res.headers["Location"]).get_data(as_text=True)
     assert "チャットを開く" in page
