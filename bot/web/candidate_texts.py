@@ -35,7 +35,7 @@ PAGE = {
         "opted_out": "メッセージの配信は停止しております。ご予約の変更は、お電話または配信の再開後に承ります。",
         "new": "ご案内を準備しております。少々お待ちください。",
         "contact": "お問い合わせ・お急ぎの方は",
-        "switch": "English",
+        "switch": "English", "language": "言語",
         "stop": "メッセージの配信を停止する",
         "start": "メッセージの配信を再開する",
         "notice": {
@@ -99,7 +99,7 @@ PAGE = {
                       "or turn messages back on."),
         "new": "We are preparing your page. Please check again in a moment.",
         "contact": "Questions, or in a hurry? Call",
-        "switch": "日本語",
+        "switch": "日本語", "language": "Language",
         "stop": "Stop messages from us",
         "start": "Receive messages again",
         "notice": {
