@@ -46,7 +46,7 @@ def prepare_line(session: Session, svc: Services, applicant: Applicant | None, r
         booking = session.get(Booking, row.booking_id)
         if booking is not None:
             payload["card"] = booking_card(svc, applicant, booking, (payload.get("facts") or {}).get("meeting_url"))
-    if payload.get("links") and applicant is not None:
+    if payload.get("links") and not payload.get("parts") and applicant is not None:  # parts: no link lines to drop
         payload["content_text"] = svc.renderer.content_block(payload["links"], applicant.locale)
     if payload.get("staff") and applicant is not None and "reply_to" not in payload:
         if (answer := unused_reply(session, svc, applicant)) is not None:  # a person's reply, free while it can be
