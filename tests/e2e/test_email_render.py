@@ -90,6 +90,8 @@ def test_every_offered_time_is_in_both_parts_and_a_time_link_books_after_one_pre
         assert " ".join(shown.split()) in label  # the button says the time it opens
         assert shown in text and href in text  # the plain part: the same time with the same link
     assert '<meta name="viewport"' in html and f'<html lang="{locale}">' in html and "<script" not in html
+    preheader = re.search(r'<div style="display:none[^"]*">(.*?)&#847;', html, re.S).group(1)
+    assert re.sub(r"[^\w:]", "", time_links[0][1]) in re.sub(r"[^\w:]", "", preheader)  # the inbox line shows a time
     lead = {"ja": "ご都合のよい日時を押してください。", "en": "Please tap the time that suits you."}[locale]
     assert lead in text and lead in html and "ボタンを押すだけ" not in text + html  # no buttons claimed it has not
 
@@ -142,6 +144,7 @@ def test_the_booked_mail_has_the_facts_and_change_and_cancel_links(sms_client, s
     labels = {label: href for href, label in Anchors(html).links}
     assert "?do=change" in labels["日程を変更"] and "?do=cancel" in labels["キャンセル"]
     assert "カレンダーに追加" in labels and "お送りください" not in text.split("\n--\n")[0]
+    assert text.count("面接担当") == 1  # the text's own "面接担当: …" line gave way to the table's row
 
 
 def test_the_reminder_links_confirm_change_and_cancel_only_after_a_press_on_the_page(sms_client, sms_svc, smtp_server,

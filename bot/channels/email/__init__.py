@@ -1,4 +1,5 @@
-"""E-mail over SMTP (standard library only): the HTML and plain-text mail with its calendar invitation."""
+"""E-mail over SMTP (smtplib): an HTML mail with its plain-text twin (view.py, render.py, templates/email/), the
+brand and booking facts added when the row is written (prepare.py), and the calendar invitation."""
 from __future__ import annotations
 
 import re

@@ -142,8 +142,11 @@ def build(payload: dict, loc: str, base_url: str, secret_key: str, token: str, u
                     if str(link.get("url", "")).startswith(("https://", "http://")))
     card = _facts(mail.get("card") or {}, facts, t) if with_card else ()
     ics = (mail.get("card") or {}).get("ics") or facts.get("ics_url") or ""
+    # The line an inbox shows after the subject: the choice to make, or the interview's time, else the first words.
     if times:
         preheader = t["preheader_times"].format(first=times[0].label)
+    elif card:
+        preheader = f"{card[0].label}: {card[0].value} / {next(iter(paragraphs), '')}"[:90]
     else:
         preheader = next(iter(paragraphs), "")[:90]
     return MailView(
