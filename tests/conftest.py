@@ -9,6 +9,17 @@ import pytest
 # The channels' own drivers and fixtures live with their tests; every part's tests may use them.
 pytest_plugins = ("tests.channels.line.drivers", "tests.channels.sms.drivers")
 
+from tests.screenshots import SCREENSHOT_FOLDERS  # noqa: E402  (folders of the screenshot journeys)
+
+
+def pytest_configure(config):
+    config.stash[SCREENSHOT_FOLDERS] = set()
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    for folder in sorted(config.stash.get(SCREENSHOT_FOLDERS, set())):
+        terminalreporter.write_line(f"screenshots of the candidate journeys: {folder}")
+
 # --- PostgreSQL: a throwaway database per test on the server named by TEST_DATABASE_URL ----
 
 PG_SKIP_REASON = "TEST_DATABASE_URL not set: PostgreSQL tests need a server (CI sets it)"
