@@ -18,7 +18,7 @@ log = logging.getLogger("sokuresu.web")
 # Answered in JSON whatever the Accept header says: the APIs, the webhooks, and what the pages' scripts fetch.
 JSON_PATHS = re.compile(r"^/(?:api|webhooks)/|^/chat/[^/]+/(?:messages|say)$|^/apply/challenge$"
                         r"|^/recruiter/inbox/stamp$|^/healthz$")
-# Links we send to candidates (and the recruiters' mailed ones): a 404 or 410 there is a broken or expired link.
+# Links we send to candidates (and the recruiters' mailed ones): a 403, 404 or 410 there is a broken or expired link.
 LINKS = re.compile(r"^/(?:chat|c|u|r|apply/thanks|booking|calendar)/|^/recruiter/(?:outcome|sign-in|login)/")
 DB_DOWN_WAIT = 30  # seconds: Retry-After when the database is not answering
 
@@ -86,7 +86,7 @@ def page(status: int, headers: dict | None = None, retry_after: int | None = Non
     """The error page for `status`, in the candidate's language, with the company's name and number."""
     loc = _locale()
     t = TEXTS[loc]
-    key = "link" if status in (404, 410) and LINKS.search(request.path) else status
+    key = "link" if status in (403, 404, 410) and LINKS.search(request.path) else status
     heading, advice = t.get(key, t["other"])
     company = services().settings.company
     wait = wait_words(retry_after, loc) if retry_after else t["a_moment"]

@@ -38,27 +38,36 @@ CANDIDATE = [
     ("candidate-booked", "anon", "{booked_page}"),
     ("candidate-refused", "anon", "/c/not-a-signed-address"),
     ("unsubscribe", "anon", "{unsubscribe}"),
+    ("unsubscribed", "special", "{unsubscribe_done}"),
 ]
 ERRORS = [
     ("error-link", "anon", "/chat/no-such-chat"),
     ("error-404", "anon", "/no/such/page"),
     ("error-closed-link", "anon", "/recruiter/sign-in/no-such-link"),
+    ("error-forged-link", "anon", "/recruiter/outcome/no-such-booking/attended/forged"),
+    ("error-405", "anon", "/recruiter/logout"),
 ]
 RECRUITER = [
     ("sign-in", "anon", "/recruiter/sign-in"),
     ("sign-in-confirm", "anon", "{sign_in_link}"),
+    ("sign-in-error", "special", "/recruiter/sign-in"),
+    ("sign-in-sent", "special", "/recruiter/sign-in"),
     ("recruiter", "staff", "/recruiter"),
     ("applicants", "staff", "/recruiter/applicants"),
     ("applicants-filtered", "staff", "/recruiter/applicants?state=booked&q=%E5%B1%B1%E7%94%B0"),
     ("inbox", "staff", "/recruiter/inbox"),
     ("inbox-conversation", "staff", "/recruiter/inbox/{waiting_id}"),
+    ("inbox-reply-error", "special", "/recruiter/inbox/{waiting_id}"),
     ("conversation", "staff", "/recruiter/applicants/{booked_id}"),
     ("today", "staff", "/recruiter/today"),
     ("funnel", "staff", "/recruiter/funnel"),
     ("people", "staff", "/recruiter/people"),
+    ("people-invited", "special", "/recruiter/people"),
+    ("people-error", "special", "/recruiter/people"),
     ("audit", "staff", "/recruiter/audit"),
     ("saved-replies", "staff", "/recruiter/saved-replies"),
     ("erase", "staff", "/recruiter/applicants/{booked_id}/erase"),
+    ("erase-done", "special", "/recruiter/applicants/{erase_id}/erase"),
     ("outcome", "staff", "/recruiter/applicants/{booked_id}/outcome/attended"),
     ("outcome-mail-link", "anon", "{outcome_link}"),
     ("signed-out", "special", "/recruiter"),
@@ -77,6 +86,17 @@ class Site:
 
     def __init__(self, browser, svc, base: str, data: dict):
         self.browser, self.svc, self.base, self.data, self.contexts = browser, svc, base, data, {}
+
+    def applicant(self, name: str) -> int:
+        """A new chat applicant, greeted, who booked the first time offered."""
+        from bot import create_app
+
+        chat = Chat(create_app({"TESTING": True}, services=self.svc).test_client(), self.svc)
+        chat.apply(name=name, channel="email", phone=None, email=f"erase-{len(self.contexts)}-{id(chat)}@example.com")
+        chat.replies()
+        chat.say("1")
+        chat.replies()
+        return chat.id
 
     def context(self, who: str, lang: str, size: str):
         key = (who, lang, size)
@@ -170,6 +190,8 @@ def _data(svc, base: str) -> dict:
 
     mail = Chat(client, svc)
     mail.apply(name="高橋 健", channel="email", email="ken@example.com", phone=None)
+    leaving = Chat(client, svc)
+    leaving.apply(name="伊藤 葵", channel="email", email="aoi@example.com", phone=None)
     mail_booked = Chat(client, svc)
     mail_booked.apply(name="田中 花", channel="email", email="hana@example.com", phone=None)
     handle(svc, mail_booked.id, ChooseSlot(number=1))
@@ -181,12 +203,23 @@ def _data(svc, base: str) -> dict:
         "chat_token": chatting.token, "mail_token": tokens[mail.id], "again_token": tokens[again.id],
         "mail_page": page_url(key, base, tokens[mail.id]), "booked_page": page_url(key, base, tokens[mail_booked.id]),
         "unsubscribe": unsubscribe_url(key, base, tokens[mail.id]),
+        "unsubscribe_done": unsubscribe_url(key, base, tokens[leaving.id]),
         "sign_in_link": urlsplit(link_for(svc, "reader@example.com")).path,
         "booked_id": booked.id, "waiting_id": waiting.id, "outcome_link": links["attended"],
     }
 
 
+# What shows that a page in a given state was reached.
+REACHED = {"apply-error": "[aria-invalid=true]", "sign-in-error": "#email[aria-invalid=true]", "sign-in-sent": "#sent",
+           "inbox-reply-error": "#reply-text[aria-invalid=true]", "people-invited": "#invited",
+           "people-error": "#invite-email[aria-invalid=true]", "erase-done": "#erase-done",
+           "signed-out": "a[href$='/recruiter/sign-in']", "error-405": "main.error-page",
+           "error-forged-link": "main.error-page", "error-link": "main.error-page", "error-404": "main.error-page"}
+STAFF_STEPS = {"inbox-reply-error", "people-invited", "people-error", "erase-done"}
+
+
 def _open(site: Site, name: str, who: str, path: str, lang: str, size: str):
+    """A page as a person reaches it: opened, or (the "special" ones) after the steps that lead there."""
     if name == "signed-out":  # its own signed-in browser, signed out by the button
         context = site._new_context(lang, size, signed_in=True)
         page = context.new_page()
@@ -194,11 +227,27 @@ def _open(site: Site, name: str, who: str, path: str, lang: str, size: str):
         page.locator("form[action$='/logout'] button").first.click()
         page.wait_for_load_state()
         return page, context
-    page = site.context("anon" if who == "special" else who, lang, size).new_page()
+    page = site.context("staff" if name in STAFF_STEPS else "anon" if who == "special" else who, lang, size).new_page()
+    if name == "erase-done":  # someone of their own, so the other pages keep theirs
+        path = path.replace("{erase_id}", str(site.applicant(f"消去 {lang}{size}")))
     page.goto(site.url(path, lang))
-    if name == "apply-error":  # sent empty, past the browser's own checks: the page with its errors
+    steps = {
+        # sent empty, past the browser's own checks: the page with its errors
+        "apply-error": lambda: page.evaluate("document.querySelector('main form, form').submit()"),
+        "sign-in-error": lambda: (page.fill("#email", "not an address"), page.click("#send-link")),
+        "sign-in-sent": lambda: (page.fill("#email", "nobody@example.com"), page.click("#send-link")),
+        "inbox-reply-error": lambda: (page.fill("#reply-text", " "), page.click("#send")),
+        "people-invited": lambda: (page.fill("#invite-email", f"new-{lang}{size}@example.com"), page.click("#invite")),
+        "people-error": lambda: (page.fill("#invite-email", "not an address"), page.click("#invite")),
+        "erase-done": lambda: page.click("#erase-confirm"),
+        "unsubscribed": lambda: page.click("main form button"),
+    }
+    if name in steps:
         with page.expect_navigation():
-            page.evaluate("document.querySelector('main form, form').submit()")
+            steps[name]()
+        page.wait_for_load_state()
+    if name in REACHED:  # the steps led where they should: otherwise this would check some other page
+        assert page.locator(REACHED[name]).count(), f"{name}: no {REACHED[name]} on {page.url}"
     return page, None
 
 

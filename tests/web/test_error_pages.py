@@ -142,3 +142,8 @@ def test_abort_with_a_reason_still_shows_our_words_not_the_developers(app, clien
 
     page = _html(client.get("/gone", headers=JA))
     assert "internal detail" not in page and "このページは終了しました" in page
+
+
+def test_a_forged_mailed_link_reads_as_a_broken_link(client):
+    res = client.get("/recruiter/outcome/no-such-booking/attended/forged", headers=JA)
+    assert res.status_code == 403 and "このリンクは使えなくなっています" in _html(res)
