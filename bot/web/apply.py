@@ -1,6 +1,8 @@
 """GET/POST /apply: the candidate-facing application form, Japanese by default."""
 from __future__ import annotations
 
+import re
+
 from flask import Blueprint, Response, abort, jsonify, redirect, render_template, request, url_for
 from sqlmodel import select
 
@@ -66,6 +68,12 @@ def explain(field: str, problem: str, t: dict) -> str:
     return t["field"].get(field, t["errors"])
 
 
+def phrases(text: str) -> list[str]:
+    """A label cut before each bracketed part (ベーカリースタッフ|（パート・アルバイト）): the page keeps each piece on
+    one line, where the browser's own phrase guess would break inside a word."""
+    return [part for part in re.split(r"(?=[（(])|(?<=[）)])", text) if part]
+
+
 def _phone(svc: Services, loc: str) -> str:
     return phone_for(svc.settings.company.phone, None, loc)
 
@@ -82,7 +90,8 @@ def _render(job_id: str | None, errors: dict | None = None, status: int = 200, r
     # Checked at first: the first channel with a transport, or one that works without it (in the chat) — not one
     # the candidate links by code, which needs the channel itself.
     default = next((i.name for i in offered(svc) if svc.enabled(i.name) or not i.links_by_code), None)
-    by_field, labels = channels_of(svc), dict(choices)
+    # The channels' short names ("SMS", "メール") for "(if you choose SMS)" under an address field.
+    by_field, labels = channels_of(svc), {i.name: i.label.get(loc) or i.offered[loc] for i in offered(svc)}
     chosen_job = job_id or (request.form.get("job") if request.form.get("job") in svc.settings.jobs else None)
     return render_template("apply.html", t=t, loc=loc, settings=svc.settings, job_id=job_id, hours=HOURS,
                            errors=errors, form=request.form, csrf=csrf_token(), choices=choices, fields=fields,
@@ -93,7 +102,7 @@ def _render(job_id: str | None, errors: dict | None = None, status: int = 200, r
                            default_channel=default, notice=refused.notice if refused else None,
                            proof_of_work=svc.settings.protection.proof_of_work,
                            company=svc.settings.company.name.get(loc), brand=svc.settings.brand,
-                           retention_days=svc.settings.retention_days,
+                           retention_days=svc.settings.retention_days, phrases=phrases,
                            phone=_phone(svc, loc)), status, (refused.headers if refused else {})
 
 
@@ -172,7 +181,7 @@ def thanks(token: str):
     job = svc.settings.jobs.get(applicant.job_id)
     return render_template("thanks.html", t=PAGE[loc], loc=loc, applicant=applicant, in_chat=via == svc.stand_in,
                            again=again, company=company, brand=svc.settings.brand,
-                           job=job.title.get(loc) if job else "",
+                           job=job.title.get(loc) if job else "", phrases=phrases,
                            channel=(chosen.offered or chosen.label).get(loc, applicant.channel) if chosen else "",
                            wrote_to=wrote_to, phone=phone_for(svc.settings.company.phone, applicant.phone, loc),
                            why_meet=svc.settings.company.why_meet.get(loc),

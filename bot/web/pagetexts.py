@@ -92,7 +92,7 @@ PAGE = {
                    "your interview.",
         "retention": "They are deleted automatically {days} days after our last contact.",
         "privacy_link": "{company}'s privacy policy",
-        "privacy_before": "Please see ", "privacy_after": " for details.",
+        "privacy_before": " Please see ", "privacy_after": " for details.",
         "consent": "I agree to how my personal details are used",
         "error_list": "Please check these fields",
         "no_address": "Nothing more to fill in for this one: the next page shows you how to connect.",

@@ -99,7 +99,7 @@ def open_page(browser, viewport: dict, errors: list):
 
 
 def fill_application(page, base: str, phone: str) -> None:
-    """Open the form and fill it in as a candidate would (job, name, SMS, phone)."""
+    """Open the form and fill it in as a candidate would (job, name, SMS, phone, the consent box)."""
     from playwright.sync_api import expect
 
     page.goto(f"{base}/apply")
@@ -108,6 +108,7 @@ def fill_application(page, base: str, phone: str) -> None:
     page.get_by_label("お名前").fill(NAME)
     page.get_by_label("SMS（ショートメッセージ）").check()
     page.get_by_label("携帯電話番号").fill(phone)
+    page.get_by_label("個人情報の取り扱いについて同意します").check()
 
 
 def applicant_count(svc) -> int:
@@ -173,7 +174,9 @@ def test_invalid_phone_shows_japanese_error_and_stores_nothing(browser, live, tm
         page.get_by_role("button", name="応募する").click()
     assert sent.value.status == 422
 
-    expect(page.locator("[role=alert]")).to_have_text("入力内容をご確認ください。")
+    expect(page.locator("[role=alert] p")).to_have_text("入力内容をご確認ください。")
+    expect(page.locator("[role=alert] a")).to_have_text("携帯電話番号")  # a link to the field
+    expect(page.get_by_label("携帯電話番号")).to_be_focused()
     expect(page.locator(".field-error")).to_have_text("携帯電話番号を正しく入力してください（例: 090-1234-5678）。")
     expect(page.get_by_label("携帯電話番号")).to_have_value("12")
     expect(page.get_by_label("お名前")).to_have_value(NAME)
