@@ -3,6 +3,9 @@
 One chromium and one server for the whole module; a browser context per (viewport, language, signed in or not),
 reused page after page. axe-core comes from npm (package-lock.json, installed by `scripts/setup.sh test`) and is
 injected into each page after it loaded; WCAG 2.1 A and AA plus axe's best practices.
+
+A11Y_REPORT=<file> appends one JSON line per page (violations and elements); A11Y_SHOTS=<folder> saves a screenshot
+of each page with the focus ring on its first control.
 """
 from __future__ import annotations
 
@@ -272,6 +275,9 @@ def test_axe_finds_no_violation(site, name, who, path, lang, size):
         page.add_script_tag(path=str(AXE))
         result = page.evaluate("tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})", TAGS)
         violations = result["violations"]
+        if os.environ.get("A11Y_SHOTS"):  # a folder: each page as axe saw it, for a person to look at
+            page.keyboard.press("Tab")  # the focus ring on the first control
+            page.screenshot(path=str(Path(os.environ["A11Y_SHOTS"]) / f"{name}-{lang}-{size}.png"), full_page=True)
         if os.environ.get("A11Y_REPORT"):  # one JSON line per page: the counts before and after a fix
             with open(os.environ["A11Y_REPORT"], "a", encoding="utf-8") as out:
                 out.write(json.dumps({"page": f"{name}-{lang}-{size}", "count": len(violations),
