@@ -87,15 +87,18 @@
       const a = document.createElement("a");
       a.className = "card-link";
       a.href = l.url; a.target = "_blank"; a.rel = "noopener";
+      // Without a picture (or when it does not load) the card keeps its height, its kind written in its place.
+      const blank = document.createElement("span");
+      blank.className = "card-blank";
+      blank.setAttribute("aria-hidden", "true");
+      blank.textContent = log.dataset[l.kind] || log.dataset.article || "";
       if (/^https:\/\//.test(l.thumbnail || "")) {
         const img = document.createElement("img");
-        img.src = l.thumbnail; img.alt = ""; img.width = 168; img.height = 95;
+        img.alt = ""; img.width = 168; img.height = 95;
+        img.addEventListener("error", function () { img.replaceWith(blank); });
+        img.src = l.thumbnail;
         a.appendChild(img);
-      } else {  // the same height as a card with a picture, its kind written where the picture would be
-        const blank = document.createElement("span");
-        blank.className = "card-blank";
-        blank.setAttribute("aria-hidden", "true");
-        blank.textContent = log.dataset[l.kind] || log.dataset.article || "";
+      } else {
         a.appendChild(blank);
       }
       const title = document.createElement("span");
