@@ -42,7 +42,7 @@ TEXTS = {
                                                        "もう一度お試しください。"),
         503: ("ただいま混み合っています", "少し時間をおいてから、もう一度お試しください。"),
         "other": ("うまく表示できませんでした", "少し時間をおいてから、もう一度お試しください。"),
-        "a_moment": "少し", "phone": "お問い合わせ先", "code": "エラーコード", "switch": "English",
+        "a_moment": "少し", "phone": "お問い合わせ先", "code": "エラーコード", "switch": "English", "call": "電話する",
     },
     "en": {
         "link": ("This link no longer works",
@@ -61,7 +61,7 @@ TEXTS = {
         500: ("Sorry, something went wrong on our side", "Nothing was saved. Please try again in a moment."),
         503: ("We are briefly unavailable", "Please try again in a moment."),
         "other": ("This page could not be shown", "Please try again in a moment."),
-        "a_moment": "a minute", "phone": "Contact", "code": "Error code", "switch": "日本語",
+        "a_moment": "a minute", "phone": "Contact", "code": "Error code", "switch": "日本語", "call": "Call",
     },
 }
 

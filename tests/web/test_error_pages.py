@@ -25,7 +25,8 @@ def test_a_browser_opening_a_chat_link_that_does_not_exist_gets_the_japanese_lin
     assert res.status_code == 404
     assert '<html lang="ja">' in page and "<h1>このリンクは使えなくなっています</h1>" in page
     assert "株式会社そよかぜベーカリー" in page
-    assert '<a class="nowrap" href="tel:03-6820-1234">03-6820-1234</a>' in page  # the number to call, on one line
+    assert '（<span class="nowrap">03-6820-1234</span>）までお電話ください' in page  # the number, on one line
+    assert '<a class="button" id="call" href="tel:03-6820-1234">電話する' in page
     assert page.count("<h1>") == 1 and "<main" in page
 
 
