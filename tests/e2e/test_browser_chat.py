@@ -44,12 +44,14 @@ def _open_chat(browser, base: str, token: str, locale: str, errors: list):  # no
     from playwright.sync_api import expect
 
     page = open_page(browser, PHONE, errors)
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)  # a CSP refusal, say
     page.route("https://video.example.com/**",
                lambda route: route.fulfill(status=200, content_type="image/svg+xml", body=THUMBNAIL))
     page.goto(f"{base}/chat/{token}?lang={locale}")
     expect(page.locator(".quick-reply")).to_have_count(4, timeout=WAIT)  # three times and "other days"
-    page.wait_for_function("document.querySelector('.card-link img') && document.querySelector('.card-link img')"
-                           ".complete")
+    # A function, not an expression: Playwright would eval() an expression, which the page's CSP refuses.
+    page.wait_for_function("() => document.querySelectorAll('.card-link').length === 2"
+                           " && [...document.querySelectorAll('.card-link img')].every(img => img.complete)")
     return page
 
 
@@ -101,8 +103,7 @@ def test_the_greeting_opens_with_its_times_on_screen_and_a_tap_books(browser, li
     # Reopened: the newest message, not the oldest, is what shows.
     page.reload()
     expect(page.locator(".msg.them .bubble", has_text=BOOKED[locale])).to_have_count(1, timeout=WAIT)
-    page.wait_for_function("(() => { const l = document.getElementById('log');"
-                           " return l.getAttribute('aria-busy') === 'false'; })()")
+    page.wait_for_function("() => document.getElementById('log').getAttribute('aria-busy') === 'false'")
     at_end = page.evaluate("(() => { const l = document.getElementById('log');"
                            " return l.scrollHeight - l.clientHeight - l.scrollTop; })()")
     assert at_end <= 2, f"{at_end}px left to scroll after a reload"

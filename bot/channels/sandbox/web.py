@@ -60,10 +60,11 @@ def chat_csp(settings) -> str:
 
     The chat is the one page that shows images from elsewhere (the content cards' thumbnails, https only, as on
     LINE). Naming the hosts from the settings, rather than any https: origin, keeps a link a candidate or a
-    recruiter wrote from loading a tracking pixel in the page, and the list is known when the app starts."""
+    recruiter wrote from loading a tracking pixel in the page, and the list is known when the app starts. data:
+    stays for the page's empty favicon (base.html), which img-src governs too."""
     hosts = sorted({f"https://{urlsplit(c.thumbnail).netloc}" for c in settings.content
                     if c.thumbnail and c.thumbnail.startswith("https://") and urlsplit(c.thumbnail).netloc})
-    return re.sub(r"img-src [^;]*", "img-src " + " ".join(["'self'", *hosts]), CSP)
+    return re.sub(r"img-src [^;]*", "img-src " + " ".join(["'self'", *hosts, "data:"]), CSP)
 
 
 @bp.get("/chat/<token>/messages")

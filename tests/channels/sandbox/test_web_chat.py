@@ -60,5 +60,5 @@ def test_the_chat_page_has_a_heading_its_form_in_main_and_a_polite_live_log(chat
 def test_the_chat_may_show_images_only_from_the_configured_thumbnail_hosts(chat, client):
     _greeted(chat)
     csp = client.get(f"/chat/{chat.token}").headers["Content-Security-Policy"]
-    assert "img-src 'self' https://video.example.com;" in csp
+    assert "img-src 'self' https://video.example.com data:;" in csp
     assert "script-src 'self'" in csp and "frame-ancestors 'none'" in csp  # the rest of the site's policy kept
