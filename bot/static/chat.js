@@ -158,9 +158,14 @@
         rows.push(r);
       }
       if (part.buttons && part.buttons.length) {
-        (rows[rows.length - 1] || (rows[rows.length] = row(msg))).appendChild(quickBar(part.buttons));
+        if (!rows.length) rows.push(row(msg));
+        rows[rows.length - 1].appendChild(quickBar(part.buttons));  // under the bubble that asks
       }
     });
+    if (!rows.length) {  // an empty message still takes its place in the conversation
+      rows.push(row(msg));
+      rows[0].appendChild(textBubble(msg.text || ""));
+    }
     rows.forEach(function (r) { log.appendChild(r); });
     return rows;
   }
