@@ -138,6 +138,11 @@
 
   // One message as rows of bubbles: a greeting told in parts is a few short bubbles, its cards and its buttons.
   function bubbles(msg) {
+    if (msg.direction === "in") {  // a tap stored as its label: the button stays marked after a reload
+      log.querySelectorAll(".quick:not(.used) .quick-reply").forEach(function (el) {
+        if (el.textContent === msg.text) el.classList.add("chosen");
+      });
+    }
     retireQuickReplies();
     let parts = msg.parts;
     if (!parts || !parts.length) {

@@ -107,6 +107,7 @@ def test_the_greeting_opens_with_its_times_on_screen_and_a_tap_books(browser, li
     at_end = page.evaluate("(() => { const l = document.getElementById('log');"
                            " return l.scrollHeight - l.clientHeight - l.scrollTop; })()")
     assert at_end <= 2, f"{at_end}px left to scroll after a reload"
+    expect(page.locator(".quick-reply.chosen")).to_have_text(label)  # the tapped time stays marked
     newest = page.locator("#log .msg").last.bounding_box()
     assert newest["y"] + newest["height"] <= _box(page, "#say")["y"] + 1
     page.screenshot(path=tmp_path / f"chat-reopened-{locale}.png")
