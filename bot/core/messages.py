@@ -175,7 +175,8 @@ class Renderer:
     def render(self, kind: str, who: Recipient, slots: tuple[Slot, ...] = (), dates: tuple[date, ...] = (),
                current: Slot | None = None, booking_token: str | None = None, meeting_url: str | None = None,
                now: datetime | None = None) -> dict:
-        """Return {'kind', 'text', 'buttons', 'links'} for one message to one candidate."""
+        """Return {'kind', 'text', 'buttons', 'links', 'facts'} for one message to one candidate; the greeting
+        also has 'parts', the few short messages a chat shows instead of the one text."""
         s, loc, tz = self.settings, who.locale if who.locale in TEXTS else "ja", self.settings.tz
         job = s.jobs.get(who.job_id)
         # Variants of one message: with or without times on offer, with or without a live booking.
