@@ -189,6 +189,17 @@ def test_the_change_link_of_a_reminder_keeps_the_booking_until_a_new_time_is_pre
     assert [b.status for b in _bookings(sms_svc, chat.id)] == ["booked"]
 
 
+def test_the_plain_part_carries_every_link_of_the_html_part(sms_client, sms_svc, smtp_server, clock):
+    chat = _email_candidate(sms_client, sms_svc)
+    _book_by_mail(sms_client, sms_svc, smtp_server, chat)
+    _reminder_mail(chat, sms_svc, clock, smtp_server, "reminder_day_before")
+    assert len(smtp_server.mails) == 3  # greeting, booked, reminder
+    for mail in smtp_server.mails:
+        text, html = _parts(mail)
+        hrefs = {href.replace("&amp;", "&") for href, _ in Anchors(html).links if not href.startswith("tel:")}
+        assert hrefs and all(href in text for href in hrefs), (mail["Subject"], hrefs - {h for h in hrefs if h in text})
+
+
 def test_a_name_with_markup_is_escaped_in_the_html_part(sms_client, sms_svc, smtp_server):
     _email_candidate(sms_client, sms_svc, name='<script>alert("x")</script><img src=x onerror=alert(1)>')
     text, html = _parts(smtp_server.mails[0])
