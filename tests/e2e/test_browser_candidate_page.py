@@ -195,6 +195,8 @@ def test_an_email_candidate_books_in_two_taps_on_an_accessible_page(browser, liv
     assert box["y"] + box["height"] <= PHONE["height"], f"the button is below the fold on a phone: {box}"
     assert box["height"] >= 44
     _no_breaks_or_overflow(page)
+    name = page.locator(".cp-company span").bounding_box()
+    assert name["height"] < 2 * 16 * 1.35, f"the company's name breaks in the header on a phone: {name}"
     assert _axe(page) == []
     page.screenshot(path=SHOTS / f"mail-chosen-{locale}-phone.png", full_page=True)
     chosen = " ".join(page.locator("#chosen-when").inner_text().split())
