@@ -92,6 +92,8 @@ def page(signed: str):
     wanted = request.args.get("slot", "").rpartition("@")[2]
     chosen = next((x["key"] for x in times if wanted and x["key"].rpartition("@")[2] == wanted), "")
     notice = t["notice"].get(request.args.get("done", ""))
+    if wanted and not chosen and found.booking is None and times:  # an older mail's time, taken since
+        notice = notice or t["chosen_gone"]
     with session_scope(svc.engine) as session:
         exchange = [{"who": w, "text": text, "at": at.astimezone(s.tz).strftime("%m/%d %H:%M")}
                     for w, text, at in replies.page_thread(session, a.id)]

@@ -12,6 +12,8 @@ PAGE = {
         "chosen_title": "この日時でご予約しますか？",
         "book_chosen": "この日時で予約する",
         "chosen_other": "ほかの日時になさる場合は、下の一覧からお選びください。",
+        "chosen_gone": "申し訳ありません。メールでお選びいただいた日時は、ただいまご案内できなくなりました。"
+                       "下の日時からお選びください。",
         "other_days": "ほかの日を見る",
         "days": "ご希望の日をお選びください。",
         "no_times": "ただいまご案内できる日時がございません。担当者よりご連絡いたしますので、少々お待ちください。",
@@ -75,6 +77,8 @@ PAGE = {
         "chosen_title": "Book this time?",
         "book_chosen": "Book this time",
         "chosen_other": "To choose another time, pick one from the list below.",
+        "chosen_gone": ("Sorry, the time you chose in our e-mail is no longer free. "
+                        "Please choose one of the times below."),
         "other_days": "Show other days",
         "days": "Please choose a day.",
         "no_times": "We have no times to offer right now. A member of our team will contact you shortly.",

@@ -328,3 +328,10 @@ def test_the_page_has_the_company_header_one_h1_and_landmarks(phone, sms_svc, sm
     assert page.html.index("</header>") < page.html.index("<main") < page.html.index("</main>") < page.html.index(
         "<footer")
 
+
+def test_an_old_mail_link_to_a_time_no_longer_offered_says_so_and_books_nothing(phone, sms_svc, sms_client):
+    page = _greeted_page(phone, sms_client)
+    page.open("slot=20991231T0100Z")
+    assert 'id="book-chosen"' not in page.html and "ただいまご案内できなくなりました" in page.html
+    assert len(page.times()) == 3 and _bookings(sms_svc, phone.id) == []
+
