@@ -172,3 +172,41 @@ def test_a_mistake_comes_back_with_the_focus_on_the_first_field_to_correct(brows
     expect(page.get_by_label(w["phone"])).to_have_value("090-1234-5678")
     assert applicant_count(svc) == 0
     assert errors == []
+
+
+def test_choosing_another_job_shows_its_pay_place_and_hours(browser, site):  # noqa: F811
+    from playwright.sync_api import expect
+
+    svc, base = site
+    errors: list[str] = []
+    page = _page(browser, "phone", "ja", errors)
+    page.goto(f"{base}/apply")
+    summary = page.locator(".job-summary:visible")
+    expect(summary).to_have_count(1)
+    expect(summary).to_contain_text("時給1,200円")
+    page.get_by_label("応募する仕事").select_option("store-manager")
+    expect(summary).to_have_count(1)
+    expect(summary).to_contain_text("月給26万円")
+    assert errors == []
+
+
+def test_without_javascript_every_address_field_shows_and_only_the_chosen_one_is_read(browser, site):  # noqa: F811
+    from playwright.sync_api import expect
+
+    svc, base = site
+    context = browser.new_context(viewport=PHONE, locale="ja-JP", java_script_enabled=False)
+    context.set_default_timeout(WAIT)
+    page = context.new_page()
+    page.goto(f"{base}/apply")
+    expect(page.locator("#phone")).to_be_visible()
+    expect(page.locator("#email")).to_be_visible()
+    expect(page.get_by_text("（SMSを選んだ場合）")).to_be_visible()  # which channel each field is for
+    page.get_by_label("お名前").fill("山田 花子")
+    page.locator("#channel-sms").check()
+    page.locator("#phone").fill("090-1234-5678")
+    page.locator("#email").fill("not an address")  # typed, then SMS chosen: not read, so no error
+    page.get_by_label("個人情報の取り扱いについて同意します").check()
+    page.get_by_role("button", name="応募する", exact=True).click()
+    page.wait_for_url("**/apply/thanks/**")
+    assert applicant_count(svc) == 1
+    context.close()
