@@ -288,3 +288,29 @@ def test_axe_finds_no_violation(site, name, who, path, lang, size):
         page.close()
         if own is not None:
             own.close()
+
+
+def _over(rgba: str, background: str) -> str:
+    """A computed rgb()/rgba() colour as seen over `background` (#rrggbb): a translucent ring shows the page."""
+    parts = [float(x) for x in rgba[rgba.index("(") + 1:rgba.index(")")].split(",")]
+    alpha = parts[3] if len(parts) == 4 else 1.0
+    under = [int(background[i:i + 2], 16) for i in (1, 3, 5)]
+    return "#" + "".join(f"{round(c * alpha + u * (1 - alpha)):02x}" for c, u in zip(parts[:3], under))
+
+
+@pytest.mark.parametrize(("who", "path"), [("staff", "/recruiter"), ("anon", "/recruiter/sign-in"),
+                                           ("anon", "/chat/no-such-chat")])
+def test_the_focus_ring_is_visible_on_white_and_on_the_page_background(site, who, path):
+    from tests.web.test_colours import contrast
+
+    page = site.context(who, "ja", "1280").new_page()
+    try:
+        page.goto(site.url(path, "ja"))
+        page.keyboard.press("Tab")
+        ring = page.evaluate("""() => { const s = getComputedStyle(document.activeElement);
+            return [s.outlineStyle, s.outlineWidth, s.outlineColor, document.activeElement.tagName]; }""")
+        assert ring[0] == "solid" and float(ring[1].removesuffix("px")) >= 2, ring
+        for background in ("#ffffff", "#f4f6f8"):
+            assert contrast(_over(ring[2], background), background) >= 3, (ring, background)  # the old one: 1.4:1
+    finally:
+        page.close()
