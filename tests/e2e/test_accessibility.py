@@ -39,6 +39,7 @@ CANDIDATE = [
     ("chat", "anon", "/chat/{chat_token}"),
     ("candidate-times", "anon", "{mail_page}"),
     ("candidate-booked", "anon", "{booked_page}"),
+    ("candidate-cancel-ask", "special", "{booked_page}"),
     ("candidate-refused", "anon", "/c/not-a-signed-address"),
     ("unsubscribe", "anon", "{unsubscribe}"),
     ("unsubscribed", "special", "{unsubscribe_done}"),
@@ -217,6 +218,7 @@ REACHED = {"apply-error": "[aria-invalid=true]", "sign-in-error": "#email[aria-i
            "inbox-reply-error": "#reply-text[aria-invalid=true]", "people-invited": "#invited",
            "people-error": "#invite-email[aria-invalid=true]", "erase-done": "#erase-done",
            "signed-out": "a[href$='/recruiter/sign-in']", "error-405": "main.error-page",
+           "candidate-cancel-ask": "#cancel-yes",
            "error-forged-link": "main.error-page", "error-link": "main.error-page", "error-404": "main.error-page"}
 STAFF_STEPS = {"inbox-reply-error", "people-invited", "people-error", "erase-done"}
 
@@ -243,6 +245,7 @@ def _open(site: Site, name: str, who: str, path: str, lang: str, size: str):
         "people-invited": lambda: (page.fill("#invite-email", f"new-{lang}{size}@example.com"), page.click("#invite")),
         "people-error": lambda: (page.fill("#invite-email", "not an address"), page.click("#invite")),
         "erase-done": lambda: page.click("#erase-confirm"),
+        "candidate-cancel-ask": lambda: page.click("#cancel"),  # asks first; nothing is cancelled
         "unsubscribed": lambda: page.click("main form button"),
     }
     if name in steps:
