@@ -241,8 +241,8 @@ def test_picking_an_offered_time_during_a_hand_off_books_it(chat, svc, clock):
 def test_tapping_an_offered_time_on_line_during_a_hand_off_books_it(line_user, line_svc):
     res = line_user.client.post("/api/applications", headers={"Authorization": "Bearer test-intake-key"}, json={
         "name": "山田 花子", "channel": "line", "line_user_id": line_user.user_id, "job": "bakery-staff"})
-    [[_, content]] = line_user.inbox()
-    slot = next(i["action"] for i in content["quickReply"]["items"] if i["action"]["type"] == "postback")
+    [greeting] = line_user.inbox()
+    slot = next(i["action"] for i in greeting[-1]["quickReply"]["items"] if i["action"]["type"] == "postback")
     line_user.say("駐車場はありますか？")
     line_user.inbox()
     assert applicant(line_svc, res.get_json()["id"]).state == "needs_human"

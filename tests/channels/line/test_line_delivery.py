@@ -128,7 +128,7 @@ def test_unfollow_marks_the_candidate_blocked_and_stops_every_push(line_user, li
         assert a.blocked
         assert s.exec(select(func.count()).select_from(Outbox).where(Outbox.status == "pending",
                                                                      Outbox.channel == "line")).one() == 0
-        alert = s.exec(select(Outbox).where(Outbox.channel == "recruiter")).all()[-1]
+        alert = s.exec(select(Outbox).where(Outbox.channel == "recruiter").order_by(Outbox.id)).all()[-1]
         assert alert.payload["reason"] == "line_blocked"
     calls = len(fake_line.requests)
     line_svc.clock.advance(days=30)  # every reminder and nudge would be due by now
