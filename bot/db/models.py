@@ -261,6 +261,18 @@ class RateCounter(SQLModel, table=True):
     expires_at: float = Field(index=True)
 
 
+class SendRate(SQLModel, table=True):
+    """One channel's send rate for the whole deployment (bot.service.sendrates, used when no Redis is configured):
+    a GCRA "theoretical arrival time" `tat`, the current `rate` (lowered by a 429, creeping back) and the `stamp`
+    of the last change, all in seconds since the epoch (time.time, the one clock every process agrees on)."""
+
+    __tablename__ = "send_rate"
+    channel: str = Field(primary_key=True, max_length=32)
+    tat: float
+    rate: float
+    stamp: float
+
+
 class KeyGeneration(SQLModel, table=True):
     """How often one purpose's key (core.vocab.KeyPurpose) was rotated: its key is derived from SECRET_KEY, the
     purpose and this number, so a rotation needs no new secret. No row: generation 0, never rotated."""
