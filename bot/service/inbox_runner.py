@@ -13,7 +13,7 @@ from bot.db.engine import retry_on_disconnect
 from bot.service import inbox
 from bot.service.delivery import send_all
 from bot.service.deps import Services
-from bot.service.ratelimit import Limiter
+from bot.service.sendrates import for_deployment
 
 log = logging.getLogger("sokuresu.inbox")
 
@@ -33,7 +33,7 @@ class InboxRunner:
 
     def __init__(self, svc: Services):
         self.svc = svc
-        self.limiter = Limiter(svc.settings.rate_limits)
+        self.limiter = for_deployment(svc)  # the worker's places too: [rate_limits] is the deployment's
         # One thread per process: a turn is mostly Python, and more threads only take the GIL from the
         # requests (measured: 4 threads on PostgreSQL ran 20% fewer events end to end than one).
         self._queue: Queue = Queue()

@@ -13,7 +13,7 @@ from bot.service import inbox, retention
 from bot.service.calendar_sync import poll as calendar_poll
 from bot.service.deps import Services
 from bot.service.followups import backfill
-from bot.service.ratelimit import Limiter
+from bot.service.sendrates import for_deployment
 from bot.worker.sender import Sender
 
 log = logging.getLogger("sokuresu.worker")
@@ -45,7 +45,7 @@ def run(svc: Services, stop: threading.Event, poll: float = 0.5, batch: int = 50
     or a send ends that rows were waiting for."""
     owner = worker_id()
     log.info("worker %s started", owner)
-    limiter, next_check = Limiter(svc.settings.rate_limits), 0.0
+    limiter, next_check = for_deployment(svc), 0.0  # [rate_limits] shared with every other process
     outbox = Sender(svc, owner, limiter, stop)
     while not stop.is_set():
         if time.monotonic() >= next_check:
