@@ -9,7 +9,7 @@ the plain opt-out is written again (`recall`), and everything that reads opt-out
 from __future__ import annotations
 
 from sqlalchemy import update
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from bot.core.signing import mac_hex
 from bot.db.models import Applicant, ContactOptOut
@@ -38,19 +38,26 @@ def hash_opt_outs(session: Session, svc: Services, applicants: list[Applicant]) 
 
 
 def recall(session: Session, svc: Services, applicant: Applicant) -> int:
-    """A new application gave an address whose person was erased after opting out: opt it out again, in clear."""
+    """A new application gave an address whose person was erased after opting out: opt it out again, in clear.
+
+    One look-up for every address, in clear and hashed, which also answers the turn's later questions of whether
+    an address of the applicant's opted out (bot.service.optouts remembers them for the transaction)."""
+    clear = optouts.addresses(svc, applicant)
+    erased = {(channel, hashed(svc, channel, address)): (channel, address) for channel, address in clear}
+    rows = optouts.look_up(session, [*clear, *erased])
+    cache = session.info.setdefault(optouts.CACHE, {})
     found = 0
-    for channel, address in optouts.addresses(svc, applicant):
-        row = session.exec(select(ContactOptOut).where(ContactOptOut.channel == channel,
-                                                       ContactOptOut.address == hashed(svc, channel, address))).first()
+    for key, (channel, address) in erased.items():
+        row = rows.get(key)
         if row is None:
             continue
-        if optouts.is_stopped(session, channel, address):
+        cache[key] = None
+        if rows.get((channel, address)) is not None:
             session.delete(row)  # opted out again since, in clear: one row is enough
         else:
             row.address = address
             session.add(row)
-            session.info.setdefault(optouts.CACHE, {})[(channel, address)] = row
+            cache[(channel, address)] = row
         found += 1
     if found:
         session.flush()

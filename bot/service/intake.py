@@ -19,7 +19,7 @@ from bot.core.settings import WEEKDAYS, Settings
 from bot.core.vocab import AlertReason, RefusalReason
 from bot.db.engine import session_scope
 from bot.db.models import Applicant
-from bot.service import forgotten, refusals
+from bot.service import forgotten, prefetch, refusals
 from bot.service.availability import FETCHED_SINCE, prefetch_busy
 from bot.service.deps import Services
 from bot.service.outbox import alert
@@ -308,6 +308,7 @@ def submit(svc: Services, app: Application) -> tuple[Applicant, bool]:
             if keeper is not None:
                 alert(session, svc, applicant, AlertReason.LINE_KEPT, f"#{keeper.id}")
             if greeted is None:
+                prefetch.put(session, "live_booking", {applicant.id: None})  # new: nothing booked to look for
                 Turn(svc, session, applicant).run(Applied())
             else:
                 _not_greeted(session, svc, app, applicant, greeted, now)

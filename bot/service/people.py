@@ -19,6 +19,7 @@ from bot.db.models import Applicant, Booking, Outbox
 from bot.service.deps import Services
 from bot.service.outbox import cancel_pending
 
+NEW_PEOPLE = "new_people"  # session.info: applications recognised in this transaction as a person seen nowhere else
 OUT_OR_GOING = (OutboxStatus.PENDING, OutboxStatus.SENDING, OutboxStatus.SENT)  # a message not taken back
 
 
@@ -43,6 +44,12 @@ def recognise(session: Session, applicant: Applicant, line_user_id: str | None =
         query = select(Applicant.id, Applicant.person_id).where(or_(*same), Applicant.id != applicant.id)
         earlier = session.exec(query.order_by(Applicant.id).limit(1)).first()
     applicant.person_id = (earlier.person_id or earlier.id) if earlier else applicant.id
+    # Nobody else at these addresses: this transaction need not ask again (nudged_unanswered), until it adds another.
+    new = session.info.setdefault(NEW_PEOPLE, set())
+    if earlier is None:
+        new.add(applicant.id)
+    else:
+        new.discard(applicant.person_id)
 
 
 def take_line(session: Session, svc: Services, user_id: str, now: datetime) -> Applicant | None:
@@ -80,8 +87,9 @@ def hold_addresses(session: Session, addresses: Mapping[str, str | None]) -> Non
         return
     given = {f"{column}:{value.lower()}" for column, value in addresses.items() if value}
     keys = sorted(int.from_bytes(hashlib.sha256(g.encode()).digest()[:8], "big", signed=True) for g in given)
-    for key in keys:  # in one order, so two applications never wait for each other
-        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
+    if keys:  # one statement; its locks are taken left to right, in one order, so two applications never deadlock
+        calls = ", ".join(f"pg_advisory_xact_lock(:k{n})" for n in range(len(keys)))
+        session.execute(text(f"SELECT {calls}"), {f"k{n}": key for n, key in enumerate(keys)})
 
 
 def greeted(session: Session, addresses: Mapping[str, str | None], since: datetime, limit: int) -> int | None:
@@ -112,7 +120,7 @@ def nudged_unanswered(session: Session, applicant: Applicant) -> int:
     """The nudges written to this person (every application at one of the applicant's addresses) since they last
     wrote to us, or ever when they never did; those taken back do not count."""
     same = _same(applicant.phone, applicant.email, applicant.line_user_id)
-    if not same:
+    if not same or applicant.id in session.info.get(NEW_PEOPLE, ()):  # a new person was never nudged
         return 0
     theirs = select(Applicant.id).where(or_(*same))
     answered = session.exec(select(func.max(Applicant.last_inbound_at)).where(or_(*same))).one()

@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Collection, Iterable
 
 from sqlalchemy import func, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, select
 
 from bot.core.signing import mac, sign, unsign
@@ -43,17 +43,19 @@ class Shortener:
         return f"{self.base_url}/r/{token}"
 
     def save(self, session: Session, text: str, now: datetime) -> None:
-        """Store the links that appear in `text`, in the caller's transaction."""
-        for token, url in self.made.items():
-            if f"/r/{token}" not in text:
-                continue  # measured for the budget but left out of the message
-            if session.exec(select(ShortLink.id).where(ShortLink.token == token)).first() is not None:
-                continue
-            try:
-                with session.begin_nested():
-                    session.add(ShortLink(token=token, applicant_id=self.applicant_id, url=url, created_at=now))
-            except IntegrityError:
-                pass  # a concurrent turn stored the very same link
+        """Store the links that appear in `text`, in the caller's transaction: one statement, whatever the number.
+
+        A link stored already (a resend, or a concurrent turn writing the very same one) is left as it is. The
+        statement is not the ORM's, so it does not flush the caller's pending rows first: an outbox row whose text
+        is being fixed is inserted once, with its text, instead of inserted and then updated."""
+        rows = [{"token": token, "applicant_id": self.applicant_id, "url": url, "opens": 0, "created_at": now}
+                for token, url in self.made.items() if f"/r/{token}" in text]  # others were measured, left out
+        if not rows:
+            return
+        table = ShortLink.__table__
+        insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+        with session.no_autoflush:
+            session.execute(insert(table).values(rows).on_conflict_do_nothing(index_elements=[table.c.token]))
 
 
 def open_link(session: Session, token: str, now: datetime) -> str | None:
