@@ -511,7 +511,7 @@ def load_settings(path: str | None = None) -> Settings:
 
 
 def parse_rates(table: dict) -> dict[str, float]:
-    """[rate_limits] channel = messages per second (per worker process)."""
+    """[rate_limits] channel = messages per second (the whole deployment's: bot.service.sendrates)."""
     rates = {}
     for name, value in table.items():
         if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
