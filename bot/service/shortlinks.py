@@ -55,7 +55,8 @@ class Shortener:
         table = ShortLink.__table__
         insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
         with session.no_autoflush:
-            session.execute(insert(table).values(rows).on_conflict_do_nothing(index_elements=[table.c.token]))
+            # Parameters apart from the statement, so its compiled form is cached (a VALUES list is compiled anew).
+            session.execute(insert(table).on_conflict_do_nothing(index_elements=[table.c.token]), rows)
 
 
 def open_link(session: Session, token: str, now: datetime) -> str | None:
