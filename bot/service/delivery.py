@@ -130,22 +130,26 @@ def prepare(session: Session, svc: Services, row: Outbox) -> Prepared | str:
     return Prepared(row.id, message, row.attempts, to or row.applicant_id, unsure)
 
 
-def _held(session: Session, svc: Services, row_id: int, owner: str) -> Outbox | None:
-    """The row, locked, while this worker holds it; its lease renewed once half of it has gone (a row that
-    waited for a thread), so that the send about to start ends well inside it."""
-    row = session.get(Outbox, row_id, with_for_update=True)
+def _held(session: Session, svc: Services, row_id: int, owner: str) -> tuple[Outbox | None, Applicant | None]:
+    """The row, locked, while this worker holds it, and its candidate; its lease renewed once half of it has gone
+    (a row that waited for a thread), so that the send about to start ends well inside it."""
+    # The candidate comes in the same statement (only the row is locked). The caller keeps it referenced: the
+    # session holds loaded rows weakly, and prepare() then finds it there instead of reading it again.
+    found = session.execute(select(Outbox, Applicant).outerjoin(Applicant, Applicant.id == Outbox.applicant_id)
+                            .where(Outbox.id == row_id).with_for_update(of=Outbox)).first()
+    row, applicant = found if found else (None, None)
     if row is None or row.status not in HELD or row.lease_owner != owner:
-        return None  # cancelled, deleted, or taken over after our lease ran out
+        return None, None  # cancelled, deleted, or taken over after our lease ran out
     now = svc.clock()
     if row.lease_until is None or row.lease_until - now < LEASE / 2:
         row.lease_until = now + LEASE
-    return row
+    return row, applicant
 
 
 def deliver(svc: Services, row_id: int, owner: str, limiter: Limiter | None = None) -> str:
     """Send one claimed row; return its new status."""
     with session_scope(svc.engine) as session:
-        row = _held(session, svc, row_id, owner)
+        row, _applicant = _held(session, svc, row_id, owner)  # the candidate stays loaded for prepare()
         if row is None:
             return LOST
         if row.status == OutboxStatus.UNKNOWN and row.provider_message_id:
