@@ -8,6 +8,7 @@ from bot.config import Config
 from bot.core.transport import Channel
 from bot.service.deps import Services
 from bot.service.inbox_runner import InboxRunner
+from bot.service.send_after import SendAfter
 
 CHANNELS: tuple[ChannelPlugin, ...] = (line.PLUGIN, sms.PLUGIN, email.PLUGIN, sandbox.PLUGIN, log.PLUGIN,
                                        staff.PLUGIN)
@@ -43,6 +44,7 @@ def start_web(svc: Services) -> None:
     items, and each configured channel's own."""
     if any(p.inbox_handler is not None and p.configured(svc.config) for p in CHANNELS):
         svc.process.inbox_runner = InboxRunner(svc)  # the web process runs the items it received right after its answer
+    svc.process.send_after = SendAfter(svc)  # a new application's greeting goes out from here, not via a worker
     for plugin in CHANNELS:
         if plugin.start_web is not None and plugin.configured(svc.config):
             plugin.start_web(svc)

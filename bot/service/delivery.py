@@ -103,6 +103,19 @@ def release(svc: Services, ids: list[int], owner: str, due_at: datetime | None =
         return session.execute(stmt, execution_options={"synchronize_session": False}).rowcount
 
 
+def lease_to_self(svc: Services, written: list[Outbox], owner: str) -> list[Outbox]:
+    """Lease to `owner` the rows of this transaction it may send as soon as it commits (pending, due now, on a
+    configured channel), so that no worker claims them meanwhile; those rows. Its lease is the only claim: if the
+    process dies before it sends them, a worker takes them over when the lease runs out, as unsure (`unknown`)."""
+    now, leased = svc.clock(), []
+    for row in written:
+        if row.status == OutboxStatus.PENDING and row.lease_owner is None and row.due_at <= now \
+                and row.channel in svc.channels:
+            row.status, row.lease_owner, row.lease_until, row.attempts = OutboxStatus.SENDING, owner, now + LEASE, 1
+            leased.append(row)
+    return leased
+
+
 def prepare(session: Session, svc: Services, row: Outbox) -> Prepared | str:
     """Check a claimed row may go now; the message to send, or the row's new status (cancelled, held)."""
     applicant = session.get(Applicant, row.applicant_id) if row.applicant_id else None

@@ -37,6 +37,9 @@ class ProcessState:
     # Runs the inbox items this process received right after the webhook answers (bot.service.inbox_runner.InboxRunner,
     # in a web process); None: the worker runs them.
     inbox_runner: object | None = None
+    # Sends what this process's requests wrote, right after their answer (bot.service.send_after.SendAfter, in a
+    # web process); None: the worker sends it.
+    send_after: object | None = None
     # Free times the turns of this process worked out lately (bot.service.turn.Turn.available).
     free_times: dict = field(default_factory=dict)
     # The threads this process sends on, a few per channel (bot.service.lanes), started on first use.

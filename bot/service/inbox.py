@@ -20,13 +20,13 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import aliased
 from sqlmodel import Session
 
-from bot.core.vocab import InboxStatus, OutboxStatus
+from bot.core.vocab import InboxStatus
 from bot.db.engine import one_statement, retry_on_disconnect, session_scope
 from bot.db.models import InboxItem, Outbox
 from bot.service import inbound_log, prefetch
 from bot.service.availability import FETCHED_SINCE, fetches_ahead
 from bot.service.calendar_sync import UNSENT, Unsent
-from bot.service.delivery import LEASE, prepare, send_all
+from bot.service.delivery import LEASE, lease_to_self, prepare, send_all
 from bot.service.delivery_record import MAX_ATTEMPTS, Prepared, backoff
 from bot.service.deps import Services
 from bot.service.ratelimit import Limiter
@@ -221,12 +221,7 @@ def _process(svc: Services, ids: list[int], owner: str, careful: bool,
             if statuses[item.id] != DONE and key is not None:
                 blocked.setdefault(key, item.id)  # the sender's later items wait behind this one
                 continue
-            now = svc.clock()
-            for written in session.info["enqueued"]:
-                if written.status == OutboxStatus.PENDING and written.due_at <= now and written.channel in svc.channels:
-                    written.status, written.lease_owner, written.lease_until, written.attempts = (
-                        OutboxStatus.SENDING, owner, now + LEASE, 1)
-                    answers.append(written)
+            answers += lease_to_self(svc, session.info["enqueued"], owner)
         prefetch.clear(session)
         inbound_log.write_pending(session)
         if done := [item_id for item_id, status in statuses.items() if status == DONE]:

@@ -21,6 +21,8 @@ from bot.db.engine import session_scope
 from bot.db.models import Applicant
 from bot.service import forgotten, prefetch, refusals
 from bot.service.availability import FETCHED_SINCE, prefetch_busy
+from bot.service.delivery import lease_to_self, prepare
+from bot.service.delivery_record import Prepared
 from bot.service.deps import Services
 from bot.service.outbox import alert
 from bot.service.people import greeted, hold_addresses, recognise, take_line
@@ -286,6 +288,7 @@ def submit(svc: Services, app: Application) -> tuple[Applicant, bool]:
     # The channel links by code (LINE) and the application did not name the candidate's user: give them a code.
     link_code = _link_code() if info.links_by_code and not app.addresses.get(info.address_field) else None
     fetched = prefetch_busy(svc, [(app.job, False)])  # the greeting's times, read before any lock is taken
+    sender, ready = svc.process.send_after, []  # a web process sends the greeting itself once this commits
     try:
         with session_scope(svc.engine) as session:
             if fetched is not None:
@@ -312,10 +315,15 @@ def submit(svc: Services, app: Application) -> tuple[Applicant, bool]:
                 Turn(svc, session, applicant).run(Applied())
             else:
                 _not_greeted(session, svc, app, applicant, greeted, now)
+            if sender is not None and (mine := lease_to_self(svc, session.info.get("enqueued", []), sender.owner)):
+                session.flush()
+                ready = [p for p in (prepare(session, svc, row) for row in mine) if isinstance(p, Prepared)]
     except IntegrityError:
         # A concurrent request with the same external id (or LINE user) won the race: answer with that one.
         if app.external_id and (found := _existing(svc, app.external_id)) is not None:
             return found, False
         raise ApplicationInvalid({"line_user_id": "is already linked to another application"}) from None
+    if ready:
+        sender.submit(ready)
     svc.process.wake.set()
     return applicant, True

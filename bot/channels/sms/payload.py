@@ -60,6 +60,8 @@ def prepare_sms(session, svc, applicant, row) -> None:
         follow = {"kind": Kind.CONTENT, "links": payload["links"], "facts": payload.get("facts", {}), "buttons": []}
         text = compose(follow, locale, svc.settings.tz, shorten)
         shorten.save(session, text, svc.clock())
-        session.add(Outbox(applicant_id=row.applicant_id, booking_id=row.booking_id, channel=row.channel,
-                           kind="content", due_at=row.due_at, created_at=row.created_at,
-                           payload={**follow, "text": text, "sms": text, "segments": segments(text)}))
+        content = Outbox(applicant_id=row.applicant_id, booking_id=row.booking_id, channel=row.channel,
+                         kind="content", due_at=row.due_at, created_at=row.created_at,
+                         payload={**follow, "text": text, "sms": text, "segments": segments(text)})
+        session.add(content)
+        session.info.setdefault("enqueued", []).append(content)  # written with the greeting: sent with it too
