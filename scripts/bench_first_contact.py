@@ -431,7 +431,7 @@ def report(args, load: Load, rows: dict[str, dict], drained_in: float, findings:
             print(dist_row(f"first contact at the provider, {channel}", values))
     print(dist_row("outbox sent_at - POST", first_contact))
     print(dist_row("  POST -> greeting enqueued", intake))
-    print(dist_row("  enqueued -> sent (worker)", queued))
+    print(dist_row("  enqueued -> sent", queued))
     print(dist_row("HTTP response time", http))
     print(dist_row("client start lag vs schedule", late))
     if findings is not None:
