@@ -19,7 +19,7 @@ from bot.core.transport import Outgoing, PermanentError, Refused, Unconfirmed
 from bot.core.vocab import RECRUITER_CHANNEL, Kind, OutboxStatus
 from bot.db.engine import session_scope
 from bot.db.models import Applicant, Outbox
-from bot.service import notify
+from bot.service import notify, optouts
 from bot.service.delivery_record import LOST, Outcome, Prepared, record, retry
 from bot.service.delivery_reports import settle
 from bot.service.deps import Services
@@ -171,14 +171,36 @@ def deliver(svc: Services, row_id: int, owner: str, limiter: Limiter | None = No
     return ready if isinstance(ready, str) else send(svc, ready, owner, limiter)
 
 
-def deliver_all(svc: Services, row_ids: list[int], owner: str, limiter: Limiter | None = None,
-                stop: threading.Event | None = None) -> None:
-    """Deliver rows one after another (one candidate's lane); on SIGTERM hand back those not started."""
-    for n, row_id in enumerate(row_ids):
-        if stop is not None and stop.is_set():  # rather than at lease expiry
-            release(svc, row_ids[n:], owner)
-            return
-        deliver(svc, row_id, owner, limiter)
+def prepare_claimed(svc: Services, row_ids: list[int], owner: str) -> list[Prepared]:
+    """Make a claimed batch ready to send in one transaction: the rows (locked) and their candidates in one
+    statement, every address's opt-out in one more; rows no longer held are left out, rows cancelled or held
+    back get their new status, unsure rows the provider's callback already confirmed are settled."""
+    with session_scope(svc.engine) as session:
+        # Kept referenced to the end: the session holds loaded rows weakly, and prepare() finds them there.
+        found = session.execute(select(Outbox, Applicant).outerjoin(Applicant, Applicant.id == Outbox.applicant_id)
+                                .where(Outbox.id.in_(row_ids)).order_by(Outbox.id).with_for_update(of=Outbox)).all()
+        optouts.look_up(session, [(row.channel, row_address(svc, applicant, row.channel, row.payload))
+                                  for row, applicant in found if row.kind not in EXEMPT_KINDS])
+        now, ready = svc.clock(), []
+        for row, _applicant in found:
+            if row.status not in HELD or row.lease_owner != owner:
+                continue  # cancelled, or taken over after our lease ran out
+            if row.lease_until is None or row.lease_until - now < LEASE / 2:
+                row.lease_until = now + LEASE
+            if row.status == OutboxStatus.UNKNOWN and row.provider_message_id:
+                settle(session, svc, row, row.provider_message_id)  # its status callback said it went out
+                continue
+            if isinstance(prepared := prepare(session, svc, row), Prepared):
+                ready.append(prepared)
+    return ready
+
+
+def deliver_batch(svc: Services, row_ids: list[int], owner: str, limiter: Limiter | None = None,
+                  stop: threading.Event | None = None) -> None:
+    """Deliver a claimed batch the way the inbox runner sends its answers: one transaction prepares every row,
+    each candidate's rows go in order on their lane and candidates side by side, one transaction records them
+    all (four statements a batch instead of five a row)."""
+    send_all(svc, prepare_claimed(svc, row_ids, owner), owner, limiter, stop, on_caller=False)
 
 
 def send(svc: Services, ready: Prepared, owner: str, limiter: Limiter | None = None) -> str:
@@ -186,20 +208,52 @@ def send(svc: Services, ready: Prepared, owner: str, limiter: Limiter | None = N
     return send_all(svc, [ready], owner, limiter)[0]
 
 
-def send_all(svc: Services, prepared: list[Prepared], owner: str, limiter: Limiter | None = None) -> list[str]:
+def send_all(svc: Services, prepared: list[Prepared], owner: str, limiter: Limiter | None = None,
+             stop: threading.Event | None = None, on_caller: bool = True) -> list[str]:
     """Send prepared rows, each recipient's in order and recipients side by side (bot.service.lanes); then
-    record every outcome in one transaction."""
+    record every outcome in one transaction. On SIGTERM (`stop`) a lane hands back the rows it has not started."""
     grouped = lanes(prepared, lambda p: p.message.channel, lambda p: p.recipient)
-    sent = svc.process.pools.run(grouped, lambda lane: [_transmit(svc, ready, owner, limiter) for ready in lane])
+    since = svc.clock()
+    sent = svc.process.pools.run(grouped, lambda lane: send_lane(svc, lane, owner, limiter, stop, since), on_caller)
     by_row = {ready.row_id: outcome for lane, outcomes in zip(grouped.values(), sent)
               for ready, outcome in zip(lane, outcomes)}
-    outcomes = [by_row[ready.row_id] for ready in prepared]
+    return record_all(svc, [by_row[ready.row_id] for ready in prepared], owner)
+
+
+def record_all(svc: Services, outcomes: list[Outcome | str], owner: str) -> list[str]:
+    """Record the sends among `outcomes` in one transaction; every row's new status, in order."""
     done = [o for o in outcomes if isinstance(o, Outcome)]
     recorded: dict[int, str] = {}
     if done:
         with session_scope(svc.engine) as session:
             recorded = record(session, svc, done, owner)
     return [recorded[o.ready.row_id] if isinstance(o, Outcome) else o for o in outcomes]
+
+
+def send_lane(svc: Services, lane: list[Prepared], owner: str, limiter: Limiter | None,
+               stop: threading.Event | None, since: datetime) -> list[Outcome | str]:
+    """One recipient's rows, in order. The rest of the lane goes back to the queue (prepared again, and so
+    checked again, when next claimed) after a send the provider refused for the address, and on SIGTERM. A row
+    prepared more than half a lease ago has its lease renewed before it goes (or is left alone when it was lost)."""
+    out: list[Outcome | str] = []
+    for n, ready in enumerate(lane):
+        if (stop is not None and stop.is_set()) or (out and isinstance(out[-1], Outcome) and out[-1].refused):
+            release(svc, [later.row_id for later in lane[n:]], owner)
+            return out + [OutboxStatus.UNKNOWN if later.unsure else OutboxStatus.PENDING for later in lane[n:]]
+        if svc.clock() - since > LEASE / 2:
+            if not renew(svc, [later.row_id for later in lane[n:]], owner):
+                return out + [LOST] * (len(lane) - n)
+            since = svc.clock()
+        out.append(_transmit(svc, ready, owner, limiter))
+    return out
+
+
+def renew(svc: Services, ids: list[int], owner: str) -> int:
+    """Renew the lease of rows this worker still holds; how many it holds."""
+    stmt = (update(Outbox).where(Outbox.id.in_(ids), Outbox.lease_owner == owner, Outbox.status.in_(HELD))
+            .values(lease_until=svc.clock() + LEASE))
+    with session_scope(svc.engine) as session:
+        return session.execute(stmt, execution_options={"synchronize_session": False}).rowcount
 
 
 def _transmit(svc: Services, ready: Prepared, owner: str, limiter: Limiter | None) -> Outcome | str:
@@ -250,6 +304,6 @@ def run_once(svc: Services, owner: str, limit: int = 50, limiter: Limiter | None
              stop: threading.Event | None = None) -> int:
     """Claim and deliver one batch, candidates side by side, and wait for it; return how many rows were handled."""
     claimed = claim_rows(svc, owner, limit)
-    grouped = lanes(claimed, lambda c: c.channel, lambda c: c.applicant_id)
-    svc.process.pools.run(grouped, lambda lane: deliver_all(svc, [c.row_id for c in lane], owner, limiter, stop))
+    if claimed:
+        deliver_batch(svc, [c.row_id for c in claimed], owner, limiter, stop)
     return len(claimed)

@@ -65,19 +65,22 @@ class Pools:
         with self._lock:
             return set(self._held)
 
-    def run(self, grouped: dict[tuple[str, Hashable], list[T]], work: Callable[[list[T]], object]) -> list:
+    def run(self, grouped: dict[tuple[str, Hashable], list[T]], work: Callable[[list[T]], object],
+            on_caller: bool = True) -> list:
         """Run `work` on every lane, side by side; wait for them all; their results in lane order.
 
         The first lane runs on the calling thread, the others on their channels' threads (so the caller goes on
-        even while those are all busy); the first failure is raised once every lane has ended.
+        even while those are all busy); the first failure is raised once every lane has ended. `on_caller=False`:
+        every lane on its channel's threads, so each counts as in hand (a caller that is no channel's thread).
         """
         if not grouped:
             return []
-        (first, *rest) = grouped.values()
-        futures = [self.submit(channel, who, lambda items=items: work(items))
-                   for (channel, who), items in list(grouped.items())[1:]]
+        items = list(grouped.items())
+        first = items[0][1] if on_caller else None
+        futures = [self.submit(channel, who, lambda lane=lane: work(lane))
+                   for (channel, who), lane in (items[1:] if on_caller else items)]
         try:
-            results = [work(first)]
+            results = [work(first)] if on_caller else []
         finally:
             wait(futures)
         return results + [future.result() for future in futures]

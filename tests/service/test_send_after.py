@@ -12,7 +12,6 @@ from sqlmodel import Session, select
 from bot import create_app
 from bot.db import wakeup
 from bot.db.models import Outbox
-from bot.service import send_after
 from bot.service.delivery import LEASE, run_once
 from bot.service.send_after import SendAfter
 from tests.conftest import AUTH, RecordingChannel, application, make_services
@@ -77,19 +76,9 @@ def test_a_greeting_whose_web_process_died_is_sent_once_by_a_worker_after_the_le
     assert [r.status for r in rows(svc)] == ["sent", "sent"]
 
 
-class Unstarted:
-    """A thread that never runs: the process is stopping before its sender got to the rows."""
-
-    def __init__(self, *args, **kwargs):
-        pass
-
-    def start(self):
-        pass
-
-
 def test_at_exit_the_rows_not_started_go_back_to_the_queue_at_once(web, monkeypatch):
     svc, client = web
-    monkeypatch.setattr(send_after.threading, "Thread", Unstarted)
+    monkeypatch.setattr(SendAfter, "_run", lambda self: None)  # the process stops before its thread got to them
     apply(client)
     assert run_once(svc, "worker") == 0
     assert svc.process.send_after.hand_back() == 2
