@@ -65,6 +65,12 @@ def retry_on_disconnect(work: Callable[[], T]) -> T:
         return work()
 
 
+def one_or_many(rows: list[dict]) -> dict | list[dict]:
+    """Parameters for Connection/Session.execute: a single row as a plain execute, several as an executemany (with
+    psycopg an executemany runs in pipeline mode, whose set-up costs more than the one round trip it saves)."""
+    return rows[0] if len(rows) == 1 else rows
+
+
 @contextmanager
 def one_statement(engine: Engine) -> Iterator[Connection]:
     """A connection for one statement that is atomic by itself: on PostgreSQL without BEGIN and COMMIT

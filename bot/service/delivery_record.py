@@ -11,6 +11,7 @@ from sqlmodel import Session
 
 from bot.core.transport import Outgoing
 from bot.core.vocab import RECRUITER_CHANNEL, Direction, OutboxStatus
+from bot.db.engine import one_or_many
 from bot.db.models import MessageLog, Outbox
 from bot.service.delivery_reports import address_refused
 from bot.service.deps import Services
@@ -97,9 +98,9 @@ def record(session: Session, svc: Services, outcomes: list[Outcome], owner: str)
                                               table.c.provider_message_id),
             delivery_mode=func.coalesce(bindparam("delivery_mode", type_=table.c.delivery_mode.type),
                                         table.c.delivery_mode),
-            due_at=func.coalesce(bindparam("due_at", type_=table.c.due_at.type), table.c.due_at)), changes)
+            due_at=func.coalesce(bindparam("due_at", type_=table.c.due_at.type), table.c.due_at)), one_or_many(changes))
     if said:
-        session.execute(insert(MessageLog.__table__), said)
+        session.execute(insert(MessageLog.__table__), one_or_many(said))
     for outcome in outcomes:
         if outcome.refused and outcome.ready.row_id in held:
             address_refused(session, svc, outcome.ready.row_id, outcome.refused, outcome.error or "")

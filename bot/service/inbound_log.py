@@ -7,6 +7,7 @@ from sqlalchemy import insert
 from sqlmodel import Session
 
 from bot.core.vocab import Direction
+from bot.db.engine import one_or_many
 from bot.db.models import MessageLog
 
 PENDING = "inbound_log"  # session.info: the rows a batch of turns collects (bot.channels.line.inbound)
@@ -47,5 +48,5 @@ def write_pending(session: Session) -> None:
     """Write the held rows now; anything that reads the message log in this transaction calls it first."""
     pending = session.info.get(PENDING)
     if pending:
-        session.execute(insert(MessageLog.__table__), list(pending))
+        session.execute(insert(MessageLog.__table__), one_or_many(list(pending)))
         pending.clear()

@@ -21,7 +21,7 @@ from sqlalchemy.orm import aliased
 from sqlmodel import Session
 
 from bot.core.vocab import InboxStatus
-from bot.db.engine import one_statement, retry_on_disconnect, session_scope
+from bot.db.engine import one_or_many, one_statement, retry_on_disconnect, session_scope
 from bot.db.models import InboxItem, Outbox
 from bot.service import inbound_log, prefetch
 from bot.service.availability import FETCHED_SINCE, fetches_ahead
@@ -92,7 +92,7 @@ def receive(svc: Services, channel: str, arrivals: list[Arrival]) -> int:
 
     def write():
         with one_statement(svc.engine) as conn:
-            return conn.execute(stmt, values).all()
+            return conn.execute(stmt, one_or_many(values)).all()
     new = retry_on_disconnect(write)
     if new and runner is not None:
         runner.submit([(item.id, item.sender or "") for item in new])

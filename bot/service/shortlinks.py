@@ -10,6 +10,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, select
 
 from bot.core.signing import mac, sign, unsign
+from bot.db.engine import one_or_many
 from bot.db.models import ShortLink
 
 TOKEN_LENGTH = 8  # 48 bits from an HMAC: unguessable enough for links that only redirect
@@ -56,7 +57,7 @@ class Shortener:
         insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
         with session.no_autoflush:
             # Parameters apart from the statement, so its compiled form is cached (a VALUES list is compiled anew).
-            session.execute(insert(table).on_conflict_do_nothing(index_elements=[table.c.token]), rows)
+            session.execute(insert(table).on_conflict_do_nothing(index_elements=[table.c.token]), one_or_many(rows))
 
 
 def open_link(session: Session, token: str, now: datetime) -> str | None:
