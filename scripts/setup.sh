@@ -81,7 +81,9 @@ pip_install() {
 }
 
 ensure_chromium() {
-    [ -x /usr/bin/chromium ] && return 0
+    # With a Japanese font: without one chromium draws Japanese as empty boxes, and the journey screenshots
+    # (tests/e2e/test_journey_screenshots.py), made for a person to look at, show nothing readable.
+    [ -x /usr/bin/chromium ] && [ -n "$(fc-list :lang=ja 2>/dev/null)" ] && return 0
     local sudo=""
     if [ "$(id -u)" -ne 0 ]; then
         if command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
@@ -95,11 +97,11 @@ ensure_chromium() {
         note "chromium missing and no apt-get here: browser tests will skip"
         return 0
     fi
-    note "installing Debian's chromium for the browser tests"
+    note "installing Debian's chromium and a Japanese font (fonts-noto-cjk) for the browser tests"
     local log
     log="$(mktemp)"
     if $sudo apt-get update -qq </dev/null >"$log" 2>&1 \
-        && $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium \
+        && $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk \
             </dev/null >>"$log" 2>&1; then
         rm -f "$log"
     else
