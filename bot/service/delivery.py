@@ -143,27 +143,29 @@ def prepare(session: Session, svc: Services, row: Outbox) -> Prepared | str:
     return Prepared(row.id, message, row.attempts, to or row.applicant_id, unsure)
 
 
-def _held(session: Session, svc: Services, row_id: int, owner: str) -> tuple[Outbox | None, Applicant | None]:
-    """The row, locked, while this worker holds it, and its candidate; its lease renewed once half of it has gone
-    (a row that waited for a thread), so that the send about to start ends well inside it."""
-    # The candidate comes in the same statement (only the row is locked). The caller keeps it referenced: the
-    # session holds loaded rows weakly, and prepare() then finds it there instead of reading it again.
-    found = session.execute(select(Outbox, Applicant).outerjoin(Applicant, Applicant.id == Outbox.applicant_id)
-                            .where(Outbox.id == row_id).with_for_update(of=Outbox)).first()
-    row, applicant = found if found else (None, None)
-    if row is None or row.status not in HELD or row.lease_owner != owner:
-        return None, None  # cancelled, deleted, or taken over after our lease ran out
+def _locked(session: Session, row_ids: list[int]) -> list[tuple[Outbox, Applicant | None]]:
+    """Claimed rows, locked (only they are), with their candidates, in one statement. The caller keeps the result
+    referenced: the session holds loaded rows weakly, and prepare() then finds the candidate there."""
+    return session.execute(select(Outbox, Applicant).outerjoin(Applicant, Applicant.id == Outbox.applicant_id)
+                           .where(Outbox.id.in_(row_ids)).order_by(Outbox.id).with_for_update(of=Outbox)).all()
+
+
+def _still_held(svc: Services, row: Outbox, owner: str) -> bool:
+    """Whether this worker still holds the row (not cancelled, nor taken over after its lease ran out); its lease
+    renewed once half of it has gone (a row that waited for a thread), so the send about to start ends inside it."""
+    if row.status not in HELD or row.lease_owner != owner:
+        return False
     now = svc.clock()
     if row.lease_until is None or row.lease_until - now < LEASE / 2:
         row.lease_until = now + LEASE
-    return row, applicant
+    return True
 
 
 def deliver(svc: Services, row_id: int, owner: str, limiter: Limiter | None = None) -> str:
     """Send one claimed row; return its new status."""
     with session_scope(svc.engine) as session:
-        row, _applicant = _held(session, svc, row_id, owner)  # the candidate stays loaded for prepare()
-        if row is None:
+        found = _locked(session, [row_id])
+        if not found or not _still_held(svc, row := found[0][0], owner):
             return LOST
         if row.status == OutboxStatus.UNKNOWN and row.provider_message_id:
             return settle(session, svc, row, row.provider_message_id)  # its status callback said it went out
@@ -176,17 +178,13 @@ def prepare_claimed(svc: Services, row_ids: list[int], owner: str) -> list[Prepa
     statement, every address's opt-out in one more; rows no longer held are left out, rows cancelled or held
     back get their new status, unsure rows the provider's callback already confirmed are settled."""
     with session_scope(svc.engine) as session:
-        # Kept referenced to the end: the session holds loaded rows weakly, and prepare() finds them there.
-        found = session.execute(select(Outbox, Applicant).outerjoin(Applicant, Applicant.id == Outbox.applicant_id)
-                                .where(Outbox.id.in_(row_ids)).order_by(Outbox.id).with_for_update(of=Outbox)).all()
+        found = _locked(session, row_ids)
         optouts.look_up(session, [(row.channel, row_address(svc, applicant, row.channel, row.payload))
                                   for row, applicant in found if row.kind not in EXEMPT_KINDS])
-        now, ready = svc.clock(), []
+        ready = []
         for row, _applicant in found:
-            if row.status not in HELD or row.lease_owner != owner:
-                continue  # cancelled, or taken over after our lease ran out
-            if row.lease_until is None or row.lease_until - now < LEASE / 2:
-                row.lease_until = now + LEASE
+            if not _still_held(svc, row, owner):
+                continue
             if row.status == OutboxStatus.UNKNOWN and row.provider_message_id:
                 settle(session, svc, row, row.provider_message_id)  # its status callback said it went out
                 continue

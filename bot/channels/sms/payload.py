@@ -4,8 +4,8 @@ from __future__ import annotations
 from bot.channels.sms.link_text import PageLinks, compose_link
 from bot.channels.sms.text import _URL, compose, segments
 from bot.core.vocab import KeyPurpose, Kind
-from bot.db.models import Outbox
 from bot.service.candidate_page import page_url, sms_is_one_way
+from bot.service.outbox import enqueue
 from bot.service.shortlinks import Shortener
 
 
@@ -60,8 +60,6 @@ def prepare_sms(session, svc, applicant, row) -> None:
         follow = {"kind": Kind.CONTENT, "links": payload["links"], "facts": payload.get("facts", {}), "buttons": []}
         text = compose(follow, locale, svc.settings.tz, shorten)
         shorten.save(session, text, svc.clock())
-        content = Outbox(applicant_id=row.applicant_id, booking_id=row.booking_id, channel=row.channel,
-                         kind="content", due_at=row.due_at, created_at=row.created_at,
-                         payload={**follow, "text": text, "sms": text, "segments": segments(text)})
-        session.add(content)
-        session.info.setdefault("enqueued", []).append(content)  # written with the greeting: sent with it too
+        # Through the outbox like any message (its text is fixed already), so it goes out with the greeting.
+        enqueue(session, svc, applicant, {**follow, "text": text, "sms": text, "segments": segments(text)},
+                channel=row.channel, booking_id=row.booking_id, due_at=row.due_at)
