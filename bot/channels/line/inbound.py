@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import asdict
+from dataclasses import fields
 from datetime import date, datetime, timezone
 
 from sqlmodel import Session, select
@@ -24,6 +24,7 @@ from bot.service.outbox import alert, cancel_pending, delivery_channel, enqueue
 from bot.service.turn import Turn, converse
 
 log = logging.getLogger("sokuresu.line")
+FIELDS = tuple(f.name for f in fields(LineEvent))  # what an inbox item keeps of an event (its values are plain)
 MEDIA = {"image", "video", "audio", "file"}
 MENU = {"menu:content", "menu:human"}  # rich-menu buttons that are not conversation events
 # Event types that need nothing from us (a message was unsent, a video was watched, ...).
@@ -79,7 +80,8 @@ def queue(svc: Services, events: list[LineEvent]) -> int:
     # The webhook event id keeps a redelivery or a retried request from being kept twice.
     return inbox.receive(svc, "line", [
         inbox.Arrival(event.user_id, {"kind": "line_event", "event": {
-            **asdict(event), "at": event.at.isoformat() if event.at else None}}, event.event_id)
+            **{name: getattr(event, name) for name in FIELDS}, "at": event.at.isoformat() if event.at else None}},
+            event.event_id)
         for event in map(storable, events)])
 
 
