@@ -69,7 +69,8 @@ def content_carousel(links: list[dict], locale: str) -> dict:
                              "contents": [_uri_button(words.get(link["kind"], words["article"]), link["url"])]}}
         if (link.get("thumbnail") or "").startswith("https://"):  # LINE shows only https images
             bubble["hero"] = {"type": "image", "url": link["thumbnail"], "size": "full", "aspectRatio": "16:9",
-                              "aspectMode": "cover", "action": {"type": "uri", "uri": link["url"]}}
+                              "aspectMode": "cover", "animated": False,  # as the SDK's model fills it in
+                              "action": {"type": "uri", "uri": link["url"]}}
         bubbles.append(bubble)
     return {"type": "carousel", "contents": bubbles}
 

@@ -171,8 +171,9 @@ def test_a_slot_that_started_meanwhile_is_not_booked(line_user, line_svc, fake_l
 
 
 def test_what_goes_to_line_is_exactly_what_the_sdks_own_serialiser_would_send(line_user, line_svc, fake_line):
-    """The channel serialises request bodies in one pass (bot.channels.line.adapter._OnePass); every kind of
-    message the flow sends must come out as the SDK's generated to_dict() makes it."""
+    """The channel sends the JSON bot.channels.line.format builds (bot.channels.line.adapter._AsBuilt), without
+    the SDK's models in between: every kind of message the flow sends must come out exactly as the SDK's models
+    of it and its generated to_dict() would send it."""
     from linebot.v3.messaging import Message, PushMessageRequest, ReplyMessageRequest
 
     from bot.channels.line.adapter import _Push, _Reply
@@ -192,10 +193,12 @@ def test_what_goes_to_line_is_exactly_what_the_sdks_own_serialiser_would_send(li
     assert {m["type"] for m in sent} == {"text", "flex"} and any("quickReply" in m for m in sent)
     expected = []
     for payload in payloads:
-        messages = [Message.from_dict(m) for m in to_line(payload, "ja")]
+        built = to_line(payload, "ja")
+        messages = [Message.from_dict(m) for m in built]
         reply = ReplyMessageRequest(reply_token="t", messages=messages).to_dict()
-        assert _Reply(reply_token="t", messages=messages).to_dict() == reply
-        assert _Push(to="U1", messages=messages).to_dict() == PushMessageRequest(to="U1", messages=messages).to_dict()
+        assert _Reply.construct(reply_token="t", messages=built).to_dict() == reply
+        assert (_Push.construct(to="U1", messages=built).to_dict()
+                == PushMessageRequest(to="U1", messages=messages).to_dict())
         expected.append(reply["messages"])
     bodies = [call.json for call in fake_line.requests if call.path.endswith(("/reply", "/push"))]
     assert [body["messages"] for body in bodies] == expected
