@@ -4,6 +4,7 @@ from __future__ import annotations
 import string
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 import phonenumbers
@@ -39,15 +40,25 @@ def phone_for(number: str, candidate_phone: str | None, locale: str) -> str:
 
     Abroad is a candidate whose own number is not Japanese, or who gave none and reads English: +81 also works
     from a phone in Japan, while 03 cannot be dialled from anywhere else."""
+    return number if _in_japan(candidate_phone, locale) else _international(number)
+
+
+@lru_cache(maxsize=4096)
+def _in_japan(candidate_phone: str | None, locale: str) -> bool:
+    # Parsing a number costs more than the rest of a message's wording: each is worked out once a process.
     try:
-        home = phonenumbers.region_code_for_number(phonenumbers.parse(candidate_phone)) == HOME_REGION
+        return phonenumbers.region_code_for_number(phonenumbers.parse(candidate_phone)) == HOME_REGION
     except phonenumbers.NumberParseException:  # no number (or not one): the language is all there is to go by
-        home = locale != "en"
+        return locale != "en"
+
+
+@lru_cache(maxsize=64)
+def _international(number: str) -> str:
     try:
         ours = phonenumbers.parse(number, HOME_REGION)
     except phonenumbers.NumberParseException:
         return number
-    if home or not phonenumbers.is_valid_number(ours):
+    if not phonenumbers.is_valid_number(ours):
         return number
     return phonenumbers.format_number(ours, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
 
