@@ -31,9 +31,8 @@ class InboxRunner:
     RETRY_WAIT = 0.02   # seconds before trying again an item whose sender has an earlier one in hand elsewhere
     MAX_WAITS = 250     # then leave it to the worker (about five seconds)
     # Under load (the last batch held several items and ended moments ago) the runner collects for this long
-    # before it starts: a transaction's cost is mostly per batch, so a process running 34 events a batch
-    # instead of 11 keeps up with a third more of them (docs/performance.md, "LINE webhook"). A lone
-    # event never waits.
+    # before it starts: a transaction's cost is mostly per batch (measured in one process: 6.6 ms of CPU an
+    # event at 11 a batch, 4.3 ms at 32; docs/performance.md, "LINE webhook"). A lone event never waits.
     GATHER = 0.1
     LOAD_GAP = 0.5      # seconds after a batch of several within which the next one is collected too
 
