@@ -85,8 +85,8 @@ class InboxRunner:
             batch = []
             try:
                 batch.append(self._queue.get(timeout=self.RETRY_WAIT if later else None))
-                if time.monotonic() < busy_until:
-                    deadline = time.monotonic() + self.GATHER
+                if (now := time.monotonic()) < busy_until:
+                    deadline = now + self.GATHER
                     while len(batch) < self.BATCH and (left := deadline - time.monotonic()) > 0:
                         batch.append(self._queue.get(timeout=left))
                 while len(batch) < self.BATCH:
