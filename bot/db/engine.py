@@ -7,6 +7,7 @@ from typing import Callable, Iterator, TypeVar
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.sql.dml import Insert
 from sqlmodel import Session, create_engine
 
 T = TypeVar("T")
@@ -93,3 +94,47 @@ def session_scope(engine: Engine) -> Iterator[Session]:
         except BaseException:
             session.rollback()
             raise
+
+
+class DriverStatement:
+    """A Core statement compiled once and run on the driver's own cursor, for one row, committing by itself.
+
+    For the one statement every webhook request runs (its event kept before the 200): SQLAlchemy's execution
+    around psycopg (a Connection, the isolation level set and reset, the compiled cache looked up, a result
+    built) cost as much CPU as psycopg and the round trip together (docs/performance.md, "LINE webhook").
+    The SQL, its parameters' conversions (the columns' types, as SQLAlchemy would apply them) and the pool
+    are SQLAlchemy's; a dropped connection is reported as SQLAlchemy reports it, so retry_on_disconnect
+    tries once more on a fresh pool. PostgreSQL only: SQLite's writes take the write lock with BEGIN
+    IMMEDIATE, which a statement outside SQLAlchemy's transaction would bypass.
+    """
+
+    def __init__(self, engine: Engine, stmt: Insert, keys: list[str]):
+        if engine.dialect.name != "postgresql":
+            raise ValueError("DriverStatement runs on PostgreSQL only")
+        compiled = stmt.compile(dialect=engine.dialect, column_keys=keys)
+        self.engine, self.sql = engine, compiled.string
+        # Each parameter as SQLAlchemy binds it: a timestamp made naive UTC (UTCDateTime), a dict wrapped as JSON.
+        self._binds = [(name, bind.key, bind.type.dialect_impl(engine.dialect).bind_processor(engine.dialect))
+                       for name, bind in compiled.binds.items()]
+
+    def run(self, row: dict) -> list[tuple]:
+        """Execute for `row` (column key -> value) in its own transaction; the rows it returned."""
+        params = {name: row[key] if convert is None else convert(row[key]) for name, key, convert in self._binds}
+        raw = self.engine.raw_connection()
+        driver = raw.driver_connection
+        try:
+            driver.autocommit = True  # atomic by itself: no BEGIN and COMMIT round trips
+            try:
+                return driver.execute(self.sql, params).fetchall()
+            finally:
+                if not (driver.closed or driver.broken):
+                    driver.autocommit = False  # back to the pool as every other connection is
+        except self.engine.dialect.loaded_dbapi.Error as exc:
+            gone = self.engine.dialect.is_disconnect(exc, driver, None)
+            if gone:  # the server restarted: drop this connection and every other one pooled before it
+                raw.invalidate(exc)
+                self.engine.dispose(close=False)
+            raise DBAPIError.instance(self.sql, None, exc, self.engine.dialect.loaded_dbapi.Error,
+                                      hide_parameters=True, connection_invalidated=gone) from exc
+        finally:
+            raw.close()

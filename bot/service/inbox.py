@@ -8,6 +8,7 @@ from the start; the worker claims the rest, and any whose lease ran out because 
 from __future__ import annotations
 
 import logging
+import weakref
 from contextlib import nullcontext
 from dataclasses import dataclass, replace
 from datetime import timedelta
@@ -17,11 +18,12 @@ from typing import Callable
 from sqlalchemy import and_, exists, func, or_, select, text, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import aliased
 from sqlmodel import Session
 
 from bot.core.vocab import InboxStatus
-from bot.db.engine import one_or_many, one_statement, retry_on_disconnect, session_scope
+from bot.db.engine import DriverStatement, one_or_many, one_statement, retry_on_disconnect, session_scope
 from bot.db.models import InboxItem, Outbox
 from bot.service import inbound_log, prefetch
 from bot.service.availability import FETCHED_SINCE, fetches_ahead
@@ -71,6 +73,16 @@ def _keep_statement(dialect: str):
                                                                                           table.c.sender)
 
 
+_KEEP_ONE: "weakref.WeakKeyDictionary[Engine, DriverStatement]" = weakref.WeakKeyDictionary()
+
+
+def _keep_one(engine: Engine, keys: list[str]) -> DriverStatement:
+    """The keep statement for a single item on the driver's cursor (PostgreSQL), compiled once per engine."""
+    if (kept := _KEEP_ONE.get(engine)) is None:
+        kept = _KEEP_ONE[engine] = DriverStatement(engine, _keep_statement("postgresql"), keys)
+    return kept
+
+
 def _values(svc: Services, channel: str, arrivals: list[Arrival], held_by: str | None) -> list[dict]:
     now = svc.clock()
     lease = ({"status": PROCESSING, "lease_owner": held_by, "lease_until": now + LEASE, "attempts": 1}
@@ -90,12 +102,14 @@ def receive(svc: Services, channel: str, arrivals: list[Arrival]) -> int:
     values = _values(svc, channel, arrivals, runner.owner if runner is not None else None)
     stmt = _keep_statement(svc.engine.dialect.name)
 
-    def write():
+    def write() -> list[tuple[int, str | None]]:
+        if len(values) == 1 and svc.engine.dialect.name == "postgresql":  # a webhook request's usual one event
+            return _keep_one(svc.engine, list(values[0])).run(values[0])
         with one_statement(svc.engine) as conn:
-            return conn.execute(stmt, one_or_many(values)).all()
+            return [tuple(row) for row in conn.execute(stmt, one_or_many(values)).all()]
     new = retry_on_disconnect(write)
     if new and runner is not None:
-        runner.submit([(item.id, item.sender or "") for item in new])
+        runner.submit([(item_id, sender or "") for item_id, sender in new])
     elif new:
         svc.process.wake.set()
     return len(new)

@@ -35,8 +35,10 @@ def test_after_the_server_dropped_every_connection_the_webhook_keeps_and_answers
     from tests.channels.line.test_line_inbox import linked, wait_for
 
     linked(line_user)
-    with line_svc.engine.connect() as conn:  # make sure the pool holds a connection to drop
-        conn.exec_driver_sql("select 1")
+    # The pool holds several connections to drop: a retry must not take the next stale one.
+    with line_svc.engine.connect() as one, line_svc.engine.connect() as two, line_svc.engine.connect() as three:
+        for conn in (one, two, three):
+            conn.exec_driver_sql("select 1")
     url = make_url(line_svc.engine.url.render_as_string(hide_password=False))
     with psycopg.connect(host=url.host, port=url.port, user=url.username, dbname=url.database,
                          autocommit=True) as admin:  # as a database restart would
