@@ -47,9 +47,9 @@ def bootstrap(config: Config | None = None, settings: Settings | None = None, en
     config = config or Config.from_env()
     settings = settings or load_settings(config.settings_path)
     validate_templates(settings)
-    if engine is None:
+    own_engine = engine is None
+    if own_engine:
         engine = make_engine(config.database_url)
-        wakeup.announce(engine, config.instance_path)  # a commit that queues work wakes the workers of every process
     keys = Keys.read(config.secret_key, engine)
     # Adapters sign only the links in what they send (an e-mail's page and unsubscribe links): they are handed
     # the links key in SECRET_KEY's place, never SECRET_KEY itself.
@@ -64,6 +64,8 @@ def bootstrap(config: Config | None = None, settings: Settings | None = None, en
         clock=clock or utcnow,
         calendar_for=calendar_for or (lambda session: local_calendar(session, services.clock)),
     )
+    if own_engine:  # a commit that queues work due now (by the services' clock) wakes the workers of every process
+        wakeup.announce(engine, config.instance_path, lambda: services.clock())
     registry.attach(services)
     if calendar_for is None:
         attach_google(services)  # interviewers whose calendar is in Google

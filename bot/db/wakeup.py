@@ -20,6 +20,7 @@ import threading
 import weakref
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from typing import Callable
 
 from sqlalchemy import event, inspect
 from sqlalchemy.engine import Engine
@@ -31,7 +32,8 @@ from bot.db.models import Outbox
 log = logging.getLogger("sokuresu.wakeup")
 CHANNEL = "sokuresu_wake"
 _NEW, _RING = "sokuresu_new_outbox", "sokuresu_ring"
-_announced: "weakref.WeakKeyDictionary[Engine, Path]" = weakref.WeakKeyDictionary()  # engine -> socket dir
+# engine -> (socket dir, the deployment's clock: "due now" is the clock's now, as the workers' claims read it)
+_announced: "weakref.WeakKeyDictionary[Engine, tuple[Path, Callable[[], datetime]]]" = weakref.WeakKeyDictionary()
 LISTEN_TIMEOUT_S = 5.0  # how often the listener looks at its stop event
 RECONNECT_S = 1.0
 SOON = timedelta(seconds=1)  # a row due later than this is the poll's: waking now would find nothing to claim
@@ -41,11 +43,11 @@ def socket_dir(instance: str | Path) -> Path:
     return Path(instance) / "wake"
 
 
-def announce(engine: Engine, instance: str | Path) -> None:
+def announce(engine: Engine, instance: str | Path, clock: Callable[[], datetime]) -> None:
     """Make every commit on `engine` that wrote an outbox row a worker may claim now wake the workers (of any
     process). Rows the committer leased to itself (the web's inbox runner sends its answers) and rows due later
-    wake no one."""
-    _announced[engine] = socket_dir(instance)
+    (by `clock`, the one the rows' times come from) wake no one."""
+    _announced[engine] = socket_dir(instance), clock
     if not event.contains(Session, "before_commit", _before_commit):
         event.listen(Session, "before_flush", _collect)
         event.listen(Session, "before_commit", _before_commit)
@@ -69,9 +71,13 @@ def _collect(session: Session, _context, _instances) -> None:
 
 
 def _before_commit(session: Session) -> None:  # inside the transaction, before its COMMIT
-    where = _announced.get(session.bind)
+    announced = _announced.get(session.bind)
     rows = session.info.pop(_NEW, []) + [o for o in session.new if isinstance(o, Outbox)]
-    if where is None or not any(claimable(row, datetime.now(timezone.utc)) for row in rows):
+    if announced is None or not rows:
+        return
+    where, clock = announced
+    now = clock()
+    if not any(claimable(row, now) for row in rows):
         return
     if session.bind.dialect.name == "sqlite":
         session.info[_RING] = where

@@ -35,20 +35,31 @@ def listening(engine, tmp_path):
     thread.join(WAIT_S)
 
 
-def queue_one(engine) -> None:
-    now = datetime.now(timezone.utc)
+# The deployment's clock, years from the wall clock: "due now" must be read on it, as the workers' claims read it.
+NOW = datetime(2031, 5, 1, 9, 0, tzinfo=timezone.utc)
+
+
+def queue_one(engine, due_at: datetime = NOW) -> None:
     with session_scope(engine) as session:
-        session.add(Outbox(channel="staff", kind=Kind.STAFF_ALERT, payload={}, due_at=now, created_at=now))
+        session.add(Outbox(channel="staff", kind=Kind.STAFF_ALERT, payload={}, due_at=due_at, created_at=NOW))
 
 
 def test_a_commit_that_queues_a_message_wakes_a_worker_of_another_process(engine, tmp_path, listening):
-    wakeup.announce(engine, tmp_path)
+    wakeup.announce(engine, tmp_path, lambda: NOW)
+    queue_one(engine)
+    assert listening.wait(WAIT_S)
+
+
+def test_a_message_due_later_by_the_deployments_clock_wakes_no_one(engine, tmp_path, listening):
+    wakeup.announce(engine, tmp_path, lambda: NOW)
+    queue_one(engine, NOW + timedelta(hours=1))  # long past by the wall clock: the poll's, not a wake-up's
+    assert not listening.wait(1.0)
     queue_one(engine)
     assert listening.wait(WAIT_S)
 
 
 def test_only_a_row_a_worker_could_claim_now_wakes_the_workers():
-    now = datetime.now(timezone.utc)
+    now = NOW
     assert wakeup.claimable(Outbox(channel="sms", kind=Kind.GREETING, due_at=now, created_at=now), now)
     leased = Outbox(channel="line", kind=Kind.GREETING, due_at=now, created_at=now, status=OutboxStatus.SENDING,
                     lease_owner="web:1")  # the web's inbox runner sends its answers itself
