@@ -7,7 +7,6 @@ from typing import Callable, Iterator, TypeVar
 from sqlalchemy import Integer, event, inspect, text
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.orm.attributes import flag_modified
 from sqlalchemy.sql.dml import Insert
 from sqlmodel import Session, create_engine
 
@@ -90,30 +89,6 @@ def _ids_ahead(session: Session, _context, _instances) -> None:
         key = mapper.get_property_by_column(column).key
         for state, row_id in zip(sorted(states, key=lambda s: s.insert_order), ids):
             setattr(state.obj(), key, row_id)  # in the order the rows were added, as the INSERTs would have
-
-
-def same_columns(rows) -> None:
-    """Make the UPDATEs of those of `rows` that changed set the same columns, table by table, so that the ORM
-    sends each table's as one statement run for every row rather than one statement a row.
-
-    The ORM batches the UPDATEs of rows (in primary key order) only while consecutive rows set the same columns:
-    a batch of turns in which some candidates were only answered and others were offered days wrote each
-    candidate with a statement of its own. A column another row changed is written back unchanged. Only for rows
-    this transaction holds locked: the value written back must be the current one, not an older read.
-    """
-    changed: dict = {}
-    for row in rows:
-        state = inspect(row)
-        if state.persistent and state.committed_state:
-            changed.setdefault(state.mapper, []).append(state)
-    for mapper, states in changed.items():
-        if len(states) < 2:
-            continue
-        keys = set().union(*(state.committed_state for state in states)) & {a.key for a in mapper.column_attrs}
-        for state in states:
-            for key in keys - state.committed_state.keys():
-                if key in state.dict:
-                    flag_modified(state.obj(), key)
 
 
 def retry_on_disconnect(work: Callable[[], T]) -> T:

@@ -23,7 +23,7 @@ from sqlalchemy.orm import aliased
 from sqlmodel import Session
 
 from bot.core.vocab import InboxStatus
-from bot.db.engine import DriverStatement, one_or_many, one_statement, retry_on_disconnect, same_columns, session_scope
+from bot.db.engine import DriverStatement, one_or_many, one_statement, retry_on_disconnect, session_scope
 from bot.db.models import InboxItem, Outbox
 from bot.service import inbound_log, prefetch
 from bot.service.availability import FETCHED_SINCE, fetches_ahead
@@ -48,8 +48,7 @@ class Handler:
 
     run: Callable[[Session, Services, dict], None]  # run(session, svc, payload): one item
     # prefetch(session, svc, payloads): read (and lock) what a batch's items need, one statement per table,
-    # before the first one runs; it returns the rows it locked, kept referenced until the batch ends, and those
-    # the turns changed are written back with one UPDATE statement a table (bot.db.engine.same_columns).
+    # before the first one runs; what it returns is kept referenced until the batch ends.
     prefetch: Callable[[Session, Services, list[dict]], object] | None = None
     # fetch_ahead(svc, payloads): before the batch's transaction, fetch what its turns read from a calendar
     # provider; the mark availability.prefetch_busy returns (None: nothing fetched).
@@ -238,8 +237,6 @@ def _process(svc: Services, ids: list[int], owner: str, careful: bool,
                 continue
             answers += lease_to_self(svc, session.info["enqueued"], owner)
         prefetch.clear(session)
-        for locked in session.info["inbox_prefetched"]:
-            same_columns(locked)
         inbound_log.write_pending(session)
         if done := [item_id for item_id, status in statuses.items() if status == DONE]:
             session.execute(update(InboxItem).where(InboxItem.id.in_(done)).values(
