@@ -317,4 +317,3 @@ def build(model: type[M], **values) -> M:
 # The recruiter side's tables have modules of their own; whoever has these models has those too, so a sweep over
 # SQLModel.metadata (bot.service.erasure: a person's inbox notes go with them) sees every table in any process.
 from bot.db import accounts, workspace  # noqa: E402, F401
-
