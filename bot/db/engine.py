@@ -69,24 +69,23 @@ def _ids_ahead(session: Session, _context, _instances) -> None:
     """
     if session.get_bind().dialect.name != "postgresql":
         return
-    waiting: dict = {}
+    new: dict = {}
     for obj in session.new:
         state = inspect(obj)
-        mapper = state.mapper
-        if len(mapper.primary_key) != 1 or not isinstance(mapper.primary_key[0].type, Integer):
-            continue
-        if state.dict.get(mapper.get_property_by_column(mapper.primary_key[0]).key) is None:
-            waiting.setdefault(mapper, []).append(state)
-    for mapper, states in waiting.items():
+        new.setdefault(state.mapper, []).append(state)
+    for mapper, states in new.items():
         column = mapper.primary_key[0]
-        if len(states) < 2 or column.autoincrement is False:
+        if len(mapper.primary_key) != 1 or not isinstance(column.type, Integer) or column.autoincrement is False:
+            continue
+        key = mapper.get_property_by_column(column).key
+        states = [state for state in states if state.dict.get(key) is None]
+        if len(states) < 2:
             continue
         ids = sorted(session.connection().execute(
             text("SELECT nextval(pg_get_serial_sequence(:table, :column)) FROM generate_series(1, :n)"),
             {"table": column.table.name, "column": column.name, "n": len(states)}).scalars())
         if None in ids:  # no sequence behind the column: the database gives the ids, as before
             continue
-        key = mapper.get_property_by_column(column).key
         for state, row_id in zip(sorted(states, key=lambda s: s.insert_order), ids):
             setattr(state.obj(), key, row_id)  # in the order the rows were added, as the INSERTs would have
 
