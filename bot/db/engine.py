@@ -4,7 +4,7 @@ from __future__ import annotations
 from contextlib import contextmanager
 from typing import Callable, Iterator, TypeVar
 
-from sqlalchemy import Integer, event, inspect, text
+from sqlalchemy import Integer, Table, event, inspect, text
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql.dml import Insert
@@ -128,6 +128,39 @@ def session_scope(engine: Engine) -> Iterator[Session]:
         except BaseException:
             session.rollback()
             raise
+
+
+def copy_rows(session: Session, table: Table, rows: list[dict]) -> None:
+    """Insert rows (column key -> value, the same keys in each) with PostgreSQL's COPY, in the session's transaction.
+
+    For the rows a batch writes that nothing reads back in it (what candidates said, bot.service.inbound_log):
+    an executemany INSERT costs 72 us of CPU a row in psycopg's pipeline and SQLAlchemy's execution, COPY 24
+    (measured side by side in one process, 35 rows a batch). Each value is converted as SQLAlchemy binds it for
+    its column (naive UTC times, JSON); what the session holds unwritten is flushed first, as a query's
+    autoflush would (a new applicant these rows refer to). Errors come as SQLAlchemy's.
+    """
+    if not rows:
+        return
+    dialect = session.get_bind().dialect
+    keys = list(rows[0])
+    columns = [table.c[key] for key in keys]
+    converts = [column.type.dialect_impl(dialect).bind_processor(dialect) for column in columns]
+    quote = dialect.identifier_preparer.quote
+    sql = (f"COPY {dialect.identifier_preparer.format_table(table)} ({', '.join(quote(c.name) for c in columns)}) "
+           "FROM STDIN")
+    session.flush()
+    raw = session.connection().connection
+    try:
+        with raw.driver_connection.cursor() as cursor, cursor.copy(sql) as copy:
+            for row in rows:
+                copy.write_row([value if convert is None else convert(value)
+                                for value, convert in zip(map(row.__getitem__, keys), converts)])
+    except dialect.loaded_dbapi.Error as exc:
+        gone = dialect.is_disconnect(exc, raw.driver_connection, None)
+        if gone:
+            raw.invalidate(exc)
+        raise DBAPIError.instance(sql, None, exc, dialect.loaded_dbapi.Error, hide_parameters=True,
+                                  connection_invalidated=gone) from exc
 
 
 class DriverStatement:

@@ -7,7 +7,7 @@ from sqlalchemy import insert
 from sqlmodel import Session
 
 from bot.core.vocab import Direction
-from bot.db.engine import one_or_many
+from bot.db.engine import copy_rows, one_or_many
 from bot.db.models import MessageLog
 
 PENDING = "inbound_log"  # session.info: the rows a batch of turns collects (bot.channels.line.inbound)
@@ -48,5 +48,8 @@ def write_pending(session: Session) -> None:
     """Write the held rows now; anything that reads the message log in this transaction calls it first."""
     pending = session.info.get(PENDING)
     if pending:
-        session.execute(insert(MessageLog.__table__), one_or_many(list(pending)))
+        if session.get_bind().dialect.name == "postgresql":
+            copy_rows(session, MessageLog.__table__, pending)
+        else:
+            session.execute(insert(MessageLog.__table__), one_or_many(list(pending)))
         pending.clear()
