@@ -1,6 +1,9 @@
 """Database engine and sessions, for SQLite (embedded default) and PostgreSQL alike."""
 from __future__ import annotations
 
+import os
+import threading
+import weakref
 from contextlib import contextmanager
 from typing import Callable, Iterator, TypeVar
 
@@ -163,6 +166,13 @@ def copy_rows(session: Session, table: Table, rows: list[dict]) -> None:
                                   connection_invalidated=gone) from exc
 
 
+def _close_all(connections: list) -> None:
+    """Close the connections this process opened (a forked child leaves its parent's alone)."""
+    for pid, driver in connections:
+        if pid == os.getpid():
+            driver.close()
+
+
 class DriverStatement:
     """A Core statement compiled once and run on the driver's own cursor, for one row, committing by itself.
 
@@ -179,29 +189,50 @@ class DriverStatement:
         if engine.dialect.name != "postgresql":
             raise ValueError("DriverStatement runs on PostgreSQL only")
         compiled = stmt.compile(dialect=engine.dialect, column_keys=keys)
-        self.engine, self.sql = engine, compiled.string
+        # Weakly: kept per engine (bot.service.inbox), it must not keep its engine alive.
+        self._engine, self.sql = weakref.ref(engine), compiled.string
+        self._dbapi_error = engine.dialect.loaded_dbapi.Error
         # Each parameter as SQLAlchemy binds it: a timestamp made naive UTC (UTCDateTime), a dict wrapped as JSON.
         self._binds = [(name, bind.key, bind.type.dialect_impl(engine.dialect).bind_processor(engine.dialect))
                        for name, bind in compiled.binds.items()]
+        # Each thread keeps a connection of its own, in autocommit, between runs: checking one out of the pool and
+        # in again and switching autocommit on and off cost a fifth of a run (30 us; docs/performance.md, "LINE
+        # webhook"). Made by the pool (its connect events ran) and then detached from it, so that it holds no
+        # reference to the pool and its engine: they are let go as before, and these closed with this object.
+        self._held = threading.local()
+        self._all: list = []  # every thread's, (pid, connection)
+        weakref.finalize(self, _close_all, self._all)
 
     def run(self, row: dict) -> list[tuple]:
         """Execute for `row` (column key -> value) in its own transaction; the rows it returned."""
         params = {name: row[key] if convert is None else convert(row[key]) for name, key, convert in self._binds}
-        raw = self.engine.raw_connection()
-        driver = raw.driver_connection
+        engine = self._engine()
+        if engine is None:
+            raise RuntimeError("the engine of this statement was let go")
+        driver = self._connection(engine)
         try:
-            driver.autocommit = True  # atomic by itself: no BEGIN and COMMIT round trips
-            try:
-                return driver.execute(self.sql, params).fetchall()
-            finally:
-                if not (driver.closed or driver.broken):
-                    driver.autocommit = False  # back to the pool as every other connection is
-        except self.engine.dialect.loaded_dbapi.Error as exc:
-            gone = self.engine.dialect.is_disconnect(exc, driver, None)
-            if gone:  # the server restarted: drop this connection and every other one pooled before it
-                raw.invalidate(exc)
-                self.engine.dispose(close=False)
-            raise DBAPIError.instance(self.sql, None, exc, self.engine.dialect.loaded_dbapi.Error,
-                                      hide_parameters=True, connection_invalidated=gone) from exc
-        finally:
-            raw.close()
+            return driver.execute(self.sql, params).fetchall()  # atomic by itself: no BEGIN and COMMIT
+        except self._dbapi_error as exc:
+            gone = engine.dialect.is_disconnect(exc, driver, None)
+            if gone:  # the server restarted: drop this connection and every one pooled before it
+                self._held.driver = None
+                driver.close()
+                engine.dispose(close=False)
+            raise DBAPIError.instance(self.sql, None, exc, self._dbapi_error, hide_parameters=True,
+                                      connection_invalidated=gone) from exc
+
+    def _connection(self, engine: Engine):
+        """This thread's connection: a new one in a new process (after a fork) or when it broke."""
+        held = getattr(self._held, "driver", None)
+        if held is not None:
+            pid, driver = held
+            if pid == os.getpid() and not (driver.closed or driver.broken):
+                return driver
+            self._held.driver = None
+        raw = engine.raw_connection()
+        driver = raw.driver_connection
+        raw.detach()  # its place in the pool is free again; the connection is ours until closed
+        driver.autocommit = True
+        self._held.driver = (os.getpid(), driver)
+        self._all[:] = [held for held in self._all if not held[1].closed] + [(os.getpid(), driver)]
+        return driver

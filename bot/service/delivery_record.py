@@ -127,8 +127,8 @@ def _record_rows(session: Session, outcomes: list[Outcome], changes: list[dict],
 
 # The same in one statement: the rows still held, locked in id order; their new values; and the message log
 # copies the payloads of those sent to a candidate on the server, so no payload is encoded again here. Measured
-# in one process, 35 rows a batch: 147 us of CPU a row recorded with the three statements, 29 with this one
-# (docs/performance.md, "LINE webhook").
+# in one process, 35 rows a batch, side by side: 177 us of CPU a row recorded with the three statements, 58 with
+# this one (docs/performance.md, "LINE webhook").
 _RECORD_ONE_STATEMENT = text("""
 WITH v AS (
     SELECT * FROM unnest(CAST(:ids AS integer[]), CAST(:statuses AS text[]), CAST(:errors AS text[]),
