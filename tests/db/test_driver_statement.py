@@ -1,5 +1,6 @@
 """DriverStatement: the webhook's one insert on psycopg's cursor stores exactly what SQLAlchemy's execution would."""
 from datetime import datetime, timedelta, timezone
+from functools import partial
 
 import pytest
 from sqlalchemy import select
@@ -82,7 +83,7 @@ def test_a_thread_keeps_one_connection_of_its_own_until_it_breaks_or_the_engine_
     for n in range(5):
         keep.run(_row(f"main-{n}", at))
     assert engine.pool.checkedout() == 0 and _backends(pg_url) == 1  # one connection for the five, outside the pool
-    other = threading.Thread(target=lambda: keep.run(_row("other", at)))
+    other = threading.Thread(target=partial(keep.run, _row("other", at)))
     other.start()
     other.join()
     assert _backends(pg_url) == 2  # another thread's own
@@ -94,7 +95,7 @@ def test_a_thread_keeps_one_connection_of_its_own_until_it_breaks_or_the_engine_
     with pytest.raises(DBAPIError) as dropped:
         keep.run(_row("lost", at))
     assert dropped.value.connection_invalidated  # so that the callers' retry_on_disconnect tries again
-    assert retry_on_disconnect(lambda: keep.run(_row("again", at)))
+    assert retry_on_disconnect(partial(keep.run, _row("again", at)))
     with engine.connect() as conn:
         assert len(conn.execute(select(InboxItem.id)).all()) == 7
     let_go = weakref.ref(engine)
