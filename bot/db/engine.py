@@ -195,10 +195,11 @@ class DriverStatement:
         # Each parameter as SQLAlchemy binds it: a timestamp made naive UTC (UTCDateTime), a dict wrapped as JSON.
         self._binds = [(name, bind.key, bind.type.dialect_impl(engine.dialect).bind_processor(engine.dialect))
                        for name, bind in compiled.binds.items()]
-        # Each thread keeps a connection of its own, in autocommit, between runs: checking one out of the pool and
-        # in again and switching autocommit on and off cost a fifth of a run (30 us; docs/performance.md, "LINE
-        # webhook"). Made by the pool (its connect events ran) and then detached from it, so that it holds no
-        # reference to the pool and its engine: they are let go as before, and these closed with this object.
+        # Each thread keeps a connection of its own, in autocommit, and a cursor on it between runs: checking one
+        # out of the pool and in again and switching autocommit on and off cost a fifth of a run (30 us;
+        # docs/performance.md, "LINE webhook"). Made by the pool (its connect events ran) and then detached from
+        # it, so that it holds no reference to the pool and its engine: they are let go as before, and these
+        # connections closed with this object.
         self._held = threading.local()
         self._all: list = []  # every thread's, (pid, connection)
         weakref.finalize(self, _close_all, self._all)
@@ -209,9 +210,9 @@ class DriverStatement:
         engine = self._engine()
         if engine is None:
             raise RuntimeError("the engine of this statement was let go")
-        driver = self._connection(engine)
+        driver, cursor = self._connection(engine)
         try:
-            return driver.execute(self.sql, params).fetchall()  # atomic by itself: no BEGIN and COMMIT
+            return cursor.execute(self.sql, params).fetchall()  # atomic by itself: no BEGIN and COMMIT
         except self._dbapi_error as exc:
             gone = engine.dialect.is_disconnect(exc, driver, None)
             if gone:  # the server restarted: drop this connection and every one pooled before it
@@ -222,17 +223,17 @@ class DriverStatement:
                                       connection_invalidated=gone) from exc
 
     def _connection(self, engine: Engine):
-        """This thread's connection: a new one in a new process (after a fork) or when it broke."""
+        """This thread's connection and cursor: new ones in a new process (after a fork) or when it broke."""
         held = getattr(self._held, "driver", None)
         if held is not None:
-            pid, driver = held
+            pid, driver, cursor = held
             if pid == os.getpid() and not (driver.closed or driver.broken):
-                return driver
+                return driver, cursor
             self._held.driver = None
         raw = engine.raw_connection()
         driver = raw.driver_connection
         raw.detach()  # its place in the pool is free again; the connection is ours until closed
         driver.autocommit = True
-        self._held.driver = (os.getpid(), driver)
+        self._held.driver = (os.getpid(), driver, driver.cursor())
         self._all[:] = [held for held in self._all if not held[1].closed] + [(os.getpid(), driver)]
-        return driver
+        return self._held.driver[1:]
