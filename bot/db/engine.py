@@ -179,10 +179,10 @@ class DriverStatement:
     For the one statement every webhook request runs (its event kept before the 200): SQLAlchemy's execution
     around psycopg (a Connection, the isolation level set and reset, the compiled cache looked up, a result
     built) cost as much CPU as psycopg and the round trip together (docs/performance.md, "LINE webhook").
-    The SQL, its parameters' conversions (the columns' types, as SQLAlchemy would apply them) and the pool
-    are SQLAlchemy's; a dropped connection is reported as SQLAlchemy reports it, so retry_on_disconnect
-    tries once more on a fresh pool. PostgreSQL only: SQLite's writes take the write lock with BEGIN
-    IMMEDIATE, which a statement outside SQLAlchemy's transaction would bypass.
+    The SQL, its parameters' conversions (the columns' types, as SQLAlchemy would apply them) and the
+    connections (made by the engine's pool) are SQLAlchemy's; a dropped connection is reported as SQLAlchemy
+    reports it, so retry_on_disconnect tries once more on a fresh one. PostgreSQL only: SQLite's writes take
+    the write lock with BEGIN IMMEDIATE, which a statement outside SQLAlchemy's transaction would bypass.
     """
 
     def __init__(self, engine: Engine, stmt: Insert, keys: list[str]):
