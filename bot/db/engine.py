@@ -159,11 +159,17 @@ def copy_rows(session: Session, table: Table, rows: list[dict]) -> None:
                 copy.write_row([value if convert is None else convert(value)
                                 for value, convert in zip(map(row.__getitem__, keys), converts)])
     except dialect.loaded_dbapi.Error as exc:
-        gone = dialect.is_disconnect(exc, raw.driver_connection, None)
-        if gone:
+        error = _as_sqlalchemy_error(dialect, sql, exc, raw.driver_connection)
+        if error.connection_invalidated:
             raw.invalidate(exc)
-        raise DBAPIError.instance(sql, None, exc, dialect.loaded_dbapi.Error, hide_parameters=True,
-                                  connection_invalidated=gone) from exc
+        raise error from exc
+
+
+def _as_sqlalchemy_error(dialect, sql: str, exc: Exception, driver) -> DBAPIError:
+    """A driver's error on a statement run outside SQLAlchemy's execution, as SQLAlchemy would report it (parameters
+    hidden); `connection_invalidated` when the connection is gone, so that retry_on_disconnect tries again."""
+    return DBAPIError.instance(sql, None, exc, dialect.loaded_dbapi.Error, hide_parameters=True,
+                               connection_invalidated=dialect.is_disconnect(exc, driver, None))
 
 
 def _close_all(connections: list) -> None:
@@ -214,13 +220,12 @@ class DriverStatement:
         try:
             return cursor.execute(self.sql, params).fetchall()  # atomic by itself: no BEGIN and COMMIT
         except self._dbapi_error as exc:
-            gone = engine.dialect.is_disconnect(exc, driver, None)
-            if gone:  # the server restarted: drop this connection and every one pooled before it
+            error = _as_sqlalchemy_error(engine.dialect, self.sql, exc, driver)
+            if error.connection_invalidated:  # the server restarted: drop this connection and every one pooled
                 self._held.driver = None
                 driver.close()
                 engine.dispose(close=False)
-            raise DBAPIError.instance(self.sql, None, exc, self._dbapi_error, hide_parameters=True,
-                                      connection_invalidated=gone) from exc
+            raise error from exc
 
     def _connection(self, engine: Engine):
         """This thread's connection and cursor: new ones in a new process (after a fork) or when it broke."""

@@ -103,11 +103,11 @@ def _record_rows(session: Session, outcomes: list[Outcome], changes: list[dict],
                                 .where(Outbox.id.in_(ids), Outbox.lease_owner == owner)
                                 .order_by(Outbox.id).with_for_update()).all())
     changes = [values for values in changes if values["row_id"] in held]
-    said = [{"applicant_id": held[row_id], "direction": Direction.OUT, "channel": message.channel,
-             "text": message.payload.get("text", ""), "payload": message.payload, "outbox_id": row_id,
-             "created_at": now}
-            for row_id, message, status in ((o.ready.row_id, o.ready.message, o.status) for o in outcomes)
-            if status == OutboxStatus.SENT and held.get(row_id) and message.channel != RECRUITER_CHANNEL]
+    said = [{"applicant_id": held[o.ready.row_id], "direction": Direction.OUT, "channel": o.ready.message.channel,
+             "text": o.ready.message.payload.get("text", ""), "payload": o.ready.message.payload,
+             "outbox_id": o.ready.row_id, "created_at": now}
+            for o in outcomes if o.status == OutboxStatus.SENT and held.get(o.ready.row_id)
+            and o.ready.message.channel != RECRUITER_CHANNEL]
     if changes:  # the rows are locked above; Core statements, as no ORM object is needed here
         table = Outbox.__table__
         session.execute(update(table).where(table.c.id == bindparam("row_id")).values(
